@@ -1,0 +1,149 @@
+//! What the engine hands back when an action ends.
+
+use crate::{ActionId, At, StreamStats};
+
+/// What kind of command an action was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ActionKind {
+    /// Play a buffer.
+    Play,
+    /// Record into a buffer.
+    Record,
+    /// Cancel another action.
+    Cancel,
+    /// Fetch and reset the stream stats.
+    Stats,
+}
+
+/// How an action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EndReason {
+    /// It ran to its end (a play or record), or took effect (stats).
+    Finished,
+    /// A cancel cut it at this frame: its last frame was `at - 1`. A cut at or before its
+    /// start means nothing was played or recorded.
+    Cancelled {
+        /// The cut frame.
+        at: u64,
+    },
+    /// It arrived late with [`Late::Drop`](crate::Late::Drop) and was not carried out.
+    DroppedLate,
+    /// A cancel that cut its target (the target's completion says where).
+    Cut,
+    /// A cancel whose target had already ended, or would end by itself before the cut.
+    TargetNotActive,
+    /// The engine refused it as invalid. The controller validates everything first, so this
+    /// only appears if a command reached the engine some other way.
+    Invalid,
+    /// The stream stopped before the action ended.
+    StreamStopped,
+}
+
+/// Counters of one action's life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ActionStats {
+    /// Blocks in which it was active.
+    pub blocks: u64,
+    /// The smallest of those blocks, in frames (0 when it never ran).
+    pub min_block: u64,
+    /// The largest of those blocks, in frames.
+    pub max_block: u64,
+    /// Xruns while it was active.
+    pub xruns: u64,
+    /// Its frames that fell into those xruns (not played, or recorded as zeros).
+    pub frames_lost: u64,
+}
+
+impl ActionStats {
+    pub(crate) fn count_block(&mut self, frames: u64) {
+        self.min_block = if self.blocks == 0 {
+            frames
+        } else {
+            self.min_block.min(frames)
+        };
+        self.max_block = self.max_block.max(frames);
+        self.blocks += 1;
+    }
+}
+
+/// What a completion carries back.
+#[derive(Debug, PartialEq)]
+pub enum Payload<P, R> {
+    /// Nothing (cancels).
+    None,
+    /// The buffer that was played, handed back.
+    Played(P),
+    /// The buffer that was recorded into, filled.
+    Recorded(R),
+    /// The stats that were fetched (and reset).
+    Stats(StreamStats),
+}
+
+/// The report of one ended action, with its buffer moved back out of the engine.
+///
+/// Frames are on the clock of the action's direction. For a play or record,
+/// `actual_start` is the frame of its first processed sample; with
+/// [`Late::Skip`](crate::Late::Skip), `skipped` leading frames of the buffer were left out
+/// (for a recording they are left untouched) so that `actual_start - skipped` is the
+/// requested frame.
+#[derive(Debug, PartialEq)]
+pub struct Completion<P, R> {
+    /// The action.
+    pub id: ActionId,
+    /// Its kind.
+    pub kind: ActionKind,
+    /// The frame that was asked for.
+    pub requested: At,
+    /// How many frames late it arrived (0 when on time).
+    pub late_by: u64,
+    /// The frame at which it took effect; `None` when it never did.
+    pub actual_start: Option<u64>,
+    /// Frames played or recorded.
+    pub frames: u64,
+    /// Leading frames left out because they had passed (late with `Skip`).
+    pub skipped: u64,
+    /// How it ended.
+    pub end: EndReason,
+    /// Counters of its life.
+    pub stats: ActionStats,
+    /// The buffer or stats it hands back.
+    pub payload: Payload<P, R>,
+}
+
+impl<P, R> Completion<P, R> {
+    /// The played buffer, if this was a play.
+    ///
+    /// ```
+    /// # use rtmix_core::*;
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
+    /// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// let id = ctl.play(Play::new(vec![1.0, 2.0], ChannelMap::new(&[0]).unwrap())).unwrap();
+    /// engine.process(&[], &mut [0.0; 4]);
+    /// assert_eq!(ctl.take(id).unwrap().into_played(), Some(vec![1.0, 2.0]));
+    /// ```
+    pub fn into_played(self) -> Option<P> {
+        match self.payload {
+            Payload::Played(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The filled recording buffer, if this was a record.
+    pub fn into_recording(self) -> Option<R> {
+        match self.payload {
+            Payload::Recorded(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The fetched stats, if this was a stats fetch.
+    pub fn stream_stats(&self) -> Option<&StreamStats> {
+        match &self.payload {
+            Payload::Stats(s) => Some(s),
+            _ => None,
+        }
+    }
+}

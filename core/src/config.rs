@@ -1,0 +1,44 @@
+//! The fixed shape of a stream.
+
+/// The channel counts of a stream, fixed when it is built. A direction with 0 channels does
+/// not exist: commands for it are refused with [`Error::NoSuchDirection`](crate::Error).
+///
+/// ```
+/// use rtmix_core::StreamConfig;
+/// let c = StreamConfig::duplex(2, 1);
+/// assert_eq!((c.output_channels, c.input_channels), (2, 1));
+/// assert_eq!(StreamConfig::output(8).input_channels, 0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StreamConfig {
+    /// Interleaved channels of every output block.
+    pub output_channels: u16,
+    /// Interleaved channels of every input block.
+    pub input_channels: u16,
+}
+
+impl StreamConfig {
+    /// Playback only.
+    pub const fn output(channels: u16) -> Self {
+        Self::duplex(channels, 0)
+    }
+
+    /// Capture only.
+    ///
+    /// ```
+    /// use rtmix_core::StreamConfig;
+    /// assert_eq!(StreamConfig::input(2).output_channels, 0);
+    /// ```
+    pub const fn input(channels: u16) -> Self {
+        Self::duplex(0, channels)
+    }
+
+    /// Playback and capture.
+    pub const fn duplex(output_channels: u16, input_channels: u16) -> Self {
+        Self {
+            output_channels,
+            input_channels,
+        }
+    }
+}

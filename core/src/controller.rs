@@ -1,0 +1,542 @@
+//! The control side of a stream: validates requests, admits them within capacity, sends
+//! them to the engine halves and collects their completions.
+
+use heapless::spsc::{Consumer, Producer};
+
+use crate::action::{Done, HalfPayload};
+use crate::command::{Body, Command, GroupMark, Layout};
+use crate::signal::Signal;
+use crate::{
+    ActionId, At, ChannelMap, Completion, Direction, Error, Late, Member, Payload, Play, Record,
+    Rejected, StreamConfig,
+};
+
+/// One direction's queues, as the controller sees them.
+pub(crate) struct Port<'a, B, const A: usize> {
+    commands: Producer<'a, Command<B>>,
+    completions: Consumer<'a, Done<B>>,
+    /// Completions taken from the queue but not yet from the controller.
+    mailbox: heapless::Vec<Done<B>, A>,
+    /// Sequence numbers of the admitted actions whose completion has not been taken.
+    /// Its length is the admission count: at most `A`, the engine's slot count.
+    outstanding: heapless::Vec<u64, A>,
+    channels: u16,
+}
+
+impl<B, const A: usize> core::fmt::Debug for Port<'_, B, A> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Port")
+            .field("channels", &self.channels)
+            .field("outstanding", &self.outstanding.len())
+            .field("queued", &self.commands.len())
+            .field("mailbox", &self.mailbox.len())
+            .finish()
+    }
+}
+
+impl<'a, B, const A: usize> Port<'a, B, A> {
+    pub(crate) fn new(
+        commands: Producer<'a, Command<B>>,
+        completions: Consumer<'a, Done<B>>,
+        channels: u16,
+    ) -> Self {
+        Self {
+            commands,
+            completions,
+            mailbox: heapless::Vec::new(),
+            outstanding: heapless::Vec::new(),
+            channels,
+        }
+    }
+
+    fn exists(&self) -> Result<(), Error> {
+        if self.channels == 0 {
+            Err(Error::NoSuchDirection)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks that `n` more commands can be admitted and queued.
+    fn room(&self, n: usize) -> Result<(), Error> {
+        if n == 0 {
+            return Ok(());
+        }
+        if self.outstanding.len() + n > A {
+            return Err(Error::Capacity { slots: A });
+        }
+        if self.commands.capacity() - self.commands.len() < n {
+            return Err(Error::QueueFull);
+        }
+        Ok(())
+    }
+
+    /// Sends a command for which `room` said yes. This side is the only producer, so the
+    /// space `room` saw is still there and the enqueue cannot fail.
+    fn send(&mut self, cmd: Command<B>) {
+        let seq = cmd.id.seq();
+        if self.commands.enqueue(cmd).is_ok() {
+            self.outstanding.push(seq).ok();
+        } else {
+            warn!("command queue refused a command after room() admitted it");
+        }
+    }
+
+    /// Moves arrived completions into the mailbox. Both hold at most `A` between them,
+    /// since every one belongs to an outstanding action.
+    fn collect(&mut self) {
+        while !self.mailbox.is_full() {
+            match self.completions.dequeue() {
+                Some(done) => {
+                    self.mailbox.push(done).ok();
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn take_at(&mut self, index: usize) -> Done<B> {
+        let done = self.mailbox.remove(index);
+        let seq = done.id.seq();
+        self.outstanding.retain(|&s| s != seq);
+        done
+    }
+
+    fn take(&mut self, seq: u64) -> Option<Done<B>> {
+        self.collect();
+        let index = self.mailbox.iter().position(|d| d.id.seq() == seq)?;
+        Some(self.take_at(index))
+    }
+
+    fn next(&mut self) -> Option<Done<B>> {
+        self.collect();
+        (!self.mailbox.is_empty()).then(|| self.take_at(0))
+    }
+
+    fn is_outstanding(&self, seq: u64) -> bool {
+        self.outstanding.contains(&seq)
+    }
+}
+
+/// The control side of a stream: lives on an ordinary thread (or the main loop of a
+/// firmware) and never blocks the audio side.
+///
+/// Every request is validated here and refused with a typed [`Error`]; a refused play or
+/// record hands its buffer back in [`Rejected`]. Every accepted request gets an
+/// [`ActionId`] and, later, exactly one [`Completion`], taken with [`take`](Self::take),
+/// [`try_next`](Self::try_next) or (with `std`) [`wait`](Self::wait).
+///
+/// ```
+/// use rtmix_core::{At, ChannelMap, EndReason, Play, Queues, StreamConfig};
+/// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
+/// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+/// let id = ctl.play(Play::new(vec![0.5; 100], ChannelMap::new(&[0]).unwrap()).at(At::Frame(10))).unwrap();
+/// let cut = ctl.cancel(id, At::Frame(15), Default::default()).unwrap();
+/// let mut out = [0.0f32; 32];
+/// engine.output.process(&mut out);
+/// assert_eq!(&out[9..16], &[0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.0]);
+/// let done = ctl.take(id).unwrap();
+/// assert_eq!((done.actual_start, done.frames, done.end), (Some(10), 5, EndReason::Cancelled { at: 15 }));
+/// assert_eq!(ctl.take(cut).unwrap().end, EndReason::Cut);
+/// ```
+#[derive(Debug)]
+pub struct Controller<'a, P, R, const A: usize> {
+    config: StreamConfig,
+    output: Port<'a, P, A>,
+    input: Port<'a, R, A>,
+    next_seq: u64,
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) signal: Signal,
+}
+
+/// Checks a transfer's buffer and map against one direction of the stream and returns its
+/// frame count and layout.
+fn check_transfer(
+    map: &ChannelMap,
+    samples: &[f32],
+    at: At,
+    channels: u16,
+    playback: bool,
+) -> Result<(u64, Layout), Error> {
+    if channels == 0 {
+        return Err(Error::NoSuchDirection);
+    }
+    if let Some(channel) = map.out_of_range(channels) {
+        return Err(Error::ChannelOutOfRange { channel, channels });
+    }
+    let k = map.len();
+    if !samples.len().is_multiple_of(k) {
+        return Err(Error::LengthNotWholeFrames {
+            samples: samples.len(),
+            channels: k,
+        });
+    }
+    if playback {
+        if let Some(index) = samples.iter().position(|s| !s.is_finite()) {
+            return Err(Error::NonFiniteSample { index });
+        }
+    }
+    let frames = (samples.len() / k) as u64;
+    if let At::Frame(f) = at {
+        f.checked_add(frames).ok_or(Error::FrameOverflow)?;
+    }
+    Ok((frames, Layout::of(map, channels, playback)))
+}
+
+/// A command without a buffer, which either engine half takes.
+#[derive(Clone, Copy, Debug)]
+enum Control {
+    Cancel(u64),
+    Stats,
+}
+
+impl Control {
+    fn command<B>(self, id: ActionId, at: At, late: Late, group: GroupMark) -> Command<B> {
+        let body = match self {
+            Control::Cancel(target_seq) => Body::Cancel { target_seq },
+            Control::Stats => Body::Stats,
+        };
+        Command {
+            id,
+            at,
+            late,
+            group,
+            body,
+        }
+    }
+}
+
+fn into_completion<B, P, R>(done: Done<B>, wrap: fn(B) -> Payload<P, R>) -> Completion<P, R> {
+    Completion {
+        id: done.id,
+        kind: done.kind,
+        requested: done.requested,
+        late_by: done.late_by,
+        actual_start: done.actual_start,
+        frames: done.frames,
+        skipped: done.skipped,
+        end: done.end,
+        stats: done.stats,
+        payload: match done.payload {
+            HalfPayload::None => Payload::None,
+            HalfPayload::Buffer(b) => wrap(b),
+            HalfPayload::Stats(s) => Payload::Stats(s),
+        },
+    }
+}
+
+impl<'a, P, R, const A: usize> Controller<'a, P, R, A>
+where
+    P: AsRef<[f32]>,
+    R: AsMut<[f32]> + AsRef<[f32]>,
+{
+    pub(crate) fn new(
+        config: StreamConfig,
+        output: Port<'a, P, A>,
+        input: Port<'a, R, A>,
+        signal: Signal,
+    ) -> Self {
+        Self {
+            config,
+            output,
+            input,
+            next_seq: 0,
+            signal,
+        }
+    }
+
+    /// The stream's channel counts.
+    pub fn config(&self) -> StreamConfig {
+        self.config
+    }
+
+    /// Admitted actions of `direction` whose completion has not been taken yet (at most
+    /// `A`).
+    ///
+    /// ```
+    /// use rtmix_core::{At, Direction, Queues, StreamConfig};
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 2, 4> = Queues::new();
+    /// let (mut ctl, _engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
+    /// assert_eq!(ctl.outstanding(Direction::Output), 1);
+    /// ```
+    pub fn outstanding(&self, direction: Direction) -> usize {
+        match direction {
+            Direction::Output => self.output.outstanding.len(),
+            Direction::Input => self.input.outstanding.len(),
+        }
+    }
+
+    /// True while `id` is admitted and its completion has not been taken.
+    pub fn is_outstanding(&self, id: ActionId) -> bool {
+        match id.direction() {
+            Direction::Output => self.output.is_outstanding(id.seq()),
+            Direction::Input => self.input.is_outstanding(id.seq()),
+        }
+    }
+
+    fn issue(&mut self, direction: Direction) -> ActionId {
+        let id = ActionId::new(self.next_seq, direction);
+        self.next_seq += 1;
+        id
+    }
+
+    /// Schedules a play on the output.
+    ///
+    /// Refused (with the request handed back) for a map channel the output lacks, a
+    /// buffer that is not whole frames, a NaN or infinite sample, an end past `u64::MAX`,
+    /// full capacity or a full queue.
+    pub fn play(&mut self, play: Play<P>) -> Result<ActionId, Rejected<Play<P>>> {
+        let checked = check_transfer(
+            &play.map,
+            play.buffer.as_ref(),
+            play.at,
+            self.output.channels,
+            true,
+        )
+        .and_then(|v| self.output.room(1).map(|()| v));
+        match checked {
+            Ok(checked) => Ok(self.send_play(play, checked, GroupMark::Single)),
+            Err(error) => Err(Rejected {
+                error,
+                returned: play,
+            }),
+        }
+    }
+
+    /// Schedules a recording from the input. Refused like [`play`](Self::play), but
+    /// samples are not inspected (they will be overwritten).
+    pub fn record(&mut self, record: Record<R>) -> Result<ActionId, Rejected<Record<R>>> {
+        let checked = check_transfer(
+            &record.map,
+            record.buffer.as_ref(),
+            record.at,
+            self.input.channels,
+            false,
+        )
+        .and_then(|v| self.input.room(1).map(|()| v));
+        match checked {
+            Ok(checked) => Ok(self.send_record(record, checked, GroupMark::Single)),
+            Err(error) => Err(Rejected {
+                error,
+                returned: record,
+            }),
+        }
+    }
+
+    /// Cuts `target` at frame `at`: its last processed frame is `at - 1`. If it has not
+    /// started by then it never starts; if it has already ended (or ends by itself
+    /// first), the cancel's completion says [`EndReason::TargetNotActive`](crate::EndReason)
+    /// and nothing is lost.
+    pub fn cancel(&mut self, target: ActionId, at: At, late: Late) -> Result<ActionId, Error> {
+        self.check_cancel(target)?;
+        self.port_room(target.direction(), 1)?;
+        Ok(self.send_cancel(target, at, late, GroupMark::Single))
+    }
+
+    /// Takes and resets the stats of one direction at the block boundary at or before
+    /// frame `at` (stats are kept per block). The completion carries them.
+    pub fn fetch_stats(&mut self, direction: Direction, at: At) -> Result<ActionId, Error> {
+        self.port_exists(direction)?;
+        self.port_room(direction, 1)?;
+        Ok(self.send_stats(direction, at, GroupMark::Single))
+    }
+
+    /// Submits several commands atomically: all are admitted or none is (the members come
+    /// back in [`Rejected`]), and each engine half starts its members together, so members
+    /// at [`At::Asap`] share one frame per direction and none can be separated by a block
+    /// boundary.
+    ///
+    /// ```
+    /// use rtmix_core::{At, ChannelMap, Member, Play, Queues, Record, StreamConfig};
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 8, 8> = Queues::new();
+    /// let (mut ctl, mut engine) = q.split(StreamConfig::duplex(1, 1)).unwrap();
+    /// let [a, b] = ctl.group([
+    ///     Member::Play(Play::new(vec![1.0; 4], ChannelMap::new(&[0]).unwrap())),
+    ///     Member::Play(Play::new(vec![2.0; 4], ChannelMap::new(&[0]).unwrap())),
+    /// ]).unwrap();
+    /// let mut out = [0.0f32; 8];
+    /// engine.output.process(&mut out);
+    /// assert_eq!(&out[..5], &[3.0, 3.0, 3.0, 3.0, 0.0]);
+    /// assert_eq!(ctl.take(a).unwrap().actual_start, ctl.take(b).unwrap().actual_start);
+    /// ```
+    pub fn group<const N: usize>(
+        &mut self,
+        members: [Member<P, R>; N],
+    ) -> Result<[ActionId; N], Rejected<[Member<P, R>; N]>> {
+        let mut checked = [None; N];
+        let result = self.check_group(&members, &mut checked);
+        if let Err(error) = result {
+            return Err(Rejected {
+                error,
+                returned: members,
+            });
+        }
+        let last = |d: Direction| members.iter().rposition(|m| m.direction() == d);
+        let (last_out, last_in) = (last(Direction::Output), last(Direction::Input));
+        let mut index = 0;
+        Ok(members.map(|member| {
+            let i = index;
+            index += 1;
+            let is_last = Some(i) == last_out || Some(i) == last_in;
+            let mark = if is_last {
+                GroupMark::Last
+            } else {
+                GroupMark::More
+            };
+            match member {
+                Member::Play(p) => self.send_play(p, checked[i].unwrap_or_default(), mark),
+                Member::Record(r) => self.send_record(r, checked[i].unwrap_or_default(), mark),
+                Member::Cancel { target, at, late } => self.send_cancel(target, at, late, mark),
+                Member::Stats { direction, at } => self.send_stats(direction, at, mark),
+            }
+        }))
+    }
+
+    fn check_group<const N: usize>(
+        &self,
+        members: &[Member<P, R>; N],
+        checked: &mut [Option<(u64, Layout)>; N],
+    ) -> Result<(), Error> {
+        if N == 0 {
+            return Err(Error::EmptyGroup);
+        }
+        let (mut outs, mut ins) = (0, 0);
+        for (member, checked) in members.iter().zip(checked.iter_mut()) {
+            match member {
+                Member::Play(p) => {
+                    let c = self.output.channels;
+                    *checked = Some(check_transfer(&p.map, p.buffer.as_ref(), p.at, c, true)?);
+                }
+                Member::Record(r) => {
+                    let c = self.input.channels;
+                    *checked = Some(check_transfer(&r.map, r.buffer.as_ref(), r.at, c, false)?);
+                }
+                Member::Cancel { target, .. } => self.check_cancel(*target)?,
+                Member::Stats { direction, .. } => self.port_exists(*direction)?,
+            }
+            match member.direction() {
+                Direction::Output => outs += 1,
+                Direction::Input => ins += 1,
+            }
+        }
+        self.output.room(outs)?;
+        self.input.room(ins)
+    }
+
+    fn check_cancel(&self, target: ActionId) -> Result<(), Error> {
+        if target.seq() >= self.next_seq {
+            return Err(Error::UnknownAction);
+        }
+        self.port_exists(target.direction())
+    }
+
+    fn port_exists(&self, direction: Direction) -> Result<(), Error> {
+        match direction {
+            Direction::Output => self.output.exists(),
+            Direction::Input => self.input.exists(),
+        }
+    }
+
+    fn port_room(&self, direction: Direction, n: usize) -> Result<(), Error> {
+        match direction {
+            Direction::Output => self.output.room(n),
+            Direction::Input => self.input.room(n),
+        }
+    }
+
+    fn send_play(&mut self, play: Play<P>, checked: (u64, Layout), group: GroupMark) -> ActionId {
+        let id = self.issue(Direction::Output);
+        let (frames, layout) = checked;
+        self.output.send(Command {
+            id,
+            at: play.at,
+            late: play.late,
+            group,
+            body: Body::Transfer {
+                buffer: play.buffer,
+                map: play.map,
+                layout,
+                frames,
+            },
+        });
+        id
+    }
+
+    fn send_record(
+        &mut self,
+        record: Record<R>,
+        checked: (u64, Layout),
+        group: GroupMark,
+    ) -> ActionId {
+        let id = self.issue(Direction::Input);
+        let (frames, layout) = checked;
+        self.input.send(Command {
+            id,
+            at: record.at,
+            late: record.late,
+            group,
+            body: Body::Transfer {
+                buffer: record.buffer,
+                map: record.map,
+                layout,
+                frames,
+            },
+        });
+        id
+    }
+
+    fn send_cancel(&mut self, target: ActionId, at: At, late: Late, group: GroupMark) -> ActionId {
+        let direction = target.direction();
+        let id = self.issue(direction);
+        let control = Control::Cancel(target.seq());
+        self.send_control(direction, id, at, late, group, control);
+        id
+    }
+
+    fn send_stats(&mut self, direction: Direction, at: At, group: GroupMark) -> ActionId {
+        let id = self.issue(direction);
+        self.send_control(direction, id, at, Late::StartNow, group, Control::Stats);
+        id
+    }
+
+    /// Sends a command that carries no buffer, to either direction's queue.
+    fn send_control(
+        &mut self,
+        direction: Direction,
+        id: ActionId,
+        at: At,
+        late: Late,
+        group: GroupMark,
+        control: Control,
+    ) {
+        match direction {
+            Direction::Output => self.output.send(control.command(id, at, late, group)),
+            Direction::Input => self.input.send(control.command(id, at, late, group)),
+        }
+    }
+
+    /// The completion of `id`, if it has arrived. Taking it frees its slot.
+    pub fn take(&mut self, id: ActionId) -> Option<Completion<P, R>> {
+        match id.direction() {
+            Direction::Output => self
+                .output
+                .take(id.seq())
+                .map(|d| into_completion(d, Payload::Played)),
+            Direction::Input => self
+                .input
+                .take(id.seq())
+                .map(|d| into_completion(d, Payload::Recorded)),
+        }
+    }
+
+    /// The oldest arrived completion of either direction (output first), if any.
+    pub fn try_next(&mut self) -> Option<Completion<P, R>> {
+        if let Some(d) = self.output.next() {
+            return Some(into_completion(d, Payload::Played));
+        }
+        self.input
+            .next()
+            .map(|d| into_completion(d, Payload::Recorded))
+    }
+}

@@ -1,0 +1,37 @@
+//! The audio side of a stream: both halves, for backends that run them in one pass.
+
+use crate::{InputEngine, OutputEngine};
+
+/// The audio side of a stream. A duplex backend with one thread (ALSA) calls
+/// [`process`](Self::process) once per period; a backend with two callbacks (cpal) calls
+/// [`split`](Self::split) and moves each half into its own callback.
+///
+/// ```
+/// use rtmix_core::{Queues, StreamConfig};
+/// let mut q: Queues<&'static [f32], Vec<f32>, 4, 4> = Queues::new();
+/// let (_ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+/// let mut out = [1.0f32; 8];
+/// engine.process(&[0.0; 8], &mut out);
+/// assert_eq!(out, [0.0; 8]); // nothing scheduled: silence
+/// assert_eq!((engine.output.clock(), engine.input.clock()), (4, 4));
+/// ```
+#[derive(Debug)]
+pub struct Engine<'a, P, R, const A: usize> {
+    /// The playback half, on the output frame clock.
+    pub output: OutputEngine<'a, P, A>,
+    /// The capture half, on the input frame clock.
+    pub input: InputEngine<'a, R, A>,
+}
+
+impl<'a, P: AsRef<[f32]>, R: AsMut<[f32]>, const A: usize> Engine<'a, P, R, A> {
+    /// Processes one duplex period: consumes `input`, then renders `output`.
+    pub fn process(&mut self, input: &[f32], output: &mut [f32]) {
+        self.input.process(input);
+        self.output.process(output);
+    }
+
+    /// Separates the halves, for backends whose input and output run in different callbacks.
+    pub fn split(self) -> (OutputEngine<'a, P, A>, InputEngine<'a, R, A>) {
+        (self.output, self.input)
+    }
+}

@@ -1,0 +1,137 @@
+//! Typed errors of the control side.
+
+use core::fmt;
+
+/// Why the controller refused a request. Nothing reaches the engine when this is returned.
+///
+/// ```
+/// use rtmix_core::Error;
+/// let e = Error::ChannelOutOfRange { channel: 7, channels: 2 };
+/// assert_eq!(format!("{e}"), "channel 7 does not exist: the stream has 2 channels in that direction");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// A channel map names a channel the stream does not have in that direction.
+    ChannelOutOfRange {
+        /// The channel asked for.
+        channel: u16,
+        /// The stream's channel count in that direction.
+        channels: u16,
+    },
+    /// A channel map with no entries.
+    EmptyChannelMap,
+    /// A channel map with more than [`MAX_MAP_CHANNELS`](crate::MAX_MAP_CHANNELS) entries.
+    ChannelMapTooLong {
+        /// Entries asked for.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A gain list whose length differs from the channel map's.
+    GainCountMismatch {
+        /// Gains given.
+        gains: usize,
+        /// Channels in the map.
+        channels: usize,
+    },
+    /// A gain that is NaN or infinite.
+    NonFiniteGain {
+        /// Its position in the gain list.
+        index: usize,
+    },
+    /// A buffer whose length is not a whole number of frames of the map's channel count.
+    LengthNotWholeFrames {
+        /// Samples in the buffer.
+        samples: usize,
+        /// Channels in the map.
+        channels: usize,
+    },
+    /// A playback buffer holding a NaN or infinite sample.
+    NonFiniteSample {
+        /// The index of the first such sample.
+        index: usize,
+    },
+    /// The action would run past the end of the frame clock (`u64::MAX`).
+    FrameOverflow,
+    /// A stream configuration with no channels in either direction.
+    NoChannels,
+    /// The direction has no channels in this stream, so nothing can play or record there.
+    NoSuchDirection,
+    /// Every action slot of that direction is taken. Take completions to free slots.
+    Capacity {
+        /// The slot count (the `ACTIONS` const generic).
+        slots: usize,
+    },
+    /// The command queue to the engine is full: the engine has not run since. Try again
+    /// after the next block.
+    QueueFull,
+    /// A cancel of an action this controller never issued.
+    UnknownAction,
+    /// A group with no members.
+    EmptyGroup,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::ChannelOutOfRange { channel, channels } => write!(
+                f,
+                "channel {channel} does not exist: the stream has {channels} channels in that direction"
+            ),
+            Error::EmptyChannelMap => f.write_str("the channel map is empty"),
+            Error::ChannelMapTooLong { len, max } => {
+                write!(f, "the channel map has {len} entries; at most {max} are allowed")
+            }
+            Error::GainCountMismatch { gains, channels } => {
+                write!(f, "{gains} gains given for {channels} mapped channels")
+            }
+            Error::NonFiniteGain { index } => write!(f, "gain {index} is NaN or infinite"),
+            Error::LengthNotWholeFrames { samples, channels } => write!(
+                f,
+                "a buffer of {samples} samples is not a whole number of {channels}-channel frames"
+            ),
+            Error::NonFiniteSample { index } => write!(f, "sample {index} is NaN or infinite"),
+            Error::FrameOverflow => f.write_str("the action would end past frame u64::MAX"),
+            Error::NoChannels => f.write_str("a stream needs at least one channel"),
+            Error::NoSuchDirection => f.write_str("the stream has no channels in that direction"),
+            Error::Capacity { slots } => {
+                write!(f, "all {slots} action slots are taken; take completions first")
+            }
+            Error::QueueFull => f.write_str("the command queue is full; the engine has not run"),
+            Error::UnknownAction => f.write_str("no such action was issued by this controller"),
+            Error::EmptyGroup => f.write_str("a group needs at least one member"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}
+
+/// A refused request, with what was moved into it handed back untouched.
+///
+/// ```
+/// use rtmix_core::{ChannelMap, Error, Play, Queues, StreamConfig};
+/// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
+/// let (mut ctl, _engine) = q.split(StreamConfig::output(2)).unwrap();
+/// let refused = ctl.play(Play::new(vec![0.1; 8], ChannelMap::new(&[5]).unwrap())).unwrap_err();
+/// assert_eq!(refused.error, Error::ChannelOutOfRange { channel: 5, channels: 2 });
+/// assert_eq!(refused.returned.into_buffer(), vec![0.1; 8]); // the buffer comes back
+/// ```
+#[derive(Debug, PartialEq)]
+pub struct Rejected<T> {
+    /// Why it was refused.
+    pub error: Error,
+    /// What the request carried, handed back.
+    pub returned: T,
+}
+
+impl<T> fmt::Display for Rejected<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+#[cfg(feature = "std")]
+impl<T: fmt::Debug> std::error::Error for Rejected<T> {}

@@ -1,0 +1,97 @@
+//! The input half of the engine: fills scheduled recordings from input blocks.
+
+use crate::action::Done;
+use crate::command::Command;
+use crate::scheduler::Scheduler;
+use crate::signal::Signal;
+use crate::{mix, ActionKind, Direction, StreamStats};
+use heapless::spsc::{Consumer, Producer};
+
+/// Runs on the audio side and takes interleaved `f32` input blocks of any length.
+///
+/// Each call to [`process`](Self::process) consumes the next `input.len() / channels` frames
+/// of the input timeline. Nothing in it allocates, frees, locks, blocks or prints.
+///
+/// ```
+/// use rtmix_core::{At, ChannelMap, Queues, Record, StreamConfig};
+/// let mut q: Queues<&'static [f32], Vec<f32>, 4, 4> = Queues::new();
+/// let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+/// let (_out, mut in_engine) = engine.split();
+/// let id = ctl.record(Record::new(vec![0.0; 2], ChannelMap::new(&[1]).unwrap()).at(At::Frame(1))).unwrap();
+/// in_engine.process(&[0.0, 10.0, 1.0, 11.0, 2.0, 12.0]); // frames 0..3, two channels
+/// assert_eq!(ctl.take(id).unwrap().into_recording(), Some(vec![11.0, 12.0]));
+/// ```
+#[derive(Debug)]
+pub struct InputEngine<'a, R, const A: usize> {
+    scheduler: Scheduler<'a, R, A>,
+    channels: u16,
+}
+
+impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
+    pub(crate) fn new(
+        commands: Consumer<'a, Command<R>>,
+        completions: Producer<'a, Done<R>>,
+        channels: u16,
+        signal: Signal,
+    ) -> Self {
+        let stats = StreamStats::new(Direction::Input);
+        Self {
+            scheduler: Scheduler::new(commands, completions, ActionKind::Record, stats, signal),
+            channels,
+        }
+    }
+
+    /// Consumes the next input block (interleaved, `channels()` wide).
+    ///
+    /// A trailing partial frame is ignored and counted in [`StreamStats::partial_frames`].
+    /// With no input channels this does nothing.
+    pub fn process(&mut self, input: &[f32]) {
+        let channels = usize::from(self.channels);
+        if channels == 0 {
+            return;
+        }
+        let frames = input.len() / channels;
+        if !input.len().is_multiple_of(channels) {
+            self.scheduler.stats_mut().partial_frames += 1;
+        }
+        let input = &input[..frames * channels];
+        self.scheduler.run(frames as u64, false, |t, span, _| {
+            mix::record(Some(input), channels, t, span)
+        });
+    }
+
+    /// Tells the engine that `frames` input frames were lost to an overrun. The clock
+    /// advances over them; recordings that cover them get zeros there and count them, so
+    /// every recorded sample stays on the frame it belongs to.
+    pub fn report_lost(&mut self, frames: u64) {
+        let channels = usize::from(self.channels);
+        if channels == 0 {
+            return;
+        }
+        self.scheduler.run(frames, true, |t, span, _| {
+            mix::record(None, channels, t, span)
+        });
+    }
+
+    /// Ends everything scheduled or running with
+    /// [`EndReason::StreamStopped`](crate::EndReason::StreamStopped), handing back what was
+    /// recorded so far; call again until [`is_idle`](Self::is_idle).
+    pub fn stop(&mut self) {
+        self.scheduler.stop();
+    }
+
+    /// True when no action is held and no command waits.
+    pub fn is_idle(&self) -> bool {
+        self.scheduler.is_idle()
+    }
+
+    /// The input frame clock: the frame the next block starts at.
+    pub fn clock(&self) -> u64 {
+        self.scheduler.clock()
+    }
+
+    /// The interleaved channel count of input blocks.
+    pub fn channels(&self) -> u16 {
+        self.channels
+    }
+}

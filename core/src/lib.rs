@@ -1,0 +1,85 @@
+//! # rtmix-core
+//!
+//! The sample-exact, allocation-free heart of rtmix: an audio-side [`Engine`] that mixes
+//! playback and fills recordings at exact frames, and a control-side [`Controller`] that
+//! validates requests and talks to the engine over fixed-capacity lock-free queues.
+//!
+//! * `#![no_std]`, no `alloc`, no `unsafe`.
+//! * Time is counted in frames ([`At`]); a start, stop or cut that falls inside a block
+//!   happens at exactly that sample, whatever the block size (one frame included).
+//! * A command moves its buffer into the engine; the [`Completion`] moves it back out, so
+//!   nothing is allocated or freed on the audio thread, and recordings come back filled.
+//! * The controller admits at most `ACTIONS` outstanding actions per direction and refuses
+//!   the next with [`Error::Capacity`]: backpressure, never a silently lost completion.
+//!
+//! ```
+//! use rtmix_core::{At, ChannelMap, Play, Queues, Record, StreamConfig};
+//!
+//! static TONE: [f32; 4] = [0.5, -0.5, 0.25, -0.25];
+//!
+//! // Storage for the queues (a `static` on a microcontroller).
+//! let mut queues: Queues<&'static [f32], Vec<f32>, 8, 8> = Queues::new();
+//! let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 1)).unwrap();
+//!
+//! // Play a mono tone on output channel 1, starting at frame 3.
+//! let tone = ctl.play(Play::new(&TONE[..], ChannelMap::new(&[1]).unwrap()).at(At::Frame(3))).unwrap();
+//! // Record 4 frames of input channel 0, starting at frame 2.
+//! let rec = ctl.record(Record::new(vec![0.0; 4], ChannelMap::new(&[0]).unwrap()).at(At::Frame(2))).unwrap();
+//!
+//! // The audio side: one duplex block of 8 frames.
+//! let input: Vec<f32> = (0..8).map(|i| i as f32).collect();
+//! let mut output = [0.0f32; 16];
+//! engine.process(&input, &mut output);
+//!
+//! assert_eq!(output[3 * 2 + 1], 0.5); // frame 3, channel 1
+//! let done = ctl.take(rec).unwrap();
+//! assert_eq!(done.actual_start, Some(2));
+//! assert_eq!(done.into_recording().unwrap(), vec![2.0, 3.0, 4.0, 5.0]);
+//! assert!(ctl.take(tone).is_some());
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// A refused request hands its buffer back by value: without `alloc` there is nothing to box.
+#![allow(clippy::result_large_err)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+#[macro_use]
+mod fmt;
+
+mod action;
+mod channel_map;
+mod command;
+mod completion;
+mod config;
+mod controller;
+mod engine;
+mod error;
+mod frame;
+mod id;
+mod input;
+mod mix;
+mod output;
+mod queues;
+mod scheduler;
+mod signal;
+mod stats;
+#[cfg(feature = "std")]
+mod wait;
+
+pub use channel_map::{ChannelMap, MAX_MAP_CHANNELS};
+pub use command::{Member, Play, Record};
+pub use completion::{ActionKind, ActionStats, Completion, EndReason, Payload};
+pub use config::StreamConfig;
+pub use controller::Controller;
+pub use engine::Engine;
+pub use error::{Error, Rejected};
+pub use frame::{At, Direction, Late};
+pub use id::ActionId;
+pub use input::InputEngine;
+pub use output::OutputEngine;
+pub use queues::Queues;
+pub use stats::StreamStats;

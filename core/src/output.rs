@@ -1,0 +1,99 @@
+//! The output half of the engine: plays scheduled buffers into output blocks.
+
+use crate::action::Done;
+use crate::command::Command;
+use crate::scheduler::Scheduler;
+use crate::signal::Signal;
+use crate::{mix, ActionKind, Direction, StreamStats};
+use heapless::spsc::{Consumer, Producer};
+
+/// Runs on the audio side and fills interleaved `f32` output blocks of any length.
+///
+/// Each call to [`process`](Self::process) renders the next `out.len() / channels` frames of
+/// the output timeline. Nothing in it allocates, frees, locks, blocks or prints.
+///
+/// ```
+/// use rtmix_core::{At, ChannelMap, Play, Queues, StreamConfig};
+/// static ONE: [f32; 1] = [1.0];
+/// let mut q: Queues<&'static [f32], Vec<f32>, 4, 4> = Queues::new();
+/// let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+/// let (mut out_engine, _in_engine) = engine.split();
+/// ctl.play(Play::new(&ONE[..], ChannelMap::new(&[0]).unwrap()).at(At::Frame(5))).unwrap();
+/// let mut block = [0.0f32; 3];
+/// out_engine.process(&mut block); // frames 0..3
+/// out_engine.process(&mut block); // frames 3..6
+/// assert_eq!(block, [0.0, 0.0, 1.0]);
+/// assert_eq!(out_engine.clock(), 6);
+/// ```
+#[derive(Debug)]
+pub struct OutputEngine<'a, P, const A: usize> {
+    scheduler: Scheduler<'a, P, A>,
+    channels: u16,
+}
+
+impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
+    pub(crate) fn new(
+        commands: Consumer<'a, Command<P>>,
+        completions: Producer<'a, Done<P>>,
+        channels: u16,
+        signal: Signal,
+    ) -> Self {
+        let stats = StreamStats::new(Direction::Output);
+        Self {
+            scheduler: Scheduler::new(commands, completions, ActionKind::Play, stats, signal),
+            channels,
+        }
+    }
+
+    /// Renders the next block into `out` (interleaved, `channels()` wide), overwriting it.
+    ///
+    /// A trailing partial frame is written as silence and counted in
+    /// [`StreamStats::partial_frames`]. With no output channels this does nothing.
+    pub fn process(&mut self, out: &mut [f32]) {
+        out.fill(0.0);
+        let channels = usize::from(self.channels);
+        if channels == 0 {
+            return;
+        }
+        let frames = out.len() / channels;
+        if !out.len().is_multiple_of(channels) {
+            self.scheduler.stats_mut().partial_frames += 1;
+        }
+        let out = &mut out[..frames * channels];
+        self.scheduler.run(frames as u64, false, |t, span, _| {
+            mix::play(out, channels, t, span)
+        });
+    }
+
+    /// Tells the engine that `frames` output frames were lost to an underrun. The clock
+    /// advances over them, and every action moves on as if they had played, so later
+    /// frames stay on the device timeline.
+    pub fn report_lost(&mut self, frames: u64) {
+        if self.channels == 0 {
+            return;
+        }
+        self.scheduler.run(frames, true, |_, _, _| true);
+    }
+
+    /// Ends everything scheduled or running with
+    /// [`EndReason::StreamStopped`](crate::EndReason::StreamStopped) and hands back as many
+    /// completions as the queue takes; call again until [`is_idle`](Self::is_idle).
+    pub fn stop(&mut self) {
+        self.scheduler.stop();
+    }
+
+    /// True when no action is held and no command waits.
+    pub fn is_idle(&self) -> bool {
+        self.scheduler.is_idle()
+    }
+
+    /// The output frame clock: the frame the next block starts at.
+    pub fn clock(&self) -> u64 {
+        self.scheduler.clock()
+    }
+
+    /// The interleaved channel count of output blocks.
+    pub fn channels(&self) -> u16 {
+        self.channels
+    }
+}

@@ -1,0 +1,98 @@
+//! The storage behind a stream's queues, and the split into its two sides.
+
+use heapless::spsc::Queue;
+
+use crate::action::Done;
+use crate::command::Command;
+use crate::controller::{Controller, Port};
+use crate::signal::Signal;
+use crate::{Engine, Error, InputEngine, OutputEngine, StreamConfig};
+
+/// Fixed-capacity storage for one stream: per direction, a command queue of `C - 1` entries
+/// and a completion queue, plus (in the engine) `A` action slots.
+///
+/// * `P` owns playback buffers (`&'static [f32]`, `Arc<[f32]>`, `Vec<f32>`, `Box<[f32]>`).
+/// * `R` owns recording buffers (`&'static mut [f32]`, `Vec<f32>`, `Box<[f32]>`).
+/// * `A` (at least 2) is the number of outstanding actions each direction admits: an
+///   action counts from its submission until its completion has been taken from the
+///   controller.
+/// * `C` (at least 2) sizes the command queue: `C - 1` commands can wait for the next block.
+///
+/// On a microcontroller this is a `static`; on a host, any place that outlives both sides
+/// (a backend that needs `'static` can `Box::leak` it).
+///
+/// ```
+/// use rtmix_core::{Queues, StreamConfig};
+/// let mut q: Queues<&'static [f32], &'static mut [f32], 16, 32> = Queues::new();
+/// let (ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+/// assert_eq!(ctl.config(), StreamConfig::output(2));
+/// # drop((ctl, engine));
+/// ```
+#[derive(Debug)]
+pub struct Queues<P, R, const A: usize, const C: usize> {
+    output_commands: Queue<Command<P>, C>,
+    output_done: Queue<Done<P>, A>,
+    input_commands: Queue<Command<R>, C>,
+    input_done: Queue<Done<R>, A>,
+}
+
+impl<P, R, const A: usize, const C: usize> Default for Queues<P, R, A, C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
+    /// Empty queues. `A` must be in `2..=65535` and `C` at least 2 (checked at compile time).
+    pub const fn new() -> Self {
+        const {
+            assert!(A >= 2 && A <= u16::MAX as usize, "A must be in 2..=65535");
+            assert!(C >= 2, "C must be at least 2");
+        }
+        Self {
+            output_commands: Queue::new(),
+            output_done: Queue::new(),
+            input_commands: Queue::new(),
+            input_done: Queue::new(),
+        }
+    }
+
+    /// Empties the queues (anything left from an earlier split is dropped here, on the
+    /// control side) and splits them into the control side and the audio side.
+    ///
+    /// ```
+    /// use rtmix_core::{Error, Queues, StreamConfig};
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
+    /// assert_eq!(q.split(StreamConfig::duplex(0, 0)).err(), Some(Error::NoChannels));
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn split(
+        &mut self,
+        config: StreamConfig,
+    ) -> Result<(Controller<'_, P, R, A>, Engine<'_, P, R, A>), Error>
+    where
+        P: AsRef<[f32]>,
+        R: AsMut<[f32]> + AsRef<[f32]>,
+    {
+        if config.output_channels == 0 && config.input_channels == 0 {
+            return Err(Error::NoChannels);
+        }
+        *self = Self::new();
+        let signal = Signal::new();
+        let (out_tx, out_rx) = self.output_commands.split();
+        let (out_done_tx, out_done_rx) = self.output_done.split();
+        let (in_tx, in_rx) = self.input_commands.split();
+        let (in_done_tx, in_done_rx) = self.input_done.split();
+        let controller = Controller::new(
+            config,
+            Port::new(out_tx, out_done_rx, config.output_channels),
+            Port::new(in_tx, in_done_rx, config.input_channels),
+            signal.clone(),
+        );
+        let engine = Engine {
+            output: OutputEngine::new(out_rx, out_done_tx, config.output_channels, signal.clone()),
+            input: InputEngine::new(in_rx, in_done_tx, config.input_channels, signal),
+        };
+        Ok((controller, engine))
+    }
+}

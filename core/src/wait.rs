@@ -1,0 +1,84 @@
+//! Blocking waits on the controller (feature `std`).
+
+use std::time::{Duration, Instant};
+
+use crate::signal::Signal;
+use crate::{ActionId, Completion, Controller, Error};
+
+impl<P, R, const A: usize> Controller<'_, P, R, A>
+where
+    P: AsRef<[f32]>,
+    R: AsMut<[f32]> + AsRef<[f32]>,
+{
+    /// Blocks until `id` completes and returns its completion. The engine wakes this
+    /// thread when it hands completions back (no polling interval).
+    ///
+    /// Fails at once with [`Error::UnknownAction`] if `id` is not outstanding (never
+    /// issued, or already taken), so it cannot wait for something that will never come.
+    /// If the engine may stop running, prefer [`wait_timeout`](Self::wait_timeout).
+    ///
+    /// ```
+    /// use rtmix_core::{ChannelMap, Play, Queues, StreamConfig};
+    /// let q: &'static mut Queues<Vec<f32>, Vec<f32>, 4, 4> = Box::leak(Box::new(Queues::new()));
+    /// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// let id = ctl.play(Play::new(vec![0.5; 64], ChannelMap::new(&[0]).unwrap())).unwrap();
+    /// let audio = std::thread::spawn(move || {
+    ///     let mut block = [0.0f32; 16];
+    ///     for _ in 0..8 { engine.output.process(&mut block); }
+    /// });
+    /// let done = ctl.wait(id).unwrap();
+    /// assert_eq!(done.frames, 64);
+    /// audio.join().unwrap();
+    /// ```
+    pub fn wait(&mut self, id: ActionId) -> Result<Completion<P, R>, Error> {
+        loop {
+            if let Some(done) = self.wait_step(id, None)? {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Like [`wait`](Self::wait), but gives up after `timeout` and returns `Ok(None)`;
+    /// the action stays outstanding.
+    pub fn wait_timeout(
+        &mut self,
+        id: ActionId,
+        timeout: Duration,
+    ) -> Result<Option<Completion<P, R>>, Error> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Some(done) = self.wait_step(id, Some(left))? {
+                return Ok(Some(done));
+            }
+            if left.is_zero() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// One round: check, register, check again, park.
+    fn wait_step(
+        &mut self,
+        id: ActionId,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Completion<P, R>>, Error> {
+        if let Some(done) = self.take(id) {
+            return Ok(Some(done));
+        }
+        if !self.is_outstanding(id) {
+            return Err(Error::UnknownAction);
+        }
+        self.signal.register();
+        // A completion pushed before the registration is seen here; one pushed after it
+        // unparks us (an unpark before park makes park return at once).
+        if let Some(done) = self.take(id) {
+            return Ok(Some(done));
+        }
+        if timeout.is_some_and(|t| t.is_zero()) {
+            return Ok(None);
+        }
+        Signal::park(timeout);
+        Ok(None)
+    }
+}
