@@ -61,6 +61,8 @@ pub(crate) struct Action<B> {
     /// The next frame it will process.
     pub(crate) position: u64,
     pub(crate) late_by: u64,
+    /// Leading buffer frames left out because they had passed (late with `Skip`).
+    pub(crate) skipped: u64,
     pub(crate) actual_start: Option<u64>,
     pub(crate) frames_done: u64,
     pub(crate) reason: EndReason,
@@ -96,20 +98,11 @@ impl<B> Action<B> {
             cut: false,
             position: 0,
             late_by: 0,
+            skipped: 0,
             actual_start: None,
             frames_done: 0,
             reason: EndReason::Finished,
             stats: ActionStats::default(),
-        }
-    }
-
-    /// Frames of the buffer left out at the start because they had passed.
-    pub(crate) fn skipped(&self) -> u64 {
-        match self.actual_start {
-            Some(start) if matches!(self.work, Work::Transfer(_)) => {
-                start.saturating_sub(self.origin)
-            }
-            _ => 0,
         }
     }
 
@@ -121,7 +114,6 @@ impl<B> Action<B> {
 
     /// The report handed back through the completion queue.
     pub(crate) fn into_done(self) -> Done<B> {
-        let skipped = self.skipped();
         let payload = match self.work {
             Work::Transfer(t) => HalfPayload::Buffer(t.buffer),
             Work::Cancel { .. } => HalfPayload::None,
@@ -134,7 +126,7 @@ impl<B> Action<B> {
             late_by: self.late_by,
             actual_start: self.actual_start,
             frames: self.frames_done,
-            skipped,
+            skipped: self.skipped,
             end: self.reason,
             stats: self.stats,
             payload,

@@ -282,6 +282,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         let at = action.origin.max(t0);
         match &mut action.work {
             Work::Transfer(t) => {
+                action.skipped = (at - action.origin).min(t.frames);
                 if t.frames > 0 && at >= action.end {
                     // Late with `Skip`, and every frame has already passed.
                     action.position = at;

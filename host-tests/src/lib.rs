@@ -1,1 +1,22 @@
-pub fn x() {}
+//! # rtmix-host-tests
+//!
+//! The proof that rtmix is exact, run offline on the host:
+//!
+//! * [`sim`]: a deterministic simulated device that drives a real engine through a
+//!   [`Scenario`](scenario::Scenario) with any block pattern ([`blocks`]), feeds it a known
+//!   input signal, captures its output and injects xruns;
+//! * [`model`]: the reference model, an obviously correct mixer over the whole timeline
+//!   (plain `Vec`s, no queues, no blocks) that computes the expected output, recordings
+//!   and completions of the same scenario;
+//! * [`alloc_guard`]: a global allocator that fails a test on any allocation or free made
+//!   while it is armed;
+//! * property suites in `tests/`, benchmarks in `benches/`.
+#![deny(missing_docs)]
+
+pub mod alloc_guard;
+pub mod blocks;
+pub mod model;
+pub mod scenario;
+pub mod sim;
+pub mod strategies;
+pub mod wav;

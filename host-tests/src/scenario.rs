@@ -1,0 +1,123 @@
+//! A scenario: the stream's shape, the commands a caller submits and when, and the xruns
+//! the device suffers. Both the simulator and the reference model read it.
+
+use rtmix_core::{At, Direction, Late};
+
+/// One request as a test writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Play `samples` (interleaved, `map.len()` channels) through `map` with `gains`.
+    Play {
+        /// Interleaved samples.
+        samples: Vec<f32>,
+        /// Output channel of each buffer channel.
+        map: Vec<u16>,
+        /// Gain of each buffer channel.
+        gains: Vec<f32>,
+        /// Start frame.
+        at: At,
+        /// Late policy.
+        late: Late,
+    },
+    /// Record `frames` frames of the input channels in `map`.
+    Record {
+        /// Frames to record.
+        frames: usize,
+        /// Input channel of each buffer channel.
+        map: Vec<u16>,
+        /// Start frame.
+        at: At,
+        /// Late policy.
+        late: Late,
+    },
+    /// Cancel the op with this index (in submission order over all steps).
+    Cancel {
+        /// Index of the target op.
+        target: usize,
+        /// Cut frame.
+        at: At,
+        /// Late policy.
+        late: Late,
+    },
+    /// Fetch and reset one direction's stats.
+    Stats {
+        /// Which direction.
+        direction: Direction,
+        /// When.
+        at: At,
+    },
+}
+
+impl Op {
+    /// The direction the op belongs to; a cancel belongs to its target's, which the
+    /// caller resolves.
+    pub fn direction(&self) -> Option<Direction> {
+        match self {
+            Op::Play { .. } => Some(Direction::Output),
+            Op::Record { .. } => Some(Direction::Input),
+            Op::Stats { direction, .. } => Some(*direction),
+            Op::Cancel { .. } => None,
+        }
+    }
+}
+
+/// Ops submitted together once the reference clock reaches `submit_at`: one op alone, or
+/// several as an atomic group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// Submitted before the first block that starts at or after this frame of the
+    /// reference clock (output if the stream has outputs, else input).
+    pub submit_at: u64,
+    /// The ops; more than one makes a group.
+    pub ops: Vec<Op>,
+}
+
+/// Frames lost to an xrun, injected before the first block that starts at or after `at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Xrun {
+    /// Reference-clock frame from which it may happen.
+    pub at: u64,
+    /// Frames lost.
+    pub frames: u64,
+    /// Which direction loses them.
+    pub direction: Direction,
+}
+
+/// Everything a test run needs besides the block pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Output channels.
+    pub output_channels: u16,
+    /// Input channels.
+    pub input_channels: u16,
+    /// The steps, in submission order.
+    pub steps: Vec<Step>,
+    /// Injected xruns, in order of `at`.
+    pub xruns: Vec<Xrun>,
+    /// Run until the reference clock reaches this frame.
+    pub total_frames: u64,
+}
+
+impl Scenario {
+    /// All ops in submission order (the index a [`Op::Cancel`] refers to).
+    pub fn ops(&self) -> impl Iterator<Item = &Op> {
+        self.steps.iter().flat_map(|s| s.ops.iter())
+    }
+}
+
+/// The input signal of the simulated device: a distinct, exactly representable value for
+/// every (frame, channel), so any misplaced sample shows.
+///
+/// ```
+/// use rtmix_host_tests::scenario::input_sample;
+/// assert_ne!(input_sample(10, 0), input_sample(11, 0));
+/// assert_ne!(input_sample(10, 0), input_sample(10, 1));
+/// ```
+pub fn input_sample(frame: u64, channel: u16) -> f32 {
+    // Integers below 2^24 are exact in f32.
+    ((frame % 1_000_000) * 8 + u64::from(channel) % 8) as f32
+}
+
+/// What a recording buffer holds before the engine touches it, so untouched (skipped or
+/// cut) regions can be told from recorded ones.
+pub const RECORD_FILL: f32 = -9.0;

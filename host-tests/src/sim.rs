@@ -1,0 +1,316 @@
+//! The deterministic simulated device: drives a real engine through a scenario.
+
+use rtmix_core::{
+    ActionId, ChannelMap, Completion, Controller, Direction, Engine, Error, Member, Play, Queues,
+    Record, StreamConfig,
+};
+
+use crate::blocks::Blocks;
+use crate::scenario::{input_sample, Op, Scenario, RECORD_FILL};
+
+/// Action slots per direction in the simulated stream.
+pub const ACTIONS: usize = 16;
+/// Command queue storage in the simulated stream (`COMMANDS - 1` entries).
+pub const COMMANDS: usize = 16;
+
+/// The queue type of the simulated stream.
+pub type SimQueues = Queues<Vec<f32>, Vec<f32>, ACTIONS, COMMANDS>;
+/// A completion of the simulated stream.
+pub type SimCompletion = Completion<Vec<f32>, Vec<f32>>;
+
+/// One engine run of one direction: a block, or frames lost to an xrun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Its first frame.
+    pub start: u64,
+    /// Its length.
+    pub frames: u64,
+    /// True for frames lost to an xrun.
+    pub lost: bool,
+}
+
+impl Run {
+    /// One past its last frame.
+    pub fn end(&self) -> u64 {
+        self.start + self.frames
+    }
+}
+
+/// What became of one op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submission {
+    /// Accepted as `id`; the engine saw it at the start of run `seen_run` of its direction
+    /// (equal to the number of runs if it never ran again).
+    Accepted {
+        /// Its id.
+        id: ActionId,
+        /// Index of the run in which the engine took it.
+        seen_run: usize,
+    },
+    /// Refused by the controller.
+    Refused(Error),
+    /// Not submitted: a cancel whose target was not accepted.
+    Skipped,
+}
+
+/// Everything a simulation observed.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The captured output, interleaved; frames lost to xruns are zeros.
+    pub output: Vec<f32>,
+    /// The runs of each direction: `[output, input]`.
+    pub runs: [Vec<Run>; 2],
+    /// What became of each op, in op order.
+    pub submissions: Vec<Submission>,
+    /// Every completion received, in arrival order.
+    pub completions: Vec<SimCompletion>,
+    /// Refusals whose returned buffer differed from the one submitted (must stay empty).
+    pub mangled_returns: usize,
+}
+
+/// The index of a direction in `[output, input]` arrays.
+pub fn dir_index(direction: Direction) -> usize {
+    match direction {
+        Direction::Output => 0,
+        Direction::Input => 1,
+    }
+}
+
+fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
+    Some(match op {
+        Op::Play {
+            samples,
+            map,
+            gains,
+            at,
+            late,
+        } => {
+            let map = ChannelMap::new(map).ok()?.with_gains(gains).ok()?;
+            Member::Play(Play::new(samples.clone(), map).at(*at).late(*late))
+        }
+        Op::Record {
+            frames,
+            map,
+            at,
+            late,
+        } => {
+            let buffer = vec![RECORD_FILL; frames * map.len()];
+            let map = ChannelMap::new(map).ok()?;
+            Member::Record(Record::new(buffer, map).at(*at).late(*late))
+        }
+        Op::Cancel { target, at, late } => match ids.get(*target) {
+            Some(Submission::Accepted { id, .. }) => Member::Cancel {
+                target: *id,
+                at: *at,
+                late: *late,
+            },
+            _ => return None,
+        },
+        Op::Stats { direction, at } => Member::Stats {
+            direction: *direction,
+            at: *at,
+        },
+    })
+}
+
+type Ctl<'a> = Controller<'a, Vec<f32>, Vec<f32>, ACTIONS>;
+
+/// Submits one op alone. Returns the id, or the error, and whether a refused buffer came
+/// back unchanged.
+fn submit_one(ctl: &mut Ctl<'_>, m: Member<Vec<f32>, Vec<f32>>) -> (Result<ActionId, Error>, bool) {
+    match m {
+        Member::Play(p) => {
+            let original = p.frames();
+            match ctl.play(p) {
+                Ok(id) => (Ok(id), true),
+                Err(r) => (Err(r.error), r.returned.frames() == original),
+            }
+        }
+        Member::Record(r) => {
+            let len = r.frames();
+            match ctl.record(r) {
+                Ok(id) => (Ok(id), true),
+                Err(r) => (Err(r.error), r.returned.frames() == len),
+            }
+        }
+        Member::Cancel { target, at, late } => (ctl.cancel(target, at, late), true),
+        Member::Stats { direction, at } => (ctl.fetch_stats(direction, at), true),
+    }
+}
+
+/// Submits several ops as one group (sizes 2 to 4).
+fn submit_group(
+    ctl: &mut Ctl<'_>,
+    members: Vec<Member<Vec<f32>, Vec<f32>>>,
+) -> Result<Vec<ActionId>, Error> {
+    macro_rules! group {
+        ($n:literal) => {{
+            let arr: [Member<Vec<f32>, Vec<f32>>; $n] = members.try_into().expect("size checked");
+            ctl.group(arr).map(|ids| ids.to_vec()).map_err(|r| r.error)
+        }};
+    }
+    match members.len() {
+        2 => group!(2),
+        3 => group!(3),
+        4 => group!(4),
+        n => panic!("groups of {n} are not simulated"),
+    }
+}
+
+/// Runs `scenario` on a fresh engine with block sizes from `blocks`.
+///
+/// Before each block, the steps and xruns whose frame the reference clock has reached
+/// are submitted or injected; after it, every arrived completion is collected. A final
+/// empty block flushes completions that had to wait for room in the queue.
+pub fn simulate(scenario: &Scenario, blocks: &Blocks) -> Outcome {
+    let mut queues = SimQueues::new();
+    let config = StreamConfig::duplex(scenario.output_channels, scenario.input_channels);
+    let (mut ctl, mut engine) = queues.split(config).expect("valid config");
+    let out_ch = usize::from(scenario.output_channels);
+    let in_ch = usize::from(scenario.input_channels);
+    let reference = if out_ch > 0 { 0 } else { 1 };
+
+    let mut outcome = Outcome {
+        output: Vec::new(),
+        runs: [Vec::new(), Vec::new()],
+        submissions: Vec::new(),
+        completions: Vec::new(),
+        mangled_returns: 0,
+    };
+    let mut next_step = 0;
+    let mut next_xrun = 0;
+    let mut sizes = blocks.sizes();
+    let mut input = Vec::new();
+    let mut output = Vec::new();
+
+    loop {
+        let clock = [engine.output.clock(), engine.input.clock()][reference];
+        if clock >= scenario.total_frames {
+            break;
+        }
+        while let Some(step) = scenario.steps.get(next_step).filter(|s| s.submit_at <= clock) {
+            next_step += 1;
+            submit_step(&mut ctl, &engine, &step.ops, &mut outcome);
+        }
+        while let Some(x) = scenario.xruns.get(next_xrun).filter(|x| x.at <= clock) {
+            next_xrun += 1;
+            inject_xrun(&mut engine, x.direction, x.frames, &mut outcome);
+        }
+        let n = sizes.next().unwrap_or(1).min((scenario.total_frames - clock) as usize);
+        process_block(&mut engine, n, &mut input, &mut output, &mut outcome);
+        collect(&mut ctl, &mut outcome);
+    }
+    process_block(&mut engine, 0, &mut input, &mut output, &mut outcome);
+    collect(&mut ctl, &mut outcome);
+    let _ = (out_ch, in_ch);
+    outcome
+}
+
+fn submit_step(ctl: &mut Ctl<'_>, engine: &Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>, ops: &[Op], outcome: &mut Outcome) {
+    let seen = |d: Direction| outcome.runs[dir_index(d)].len();
+    let members: Vec<_> = ops.iter().map(|op| member(op, &outcome.submissions)).collect();
+    let _ = engine;
+    if ops.len() == 1 {
+        let sub = match members.into_iter().next().flatten() {
+            None => Submission::Skipped,
+            Some(m) => match submit_one(ctl, m) {
+                (Ok(id), _) => Submission::Accepted {
+                    id,
+                    seen_run: seen(id.direction()),
+                },
+                (Err(e), intact) => {
+                    if !intact {
+                        outcome.mangled_returns += 1;
+                    }
+                    Submission::Refused(e)
+                }
+            },
+        };
+        outcome.submissions.push(sub);
+        return;
+    }
+    if members.iter().any(Option::is_none) {
+        outcome.submissions.extend(ops.iter().map(|_| Submission::Skipped));
+        return;
+    }
+    match submit_group(ctl, members.into_iter().flatten().collect()) {
+        Ok(ids) => {
+            for id in ids {
+                let seen_run = seen(id.direction());
+                outcome.submissions.push(Submission::Accepted { id, seen_run });
+            }
+        }
+        Err(e) => outcome.submissions.extend(ops.iter().map(|_| Submission::Refused(e))),
+    }
+}
+
+fn inject_xrun(
+    engine: &mut Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>,
+    direction: Direction,
+    frames: u64,
+    outcome: &mut Outcome,
+) {
+    let (start, channels) = match direction {
+        Direction::Output => (engine.output.clock(), engine.output.channels()),
+        Direction::Input => (engine.input.clock(), engine.input.channels()),
+    };
+    if channels == 0 {
+        return;
+    }
+    match direction {
+        Direction::Output => {
+            engine.output.report_lost(frames);
+            let zeros = frames as usize * usize::from(channels);
+            outcome.output.extend(std::iter::repeat_n(0.0, zeros));
+        }
+        Direction::Input => engine.input.report_lost(frames),
+    }
+    outcome.runs[dir_index(direction)].push(Run {
+        start,
+        frames,
+        lost: true,
+    });
+}
+
+fn process_block(
+    engine: &mut Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>,
+    n: usize,
+    input: &mut Vec<f32>,
+    output: &mut Vec<f32>,
+    outcome: &mut Outcome,
+) {
+    let out_ch = usize::from(engine.output.channels());
+    let in_ch = engine.input.channels();
+    let in_start = engine.input.clock();
+    let out_start = engine.output.clock();
+    input.clear();
+    for f in 0..n as u64 {
+        for c in 0..in_ch {
+            input.push(input_sample(in_start + f, c));
+        }
+    }
+    output.clear();
+    output.resize(n * out_ch, f32::NAN);
+    engine.process(input, output);
+    outcome.output.extend_from_slice(output);
+    if out_ch > 0 {
+        outcome.runs[0].push(Run {
+            start: out_start,
+            frames: n as u64,
+            lost: false,
+        });
+    }
+    if in_ch > 0 {
+        outcome.runs[1].push(Run {
+            start: in_start,
+            frames: n as u64,
+            lost: false,
+        });
+    }
+}
+
+fn collect(ctl: &mut Ctl<'_>, outcome: &mut Outcome) {
+    while let Some(c) = ctl.try_next() {
+        outcome.completions.push(c);
+    }
+}

@@ -1,0 +1,182 @@
+//! proptest strategies for scenarios and block patterns.
+
+use proptest::prelude::*;
+use rtmix_core::{At, Direction, Late};
+
+use crate::blocks::Blocks;
+use crate::scenario::{Op, Scenario, Step, Xrun};
+
+/// Deterministic samples in [-1, 1) from a seed, so big buffers cost little to generate.
+pub fn samples(seed: u64, len: usize) -> Vec<f32> {
+    (0..len as u64)
+        .map(|i| ((seed.wrapping_mul(31).wrapping_add(i * 17)) % 2001) as f32 / 1000.0 - 1.0)
+        .collect()
+}
+
+/// Any block pattern: fixed sizes from 1 to 4096 frames, random sizes (large and small) and
+/// short cycles of odd sizes.
+pub fn blocks() -> impl Strategy<Value = Blocks> {
+    prop_oneof![
+        Just(Blocks::Fixed(1)),
+        (2usize..=7).prop_map(Blocks::Fixed),
+        Just(Blocks::Fixed(64)),
+        Just(Blocks::Fixed(4096)),
+        any::<u64>().prop_map(|seed| Blocks::Random { seed, max: 4096 }),
+        any::<u64>().prop_map(|seed| Blocks::Random { seed, max: 16 }),
+        prop::collection::vec(1usize..300, 1..5).prop_map(Blocks::Cycle),
+    ]
+}
+
+fn late() -> impl Strategy<Value = Late> {
+    prop_oneof![Just(Late::Drop), Just(Late::StartNow), Just(Late::Skip)]
+}
+
+/// A frame relative to the submission time (past frames included), or as soon as possible.
+#[derive(Clone, Copy, Debug)]
+enum RelAt {
+    Asap,
+    Offset(i64),
+}
+
+fn rel_at() -> impl Strategy<Value = RelAt> {
+    prop_oneof![
+        1 => Just(RelAt::Asap),
+        4 => (-300i64..700).prop_map(RelAt::Offset),
+    ]
+}
+
+impl RelAt {
+    fn at(self, submit: u64) -> At {
+        match self {
+            RelAt::Asap => At::Asap,
+            RelAt::Offset(d) => At::Frame(submit.saturating_add_signed(d)),
+        }
+    }
+}
+
+/// An op before its channels and frames are fitted to the stream.
+#[derive(Clone, Debug)]
+enum RawOp {
+    Play {
+        seed: u64,
+        frames: usize,
+        map: Vec<u16>,
+        gains: Vec<f32>,
+        at: RelAt,
+        late: Late,
+    },
+    Record {
+        frames: usize,
+        map: Vec<u16>,
+        at: RelAt,
+        late: Late,
+    },
+    Cancel {
+        back: usize,
+        at: RelAt,
+        late: Late,
+    },
+    Stats {
+        output: bool,
+        at: RelAt,
+    },
+}
+
+fn gain() -> impl Strategy<Value = f32> {
+    prop_oneof![Just(1.0f32), Just(0.5), Just(-0.25), Just(2.0), Just(0.0), -2.0f32..2.0]
+}
+
+fn raw_op() -> impl Strategy<Value = RawOp> {
+    let map = prop::collection::vec(0u16..4, 1..=3);
+    prop_oneof![
+        4 => (any::<u64>(), 0usize..200, map.clone(), prop::collection::vec(gain(), 3), rel_at(), late())
+            .prop_map(|(seed, frames, map, gains, at, late)| RawOp::Play { seed, frames, map, gains, at, late }),
+        2 => (0usize..200, map, rel_at(), late())
+            .prop_map(|(frames, map, at, late)| RawOp::Record { frames, map, at, late }),
+        2 => (1usize..6, rel_at(), late()).prop_map(|(back, at, late)| RawOp::Cancel { back, at, late }),
+        1 => (any::<bool>(), rel_at()).prop_map(|(output, at)| RawOp::Stats { output, at }),
+    ]
+}
+
+fn fit(raw: RawOp, submit: u64, index: usize, out_ch: u16, in_ch: u16) -> Op {
+    let fit_map = |map: Vec<u16>, ch: u16| -> Vec<u16> { map.into_iter().map(|c| c % ch.max(1)).collect() };
+    match raw {
+        RawOp::Play { seed, frames, map, gains, at, late } => {
+            let map = fit_map(map, out_ch);
+            Op::Play {
+                samples: samples(seed, frames * map.len()),
+                gains: gains[..map.len()].to_vec(),
+                map,
+                at: at.at(submit),
+                late,
+            }
+        }
+        RawOp::Record { frames, map, at, late } => Op::Record {
+            frames,
+            map: fit_map(map, in_ch),
+            at: at.at(submit),
+            late,
+        },
+        RawOp::Cancel { back, at, late } => Op::Cancel {
+            target: index.saturating_sub(back),
+            at: at.at(submit),
+            late,
+        },
+        RawOp::Stats { output, at } => Op::Stats {
+            direction: if output { Direction::Output } else { Direction::Input },
+            at: at.at(submit),
+        },
+    }
+}
+
+/// Random scenarios: 0 to 3 output and input channels (at least one), up to 3000 frames,
+/// up to `max_steps` steps of single ops or groups of 2 to 3, and up to 3 xruns.
+pub fn scenario(max_steps: usize) -> impl Strategy<Value = Scenario> {
+    let step = (0u64..3000, prop::collection::vec(raw_op(), 1..=3), 0u8..4);
+    (
+        1u16..=3,
+        0u16..=3,
+        1u64..3000,
+        prop::collection::vec(step, 0..=max_steps),
+        prop::collection::vec((0u64..3000, 1u64..200, any::<bool>()), 0..=3),
+    )
+        .prop_map(|(out_ch, in_ch, total, steps, xruns)| {
+            let mut steps = steps;
+            steps.sort_by_key(|s| s.0);
+            let mut index = 0;
+            let steps = steps
+                .into_iter()
+                .map(|(submit, raws, group_roll)| {
+                    let submit = submit % total;
+                    // Most steps are single ops; one in four is a group.
+                    let take = if group_roll == 0 { raws.len() } else { 1 };
+                    let ops = raws
+                        .into_iter()
+                        .take(take)
+                        .map(|raw| {
+                            let op = fit(raw, submit, index, out_ch, in_ch);
+                            index += 1;
+                            op
+                        })
+                        .collect();
+                    Step { submit_at: submit, ops }
+                })
+                .collect();
+            let mut xruns: Vec<Xrun> = xruns
+                .into_iter()
+                .map(|(at, frames, output)| Xrun {
+                    at: at % total,
+                    frames,
+                    direction: if output || in_ch == 0 { Direction::Output } else { Direction::Input },
+                })
+                .collect();
+            xruns.sort_by_key(|x| x.at);
+            Scenario {
+                output_channels: out_ch,
+                input_channels: in_ch,
+                steps,
+                xruns,
+                total_frames: total,
+            }
+        })
+}
