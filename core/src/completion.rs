@@ -23,7 +23,8 @@ pub enum EndReason {
     /// It ran to its end (a play or record), or took effect (stats).
     Finished,
     /// A cancel cut it at this frame: its last frame was `at - 1`. A cut at or before its
-    /// start means nothing was played or recorded.
+    /// start means nothing was played or recorded (and a pending stats fetch or cancel is
+    /// simply removed).
     Cancelled {
         /// The cut frame.
         at: u64,
@@ -72,7 +73,8 @@ impl ActionStats {
 /// What a completion carries back.
 #[derive(Debug, PartialEq)]
 pub enum Payload<P, R> {
-    /// Nothing (cancels).
+    /// Nothing (cancels, and actions cancelled before they took effect that carry no
+    /// buffer).
     None,
     /// The buffer that was played, handed back.
     Played(P),

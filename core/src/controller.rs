@@ -57,12 +57,16 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
         }
     }
 
-    /// Checks that `n` more commands can be admitted and queued.
-    fn room(&self, n: usize) -> Result<(), Error> {
+    /// Checks that `others` more commands and `cancels` more cancels can be admitted and
+    /// queued. The last slot is kept for cancels, so a stream whose slots are all taken by
+    /// future actions can still be cut.
+    fn room(&self, others: usize, cancels: usize) -> Result<(), Error> {
+        let n = others + cancels;
         if n == 0 {
             return Ok(());
         }
-        if self.outstanding.len() + n > A {
+        let held = self.outstanding.len();
+        if held + n > A || (others > 0 && held + others > A - 1) {
             return Err(Error::Capacity { slots: A });
         }
         if self.commands.capacity() - self.commands.len() < n {
@@ -294,7 +298,7 @@ where
             self.output.channels,
             true,
         )
-        .and_then(|v| self.output.room(1).map(|()| v));
+        .and_then(|v| self.output.room(1, 0).map(|()| v));
         match checked {
             Ok(checked) => Ok(self.send_play(play, checked, GroupMark::Single)),
             Err(error) => Err(Rejected {
@@ -314,7 +318,7 @@ where
             self.input.channels,
             false,
         )
-        .and_then(|v| self.input.room(1).map(|()| v));
+        .and_then(|v| self.input.room(1, 0).map(|()| v));
         match checked {
             Ok(checked) => Ok(self.send_record(record, checked, GroupMark::Single)),
             Err(error) => Err(Rejected {
@@ -330,7 +334,7 @@ where
     /// and nothing is lost.
     pub fn cancel(&mut self, target: ActionId, at: At, late: Late) -> Result<ActionId, Error> {
         self.check_cancel(target)?;
-        self.port_room(target.direction(), 1)?;
+        self.port_room(target.direction(), 0, 1)?;
         Ok(self.send_cancel(target, at, late, GroupMark::Single))
     }
 
@@ -338,7 +342,7 @@ where
     /// frame `at` (stats are kept per block). The completion carries them.
     pub fn fetch_stats(&mut self, direction: Direction, at: At) -> Result<ActionId, Error> {
         self.port_exists(direction)?;
-        self.port_room(direction, 1)?;
+        self.port_room(direction, 1, 0)?;
         Ok(self.send_stats(direction, at, GroupMark::Single))
     }
 
@@ -401,7 +405,8 @@ where
         if N == 0 {
             return Err(Error::EmptyGroup);
         }
-        let (mut outs, mut ins) = (0, 0);
+        // [direction][0: others, 1: cancels]
+        let mut counts = [[0usize; 2]; 2];
         for (member, checked) in members.iter().zip(checked.iter_mut()) {
             match member {
                 Member::Play(p) => {
@@ -415,13 +420,12 @@ where
                 Member::Cancel { target, .. } => self.check_cancel(*target)?,
                 Member::Stats { direction, .. } => self.port_exists(*direction)?,
             }
-            match member.direction() {
-                Direction::Output => outs += 1,
-                Direction::Input => ins += 1,
-            }
+            let d = usize::from(member.direction() == Direction::Input);
+            let c = usize::from(matches!(member, Member::Cancel { .. }));
+            counts[d][c] += 1;
         }
-        self.output.room(outs)?;
-        self.input.room(ins)
+        self.output.room(counts[0][0], counts[0][1])?;
+        self.input.room(counts[1][0], counts[1][1])
     }
 
     fn check_cancel(&self, target: ActionId) -> Result<(), Error> {
@@ -438,10 +442,10 @@ where
         }
     }
 
-    fn port_room(&self, direction: Direction, n: usize) -> Result<(), Error> {
+    fn port_room(&self, direction: Direction, others: usize, cancels: usize) -> Result<(), Error> {
         match direction {
-            Direction::Output => self.output.room(n),
-            Direction::Input => self.input.room(n),
+            Direction::Output => self.output.room(others, cancels),
+            Direction::Input => self.input.room(others, cancels),
         }
     }
 

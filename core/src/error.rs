@@ -59,7 +59,8 @@ pub enum Error {
     NoChannels,
     /// The direction has no channels in this stream, so nothing can play or record there.
     NoSuchDirection,
-    /// Every action slot of that direction is taken. Take completions to free slots.
+    /// Every action slot of that direction is taken (for anything but a cancel, all but
+    /// the one kept for cancels). Take completions to free slots.
     Capacity {
         /// The slot count (the `ACTIONS` const generic).
         slots: usize,

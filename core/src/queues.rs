@@ -15,7 +15,8 @@ use crate::{Engine, Error, InputEngine, OutputEngine, StreamConfig};
 /// * `R` owns recording buffers (`&'static mut [f32]`, `Vec<f32>`, `Box<[f32]>`).
 /// * `A` (at least 2) is the number of outstanding actions each direction admits: an
 ///   action counts from its submission until its completion has been taken from the
-///   controller.
+///   controller. Plays, records and stats fetches may take `A - 1` of them; the last is
+///   kept for cancels, so a full stream can always be cut.
 /// * `C` (at least 2) sizes the command queue: `C - 1` commands can wait for the next block.
 ///
 /// On a microcontroller this is a `static`; on a host, any place that outlives both sides

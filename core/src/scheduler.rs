@@ -321,13 +321,12 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         }
     }
 
-    /// Applies a cancel at frame `at` to the transfer `target_seq`.
+    /// Applies a cancel at frame `at` to the action `target_seq`: any pending action is
+    /// removed; a running transfer is cut.
     fn cut(&mut self, target_seq: u64, at: u64) -> EndReason {
         let found = self.slots.iter().position(|s| {
             s.as_ref().is_some_and(|a| {
-                a.id.seq() == target_seq
-                    && matches!(a.work, Work::Transfer(_))
-                    && matches!(a.state, State::Pending | State::Active)
+                a.id.seq() == target_seq && matches!(a.state, State::Pending | State::Active)
             })
         });
         let Some(index) = found else {

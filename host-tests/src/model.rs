@@ -175,7 +175,14 @@ fn activate(
     let mut order: Vec<(usize, u64, u64, usize)> = mine
         .iter()
         .filter(|&&i| items[i].state == State::Pending)
-        .filter_map(|&i| Some((items[i].activation_run?, items[i].origin, items[i].id.seq(), i)))
+        .filter_map(|&i| {
+            Some((
+                items[i].activation_run?,
+                items[i].origin,
+                items[i].id.seq(),
+                i,
+            ))
+        })
         .collect();
     order.sort_unstable();
 
@@ -183,7 +190,11 @@ fn activate(
     let mut stats = StreamStats::new(direction);
     let mut next = 0;
     for (r, run) in runs.iter().enumerate() {
-        let seen_here: Vec<usize> = mine.iter().copied().filter(|&i| items[i].seen_run == r).collect();
+        let seen_here: Vec<usize> = mine
+            .iter()
+            .copied()
+            .filter(|&i| items[i].seen_run == r)
+            .collect();
         stats.queue_high_water = stats.queue_high_water.max(seen_here.len());
         stats.late += seen_here.iter().filter(|&&i| items[i].late_by > 0).count() as u64;
         while let Some(&(run_index, _, _, i)) = order.get(next) {
@@ -214,7 +225,8 @@ fn activate(
                 }
                 Op::Cancel { .. } => {
                     let target = items[i].target.and_then(|t| by_op.get(&t).copied());
-                    let outcome = target.map_or(EndReason::TargetNotActive, |t| cut(&mut items[t], at));
+                    let outcome =
+                        target.map_or(EndReason::TargetNotActive, |t| cut(&mut items[t], at));
                     items[i].actual = Some(at);
                     items[i].reason = outcome;
                     items[i].state = State::Ended;
@@ -233,11 +245,9 @@ fn activate(
     }
 }
 
-/// A cancel at frame `at` reaching `target`.
+/// A cancel at frame `at` reaching `target`: a pending action of any kind is removed, a
+/// running transfer is cut.
 fn cut(target: &mut Item<'_>, at: u64) -> EndReason {
-    if !matches!(target.op, Op::Play { .. } | Op::Record { .. }) {
-        return EndReason::TargetNotActive;
-    }
     match target.state {
         State::Pending => {
             target.state = State::Ended;
@@ -318,7 +328,7 @@ fn completion(item: &Item<'_>, runs: &[Vec<Run>; 2], scenario: &Scenario) -> Opt
         Op::Play { samples, .. } => Payload::Played(samples.clone()),
         Op::Record { map, .. } => Payload::Recorded(recording(item, map, runs)),
         Op::Cancel { .. } => Payload::None,
-        Op::Stats { .. } => Payload::Stats(item.stats_snapshot.expect("taken stats")),
+        Op::Stats { .. } => item.stats_snapshot.map_or(Payload::None, Payload::Stats),
     };
     let _ = scenario;
     Some(Completion {
@@ -367,7 +377,13 @@ fn mix(scenario: &Scenario, items: &[Item<'_>], runs: &[Run]) -> Vec<f32> {
         .collect();
     plays.sort_by_key(|i| i.id.seq());
     for item in plays {
-        let Op::Play { samples, map, gains, .. } = item.op else {
+        let Op::Play {
+            samples,
+            map,
+            gains,
+            ..
+        } = item.op
+        else {
             continue;
         };
         let k = map.len();

@@ -66,6 +66,8 @@ pub struct Outcome {
     pub completions: Vec<SimCompletion>,
     /// Refusals whose returned buffer differed from the one submitted (must stay empty).
     pub mangled_returns: usize,
+    /// Cancels issued by [`simulate_and_drain`] to end what was still outstanding.
+    pub drain_cancels: Vec<ActionId>,
 }
 
 /// The index of a direction in `[output, input]` arrays.
@@ -163,12 +165,21 @@ fn submit_group(
 /// are submitted or injected; after it, every arrived completion is collected. A final
 /// empty block flushes completions that had to wait for room in the queue.
 pub fn simulate(scenario: &Scenario, blocks: &Blocks) -> Outcome {
+    run_scenario(scenario, blocks, false)
+}
+
+/// Like [`simulate`], then cancels everything still outstanding (retrying while the
+/// controller pushes back) and runs 64-frame blocks until every action has completed, or
+/// 10 000 blocks have passed.
+pub fn simulate_and_drain(scenario: &Scenario, blocks: &Blocks) -> Outcome {
+    run_scenario(scenario, blocks, true)
+}
+
+fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
     let mut queues = SimQueues::new();
     let config = StreamConfig::duplex(scenario.output_channels, scenario.input_channels);
     let (mut ctl, mut engine) = queues.split(config).expect("valid config");
-    let out_ch = usize::from(scenario.output_channels);
-    let in_ch = usize::from(scenario.input_channels);
-    let reference = if out_ch > 0 { 0 } else { 1 };
+    let reference = usize::from(scenario.output_channels == 0);
 
     let mut outcome = Outcome {
         output: Vec::new(),
@@ -176,6 +187,7 @@ pub fn simulate(scenario: &Scenario, blocks: &Blocks) -> Outcome {
         submissions: Vec::new(),
         completions: Vec::new(),
         mangled_returns: 0,
+        drain_cancels: Vec::new(),
     };
     let mut next_step = 0;
     let mut next_xrun = 0;
@@ -188,28 +200,80 @@ pub fn simulate(scenario: &Scenario, blocks: &Blocks) -> Outcome {
         if clock >= scenario.total_frames {
             break;
         }
-        while let Some(step) = scenario.steps.get(next_step).filter(|s| s.submit_at <= clock) {
+        while let Some(step) = scenario
+            .steps
+            .get(next_step)
+            .filter(|s| s.submit_at <= clock)
+        {
             next_step += 1;
-            submit_step(&mut ctl, &engine, &step.ops, &mut outcome);
+            submit_step(&mut ctl, &step.ops, &mut outcome);
         }
         while let Some(x) = scenario.xruns.get(next_xrun).filter(|x| x.at <= clock) {
             next_xrun += 1;
             inject_xrun(&mut engine, x.direction, x.frames, &mut outcome);
         }
-        let n = sizes.next().unwrap_or(1).min((scenario.total_frames - clock) as usize);
+        let n = sizes
+            .next()
+            .unwrap_or(1)
+            .min((scenario.total_frames - clock) as usize);
         process_block(&mut engine, n, &mut input, &mut output, &mut outcome);
         collect(&mut ctl, &mut outcome);
     }
     process_block(&mut engine, 0, &mut input, &mut output, &mut outcome);
     collect(&mut ctl, &mut outcome);
-    let _ = (out_ch, in_ch);
+    if drain {
+        drain_all(&mut ctl, &mut engine, &mut input, &mut output, &mut outcome);
+    }
     outcome
 }
 
-fn submit_step(ctl: &mut Ctl<'_>, engine: &Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>, ops: &[Op], outcome: &mut Outcome) {
+/// Cancels every outstanding action and runs blocks until all have completed.
+fn drain_all(
+    ctl: &mut Ctl<'_>,
+    engine: &mut Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>,
+    input: &mut Vec<f32>,
+    output: &mut Vec<f32>,
+    outcome: &mut Outcome,
+) {
+    let mut to_cancel: Vec<ActionId> = outcome
+        .submissions
+        .iter()
+        .filter_map(|s| match s {
+            Submission::Accepted { id, .. } => Some(*id),
+            _ => None,
+        })
+        .filter(|id| ctl.is_outstanding(*id))
+        .collect();
+    for _ in 0..10_000 {
+        to_cancel.retain(|&id| {
+            if !ctl.is_outstanding(id) {
+                return false;
+            }
+            match ctl.cancel(id, rtmix_core::At::Asap, rtmix_core::Late::StartNow) {
+                Ok(cancel) => {
+                    outcome.drain_cancels.push(cancel);
+                    false
+                }
+                Err(_) => true, // capacity or queue: retry after the next block
+            }
+        });
+        if to_cancel.is_empty()
+            && ctl.outstanding(Direction::Output) == 0
+            && ctl.outstanding(Direction::Input) == 0
+        {
+            return;
+        }
+        process_block(engine, 64, input, output, outcome);
+        collect(ctl, outcome);
+    }
+}
+
+fn submit_step(ctl: &mut Ctl<'_>, ops: &[Op], outcome: &mut Outcome) {
     let seen = |d: Direction| outcome.runs[dir_index(d)].len();
-    let members: Vec<_> = ops.iter().map(|op| member(op, &outcome.submissions)).collect();
-    let _ = engine;
+    let members: Vec<_> = ops
+        .iter()
+        .map(|op| member(op, &outcome.submissions))
+        .collect();
     if ops.len() == 1 {
         let sub = match members.into_iter().next().flatten() {
             None => Submission::Skipped,
@@ -230,17 +294,23 @@ fn submit_step(ctl: &mut Ctl<'_>, engine: &Engine<'_, Vec<f32>, Vec<f32>, ACTION
         return;
     }
     if members.iter().any(Option::is_none) {
-        outcome.submissions.extend(ops.iter().map(|_| Submission::Skipped));
+        outcome
+            .submissions
+            .extend(ops.iter().map(|_| Submission::Skipped));
         return;
     }
     match submit_group(ctl, members.into_iter().flatten().collect()) {
         Ok(ids) => {
             for id in ids {
                 let seen_run = seen(id.direction());
-                outcome.submissions.push(Submission::Accepted { id, seen_run });
+                outcome
+                    .submissions
+                    .push(Submission::Accepted { id, seen_run });
             }
         }
-        Err(e) => outcome.submissions.extend(ops.iter().map(|_| Submission::Refused(e))),
+        Err(e) => outcome
+            .submissions
+            .extend(ops.iter().map(|_| Submission::Refused(e))),
     }
 }
 

@@ -36,22 +36,45 @@ fn late() -> impl Strategy<Value = Late> {
 enum RelAt {
     Asap,
     Offset(i64),
+    /// Only in wild scenarios: `u64::MAX - n`.
+    NearMax(u64),
 }
 
 fn rel_at() -> impl Strategy<Value = RelAt> {
     prop_oneof![
-        1 => Just(RelAt::Asap),
-        4 => (-300i64..700).prop_map(RelAt::Offset),
+        10 => Just(RelAt::Asap),
+        40 => (-300i64..700).prop_map(RelAt::Offset),
+        1 => (0u64..300).prop_map(RelAt::NearMax),
     ]
 }
 
 impl RelAt {
-    fn at(self, submit: u64) -> At {
+    fn at(self, submit: u64, wild: bool) -> At {
         match self {
             RelAt::Asap => At::Asap,
+            RelAt::NearMax(n) if wild => At::Frame(u64::MAX - n),
+            RelAt::NearMax(n) => At::Frame(submit + n),
             RelAt::Offset(d) => At::Frame(submit.saturating_add_signed(d)),
         }
     }
+}
+
+/// What a wild scenario breaks in a play.
+#[derive(Clone, Copy, Debug)]
+enum Flaw {
+    None,
+    Nan(usize),
+    Infinite(usize),
+    Ragged,
+}
+
+fn flaw() -> impl Strategy<Value = Flaw> {
+    prop_oneof![
+        8 => Just(Flaw::None),
+        1 => any::<usize>().prop_map(Flaw::Nan),
+        1 => any::<usize>().prop_map(Flaw::Infinite),
+        1 => Just(Flaw::Ragged),
+    ]
 }
 
 /// An op before its channels and frames are fitted to the stream.
@@ -64,6 +87,7 @@ enum RawOp {
         gains: Vec<f32>,
         at: RelAt,
         late: Late,
+        flaw: Flaw,
     },
     Record {
         frames: usize,
@@ -83,14 +107,21 @@ enum RawOp {
 }
 
 fn gain() -> impl Strategy<Value = f32> {
-    prop_oneof![Just(1.0f32), Just(0.5), Just(-0.25), Just(2.0), Just(0.0), -2.0f32..2.0]
+    prop_oneof![
+        Just(1.0f32),
+        Just(0.5),
+        Just(-0.25),
+        Just(2.0),
+        Just(0.0),
+        -2.0f32..2.0
+    ]
 }
 
 fn raw_op() -> impl Strategy<Value = RawOp> {
-    let map = prop::collection::vec(0u16..4, 1..=3);
+    let map = prop::collection::vec(0u16..6, 1..=3);
     prop_oneof![
-        4 => (any::<u64>(), 0usize..200, map.clone(), prop::collection::vec(gain(), 3), rel_at(), late())
-            .prop_map(|(seed, frames, map, gains, at, late)| RawOp::Play { seed, frames, map, gains, at, late }),
+        4 => (any::<u64>(), 0usize..200, map.clone(), prop::collection::vec(gain(), 3), rel_at(), late(), flaw())
+            .prop_map(|(seed, frames, map, gains, at, late, flaw)| RawOp::Play { seed, frames, map, gains, at, late, flaw }),
         2 => (0usize..200, map, rel_at(), late())
             .prop_map(|(frames, map, at, late)| RawOp::Record { frames, map, at, late }),
         2 => (1usize..6, rel_at(), late()).prop_map(|(back, at, late)| RawOp::Cancel { back, at, late }),
@@ -98,49 +129,102 @@ fn raw_op() -> impl Strategy<Value = RawOp> {
     ]
 }
 
-fn fit(raw: RawOp, submit: u64, index: usize, out_ch: u16, in_ch: u16) -> Op {
-    let fit_map = |map: Vec<u16>, ch: u16| -> Vec<u16> { map.into_iter().map(|c| c % ch.max(1)).collect() };
+/// Fits a raw op to the stream; a wild op keeps its flaws (channels out of range, bad
+/// samples, ragged lengths, frames near `u64::MAX`).
+fn fit(raw: RawOp, submit: u64, index: usize, channels: (u16, u16), wild: bool) -> Op {
+    let fit_map = |map: Vec<u16>, ch: u16| -> Vec<u16> {
+        if wild {
+            map
+        } else {
+            map.into_iter().map(|c| c % ch.max(1)).collect()
+        }
+    };
     match raw {
-        RawOp::Play { seed, frames, map, gains, at, late } => {
-            let map = fit_map(map, out_ch);
+        RawOp::Play {
+            seed,
+            frames,
+            map,
+            gains,
+            at,
+            late,
+            flaw,
+        } => {
+            let map = fit_map(map, channels.0);
+            let mut samples = samples(seed, frames * map.len());
+            match flaw {
+                _ if !wild => {}
+                Flaw::None => {}
+                Flaw::Nan(i) if !samples.is_empty() => {
+                    let n = samples.len();
+                    samples[i % n] = f32::NAN;
+                }
+                Flaw::Infinite(i) if !samples.is_empty() => {
+                    let n = samples.len();
+                    samples[i % n] = f32::NEG_INFINITY;
+                }
+                Flaw::Ragged => samples.push(0.5),
+                _ => {}
+            }
             Op::Play {
-                samples: samples(seed, frames * map.len()),
+                samples,
                 gains: gains[..map.len()].to_vec(),
                 map,
-                at: at.at(submit),
+                at: at.at(submit, wild),
                 late,
             }
         }
-        RawOp::Record { frames, map, at, late } => Op::Record {
+        RawOp::Record {
             frames,
-            map: fit_map(map, in_ch),
-            at: at.at(submit),
+            map,
+            at,
+            late,
+        } => Op::Record {
+            frames,
+            map: fit_map(map, channels.1),
+            at: at.at(submit, wild),
             late,
         },
         RawOp::Cancel { back, at, late } => Op::Cancel {
             target: index.saturating_sub(back),
-            at: at.at(submit),
+            at: at.at(submit, wild),
             late,
         },
         RawOp::Stats { output, at } => Op::Stats {
-            direction: if output { Direction::Output } else { Direction::Input },
-            at: at.at(submit),
+            direction: if output {
+                Direction::Output
+            } else {
+                Direction::Input
+            },
+            at: at.at(submit, wild),
         },
     }
 }
 
-/// Random scenarios: 0 to 3 output and input channels (at least one), up to 3000 frames,
+/// Random valid scenarios: 1 to 3 output and 0 to 3 input channels, up to 3000 frames,
 /// up to `max_steps` steps of single ops or groups of 2 to 3, and up to 3 xruns.
 pub fn scenario(max_steps: usize) -> impl Strategy<Value = Scenario> {
+    scenario_with(max_steps, false)
+}
+
+/// Random scenarios with careless callers: besides everything [`scenario`] makes, channels
+/// out of range, NaN and infinite samples, ragged buffers, frames near `u64::MAX`, streams
+/// without outputs, and enough ops at once to hit full capacity and full queues.
+pub fn wild_scenario(max_steps: usize) -> impl Strategy<Value = Scenario> {
+    scenario_with(max_steps, true)
+}
+
+fn scenario_with(max_steps: usize, wild: bool) -> impl Strategy<Value = Scenario> {
     let step = (0u64..3000, prop::collection::vec(raw_op(), 1..=3), 0u8..4);
+    let min_out = u16::from(!wild);
     (
-        1u16..=3,
+        min_out..=3,
         0u16..=3,
         1u64..3000,
         prop::collection::vec(step, 0..=max_steps),
         prop::collection::vec((0u64..3000, 1u64..200, any::<bool>()), 0..=3),
     )
-        .prop_map(|(out_ch, in_ch, total, steps, xruns)| {
+        .prop_map(move |(out_ch, in_ch, total, steps, xruns)| {
+            let in_ch = if out_ch == 0 { in_ch.max(1) } else { in_ch };
             let mut steps = steps;
             steps.sort_by_key(|s| s.0);
             let mut index = 0;
@@ -154,12 +238,15 @@ pub fn scenario(max_steps: usize) -> impl Strategy<Value = Scenario> {
                         .into_iter()
                         .take(take)
                         .map(|raw| {
-                            let op = fit(raw, submit, index, out_ch, in_ch);
+                            let op = fit(raw, submit, index, (out_ch, in_ch), wild);
                             index += 1;
                             op
                         })
                         .collect();
-                    Step { submit_at: submit, ops }
+                    Step {
+                        submit_at: submit,
+                        ops,
+                    }
                 })
                 .collect();
             let mut xruns: Vec<Xrun> = xruns
@@ -167,7 +254,11 @@ pub fn scenario(max_steps: usize) -> impl Strategy<Value = Scenario> {
                 .map(|(at, frames, output)| Xrun {
                     at: at % total,
                     frames,
-                    direction: if output || in_ch == 0 { Direction::Output } else { Direction::Input },
+                    direction: if (output && out_ch > 0) || in_ch == 0 {
+                        Direction::Output
+                    } else {
+                        Direction::Input
+                    },
                 })
                 .collect();
             xruns.sort_by_key(|x| x.at);

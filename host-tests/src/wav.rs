@@ -3,7 +3,12 @@
 use std::path::Path;
 
 /// Writes interleaved `samples` as a 32-bit float WAV file.
-pub fn write_f32(path: &Path, channels: u16, rate: u32, samples: &[f32]) -> Result<(), hound::Error> {
+pub fn write_f32(
+    path: &Path,
+    channels: u16,
+    rate: u32,
+    samples: &[f32],
+) -> Result<(), hound::Error> {
     let spec = hound::WavSpec {
         channels,
         sample_rate: rate,
