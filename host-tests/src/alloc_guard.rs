@@ -7,13 +7,12 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
+    /// Per thread, so tests running in parallel cannot blame each other.
+    static VIOLATIONS: Cell<usize> = const { Cell::new(0) };
 }
-
-static VIOLATIONS: AtomicUsize = AtomicUsize::new(0);
 
 /// The system allocator, counting every allocation, reallocation and free made on a
 /// thread while [`forbid_alloc`] runs there.
@@ -23,12 +22,12 @@ pub struct GuardedAlloc;
 fn note() {
     // `try_with`: the thread-local may be gone during thread teardown.
     if ARMED.try_with(Cell::get).unwrap_or(false) {
-        VIOLATIONS.fetch_add(1, Ordering::Relaxed);
+        let _ = VIOLATIONS.try_with(|v| v.set(v.get() + 1));
     }
 }
 
-// SAFETY: every method forwards to `System` unchanged; the counting touches only an atomic
-// and a const-initialised thread-local, neither of which allocates.
+// SAFETY: every method forwards to `System` unchanged; the counting touches only
+// const-initialised thread-locals, which do not allocate.
 unsafe impl GlobalAlloc for GuardedAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note();
@@ -60,10 +59,9 @@ unsafe impl GlobalAlloc for GuardedAlloc {
 ///
 /// Only meaningful in a binary whose global allocator is [`GuardedAlloc`].
 pub fn forbid_alloc<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = VIOLATIONS.load(Ordering::Relaxed);
+    let before = VIOLATIONS.with(Cell::get);
     ARMED.with(|a| a.set(true));
     let value = f();
     ARMED.with(|a| a.set(false));
-    let after = VIOLATIONS.load(Ordering::Relaxed);
-    (value, after - before)
+    (value, VIOLATIONS.with(Cell::get) - before)
 }

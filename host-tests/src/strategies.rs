@@ -66,6 +66,7 @@ enum Flaw {
     Nan(usize),
     Infinite(usize),
     Ragged,
+    BadChannel,
 }
 
 fn flaw() -> impl Strategy<Value = Flaw> {
@@ -74,6 +75,7 @@ fn flaw() -> impl Strategy<Value = Flaw> {
         1 => any::<usize>().prop_map(Flaw::Nan),
         1 => any::<usize>().prop_map(Flaw::Infinite),
         1 => Just(Flaw::Ragged),
+        1 => Just(Flaw::BadChannel),
     ]
 }
 
@@ -118,7 +120,7 @@ fn gain() -> impl Strategy<Value = f32> {
 }
 
 fn raw_op() -> impl Strategy<Value = RawOp> {
-    let map = prop::collection::vec(0u16..6, 1..=3);
+    let map = prop::collection::vec(0u16..4, 1..=3);
     prop_oneof![
         4 => (any::<u64>(), 0usize..200, map.clone(), prop::collection::vec(gain(), 3), rel_at(), late(), flaw())
             .prop_map(|(seed, frames, map, gains, at, late, flaw)| RawOp::Play { seed, frames, map, gains, at, late, flaw }),
@@ -226,12 +228,18 @@ fn scenario_with(max_steps: usize, wild: bool) -> impl Strategy<Value = Scenario
         .prop_map(move |(out_ch, in_ch, total, steps, xruns)| {
             let in_ch = if out_ch == 0 { in_ch.max(1) } else { in_ch };
             let mut steps = steps;
-            steps.sort_by_key(|s| s.0);
+            steps.sort_by_key(|s| if wild && s.0 % 2 == 0 { s.0 % 64 } else { s.0 } % total);
             let mut index = 0;
             let steps = steps
                 .into_iter()
                 .map(|(submit, raws, group_roll)| {
-                    let submit = submit % total;
+                    // Wild callers submit half their steps in one early burst, to hit full
+                    // capacity.
+                    let submit = if wild && submit % 2 == 0 {
+                        submit % 64
+                    } else {
+                        submit
+                    } % total;
                     // Most steps are single ops; one in four is a group.
                     let take = if group_roll == 0 { raws.len() } else { 1 };
                     let ops = raws

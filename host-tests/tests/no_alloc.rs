@@ -1,0 +1,167 @@
+//! The audio path never allocates or frees: every command kind, with `Arc`, `Vec` and
+//! `Box` owners, runs through real engine blocks under an allocator that counts any
+//! allocation or free made on the audio side.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rtmix_core::{At, ChannelMap, Direction, Late, Member, Play, Queues, Record, StreamConfig};
+use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
+
+#[global_allocator]
+static ALLOC: GuardedAlloc = GuardedAlloc;
+
+fn map(channels: &[u16]) -> ChannelMap {
+    ChannelMap::new(channels).unwrap()
+}
+
+#[test]
+fn guard_sees_allocations() {
+    // The guard itself must be able to fail, or the tests below prove nothing.
+    let (v, count) = forbid_alloc(|| vec![1u8; 64]);
+    assert!(count >= 1, "the guard missed an allocation");
+    drop(v);
+    let ((), count) = forbid_alloc(|| drop(Box::new(5u64)));
+    assert!(count >= 2, "the guard missed an allocation and a free");
+}
+
+#[test]
+fn engine_blocks_allocate_nothing_with_arc_and_vec_owners() {
+    let mut queues: Box<Queues<Arc<[f32]>, Vec<f32>, 32, 32>> = Box::default();
+    let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 2)).unwrap();
+    let tone: Arc<[f32]> = (0..2000)
+        .map(|i| (i as f32 * 0.01).sin())
+        .collect::<Vec<_>>()
+        .into();
+
+    // Register this thread as a waiter, so the engine's wake-up path (unpark) runs too.
+    let probe = ctl
+        .fetch_stats(Direction::Output, At::Frame(1_000_000))
+        .unwrap();
+    assert!(ctl.wait_timeout(probe, Duration::ZERO).unwrap().is_none());
+
+    let p1 = ctl
+        .play(Play::new(tone.clone(), map(&[0, 1])).at(At::Frame(10)))
+        .unwrap();
+    let p2 = ctl
+        .play(
+            Play::new(tone.clone(), map(&[1]))
+                .at(At::Frame(3))
+                .late(Late::Skip),
+        )
+        .unwrap();
+    let p3 = ctl
+        .play(Play::new(
+            tone.clone(),
+            ChannelMap::new(&[1, 1])
+                .unwrap()
+                .with_gains(&[0.5, -0.5])
+                .unwrap(),
+        ))
+        .unwrap();
+    let r1 = ctl
+        .record(Record::new(vec![0.0; 600], map(&[1, 0])).at(At::Frame(7)))
+        .unwrap();
+    let r2 = ctl.record(Record::new(vec![0.0; 300], map(&[1]))).unwrap();
+    let c1 = ctl.cancel(p1, At::Frame(400), Late::StartNow).unwrap();
+    let c2 = ctl.cancel(r2, At::Frame(50), Late::StartNow).unwrap();
+    let s1 = ctl.fetch_stats(Direction::Input, At::Frame(200)).unwrap();
+    let group = ctl
+        .group([
+            Member::Play(Play::new(tone.clone(), map(&[0]))),
+            Member::Record(Record::new(vec![0.0; 100], map(&[0]))),
+            Member::Stats {
+                direction: Direction::Output,
+                at: At::Asap,
+            },
+        ])
+        .unwrap();
+    let timer = ctl
+        .play(Play::new(tone.slice_empty(), map(&[0])).at(At::Frame(5)))
+        .unwrap();
+
+    let mut input = vec![0.25f32; 2 * 4096];
+    let mut output = vec![0.0f32; 2 * 4096];
+    let (finished, count) = forbid_alloc(|| {
+        let mut frames = 0;
+        for (i, n) in [1usize, 2, 3, 64, 7, 512, 1, 4096, 100]
+            .iter()
+            .cycle()
+            .take(40)
+            .enumerate()
+        {
+            let (inp, out) = (&input[..n * 2], &mut output[..n * 2]);
+            engine.process(inp, out);
+            if i % 7 == 3 {
+                engine.output.report_lost(17);
+                engine.input.report_lost(5);
+            }
+            frames += n;
+        }
+        input[0] = 0.5;
+        frames
+    });
+    assert_eq!(count, 0, "the engine allocated or freed {count} times");
+    assert!(finished > 2000);
+
+    for id in [p1, p2, p3, r1, r2, c1, c2, s1, timer]
+        .into_iter()
+        .chain(group)
+    {
+        assert!(ctl.take(id).is_some(), "{id:?} did not complete");
+    }
+    // Stopping hands back what is still scheduled, again without allocating.
+    let ((), count) = forbid_alloc(|| {
+        engine.output.stop();
+        engine.input.stop();
+    });
+    assert_eq!(count, 0);
+    assert_eq!(
+        ctl.take(probe).unwrap().end,
+        rtmix_core::EndReason::StreamStopped
+    );
+}
+
+#[test]
+fn engine_blocks_allocate_nothing_with_box_owners_at_full_capacity() {
+    let mut queues: Box<Queues<Box<[f32]>, Box<[f32]>, 8, 16>> = Box::default();
+    let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(1, 1)).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(
+            ctl.play(
+                Play::new(vec![0.1f32; 10 + i].into_boxed_slice(), map(&[0]))
+                    .at(At::Frame(i as u64)),
+            )
+            .unwrap(),
+        );
+    }
+    ids.push(ctl.cancel(ids[0], At::Frame(3), Late::Drop).unwrap());
+    // Completions pile up: the completion queue holds 7, the eighth waits in its slot.
+    let mut block = vec![0.0f32; 64];
+    let ((), count) = forbid_alloc(|| {
+        engine.output.process(&mut block);
+        engine.output.process(&mut block);
+    });
+    assert_eq!(count, 0);
+    let mut taken: Vec<_> = ids.iter().filter_map(|&id| ctl.take(id)).collect();
+    assert_eq!(taken.len(), 7, "the completion queue holds A - 1");
+    let ((), count) = forbid_alloc(|| engine.output.process(&mut block));
+    assert_eq!(count, 0);
+    taken.extend(ids.iter().filter_map(|&id| ctl.take(id)));
+    assert_eq!(
+        taken.len(),
+        8,
+        "the completion that waited in its slot came out"
+    );
+}
+
+trait SliceEmpty {
+    fn slice_empty(&self) -> Self;
+}
+
+impl SliceEmpty for Arc<[f32]> {
+    fn slice_empty(&self) -> Self {
+        Arc::from(Vec::new())
+    }
+}
