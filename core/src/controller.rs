@@ -77,7 +77,7 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
 
     /// Sends a command for which `room` said yes. This side is the only producer, so the
     /// space `room` saw is still there and the enqueue cannot fail.
-    fn send(&mut self, cmd: Command<B>) {
+    pub(crate) fn send(&mut self, cmd: Command<B>) {
         let seq = cmd.id.seq();
         if self.commands.enqueue(cmd).is_ok() {
             self.outstanding.push(seq).ok();
@@ -146,7 +146,7 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
 #[derive(Debug)]
 pub struct Controller<'a, P, R, const A: usize> {
     config: StreamConfig,
-    output: Port<'a, P, A>,
+    pub(crate) output: Port<'a, P, A>,
     input: Port<'a, R, A>,
     next_seq: u64,
     #[cfg_attr(not(feature = "std"), allow(dead_code))]

@@ -67,6 +67,8 @@ mod queues;
 mod scheduler;
 mod signal;
 mod stats;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "std")]
 mod wait;
 

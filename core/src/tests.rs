@@ -1,0 +1,187 @@
+//! Unit tests of what the host property suites cannot reach from outside: group members
+//! arriving in different blocks, queue and capacity limits, and odd blocks.
+
+extern crate std;
+use std::vec;
+use std::vec::Vec;
+
+use crate::command::{Body, Command, GroupMark, Layout};
+use crate::*;
+
+type Q<const A: usize, const C: usize> = Queues<Vec<f32>, Vec<f32>, A, C>;
+
+fn mono() -> ChannelMap {
+    ChannelMap::new(&[0]).unwrap()
+}
+
+#[test]
+fn a_group_split_across_blocks_starts_together_when_complete() {
+    let mut q: Q<8, 8> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let member = |seq, samples: Vec<f32>, group| Command {
+        id: ActionId::new(seq, Direction::Output),
+        at: At::Asap,
+        late: Late::Drop,
+        group,
+        body: Body::Transfer {
+            frames: samples.len() as u64,
+            buffer: samples,
+            map: mono(),
+            layout: Layout::Full { gain: 1.0 },
+        },
+    };
+    // The controller is interrupted after the first member: the engine runs a block.
+    ctl.output.send(member(0, vec![1.0; 4], GroupMark::More));
+    let mut out = [9.0f32; 4];
+    engine.output.process(&mut out);
+    assert_eq!(out, [0.0; 4], "a staged member must not start alone");
+    ctl.output.send(member(1, vec![2.0; 4], GroupMark::Last));
+    engine.output.process(&mut out);
+    assert_eq!(out, [3.0; 4]);
+    let a = ctl.try_next().unwrap();
+    let b = ctl.try_next().unwrap();
+    assert_eq!((a.actual_start, b.actual_start), (Some(4), Some(4)));
+}
+
+#[test]
+fn a_full_queue_refuses_then_accepts_after_a_block() {
+    let mut q: Q<8, 4> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    for _ in 0..3 {
+        ctl.play(Play::new(vec![0.5], mono())).unwrap();
+    }
+    let refused = ctl.play(Play::new(vec![0.25; 3], mono())).unwrap_err();
+    assert_eq!(refused.error, Error::QueueFull);
+    assert_eq!(refused.returned.into_buffer(), vec![0.25; 3]);
+    engine.output.process(&mut [0.0; 2]);
+    assert!(ctl.play(Play::new(vec![0.5], mono())).is_ok());
+}
+
+#[test]
+fn the_last_slot_is_kept_for_cancels() {
+    let mut q: Q<4, 8> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let far = |n| Play::new(vec![1.0; 8], mono()).at(At::Frame(n));
+    let ids: Vec<ActionId> = (0..3).map(|i| ctl.play(far(1000 + i)).unwrap()).collect();
+    assert_eq!(
+        ctl.play(far(5)).unwrap_err().error,
+        Error::Capacity { slots: 4 }
+    );
+    assert_eq!(
+        ctl.fetch_stats(Direction::Output, At::Asap),
+        Err(Error::Capacity { slots: 4 })
+    );
+    let cut = ctl.cancel(ids[0], At::Asap, Late::Drop).unwrap();
+    assert_eq!(
+        ctl.cancel(ids[1], At::Asap, Late::Drop),
+        Err(Error::Capacity { slots: 4 })
+    );
+    engine.output.process(&mut [0.0; 4]);
+    assert_eq!(ctl.take(cut).unwrap().end, EndReason::Cut);
+    let done = ctl.take(ids[0]).unwrap();
+    assert_eq!(
+        (done.end, done.actual_start, done.frames),
+        (EndReason::Cancelled { at: 0 }, None, 0)
+    );
+    assert_eq!(done.into_played(), Some(vec![1.0; 8]));
+}
+
+#[test]
+fn unknown_and_foreign_ids_are_refused() {
+    let mut q1: Q<4, 4> = Queues::new();
+    let mut q2: Q<4, 4> = Queues::new();
+    let (mut ctl1, _e1) = q1.split(StreamConfig::duplex(1, 1)).unwrap();
+    let (mut ctl2, _e2) = q2.split(StreamConfig::duplex(1, 1)).unwrap();
+    let _ = ctl2.fetch_stats(Direction::Output, At::Asap).unwrap();
+    let foreign = ctl2.fetch_stats(Direction::Output, At::Asap).unwrap();
+    assert_eq!(
+        ctl1.cancel(foreign, At::Asap, Late::Drop),
+        Err(Error::UnknownAction)
+    );
+    assert!(ctl1.take(foreign).is_none());
+    assert_eq!(ctl1.wait(foreign).unwrap_err(), Error::UnknownAction);
+}
+
+#[test]
+fn missing_directions_and_bad_maps_are_refused() {
+    let mut q: Q<4, 4> = Queues::new();
+    let (mut ctl, _engine) = q.split(StreamConfig::output(2)).unwrap();
+    let rec = ctl.record(Record::new(vec![0.0; 4], mono())).unwrap_err();
+    assert_eq!(rec.error, Error::NoSuchDirection);
+    assert_eq!(
+        ctl.fetch_stats(Direction::Input, At::Asap),
+        Err(Error::NoSuchDirection)
+    );
+    let play = ctl
+        .play(Play::new(vec![0.0; 3], ChannelMap::new(&[0, 1]).unwrap()))
+        .unwrap_err();
+    assert_eq!(
+        play.error,
+        Error::LengthNotWholeFrames {
+            samples: 3,
+            channels: 2
+        }
+    );
+    let play = ctl
+        .play(Play::new(vec![0.0, f32::NAN], mono()))
+        .unwrap_err();
+    assert_eq!(play.error, Error::NonFiniteSample { index: 1 });
+    let play = ctl
+        .play(Play::new(vec![0.0; 2], mono()).at(At::Frame(u64::MAX)))
+        .unwrap_err();
+    assert_eq!(play.error, Error::FrameOverflow);
+    assert_eq!(ctl.group::<0>([]).unwrap_err().error, Error::EmptyGroup);
+    let too_long = [0u16; MAX_MAP_CHANNELS + 1];
+    assert_eq!(
+        ChannelMap::new(&too_long),
+        Err(Error::ChannelMapTooLong {
+            len: MAX_MAP_CHANNELS + 1,
+            max: MAX_MAP_CHANNELS
+        })
+    );
+}
+
+#[test]
+fn odd_blocks_never_panic() {
+    let mut q: Q<4, 4> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::duplex(3, 2)).unwrap();
+    ctl.play(Play::new(vec![1.0; 30], ChannelMap::new(&[2, 0]).unwrap()))
+        .unwrap();
+    ctl.record(Record::new(vec![0.0; 30], ChannelMap::new(&[1]).unwrap()))
+        .unwrap();
+    let mut out = [7.0f32; 7]; // two frames and a partial one
+    engine.process(&[1.0; 5], &mut out);
+    assert_eq!(out, [1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]);
+    engine.process(&[], &mut []);
+    engine.output.report_lost(u64::MAX);
+    engine.input.report_lost(u64::MAX);
+    engine.process(&[1.0; 4], &mut [0.0; 6]);
+    assert_eq!(engine.output.clock(), u64::MAX);
+    let stats = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
+    engine.process(&[], &mut []);
+    let s = *ctl.take(stats).unwrap().stream_stats().unwrap();
+    assert_eq!(s.partial_frames, 1);
+    assert_eq!(s.xruns, 1);
+}
+
+#[test]
+fn stop_hands_everything_back() {
+    let mut q: Q<8, 8> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::input(1)).unwrap();
+    let rec = ctl.record(Record::new(vec![-1.0; 6], mono())).unwrap();
+    let later = ctl
+        .record(Record::new(vec![-1.0; 2], mono()).at(At::Frame(100)))
+        .unwrap();
+    engine.input.process(&[0.5, 0.25]);
+    let queued = ctl.fetch_stats(Direction::Input, At::Asap).unwrap();
+    engine.input.stop();
+    assert!(engine.input.is_idle());
+    let done = ctl.take(rec).unwrap();
+    assert_eq!((done.end, done.frames), (EndReason::StreamStopped, 2));
+    assert_eq!(
+        done.into_recording(),
+        Some(vec![0.5, 0.25, -1.0, -1.0, -1.0, -1.0])
+    );
+    assert_eq!(ctl.take(later).unwrap().end, EndReason::StreamStopped);
+    assert_eq!(ctl.take(queued).unwrap().end, EndReason::StreamStopped);
+}
