@@ -124,7 +124,7 @@ proptest! {
         xruns in prop::collection::vec((0u64..2000, 1u64..500, any::<bool>()), 1..4),
         pattern in blocks(),
     ) {
-        let f = 12_000;
+        let f = 8_000;
         let mut xruns: Vec<Xrun> = xruns
             .into_iter()
             .map(|(at, frames, out)| Xrun { at, frames, direction: if out { Direction::Output } else { Direction::Input } })
@@ -135,6 +135,9 @@ proptest! {
             input_channels: 1,
             steps: at_start(vec![
                 play(vec![1.0], 1, f),
+                // A ramp across every xrun: sample i is the value i, so each output frame
+                // shows which buffer frame played there.
+                play((0..f + 100).map(|i| i as f32).collect(), 0, 0),
                 Op::Record { frames: 40, map: vec![0], at: At::Frame(f), late: Late::Drop },
                 Op::Stats { direction: Direction::Output, at: At::Frame(f + 50) },
                 Op::Stats { direction: Direction::Input, at: At::Frame(f + 50) },
@@ -144,14 +147,18 @@ proptest! {
         };
         let outcome = simulate(&sc, &pattern);
         // The output capture holds zeros for lost frames, so its index is the device frame.
-        for (i, &s) in outcome.output.iter().enumerate() {
-            prop_assert_eq!(s, if i == f as usize * 2 + 1 { 1.0 } else { 0.0 }, "sample {}", i);
+        let lost = |frame: u64| outcome.runs[0].iter().any(|r| r.lost && (r.start..r.end()).contains(&frame));
+        for (frame, s) in outcome.output.chunks(2).enumerate() {
+            let frame = frame as u64;
+            let ramp = if frame < f + 100 && !lost(frame) { frame as f32 } else { 0.0 };
+            prop_assert_eq!(s[0], ramp, "ramp at frame {}", frame);
+            prop_assert_eq!(s[1], if frame == f { 1.0 } else { 0.0 }, "impulse channel at frame {}", frame);
         }
-        let rec = completion_of(&outcome, 1);
+        let rec = completion_of(&outcome, 2);
         prop_assert_eq!(rec.actual_start, Some(f));
         let expected: Vec<f32> = (0..40).map(|i| input_sample(f + i, 0)).collect();
         prop_assert_eq!(&rec.payload, &Payload::Recorded(expected));
-        for (op, direction) in [(2, Direction::Output), (3, Direction::Input)] {
+        for (op, direction) in [(3, Direction::Output), (4, Direction::Input)] {
             let injected: Vec<&Xrun> = xruns.iter().filter(|x| x.direction == direction).collect();
             let Payload::Stats(stats) = &completion_of(&outcome, op).payload else { panic!("no stats") };
             prop_assert_eq!(stats.xruns, injected.len() as u64);
