@@ -59,6 +59,7 @@ pub struct ActionStats {
 }
 
 impl ActionStats {
+    #[inline]
     pub(crate) fn count_block(&mut self, frames: u64) {
         self.min_block = if self.blocks == 0 {
             frames

@@ -8,13 +8,14 @@ use crate::action::{Span, Transfer};
 use crate::command::Layout;
 
 /// Adds `t`'s samples for `span`, times their gains, into the interleaved `out` block.
+#[inline]
 pub(crate) fn play<B: AsRef<[f32]>>(
     out: &mut [f32],
     channels: usize,
     t: &Transfer<B>,
     span: Span,
 ) -> bool {
-    let k = t.map.len();
+    let k = t.channels;
     let Some(src) = t
         .buffer
         .as_ref()
@@ -64,7 +65,7 @@ pub(crate) fn record<B: AsMut<[f32]>>(
     t: &mut Transfer<B>,
     span: Span,
 ) -> bool {
-    let k = t.map.len();
+    let k = t.channels;
     let map = t.map.channels();
     let Some(dst) = t
         .buffer

@@ -110,6 +110,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         self.take_commands(t0);
         self.start_due(t0, t1);
 
+        let ended_before = self.ended.len();
         for &slot in &self.active {
             let Some(action) = self.slots[usize::from(slot)].as_mut() else {
                 continue;
@@ -149,12 +150,14 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 self.ended.push(slot).ok();
             }
         }
-        let slots = &self.slots;
-        self.active.retain(|&slot| {
-            slots[usize::from(slot)]
-                .as_ref()
-                .is_some_and(|a| a.state == State::Active)
-        });
+        if self.ended.len() > ended_before {
+            let slots = &self.slots;
+            self.active.retain(|&slot| {
+                slots[usize::from(slot)]
+                    .as_ref()
+                    .is_some_and(|a| a.state == State::Active)
+            });
+        }
 
         self.clock = t1;
         if lost {
