@@ -115,7 +115,7 @@ impl<B> Action<B> {
             actual_start: None,
             frames_done: 0,
             reason: EndReason::Finished,
-            stats: ActionStats::default(),
+            stats: ActionStats::new(),
         }
     }
 
@@ -141,7 +141,7 @@ impl<B> Action<B> {
             frames: self.frames_done,
             skipped: self.skipped,
             end: self.reason,
-            stats: self.stats,
+            stats: self.stats.finish(),
             payload,
         }
     }

@@ -171,6 +171,6 @@ impl ChannelMap {
 #[cfg(feature = "defmt")]
 impl defmt::Format for ChannelMap {
     fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "ChannelMap({=[u16]})", &self.channels[..]);
+        defmt::write!(f, "ChannelMap({})", &self.channels[..]);
     }
 }

@@ -59,15 +59,32 @@ pub struct ActionStats {
 }
 
 impl ActionStats {
+    /// Counters for an action that has not run yet. `min_block` starts at `u64::MAX` so
+    /// that counting a block needs no branch; [`finish`](Self::finish) puts 0 back if no
+    /// block was counted.
+    pub(crate) const fn new() -> Self {
+        Self {
+            blocks: 0,
+            min_block: u64::MAX,
+            max_block: 0,
+            xruns: 0,
+            frames_lost: 0,
+        }
+    }
+
     #[inline]
     pub(crate) fn count_block(&mut self, frames: u64) {
-        self.min_block = if self.blocks == 0 {
-            frames
-        } else {
-            self.min_block.min(frames)
-        };
+        self.min_block = self.min_block.min(frames);
         self.max_block = self.max_block.max(frames);
         self.blocks += 1;
+    }
+
+    /// The counters as reported.
+    pub(crate) fn finish(mut self) -> Self {
+        if self.blocks == 0 {
+            self.min_block = 0;
+        }
+        self
     }
 }
 

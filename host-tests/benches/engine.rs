@@ -119,9 +119,13 @@ fn by_block(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("engine", block), &block, |b, &block| {
             b.iter_custom(|iters| time_engine(&bufs, 0, block, iters));
         });
-        group.bench_with_input(BenchmarkId::new("sum_kernel", block), &block, |b, &block| {
-            b.iter_custom(|iters| time_kernel(&bufs, block, iters));
-        });
+        group.bench_with_input(
+            BenchmarkId::new("sum_kernel", block),
+            &block,
+            |b, &block| {
+                b.iter_custom(|iters| time_kernel(&bufs, block, iters));
+            },
+        );
     }
     group.finish();
 }

@@ -26,7 +26,12 @@ fn pair_table(group: &str, param: &str, values: &[usize], elements: impl Fn(usiz
         let k = median_ns(&root().join(group).join("sum_kernel").join(v.to_string()));
         if let (Some(e), Some(k)) = (e, k) {
             let n = elements(v);
-            println!("| {v} | {e:.1} | {k:.1} | {:.3} | {:.3} | {:.2}x |", e / n, k / n, e / k);
+            println!(
+                "| {v} | {e:.1} | {k:.1} | {:.3} | {:.3} | {:.2}x |",
+                e / n,
+                k / n,
+                e / k
+            );
         }
     }
     println!();
@@ -34,9 +39,16 @@ fn pair_table(group: &str, param: &str, values: &[usize], elements: impl Fn(usiz
 
 fn main() {
     println!("### Engine against the plain sum kernel, stereo, 64-frame blocks\n");
-    pair_table("voices_block64", "voices", &[1, 8, 64, 256, 1023], |v| (v * 64) as f64);
+    pair_table("voices_block64", "voices", &[1, 8, 64, 256, 1023], |v| {
+        (v * 64) as f64
+    });
     println!("### Engine against the plain sum kernel, stereo, 8 voices\n");
-    pair_table("block_8voices", "block (frames)", &[1, 4, 64, 512, 4096], |b| (8 * b) as f64);
+    pair_table(
+        "block_8voices",
+        "block (frames)",
+        &[1, 4, 64, 512, 4096],
+        |b| (8 * b) as f64,
+    );
     println!("### A block with no active action\n");
     println!("| block (frames) | nothing scheduled ns | 1000 scheduled for later ns |");
     println!("|---:|---:|---:|");

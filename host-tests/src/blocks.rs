@@ -60,7 +60,7 @@ impl Iterator for BlockSizes {
     }
 }
 
-/// A small, fast, seeded generator (SplitMix64), so patterns are reproducible from a seed.
+/// A small, fast, seeded generator (`SplitMix64`), so patterns are reproducible from a seed.
 #[derive(Clone, Debug)]
 pub struct SplitMix64(pub u64);
 

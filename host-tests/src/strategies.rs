@@ -154,17 +154,15 @@ fn fit(raw: RawOp, submit: u64, index: usize, channels: (u16, u16), wild: bool) 
             let map = fit_map(map, channels.0);
             let mut samples = samples(seed, frames * map.len());
             match flaw {
-                _ if !wild => {}
-                Flaw::None => {}
-                Flaw::Nan(i) if !samples.is_empty() => {
+                Flaw::Nan(i) if wild && !samples.is_empty() => {
                     let n = samples.len();
                     samples[i % n] = f32::NAN;
                 }
-                Flaw::Infinite(i) if !samples.is_empty() => {
+                Flaw::Infinite(i) if wild && !samples.is_empty() => {
                     let n = samples.len();
                     samples[i % n] = f32::NEG_INFINITY;
                 }
-                Flaw::Ragged => samples.push(0.5),
+                Flaw::Ragged if wild => samples.push(0.5),
                 _ => {}
             }
             Op::Play {

@@ -28,7 +28,8 @@ fn guard_sees_allocations() {
 
 #[test]
 fn engine_blocks_allocate_nothing_with_arc_and_vec_owners() {
-    let mut queues: Box<Queues<Arc<[f32]>, Vec<f32>, 32, 32>> = Box::default();
+    type ArcQueues = Queues<Arc<[f32]>, Vec<f32>, 32, 32>;
+    let mut queues: Box<ArcQueues> = Box::default();
     let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 2)).unwrap();
     let tone: Arc<[f32]> = (0..2000)
         .map(|i| (i as f32 * 0.01).sin())
@@ -125,7 +126,8 @@ fn engine_blocks_allocate_nothing_with_arc_and_vec_owners() {
 
 #[test]
 fn engine_blocks_allocate_nothing_with_box_owners_at_full_capacity() {
-    let mut queues: Box<Queues<Box<[f32]>, Box<[f32]>, 8, 16>> = Box::default();
+    type BoxQueues = Queues<Box<[f32]>, Box<[f32]>, 8, 16>;
+    let mut queues: Box<BoxQueues> = Box::default();
     let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(1, 1)).unwrap();
     let mut ids = Vec::new();
     for i in 0..7 {
