@@ -66,7 +66,6 @@ pub(crate) struct Action<B> {
     pub(crate) end: u64,
     /// The frame of buffer frame 0 (transfers) or the frame it takes effect (others).
     pub(crate) origin: u64,
-    pub(crate) frames_done: u64,
     pub(crate) stats: ActionStats,
     pub(crate) work: Work<B>,
     // Read when it starts and ends only.
@@ -113,10 +112,17 @@ impl<B> Action<B> {
             late_by: 0,
             skipped: 0,
             actual_start: None,
-            frames_done: 0,
             reason: EndReason::Finished,
             stats: ActionStats::new(),
         }
+    }
+
+    /// Frames played or recorded: every frame it moved over since its start, less those
+    /// lost to xruns. Derived, so the block loop has one counter less to write.
+    pub(crate) fn frames_done(&self) -> u64 {
+        self.actual_start.map_or(0, |start| {
+            self.position.saturating_sub(start) - self.stats.frames_lost
+        })
     }
 
     /// Marks it ended with `reason`.
@@ -127,6 +133,7 @@ impl<B> Action<B> {
 
     /// The report handed back through the completion queue.
     pub(crate) fn into_done(self) -> Done<B> {
+        let frames = self.frames_done();
         let payload = match self.work {
             Work::Transfer(t) => HalfPayload::Buffer(t.buffer),
             Work::Cancel { .. } => HalfPayload::None,
@@ -138,7 +145,7 @@ impl<B> Action<B> {
             requested: self.requested,
             late_by: self.late_by,
             actual_start: self.actual_start,
-            frames: self.frames_done,
+            frames,
             skipped: self.skipped,
             end: self.reason,
             stats: self.stats.finish(),

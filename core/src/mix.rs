@@ -29,11 +29,22 @@ pub(crate) fn play<B: AsRef<[f32]>>(
         return false;
     };
     match t.layout {
+        // The common case, kept small so it inlines into the block loop.
         Layout::Full { gain } if k == channels => {
             for (o, s) in dst.iter_mut().zip(src) {
                 *o += s * gain;
             }
+            true
         }
+        _ => play_mapped(dst, channels, src, t),
+    }
+}
+
+/// The kernels for partial and general maps.
+#[inline(never)]
+fn play_mapped<B>(dst: &mut [f32], channels: usize, src: &[f32], t: &Transfer<B>) -> bool {
+    let k = t.channels;
+    match t.layout {
         Layout::Contiguous { first } if first + k <= channels => {
             let gains = t.map.gains();
             for (frame, s) in dst.chunks_exact_mut(channels).zip(src.chunks_exact(k)) {

@@ -130,7 +130,6 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                         action.stats.frames_lost += to - from;
                     } else {
                         action.stats.count_block(frames);
-                        action.frames_done += to - from;
                     }
                     action.position = to;
                     if !fits {

@@ -20,3 +20,8 @@ pub mod scenario;
 pub mod sim;
 pub mod strategies;
 pub mod wav;
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
