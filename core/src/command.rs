@@ -15,8 +15,9 @@ use crate::{ActionId, At, ChannelMap, Direction, Late};
 ///     .at(At::Frame(96_000))
 ///     .late(Late::Skip);
 /// assert_eq!(play.frames(), 1);
+/// // Debug output shows the sample count, never the samples.
+/// assert!(format!("{play:?}").starts_with("Play { samples: 2,"));
 /// ```
-#[derive(Debug)]
 pub struct Play<P> {
     pub(crate) buffer: P,
     pub(crate) map: ChannelMap,
@@ -52,7 +53,6 @@ impl<P: AsRef<[f32]>> Play<P> {
 /// let rec = Record::new(vec![0.0f32; 96_000], ChannelMap::new(&[3, 0]).unwrap()).at(At::Frame(480));
 /// assert_eq!(rec.frames(), 48_000);
 /// ```
-#[derive(Debug)]
 pub struct Record<R> {
     pub(crate) buffer: R,
     pub(crate) map: ChannelMap,
@@ -79,6 +79,18 @@ impl<R: AsMut<[f32]> + AsRef<[f32]>> Record<R> {
 
 macro_rules! timing_setters {
     ($ty:ident) => {
+        /// Shows the request without its samples (a buffer can hold millions).
+        impl<B: AsRef<[f32]>> core::fmt::Debug for $ty<B> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("samples", &self.buffer.as_ref().len())
+                    .field("map", &self.map)
+                    .field("at", &self.at)
+                    .field("late", &self.late)
+                    .finish()
+            }
+        }
+
         impl<B> $ty<B> {
             /// Sets the frame at which it starts.
             #[must_use]
@@ -105,7 +117,6 @@ timing_setters!(Play);
 timing_setters!(Record);
 
 /// One member of a group submitted with [`Controller::group`](crate::Controller::group).
-#[derive(Debug)]
 pub enum Member<P, R> {
     /// A play.
     Play(Play<P>),
@@ -127,6 +138,26 @@ pub enum Member<P, R> {
         /// When to take them.
         at: At,
     },
+}
+
+impl<P: AsRef<[f32]>, R: AsRef<[f32]>> core::fmt::Debug for Member<P, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Member::Play(p) => p.fmt(f),
+            Member::Record(r) => r.fmt(f),
+            Member::Cancel { target, at, late } => f
+                .debug_struct("Cancel")
+                .field("target", target)
+                .field("at", at)
+                .field("late", late)
+                .finish(),
+            Member::Stats { direction, at } => f
+                .debug_struct("Stats")
+                .field("direction", direction)
+                .field("at", at)
+                .finish(),
+        }
+    }
 }
 
 impl<P, R> Member<P, R> {

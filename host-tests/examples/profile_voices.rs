@@ -63,7 +63,11 @@ fn main() {
         .collect();
     for _ in 0..3 {
         let k = kernel(&bufs, 40);
-        let e128 = engine::<128>(&bufs, 40);
+        let e128 = if voices < 128 {
+            engine::<128>(&bufs, 40)
+        } else {
+            engine::<1024>(&bufs, 40)
+        };
         let e1024 = engine::<1024>(&bufs, 40);
         println!(
             "voices {voices}: kernel {k:?}  engine(A=128) {e128:?} ({:.2}x)  engine(A=1024) {e1024:?} ({:.2}x)",
