@@ -70,6 +70,16 @@ pub struct Outcome {
     pub drain_cancels: Vec<ActionId>,
 }
 
+impl Outcome {
+    /// The ids of the accepted ops, in op order.
+    pub fn accepted(&self) -> impl Iterator<Item = ActionId> + '_ {
+        self.submissions.iter().filter_map(|s| match s {
+            Submission::Accepted { id, .. } => Some(*id),
+            _ => None,
+        })
+    }
+}
+
 /// The index of a direction in `[output, input]` arrays.
 pub fn dir_index(direction: Direction) -> usize {
     match direction {
@@ -236,12 +246,7 @@ fn drain_all(
     outcome: &mut Outcome,
 ) {
     let mut to_cancel: Vec<ActionId> = outcome
-        .submissions
-        .iter()
-        .filter_map(|s| match s {
-            Submission::Accepted { id, .. } => Some(*id),
-            _ => None,
-        })
+        .accepted()
         .filter(|id| ctl.is_outstanding(*id))
         .collect();
     for _ in 0..10_000 {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use rtmix_host_tests::sim::{simulate_and_drain, Submission};
+use rtmix_host_tests::sim::simulate_and_drain;
 use rtmix_host_tests::strategies::{blocks, wild_scenario};
 
 proptest! {
@@ -12,14 +12,7 @@ proptest! {
     fn every_accepted_action_completes_exactly_once(sc in wild_scenario(60), pattern in blocks()) {
         let outcome = simulate_and_drain(&sc, &pattern);
         prop_assert_eq!(outcome.mangled_returns, 0, "a refused buffer did not come back intact");
-        let mut expected: BTreeSet<_> = outcome
-            .submissions
-            .iter()
-            .filter_map(|s| match s {
-                Submission::Accepted { id, .. } => Some(*id),
-                _ => None,
-            })
-            .collect();
+        let mut expected: BTreeSet<_> = outcome.accepted().collect();
         expected.extend(outcome.drain_cancels.iter().copied());
         let mut seen = BTreeSet::new();
         for c in &outcome.completions {
