@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rtmix_core::{
     ActionId, At, ChannelMap, Completion, Controller, Direction, Engine, Error, Late, Member,
@@ -92,6 +92,20 @@ fn submit(
     }
 }
 
+/// Waits for `id`, which completes within a few blocks (microseconds). A wait that runs
+/// to its 10 s timeout means the engine's wake-up was lost (the completion is found only
+/// when the timeout ends the park), so that fails, with a thousandfold margin for a noisy
+/// machine.
+fn woken(ctl: &mut Ctl, id: ActionId) -> Done {
+    let start = Instant::now();
+    let c = ctl.wait_timeout(id, Duration::from_secs(10)).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "lost wake-up waiting for {id:?}"
+    );
+    c.expect("an accepted action never completed")
+}
+
 fn keep(done: &mut BTreeMap<ActionId, Done>, c: Done) {
     let id = c.id;
     assert!(done.insert(id, c).is_none(), "{id:?} completed twice");
@@ -115,11 +129,7 @@ fn no_completion_is_lost_or_duplicated_across_threads() {
                 }
                 // Now and then, block on one of them: the engine must wake us.
                 if rng.next_u64().is_multiple_of(50) {
-                    let c = ctl.wait_timeout(ids[0], Duration::from_secs(10)).unwrap();
-                    keep(
-                        &mut done,
-                        c.expect("wait timed out: lost wake-up or completion"),
-                    );
+                    keep(&mut done, woken(&mut ctl, ids[0]));
                 }
                 accepted.extend(ids);
             }
@@ -133,8 +143,7 @@ fn no_completion_is_lost_or_duplicated_across_threads() {
     // Everything still running ends by itself (all buffers are short); wait for each.
     for &id in &accepted {
         if !done.contains_key(&id) {
-            let c = ctl.wait_timeout(id, Duration::from_secs(10)).unwrap();
-            keep(&mut done, c.expect("an accepted action never completed"));
+            keep(&mut done, woken(&mut ctl, id));
         }
     }
     stop.store(true, Ordering::Relaxed);
