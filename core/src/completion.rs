@@ -108,7 +108,9 @@ pub enum Payload<P, R> {
 /// `actual_start` is the frame of its first processed sample; with
 /// [`Late::Skip`](crate::Late::Skip), `skipped` leading frames of the buffer were left out
 /// (for a recording they are left untouched) so that `actual_start - skipped` is the
-/// requested frame.
+/// requested frame. An empty buffer (a timer) has nothing to skip: late, it fires at the
+/// first frame of the block that took it. For a cancel or a stats fetch, `actual_start` is
+/// the frame at which it took effect.
 #[derive(Debug, PartialEq)]
 pub struct Completion<P, R> {
     /// The action.

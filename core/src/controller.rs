@@ -5,6 +5,7 @@ use heapless::spsc::{Consumer, Producer};
 
 use crate::action::{Done, HalfPayload};
 use crate::command::{Body, Command, GroupMark, Layout};
+use crate::id::StreamTag;
 use crate::signal::Signal;
 use crate::{
     ActionId, At, ChannelMap, Completion, Direction, Error, Late, Member, Payload, Play, Record,
@@ -146,6 +147,7 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
 #[derive(Debug)]
 pub struct Controller<'a, P, R, const A: usize> {
     config: StreamConfig,
+    pub(crate) stream: StreamTag,
     pub(crate) output: Port<'a, P, A>,
     input: Port<'a, R, A>,
     next_seq: u64,
@@ -236,12 +238,14 @@ where
 {
     pub(crate) fn new(
         config: StreamConfig,
+        stream: StreamTag,
         output: Port<'a, P, A>,
         input: Port<'a, R, A>,
         signal: Signal,
     ) -> Self {
         Self {
             config,
+            stream,
             output,
             input,
             next_seq: 0,
@@ -273,6 +277,9 @@ where
 
     /// True while `id` is admitted and its completion has not been taken.
     pub fn is_outstanding(&self, id: ActionId) -> bool {
+        if id.stream() != self.stream {
+            return false;
+        }
         match id.direction() {
             Direction::Output => self.output.is_outstanding(id.seq()),
             Direction::Input => self.input.is_outstanding(id.seq()),
@@ -280,7 +287,7 @@ where
     }
 
     fn issue(&mut self, direction: Direction) -> ActionId {
-        let id = ActionId::new(self.next_seq, direction);
+        let id = ActionId::new(self.next_seq, self.stream, direction);
         self.next_seq += 1;
         id
     }
@@ -429,7 +436,7 @@ where
     }
 
     fn check_cancel(&self, target: ActionId) -> Result<(), Error> {
-        if target.seq() >= self.next_seq {
+        if target.stream() != self.stream || target.seq() >= self.next_seq {
             return Err(Error::UnknownAction);
         }
         self.port_exists(target.direction())
@@ -520,8 +527,12 @@ where
         }
     }
 
-    /// The completion of `id`, if it has arrived. Taking it frees its slot.
+    /// The completion of `id`, if it has arrived. Taking it frees its slot. An id of
+    /// another stream gives `None`.
     pub fn take(&mut self, id: ActionId) -> Option<Completion<P, R>> {
+        if id.stream() != self.stream {
+            return None;
+        }
         match id.direction() {
             Direction::Output => self
                 .output

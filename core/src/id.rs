@@ -17,12 +17,42 @@ use crate::Direction;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ActionId {
     seq: u64,
+    stream: StreamTag,
     direction: Direction,
 }
 
+/// Which stream (which split of which [`Queues`](crate::Queues)) issued an id, so that an id
+/// from another stream, or from an earlier split of the same storage, is refused instead
+/// of naming an unrelated action with the same sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) struct StreamTag {
+    /// The address of the queue storage (unique among live streams).
+    address: usize,
+    /// How many times that storage has been split.
+    generation: u32,
+}
+
+impl StreamTag {
+    pub(crate) const fn new(address: usize, generation: u32) -> Self {
+        Self {
+            address,
+            generation,
+        }
+    }
+}
+
 impl ActionId {
-    pub(crate) const fn new(seq: u64, direction: Direction) -> Self {
-        Self { seq, direction }
+    pub(crate) const fn new(seq: u64, stream: StreamTag, direction: Direction) -> Self {
+        Self {
+            seq,
+            stream,
+            direction,
+        }
+    }
+
+    pub(crate) const fn stream(self) -> StreamTag {
+        self.stream
     }
 
     /// The submission sequence number: 0 for the first command of a controller.

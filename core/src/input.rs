@@ -10,7 +10,9 @@ use heapless::spsc::{Consumer, Producer};
 /// Runs on the audio side and takes interleaved `f32` input blocks of any length.
 ///
 /// Each call to [`process`](Self::process) consumes the next `input.len() / channels` frames
-/// of the input timeline. Nothing in it allocates, frees, locks, blocks or prints.
+/// of the input timeline. Nothing in it allocates, frees, waits for a lock, blocks or
+/// prints (with `std`, handing back a completion may unpark a controller that waits for
+/// one: an atomic load, a `try_lock` and a futex wake).
 ///
 /// ```
 /// use rtmix_core::{At, ChannelMap, Queues, Record, StreamConfig};
@@ -51,21 +53,23 @@ impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
             return;
         }
         let frames = input.len() / channels;
-        if !input.len().is_multiple_of(channels) {
-            self.scheduler.stats_mut().partial_frames += 1;
-        }
+        let partial = !input.len().is_multiple_of(channels);
         let input = &input[..frames * channels];
         self.scheduler.run(frames as u64, false, |t, span, _| {
             mix::record(Some(input), channels, t, span)
         });
+        if partial {
+            self.scheduler.stats_mut().partial_frames += 1;
+        }
     }
 
-    /// Tells the engine that `frames` input frames were lost to an overrun. The clock
+    /// Tells the engine that `frames` input frames were lost to an overrun (0 is no xrun
+    /// and changes nothing). The clock
     /// advances over them; recordings that cover them get zeros there and count them, so
     /// every recorded sample stays on the frame it belongs to.
     pub fn report_lost(&mut self, frames: u64) {
         let channels = usize::from(self.channels);
-        if channels == 0 {
+        if channels == 0 || frames == 0 {
             return;
         }
         self.scheduler.run(frames, true, |t, span, _| {

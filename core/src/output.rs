@@ -56,20 +56,22 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
             return;
         }
         let frames = out.len() / channels;
-        if !out.len().is_multiple_of(channels) {
-            self.scheduler.stats_mut().partial_frames += 1;
-        }
+        let partial = !out.len().is_multiple_of(channels);
         let out = &mut out[..frames * channels];
         self.scheduler.run(frames as u64, false, |t, span, _| {
             mix::play(out, channels, t, span)
         });
+        if partial {
+            self.scheduler.stats_mut().partial_frames += 1;
+        }
     }
 
-    /// Tells the engine that `frames` output frames were lost to an underrun. The clock
+    /// Tells the engine that `frames` output frames were lost to an underrun (0 is no xrun
+    /// and changes nothing). The clock
     /// advances over them, and every action moves on as if they had played, so later
     /// frames stay on the device timeline.
     pub fn report_lost(&mut self, frames: u64) {
-        if self.channels == 0 {
+        if self.channels == 0 || frames == 0 {
             return;
         }
         self.scheduler.run(frames, true, |_, _, _| true);

@@ -5,6 +5,7 @@ use heapless::spsc::Queue;
 use crate::action::Done;
 use crate::command::Command;
 use crate::controller::{Controller, Port};
+use crate::id::StreamTag;
 use crate::signal::Signal;
 use crate::{Engine, Error, InputEngine, OutputEngine, StreamConfig};
 
@@ -35,6 +36,8 @@ pub struct Queues<P, R, const A: usize, const C: usize> {
     output_done: Queue<Done<P>, A>,
     input_commands: Queue<Command<R>, C>,
     input_done: Queue<Done<R>, A>,
+    /// Splits so far, so ids of an earlier split are told apart (see `StreamTag`).
+    generation: u32,
 }
 
 impl<P, R, const A: usize, const C: usize> Default for Queues<P, R, A, C> {
@@ -55,6 +58,7 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
             output_done: Queue::new(),
             input_commands: Queue::new(),
             input_done: Queue::new(),
+            generation: 0,
         }
     }
 
@@ -78,7 +82,10 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         if config.output_channels == 0 && config.input_channels == 0 {
             return Err(Error::NoChannels);
         }
+        let generation = self.generation.wrapping_add(1);
         *self = Self::new();
+        self.generation = generation;
+        let stream = StreamTag::new(core::ptr::from_ref(&*self).addr(), generation);
         let signal = Signal::new();
         let (out_tx, out_rx) = self.output_commands.split();
         let (out_done_tx, out_done_rx) = self.output_done.split();
@@ -86,6 +93,7 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         let (in_done_tx, in_done_rx) = self.input_done.split();
         let controller = Controller::new(
             config,
+            stream,
             Port::new(out_tx, out_done_rx, config.output_channels),
             Port::new(in_tx, in_done_rx, config.input_channels),
             signal.clone(),

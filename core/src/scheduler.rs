@@ -158,11 +158,12 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             });
         }
 
+        // Count the frames the clock really moved (it saturates at u64::MAX).
         self.clock = t1;
         if lost {
-            self.stats.count_xrun(frames);
+            self.stats.count_xrun(t1 - t0);
         } else {
-            self.stats.count_block(frames);
+            self.stats.count_block(t1 - t0);
         }
         self.flush();
     }
@@ -250,10 +251,18 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             }
         };
         action.origin = origin;
-        action.end = match &action.work {
-            Work::Transfer(t) => origin.saturating_add(t.frames),
-            _ => origin,
+        let end = match &action.work {
+            Work::Transfer(t) => origin.checked_add(t.frames),
+            _ => Some(origin),
         };
+        let Some(end) = end else {
+            // Only `Asap` or a late start near the end of the frame clock can get here
+            // (the controller refuses explicit frames that would overflow).
+            action.end_with(EndReason::Invalid);
+            self.ended.push(slot).ok();
+            return;
+        };
+        action.end = end;
         action.state = State::Pending;
         let due = Due {
             frame: origin,
@@ -375,14 +384,12 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 break;
             }
             let Some(action) = self.slots[usize::from(slot)].take() else {
-                sent += 1;
+                sent += 1; // listed twice; its slot was freed the first time
                 continue;
             };
-            if let Err(done) = self.completions.enqueue(action.into_done()) {
-                // `ready()` said there was room; keep it anyway rather than lose it.
-                let _ = done;
-                break;
-            }
+            // Cannot fail: `ready()` said there is room, and this half is the queue's only
+            // producer.
+            let _ = self.completions.enqueue(action.into_done());
             self.free.push(slot).ok();
             sent += 1;
         }

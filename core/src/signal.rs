@@ -1,20 +1,34 @@
 //! Wakes a controller thread that waits for a completion.
 //!
-//! With `std`, the engine calls [`Signal::notify`] once per block in which it handed back at
-//! least one completion. The waiting thread registers itself and parks; `notify` unparks it.
-//! The audio side only ever `try_lock`s the registration (it never waits for it) and
-//! `Thread::unpark` neither allocates nor blocks, so the audio path stays lock-free. Without
-//! `std` the signal is empty and a firmware polls, or wakes its own task.
+//! With `std`, the waiting thread registers itself, raises `waiting`, checks the queue and
+//! parks; the engine, after handing back completions, looks at `waiting` and only then
+//! unparks the registered thread. Both sides put a `SeqCst` fence between their write (the
+//! completion, the flag) and their read (the flag, the queue), so at least one of them sees
+//! the other's write: either the engine sees `waiting` and unparks, or the controller sees
+//! the completion before parking. An unpark that comes before the park makes the park
+//! return at once, so no wake-up is lost.
+//!
+//! The audio side never waits: it reads an atomic, and only while someone waits does it
+//! `try_lock` the registration (never `lock`) and unpark (a futex wake). Without `std` the
+//! signal is empty and a firmware polls, or wakes its own task.
 
 #[cfg(feature = "std")]
 mod imp {
-    use std::sync::{Arc, Mutex, TryLockError};
+    use std::sync::atomic::{fence, AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, PoisonError, TryLockError};
     use std::thread::{self, Thread};
+    use std::time::Duration;
 
-    /// The shared registration of the one thread that may be waiting.
+    #[derive(Debug, Default)]
+    struct Shared {
+        waiting: AtomicBool,
+        waiter: Mutex<Option<Thread>>,
+    }
+
+    /// The registration of the one thread that may be waiting.
     #[derive(Clone, Debug, Default)]
     pub(crate) struct Signal {
-        waiter: Arc<Mutex<Option<Thread>>>,
+        shared: Arc<Shared>,
     }
 
     impl Signal {
@@ -22,35 +36,51 @@ mod imp {
             Self::default()
         }
 
-        /// Audio side: wake the registered waiter, if any. Never blocks.
+        /// Audio side, after handing back completions: wake the waiter, if one waits.
         pub(crate) fn notify(&self) {
-            match self.waiter.try_lock() {
-                Ok(guard) => {
-                    if let Some(thread) = guard.as_ref() {
-                        thread.unpark();
-                    }
-                }
-                // The controller holds the lock only while (un)registering, and checks the
-                // queue after registering, so it sees what was just pushed.
-                Err(TryLockError::WouldBlock | TryLockError::Poisoned(_)) => {}
+            fence(Ordering::SeqCst);
+            if !self.shared.waiting.load(Ordering::SeqCst) {
+                return;
+            }
+            let guard = match self.shared.waiter.try_lock() {
+                Ok(guard) => guard,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                // The controller is registering: it checks the queue after that anyway.
+                Err(TryLockError::WouldBlock) => return,
+            };
+            if let Some(thread) = guard.as_ref() {
+                thread.unpark();
             }
         }
 
-        /// Control side: register the current thread as the one to wake.
-        pub(crate) fn register(&self) {
-            let mut guard = self
-                .waiter
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            *guard = Some(thread::current());
+        /// Control side: register the current thread and raise `waiting`. The caller must
+        /// check the queue after this and before [`park`](Self::park).
+        pub(crate) fn prepare_wait(&self) {
+            {
+                let mut guard = self
+                    .shared
+                    .waiter
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                *guard = Some(thread::current());
+            }
+            self.shared.waiting.store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
         }
 
-        /// Control side: wait for a notify (or a spurious wake-up), at most `timeout`.
-        pub(crate) fn park(timeout: Option<std::time::Duration>) {
+        /// Control side: wait for a notify (or a spurious wake-up), at most `timeout`, then
+        /// lower `waiting`.
+        pub(crate) fn park(&self, timeout: Option<Duration>) {
             match timeout {
                 Some(t) => thread::park_timeout(t),
                 None => thread::park(),
             }
+            self.end_wait();
+        }
+
+        /// Control side: lower `waiting`, so the engine stops unparking this thread.
+        pub(crate) fn end_wait(&self) {
+            self.shared.waiting.store(false, Ordering::SeqCst);
         }
     }
 }

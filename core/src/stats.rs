@@ -35,6 +35,7 @@ pub struct StreamStats {
     pub queue_high_water: usize,
     /// Output blocks whose sample count was not a whole number of frames (the partial frame
     /// is written as silence), or input blocks likewise (the partial frame is ignored).
+    /// Counted with the block, after any stats fetch that takes effect in it.
     pub partial_frames: u64,
 }
 
@@ -56,14 +57,14 @@ impl StreamStats {
     }
 
     pub(crate) fn count_block(&mut self, frames: u64) {
-        self.blocks += 1;
-        self.frames += frames;
+        self.blocks = self.blocks.saturating_add(1);
+        self.frames = self.frames.saturating_add(frames);
         self.min_block = Some(self.min_block.map_or(frames, |m| m.min(frames)));
         self.max_block = Some(self.max_block.map_or(frames, |m| m.max(frames)));
     }
 
     pub(crate) fn count_xrun(&mut self, frames: u64) {
-        self.xruns += 1;
-        self.frames_lost += frames;
+        self.xruns = self.xruns.saturating_add(1);
+        self.frames_lost = self.frames_lost.saturating_add(frames);
     }
 }

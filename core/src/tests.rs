@@ -18,8 +18,9 @@ fn mono() -> ChannelMap {
 fn a_group_split_across_blocks_starts_together_when_complete() {
     let mut q: Q<8, 8> = Queues::new();
     let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let stream = ctl.stream;
     let member = |seq, samples: Vec<f32>, group| Command {
-        id: ActionId::new(seq, Direction::Output),
+        id: ActionId::new(seq, stream, Direction::Output),
         at: At::Asap,
         late: Late::Drop,
         group,
@@ -90,17 +91,36 @@ fn the_last_slot_is_kept_for_cancels() {
 fn unknown_and_foreign_ids_are_refused() {
     let mut q1: Q<4, 4> = Queues::new();
     let mut q2: Q<4, 4> = Queues::new();
-    let (mut ctl1, _e1) = q1.split(StreamConfig::duplex(1, 1)).unwrap();
     let (mut ctl2, _e2) = q2.split(StreamConfig::duplex(1, 1)).unwrap();
-    let _ = ctl2.fetch_stats(Direction::Output, At::Asap).unwrap();
     let foreign = ctl2.fetch_stats(Direction::Output, At::Asap).unwrap();
+    let own = {
+        let (mut ctl1, _e1) = q1.split(StreamConfig::duplex(1, 1)).unwrap();
+        let own = ctl1.fetch_stats(Direction::Output, At::Asap).unwrap();
+        // Same sequence number, same direction, another stream.
+        assert_eq!(
+            (own.seq(), own.direction()),
+            (foreign.seq(), foreign.direction())
+        );
+        assert!(ctl1.is_outstanding(own));
+        assert!(!ctl1.is_outstanding(foreign));
+        assert_eq!(
+            ctl1.cancel(foreign, At::Asap, Late::Drop),
+            Err(Error::UnknownAction)
+        );
+        assert!(ctl1.take(foreign).is_none());
+        #[cfg(feature = "std")]
+        assert_eq!(ctl1.wait(foreign).unwrap_err(), Error::UnknownAction);
+        own
+    };
+    // A new split of the same storage does not accept the old split's ids.
+    let (mut again, _e) = q1.split(StreamConfig::duplex(1, 1)).unwrap();
+    let fresh = again.fetch_stats(Direction::Output, At::Asap).unwrap();
+    assert_eq!(fresh.seq(), own.seq());
     assert_eq!(
-        ctl1.cancel(foreign, At::Asap, Late::Drop),
+        again.cancel(own, At::Asap, Late::Drop),
         Err(Error::UnknownAction)
     );
-    assert!(ctl1.take(foreign).is_none());
-    #[cfg(feature = "std")]
-    assert_eq!(ctl1.wait(foreign).unwrap_err(), Error::UnknownAction);
+    assert!(again.is_outstanding(fresh) && !again.is_outstanding(own));
 }
 
 #[test]
@@ -185,4 +205,37 @@ fn stop_hands_everything_back() {
     );
     assert_eq!(ctl.take(later).unwrap().end, EndReason::StreamStopped);
     assert_eq!(ctl.take(queued).unwrap().end, EndReason::StreamStopped);
+}
+
+#[test]
+fn the_end_of_the_frame_clock_is_handled() {
+    let mut q: Q<4, 4> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    engine.output.report_lost(u64::MAX - 2);
+    // An `Asap` play that would run past u64::MAX is ended as invalid, not truncated.
+    let play = ctl.play(Play::new(vec![0.5; 10], mono())).unwrap();
+    engine.output.process(&mut [0.0; 16]);
+    let done = ctl.take(play).unwrap();
+    assert_eq!((done.end, done.frames), (EndReason::Invalid, 0));
+    // Lost frames beyond the end of the clock neither panic nor overcount.
+    engine.output.report_lost(u64::MAX);
+    engine.output.report_lost(1);
+    let stats = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
+    engine.output.process(&mut [0.0; 4]);
+    let s = *ctl.take(stats).unwrap().stream_stats().unwrap();
+    assert_eq!(engine.output.clock(), u64::MAX);
+    // The first loss moved the clock to MAX - 2, the 16-frame block by 2 more, the last
+    // two losses by nothing.
+    assert_eq!((s.frames_lost, s.frames, s.xruns), (u64::MAX - 2, 2, 3));
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn an_enormous_timeout_waits_instead_of_panicking() {
+    let mut q: Q<4, 4> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let id = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
+    engine.output.process(&mut [0.0; 4]);
+    let done = ctl.wait_timeout(id, std::time::Duration::MAX).unwrap();
+    assert!(done.is_some());
 }

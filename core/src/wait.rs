@@ -2,7 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::signal::Signal;
 use crate::{ActionId, Completion, Controller, Error};
 
 impl<P, R, const A: usize> Controller<'_, P, R, A>
@@ -14,8 +13,9 @@ where
     /// thread when it hands completions back (no polling interval).
     ///
     /// Fails at once with [`Error::UnknownAction`] if `id` is not outstanding (never
-    /// issued, or already taken), so it cannot wait for something that will never come.
-    /// If the engine may stop running, prefer [`wait_timeout`](Self::wait_timeout).
+    /// issued by this controller, or already taken), so it cannot wait for something that
+    /// will never come. If the engine may stop running, prefer
+    /// [`wait_timeout`](Self::wait_timeout).
     ///
     /// ```
     /// use rtmix_core::{ChannelMap, Play, Queues, StreamConfig};
@@ -39,13 +39,15 @@ where
     }
 
     /// Like [`wait`](Self::wait), but gives up after `timeout` and returns `Ok(None)`;
-    /// the action stays outstanding.
+    /// the action stays outstanding. A timeout too large to represent waits forever.
     pub fn wait_timeout(
         &mut self,
         id: ActionId,
         timeout: Duration,
     ) -> Result<Option<Completion<P, R>>, Error> {
-        let deadline = Instant::now() + timeout;
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return self.wait(id).map(Some);
+        };
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if let Some(done) = self.wait_step(id, Some(left))? {
@@ -57,7 +59,7 @@ where
         }
     }
 
-    /// One round: check, register, check again, park.
+    /// One round: check, announce the wait, check again, park.
     fn wait_step(
         &mut self,
         id: ActionId,
@@ -69,16 +71,18 @@ where
         if !self.is_outstanding(id) {
             return Err(Error::UnknownAction);
         }
-        self.signal.register();
-        // A completion pushed before the registration is seen here; one pushed after it
-        // unparks us (an unpark before park makes park return at once).
+        self.signal.prepare_wait();
+        // A completion pushed before the announcement is seen here; one pushed after it
+        // unparks us (see signal.rs).
         if let Some(done) = self.take(id) {
+            self.signal.end_wait();
             return Ok(Some(done));
         }
         if timeout.is_some_and(|t| t.is_zero()) {
+            self.signal.end_wait();
             return Ok(None);
         }
-        Signal::park(timeout);
+        self.signal.park(timeout);
         Ok(None)
     }
 }

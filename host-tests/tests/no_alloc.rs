@@ -2,6 +2,7 @@
 //! `Box` owners, runs through real engine blocks under an allocator that counts any
 //! allocation or free made on the audio side.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -167,4 +168,36 @@ impl SliceEmpty for Arc<[f32]> {
     fn slice_empty(&self) -> Self {
         Arc::from(Vec::new())
     }
+}
+
+#[test]
+fn waking_a_waiting_controller_allocates_nothing() {
+    let mut queues: Box<Queues<Vec<f32>, Vec<f32>, 8, 8>> = Box::default();
+    let (mut ctl, mut engine) = queues.split(StreamConfig::output(1)).unwrap();
+    let ids: Vec<_> = (0..5)
+        .map(|i| {
+            ctl.play(Play::new(vec![0.5; 64], map(&[0])).at(At::Frame(i * 1000)))
+                .unwrap()
+        })
+        .collect();
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        // The control thread blocks in `wait`, so every completion goes through the
+        // engine's wake-up path (flag, try_lock, unpark).
+        s.spawn(|| {
+            for id in ids {
+                let done = ctl.wait_timeout(id, Duration::from_secs(10)).unwrap();
+                assert!(done.is_some(), "{id:?} never woke the waiter");
+            }
+            finished.store(true, Ordering::SeqCst);
+        });
+        let mut block = [0.0f32; 50];
+        let mut violations = 0;
+        while !finished.load(Ordering::SeqCst) {
+            let ((), count) = forbid_alloc(|| engine.output.process(&mut block));
+            violations += count;
+            std::thread::yield_now();
+        }
+        assert_eq!(violations, 0, "the wake-up path allocated");
+    });
 }
