@@ -56,6 +56,7 @@ mod command;
 mod completion;
 mod config;
 mod controller;
+pub mod convert;
 mod engine;
 mod error;
 mod frame;
