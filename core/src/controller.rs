@@ -12,15 +12,30 @@ use crate::{
     Rejected, StreamConfig,
 };
 
+/// The control-side state of one direction, kept in [`Queues`](crate::Queues) with the
+/// rest of the stream's storage.
+pub(crate) struct Mailbox<B, const A: usize> {
+    /// Completions taken from the queue but not yet from the controller.
+    arrived: heapless::Vec<Done<B>, A>,
+    /// Sequence numbers of the admitted actions whose completion has not been taken.
+    /// Its length is the admission count: at most `A`, the engine's slot count.
+    outstanding: heapless::Vec<u64, A>,
+}
+
+impl<B, const A: usize> Mailbox<B, A> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            arrived: heapless::Vec::new(),
+            outstanding: heapless::Vec::new(),
+        }
+    }
+}
+
 /// One direction's queues, as the controller sees them.
 pub(crate) struct Port<'a, B, const A: usize> {
     commands: Producer<'a, Command<B>>,
     completions: Consumer<'a, Done<B>>,
-    /// Completions taken from the queue but not yet from the controller.
-    mailbox: heapless::Vec<Done<B>, A>,
-    /// Sequence numbers of the admitted actions whose completion has not been taken.
-    /// Its length is the admission count: at most `A`, the engine's slot count.
-    outstanding: heapless::Vec<u64, A>,
+    st: &'a mut Mailbox<B, A>,
     channels: u16,
 }
 
@@ -28,9 +43,9 @@ impl<B, const A: usize> core::fmt::Debug for Port<'_, B, A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Port")
             .field("channels", &self.channels)
-            .field("outstanding", &self.outstanding.len())
+            .field("outstanding", &self.st.outstanding.len())
             .field("queued", &self.commands.len())
-            .field("mailbox", &self.mailbox.len())
+            .field("arrived", &self.st.arrived.len())
             .finish()
     }
 }
@@ -39,13 +54,15 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
     pub(crate) fn new(
         commands: Producer<'a, Command<B>>,
         completions: Consumer<'a, Done<B>>,
+        st: &'a mut Mailbox<B, A>,
         channels: u16,
     ) -> Self {
+        st.arrived.clear();
+        st.outstanding.clear();
         Self {
             commands,
             completions,
-            mailbox: heapless::Vec::new(),
-            outstanding: heapless::Vec::new(),
+            st,
             channels,
         }
     }
@@ -66,7 +83,7 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
         if n == 0 {
             return Ok(());
         }
-        let held = self.outstanding.len();
+        let held = self.st.outstanding.len();
         if held + n > A || (others > 0 && held + others > A - 1) {
             return Err(Error::Capacity { slots: A });
         }
@@ -81,7 +98,7 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
     pub(crate) fn send(&mut self, cmd: Command<B>) {
         let seq = cmd.id.seq();
         if self.commands.enqueue(cmd).is_ok() {
-            self.outstanding.push(seq).ok();
+            self.st.outstanding.push(seq).ok();
         } else {
             warn!("command queue refused a command after room() admitted it");
         }
@@ -90,10 +107,10 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
     /// Moves arrived completions into the mailbox. Both hold at most `A` between them,
     /// since every one belongs to an outstanding action.
     fn collect(&mut self) {
-        while !self.mailbox.is_full() {
+        while !self.st.arrived.is_full() {
             match self.completions.dequeue() {
                 Some(done) => {
-                    self.mailbox.push(done).ok();
+                    self.st.arrived.push(done).ok();
                 }
                 None => break,
             }
@@ -101,25 +118,25 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
     }
 
     fn take_at(&mut self, index: usize) -> Done<B> {
-        let done = self.mailbox.remove(index);
+        let done = self.st.arrived.remove(index);
         let seq = done.id.seq();
-        self.outstanding.retain(|&s| s != seq);
+        self.st.outstanding.retain(|&s| s != seq);
         done
     }
 
     fn take(&mut self, seq: u64) -> Option<Done<B>> {
         self.collect();
-        let index = self.mailbox.iter().position(|d| d.id.seq() == seq)?;
+        let index = self.st.arrived.iter().position(|d| d.id.seq() == seq)?;
         Some(self.take_at(index))
     }
 
     fn next(&mut self) -> Option<Done<B>> {
         self.collect();
-        (!self.mailbox.is_empty()).then(|| self.take_at(0))
+        (!self.st.arrived.is_empty()).then(|| self.take_at(0))
     }
 
     fn is_outstanding(&self, seq: u64) -> bool {
-        self.outstanding.contains(&seq)
+        self.st.outstanding.contains(&seq)
     }
 }
 
@@ -270,8 +287,8 @@ where
     /// ```
     pub fn outstanding(&self, direction: Direction) -> usize {
         match direction {
-            Direction::Output => self.output.outstanding.len(),
-            Direction::Input => self.input.outstanding.len(),
+            Direction::Output => self.output.st.outstanding.len(),
+            Direction::Input => self.input.st.outstanding.len(),
         }
     }
 

@@ -2,9 +2,9 @@
 
 use crate::action::Done;
 use crate::command::Command;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Schedule, Scheduler};
 use crate::signal::Signal;
-use crate::{mix, ActionKind, Direction, StreamStats};
+use crate::{mix, ActionKind};
 use heapless::spsc::{Consumer, Producer};
 
 /// Runs on the audio side and takes interleaved `f32` input blocks of any length.
@@ -33,19 +33,20 @@ impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
     pub(crate) fn new(
         commands: Consumer<'a, Command<R>>,
         completions: Producer<'a, Done<R>>,
+        schedule: &'a mut Schedule<R, A>,
         channels: u16,
         signal: Signal,
     ) -> Self {
-        let stats = StreamStats::new(Direction::Input);
+        let kind = ActionKind::Record;
         Self {
-            scheduler: Scheduler::new(commands, completions, ActionKind::Record, stats, signal),
+            scheduler: Scheduler::new(commands, completions, schedule, kind, signal),
             channels,
         }
     }
 
     /// Consumes the next input block (interleaved, `channels()` wide).
     ///
-    /// A trailing partial frame is ignored and counted in [`StreamStats::partial_frames`].
+    /// A trailing partial frame is ignored and counted in [`StreamStats::partial_frames`](crate::StreamStats::partial_frames).
     /// With no input channels this does nothing.
     pub fn process(&mut self, input: &[f32]) {
         let channels = usize::from(self.channels);

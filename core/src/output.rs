@@ -2,9 +2,9 @@
 
 use crate::action::Done;
 use crate::command::Command;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Schedule, Scheduler};
 use crate::signal::Signal;
-use crate::{mix, ActionKind, Direction, StreamStats};
+use crate::{mix, ActionKind};
 use heapless::spsc::{Consumer, Producer};
 
 /// Runs on the audio side and fills interleaved `f32` output blocks of any length.
@@ -35,12 +35,13 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
     pub(crate) fn new(
         commands: Consumer<'a, Command<P>>,
         completions: Producer<'a, Done<P>>,
+        schedule: &'a mut Schedule<P, A>,
         channels: u16,
         signal: Signal,
     ) -> Self {
-        let stats = StreamStats::new(Direction::Output);
+        let kind = ActionKind::Play;
         Self {
-            scheduler: Scheduler::new(commands, completions, ActionKind::Play, stats, signal),
+            scheduler: Scheduler::new(commands, completions, schedule, kind, signal),
             channels,
         }
     }
@@ -48,7 +49,7 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
     /// Renders the next block into `out` (interleaved, `channels()` wide), overwriting it.
     ///
     /// A trailing partial frame is written as silence and counted in
-    /// [`StreamStats::partial_frames`]. With no output channels this does nothing.
+    /// [`StreamStats::partial_frames`](crate::StreamStats::partial_frames). With no output channels this does nothing.
     pub fn process(&mut self, out: &mut [f32]) {
         out.fill(0.0);
         let channels = usize::from(self.channels);

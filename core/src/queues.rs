@@ -4,10 +4,11 @@ use heapless::spsc::Queue;
 
 use crate::action::Done;
 use crate::command::Command;
-use crate::controller::{Controller, Port};
+use crate::controller::{Controller, Mailbox, Port};
 use crate::id::StreamTag;
+use crate::scheduler::Schedule;
 use crate::signal::Signal;
-use crate::{Engine, Error, InputEngine, OutputEngine, StreamConfig};
+use crate::{Direction, Engine, Error, InputEngine, OutputEngine, StreamConfig};
 
 /// Fixed-capacity storage for one stream: per direction, a command queue of `C - 1` entries
 /// and a completion queue, plus (in the engine) `A` action slots.
@@ -20,6 +21,12 @@ use crate::{Engine, Error, InputEngine, OutputEngine, StreamConfig};
 ///   kept for cancels, so a full stream can always be cut.
 /// * `C` (at least 2) sizes the command queue: `C - 1` commands can wait for the next block.
 ///
+/// It holds everything that grows with `A` and `C`: both directions' queues, action slots,
+/// schedules and the controller's mailboxes. The [`Controller`] and [`Engine`] that
+/// [`split`](Self::split) returns are small handles into it, so nothing large is ever moved
+/// on a stack. A duplex stream with `A = C = 16` and `&'static` buffers takes about 41 KB
+/// (printed by the core's `handles_are_small_and_the_storage_holds_the_rest` test).
+///
 /// On a microcontroller this is a `static`; on a host, any place that outlives both sides
 /// (a backend that needs `'static` can `Box::leak` it).
 ///
@@ -30,14 +37,27 @@ use crate::{Engine, Error, InputEngine, OutputEngine, StreamConfig};
 /// assert_eq!(ctl.config(), StreamConfig::output(2));
 /// # drop((ctl, engine));
 /// ```
-#[derive(Debug)]
 pub struct Queues<P, R, const A: usize, const C: usize> {
     output_commands: Queue<Command<P>, C>,
     output_done: Queue<Done<P>, A>,
+    output_schedule: Schedule<P, A>,
+    output_mailbox: Mailbox<P, A>,
     input_commands: Queue<Command<R>, C>,
     input_done: Queue<Done<R>, A>,
+    input_schedule: Schedule<R, A>,
+    input_mailbox: Mailbox<R, A>,
     /// Splits so far, so ids of an earlier split are told apart (see `StreamTag`).
     generation: u32,
+}
+
+impl<P, R, const A: usize, const C: usize> core::fmt::Debug for Queues<P, R, A, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Queues")
+            .field("actions", &A)
+            .field("commands", &(C - 1))
+            .field("splits", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<P, R, const A: usize, const C: usize> Default for Queues<P, R, A, C> {
@@ -56,8 +76,12 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         Self {
             output_commands: Queue::new(),
             output_done: Queue::new(),
+            output_schedule: Schedule::new(Direction::Output),
+            output_mailbox: Mailbox::new(),
             input_commands: Queue::new(),
             input_done: Queue::new(),
+            input_schedule: Schedule::new(Direction::Input),
+            input_mailbox: Mailbox::new(),
             generation: 0,
         }
     }
@@ -91,16 +115,19 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         let (out_done_tx, out_done_rx) = self.output_done.split();
         let (in_tx, in_rx) = self.input_commands.split();
         let (in_done_tx, in_done_rx) = self.input_done.split();
+        let (out_ch, in_ch) = (config.output_channels, config.input_channels);
         let controller = Controller::new(
             config,
             stream,
-            Port::new(out_tx, out_done_rx, config.output_channels),
-            Port::new(in_tx, in_done_rx, config.input_channels),
+            Port::new(out_tx, out_done_rx, &mut self.output_mailbox, out_ch),
+            Port::new(in_tx, in_done_rx, &mut self.input_mailbox, in_ch),
             signal.clone(),
         );
+        let output_schedule = &mut self.output_schedule;
+        let input_schedule = &mut self.input_schedule;
         let engine = Engine {
-            output: OutputEngine::new(out_rx, out_done_tx, config.output_channels, signal.clone()),
-            input: InputEngine::new(in_rx, in_done_tx, config.input_channels, signal),
+            output: OutputEngine::new(out_rx, out_done_tx, output_schedule, out_ch, signal.clone()),
+            input: InputEngine::new(in_rx, in_done_tx, input_schedule, in_ch, signal),
         };
         Ok((controller, engine))
     }

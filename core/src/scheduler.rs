@@ -27,9 +27,10 @@ struct Due {
     slot: u16,
 }
 
-pub(crate) struct Scheduler<'a, B, const A: usize> {
-    commands: Consumer<'a, Command<B>>,
-    completions: Producer<'a, Done<B>>,
+/// The engine-side state of one direction. It lives in [`Queues`](crate::Queues), the
+/// stream's storage, so the engine handle itself stays small: on a microcontroller all of
+/// it is in a `static`, and nothing large is ever moved on a stack.
+pub(crate) struct Schedule<B, const A: usize> {
     /// Every action the engine holds, from arrival until its completion is queued.
     /// Invariant: the controller admits at most `A` outstanding actions per half, so a
     /// command always finds a free slot, and since an ended action keeps its slot until
@@ -45,6 +46,28 @@ pub(crate) struct Scheduler<'a, B, const A: usize> {
     ended: heapless::Vec<u16, A>,
     clock: u64,
     stats: StreamStats,
+}
+
+impl<B, const A: usize> Schedule<B, A> {
+    pub(crate) const fn new(direction: crate::Direction) -> Self {
+        Self {
+            slots: [const { None }; A],
+            free: heapless::Vec::new(),
+            staged: heapless::Vec::new(),
+            pending: heapless::Vec::new(),
+            active: heapless::Vec::new(),
+            ended: heapless::Vec::new(),
+            clock: 0,
+            stats: StreamStats::new(direction),
+        }
+    }
+}
+
+/// The engine side of one direction: the queue ends and the state in the storage.
+pub(crate) struct Scheduler<'a, B, const A: usize> {
+    commands: Consumer<'a, Command<B>>,
+    completions: Producer<'a, Done<B>>,
+    st: &'a mut Schedule<B, A>,
     transfer_kind: ActionKind,
     signal: Signal,
 }
@@ -52,50 +75,44 @@ pub(crate) struct Scheduler<'a, B, const A: usize> {
 impl<B, const A: usize> core::fmt::Debug for Scheduler<'_, B, A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Scheduler")
-            .field("clock", &self.clock)
-            .field("held", &(A - self.free.len()))
-            .field("pending", &self.pending.len())
-            .field("active", &self.active.len())
-            .field("stats", &self.stats)
+            .field("clock", &self.st.clock)
+            .field("held", &(A - self.st.free.len()))
+            .field("pending", &self.st.pending.len())
+            .field("active", &self.st.active.len())
+            .field("stats", &self.st.stats)
             .finish_non_exhaustive()
     }
 }
 
 impl<'a, B, const A: usize> Scheduler<'a, B, A> {
+    /// The engine side over freshly reset state.
     pub(crate) fn new(
         commands: Consumer<'a, Command<B>>,
         completions: Producer<'a, Done<B>>,
+        st: &'a mut Schedule<B, A>,
         transfer_kind: ActionKind,
-        stats: StreamStats,
         signal: Signal,
     ) -> Self {
-        let mut free = heapless::Vec::new();
+        st.free.clear();
         for slot in (0..A).rev() {
             // A fits in u16: checked when the queues are built.
-            free.push(slot as u16).ok();
+            st.free.push(slot as u16).ok();
         }
         Self {
             commands,
             completions,
-            slots: core::array::from_fn(|_| None),
-            free,
-            staged: heapless::Vec::new(),
-            pending: heapless::Vec::new(),
-            active: heapless::Vec::new(),
-            ended: heapless::Vec::new(),
-            clock: 0,
-            stats,
+            st,
             transfer_kind,
             signal,
         }
     }
 
     pub(crate) fn clock(&self) -> u64 {
-        self.clock
+        self.st.clock
     }
 
     pub(crate) fn stats_mut(&mut self) -> &mut StreamStats {
-        &mut self.stats
+        &mut self.st.stats
     }
 
     /// Runs one block of `frames` frames (or frames lost to an xrun, when `lost`).
@@ -105,14 +122,14 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
     where
         F: FnMut(&mut Transfer<B>, Span, bool) -> bool,
     {
-        let t0 = self.clock;
+        let t0 = self.st.clock;
         let t1 = t0.saturating_add(frames);
         self.take_commands(t0);
         self.start_due(t0, t1);
 
-        let ended_before = self.ended.len();
-        for &slot in &self.active {
-            let Some(action) = self.slots[usize::from(slot)].as_mut() else {
+        let ended_before = self.st.ended.len();
+        for &slot in &self.st.active {
+            let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
                 continue;
             };
             let from = action.position.max(t0);
@@ -146,12 +163,12 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 action.end_with(reason);
             }
             if action.state == State::Ended {
-                self.ended.push(slot).ok();
+                self.st.ended.push(slot).ok();
             }
         }
-        if self.ended.len() > ended_before {
-            let slots = &self.slots;
-            self.active.retain(|&slot| {
+        if self.st.ended.len() > ended_before {
+            let slots = &self.st.slots;
+            self.st.active.retain(|&slot| {
                 slots[usize::from(slot)]
                     .as_ref()
                     .is_some_and(|a| a.state == State::Active)
@@ -159,11 +176,11 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         }
 
         // Count the frames the clock really moved (it saturates at u64::MAX).
-        self.clock = t1;
+        self.st.clock = t1;
         if lost {
-            self.stats.count_xrun(t1 - t0);
+            self.st.stats.count_xrun(t1 - t0);
         } else {
-            self.stats.count_block(t1 - t0);
+            self.st.stats.count_block(t1 - t0);
         }
         self.flush();
     }
@@ -171,36 +188,36 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
     /// Ends every action the engine holds, and every command still queued to it, with
     /// [`EndReason::StreamStopped`], and hands back as many completions as fit.
     pub(crate) fn stop(&mut self) {
-        let t0 = self.clock;
+        let t0 = self.st.clock;
         self.take_commands(t0);
         for slot in 0..A {
-            if let Some(action) = self.slots[slot].as_mut() {
+            if let Some(action) = self.st.slots[slot].as_mut() {
                 if action.state != State::Ended {
                     action.end_with(EndReason::StreamStopped);
-                    self.ended.push(slot as u16).ok();
+                    self.st.ended.push(slot as u16).ok();
                 }
             }
         }
-        self.staged.clear();
-        self.pending.clear();
-        self.active.clear();
+        self.st.staged.clear();
+        self.st.pending.clear();
+        self.st.active.clear();
         self.flush();
     }
 
     /// True when the engine holds no action and no command is queued to it.
     pub(crate) fn is_idle(&self) -> bool {
-        self.free.len() == A && self.commands.peek().is_none()
+        self.st.free.len() == A && self.commands.peek().is_none()
     }
 
     fn take_commands(&mut self, t0: u64) {
         let waiting = self.commands.len();
-        self.stats.queue_high_water = self.stats.queue_high_water.max(waiting);
+        self.st.stats.queue_high_water = self.st.stats.queue_high_water.max(waiting);
         while self.commands.peek().is_some() {
-            let Some(slot) = self.free.pop() else {
+            let Some(slot) = self.st.free.pop() else {
                 break; // cannot happen while the controller keeps its admission limit
             };
             let Some(cmd) = self.commands.dequeue() else {
-                self.free.push(slot).ok();
+                self.st.free.push(slot).ok();
                 break;
             };
             let group = cmd.group;
@@ -209,13 +226,13 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 Body::Cancel { .. } => ActionKind::Cancel,
                 Body::Stats => ActionKind::Stats,
             };
-            self.slots[usize::from(slot)] = Some(Action::from_command(cmd, kind));
-            self.staged.push(slot).ok();
+            self.st.slots[usize::from(slot)] = Some(Action::from_command(cmd, kind));
+            self.st.staged.push(slot).ok();
             if group != GroupMark::More {
-                for i in 0..self.staged.len() {
-                    self.resolve(self.staged[i], t0);
+                for i in 0..self.st.staged.len() {
+                    self.resolve(self.st.staged[i], t0);
                 }
-                self.staged.clear();
+                self.st.staged.clear();
             }
         }
     }
@@ -223,7 +240,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
     /// Decides where a newly complete command goes: the schedule, or straight to the end
     /// when it is late and to be dropped.
     fn resolve(&mut self, slot: u16, t0: u64) {
-        let Some(action) = self.slots[usize::from(slot)].as_mut() else {
+        let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
             return;
         };
         let (frame, late_by) = match action.requested {
@@ -239,11 +256,11 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         let origin = if late_by == 0 {
             frame
         } else {
-            self.stats.late += 1;
+            self.st.stats.late += 1;
             match policy {
                 Late::Drop => {
                     action.end_with(EndReason::DroppedLate);
-                    self.ended.push(slot).ok();
+                    self.st.ended.push(slot).ok();
                     return;
                 }
                 Late::StartNow => t0,
@@ -259,7 +276,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             // Only `Asap` or a late start near the end of the frame clock can get here
             // (the controller refuses explicit frames that would overflow).
             action.end_with(EndReason::Invalid);
-            self.ended.push(slot).ok();
+            self.st.ended.push(slot).ok();
             return;
         };
         action.end = end;
@@ -269,27 +286,27 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             seq: action.id.seq(),
             slot,
         };
-        let at = self.pending.partition_point(|d| *d > due);
-        if self.pending.insert(at, due).is_err() {
+        let at = self.st.pending.partition_point(|d| *d > due);
+        if self.st.pending.insert(at, due).is_err() {
             action.end_with(EndReason::Invalid);
-            self.ended.push(slot).ok();
+            self.st.ended.push(slot).ok();
         }
     }
 
     fn start_due(&mut self, t0: u64, t1: u64) {
-        while let Some(&due) = self.pending.last() {
+        while let Some(&due) = self.st.pending.last() {
             // The clock saturates at u64::MAX (after some 12 million years at 48 kHz):
             // there, everything still pending is due, so nothing waits forever.
             if due.frame >= t1 && t1 != u64::MAX {
                 break;
             }
-            self.pending.pop();
+            self.st.pending.pop();
             self.activate(due.slot, t0);
         }
     }
 
     fn activate(&mut self, slot: u16, t0: u64) {
-        let Some(action) = self.slots[usize::from(slot)].as_mut() else {
+        let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
             return;
         };
         let at = action.origin.max(t0);
@@ -300,36 +317,36 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                     // Late with `Skip`, and every frame has already passed.
                     action.position = at;
                     action.end_with(EndReason::Finished);
-                    self.ended.push(slot).ok();
+                    self.st.ended.push(slot).ok();
                     return;
                 }
                 action.actual_start = Some(at);
                 action.position = at;
                 action.state = State::Active;
                 let seq = action.id.seq();
-                let slots = &self.slots;
-                let place = self.active.partition_point(|&s| {
+                let slots = &self.st.slots;
+                let place = self.st.active.partition_point(|&s| {
                     slots[usize::from(s)]
                         .as_ref()
                         .is_some_and(|a| a.id.seq() < seq)
                 });
-                self.active.insert(place, slot).ok();
+                self.st.active.insert(place, slot).ok();
             }
             Work::Stats(snapshot) => {
-                *snapshot = Some(self.stats);
-                self.stats = StreamStats::new(self.stats.direction);
+                *snapshot = Some(self.st.stats);
+                self.st.stats = StreamStats::new(self.st.stats.direction);
                 action.actual_start = Some(t0);
                 action.end_with(EndReason::Finished);
-                self.ended.push(slot).ok();
+                self.st.ended.push(slot).ok();
             }
             Work::Cancel { target_seq } => {
                 let target_seq = *target_seq;
                 action.actual_start = Some(at);
                 let outcome = self.cut(target_seq, at);
-                if let Some(action) = self.slots[usize::from(slot)].as_mut() {
+                if let Some(action) = self.st.slots[usize::from(slot)].as_mut() {
                     action.end_with(outcome);
                 }
-                self.ended.push(slot).ok();
+                self.st.ended.push(slot).ok();
             }
         }
     }
@@ -337,7 +354,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
     /// Applies a cancel at frame `at` to the action `target_seq`: any pending action is
     /// removed; a running transfer is cut.
     fn cut(&mut self, target_seq: u64, at: u64) -> EndReason {
-        let found = self.slots.iter().position(|s| {
+        let found = self.st.slots.iter().position(|s| {
             s.as_ref().is_some_and(|a| {
                 a.id.seq() == target_seq && matches!(a.state, State::Pending | State::Active)
             })
@@ -345,16 +362,16 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         let Some(index) = found else {
             return EndReason::TargetNotActive;
         };
-        let Some(target) = self.slots[index].as_mut() else {
+        let Some(target) = self.st.slots[index].as_mut() else {
             return EndReason::TargetNotActive;
         };
         let slot = index as u16;
         match target.state {
             State::Pending => {
                 // It has not started: it never will.
-                self.pending.retain(|d| d.slot != slot);
+                self.st.pending.retain(|d| d.slot != slot);
                 target.end_with(EndReason::Cancelled { at });
-                self.ended.push(slot).ok();
+                self.st.ended.push(slot).ok();
                 EndReason::Cut
             }
             _ if target.end <= at => EndReason::TargetNotActive,
@@ -363,8 +380,8 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 target.actual_start = None;
                 target.end = at;
                 target.end_with(EndReason::Cancelled { at });
-                self.active.retain(|&s| s != slot);
-                self.ended.push(slot).ok();
+                self.st.active.retain(|&s| s != slot);
+                self.st.ended.push(slot).ok();
                 EndReason::Cut
             }
             _ => {
@@ -379,23 +396,23 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
     /// the rest keep their slots and go out after a later block.
     fn flush(&mut self) {
         let mut sent = 0;
-        for &slot in &self.ended {
+        for &slot in &self.st.ended {
             if !self.completions.ready() {
                 break;
             }
-            let Some(action) = self.slots[usize::from(slot)].take() else {
+            let Some(action) = self.st.slots[usize::from(slot)].take() else {
                 sent += 1; // listed twice; its slot was freed the first time
                 continue;
             };
             // Cannot fail: `ready()` said there is room, and this half is the queue's only
             // producer.
             let _ = self.completions.enqueue(action.into_done());
-            self.free.push(slot).ok();
+            self.st.free.push(slot).ok();
             sent += 1;
         }
         if sent > 0 {
-            self.ended.rotate_left(sent);
-            self.ended.truncate(self.ended.len() - sent);
+            self.st.ended.rotate_left(sent);
+            self.st.ended.truncate(self.st.ended.len() - sent);
             self.signal.notify();
         }
     }

@@ -239,3 +239,26 @@ fn an_enormous_timeout_waits_instead_of_panicking() {
     let done = ctl.wait_timeout(id, std::time::Duration::MAX).unwrap();
     assert!(done.is_some());
 }
+
+#[test]
+fn handles_are_small_and_the_storage_holds_the_rest() {
+    use core::mem::size_of;
+    type P = &'static [f32];
+    type R = &'static mut [f32];
+    // The engine and controller handles do not grow with the capacity: everything that
+    // does lives in the storage, which can be a `static`.
+    assert_eq!(
+        size_of::<Engine<'static, P, R, 16>>(),
+        size_of::<Engine<'static, P, R, 1024>>()
+    );
+    assert_eq!(
+        size_of::<Controller<'static, P, R, 16>>(),
+        size_of::<Controller<'static, P, R, 1024>>()
+    );
+    assert!(size_of::<Engine<'static, P, R, 16>>() < 256);
+    std::eprintln!(
+        "storage: Queues<16, 16> {} bytes, Queues<64, 32> {} bytes",
+        size_of::<Queues<P, R, 16, 16>>(),
+        size_of::<Queues<P, R, 64, 32>>()
+    );
+}
