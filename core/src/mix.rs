@@ -29,7 +29,14 @@ pub(crate) fn play<B: AsRef<[f32]>>(
         return false;
     };
     match t.layout {
-        // The common case, kept small so it inlines into the block loop.
+        // The common cases, kept small so they inline into the block loop. At unity gain
+        // the multiply is skipped: `s * 1.0 == s` exactly, so the result is the same bits.
+        Layout::Full { gain } if k == channels && gain == 1.0 => {
+            for (o, s) in dst.iter_mut().zip(src) {
+                *o += s;
+            }
+            true
+        }
         Layout::Full { gain } if k == channels => {
             for (o, s) in dst.iter_mut().zip(src) {
                 *o += s * gain;
