@@ -77,41 +77,40 @@ impl Sample for f64 {
     }
 }
 
-impl Sample for i8 {
-    fn from_f32(x: f32) -> (Self, bool) {
-        (quantise(x, S8) as i8, out_of_range(x))
-    }
-    fn to_f32(self) -> f32 {
-        f32::from(self) / 128.0
-    }
+/// Signed integers: full scale `2^(N-1)`.
+macro_rules! signed_sample {
+    ($t:ty, $scale:expr) => {
+        impl Sample for $t {
+            fn from_f32(x: f32) -> (Self, bool) {
+                (quantise(x, $scale) as $t, out_of_range(x))
+            }
+            fn to_f32(self) -> f32 {
+                (f64::from(self) / $scale) as f32
+            }
+        }
+    };
 }
 
-impl Sample for u8 {
-    fn from_f32(x: f32) -> (Self, bool) {
-        ((quantise(x, S8) + 128) as u8, out_of_range(x))
-    }
-    fn to_f32(self) -> f32 {
-        (f32::from(self) - 128.0) / 128.0
-    }
+/// Unsigned integers: offset binary, `2^(N-1)` is silence.
+macro_rules! unsigned_sample {
+    ($t:ty, $scale:expr) => {
+        impl Sample for $t {
+            fn from_f32(x: f32) -> (Self, bool) {
+                ((quantise(x, $scale) + $scale as i64) as $t, out_of_range(x))
+            }
+            fn to_f32(self) -> f32 {
+                ((f64::from(self) - $scale) / $scale) as f32
+            }
+        }
+    };
 }
 
-impl Sample for i16 {
-    fn from_f32(x: f32) -> (Self, bool) {
-        (quantise(x, S16) as i16, out_of_range(x))
-    }
-    fn to_f32(self) -> f32 {
-        f32::from(self) / 32_768.0
-    }
-}
-
-impl Sample for u16 {
-    fn from_f32(x: f32) -> (Self, bool) {
-        ((quantise(x, S16) + 32_768) as u16, out_of_range(x))
-    }
-    fn to_f32(self) -> f32 {
-        (f32::from(self) - 32_768.0) / 32_768.0
-    }
-}
+signed_sample!(i8, S8);
+signed_sample!(i16, S16);
+signed_sample!(i32, S32);
+unsigned_sample!(u8, S8);
+unsigned_sample!(u16, S16);
+unsigned_sample!(u32, S32);
 
 impl Sample for I24 {
     fn from_f32(x: f32) -> (Self, bool) {
@@ -120,7 +119,7 @@ impl Sample for I24 {
     fn to_f32(self) -> f32 {
         // Sign-extend the low 24 bits, whatever the top byte holds.
         let v = (self.0 << 8) >> 8;
-        v as f32 / 8_388_608.0
+        (f64::from(v) / S24) as f32
     }
 }
 
@@ -133,24 +132,6 @@ impl Sample for I24Packed {
     fn to_f32(self) -> f32 {
         let [b0, b1, b2] = self.0;
         I24(i32::from_le_bytes([b0, b1, b2, 0])).to_f32()
-    }
-}
-
-impl Sample for i32 {
-    fn from_f32(x: f32) -> (Self, bool) {
-        (quantise(x, S32) as i32, out_of_range(x))
-    }
-    fn to_f32(self) -> f32 {
-        (f64::from(self) / S32) as f32
-    }
-}
-
-impl Sample for u32 {
-    fn from_f32(x: f32) -> (Self, bool) {
-        ((quantise(x, S32) + (1 << 31)) as u32, out_of_range(x))
-    }
-    fn to_f32(self) -> f32 {
-        ((f64::from(self) - S32) / S32) as f32
     }
 }
 

@@ -12,24 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rtmix_core::{At, ChannelMap, Play, Queues, StreamConfig};
+use rtmix_core::{Queues, StreamConfig};
+use rtmix_host_tests::voices::{start_together, stereo_buffers};
 
 /// Slots per direction of the benchmarked stream; `CAPACITY - 1` plays fit.
 const CAPACITY: usize = 1024;
 type BenchQueues = Queues<Arc<[f32]>, Vec<f32>, CAPACITY, CAPACITY>;
 /// Frames in each voice's buffer.
 const BUFFER_FRAMES: usize = 8192;
-
-fn buffers(voices: usize) -> Vec<Arc<[f32]>> {
-    (0..voices)
-        .map(|v| {
-            (0..BUFFER_FRAMES * 2)
-                .map(|i| ((i * 7 + v * 13) % 1000) as f32 / 1000.0 - 0.5)
-                .collect::<Vec<f32>>()
-                .into()
-        })
-        .collect()
-}
 
 /// Times `iters` output blocks of `block` frames with every buffer in `bufs` playing,
 /// and `scheduled` more plays waiting far in the future. Setting up (and re-setting up
@@ -39,22 +29,10 @@ fn time_engine(bufs: &[Arc<[f32]>], scheduled: usize, block: usize, iters: u64) 
     let mut out = vec![0.0f32; block * 2];
     let mut total = Duration::ZERO;
     let mut done = 0;
-    let silence: Arc<[f32]> = vec![0.0f32; 2].into();
     while done < iters {
         let mut queues: Box<BenchQueues> = Box::default();
         let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
-        let requests = bufs
-            .iter()
-            .map(|b| (b.clone(), At::Frame(1)))
-            .chain((0..scheduled).map(|i| (silence.clone(), At::Frame(1_000_000_000 + i as u64))));
-        for (i, (buffer, at)) in requests.enumerate() {
-            let map = ChannelMap::contiguous(0, 2).unwrap();
-            ctl.play(Play::new(buffer, map).at(at)).expect("capacity");
-            if i % (CAPACITY / 2) == 0 {
-                engine.output.process(&mut [0.0; 0]);
-            }
-        }
-        engine.output.process(&mut [0.0; 2]); // frame 0; every play starts at frame 1
+        start_together(&mut ctl, &mut engine, bufs, scheduled);
         let n = per_setup.min(iters - done);
         let start = Instant::now();
         for _ in 0..n {
@@ -99,7 +77,7 @@ fn time_kernel(bufs: &[Arc<[f32]>], block: usize, iters: u64) -> Duration {
 fn by_voices(c: &mut Criterion) {
     let mut group = c.benchmark_group("voices_block64");
     for voices in [1usize, 8, 64, 256, CAPACITY - 1] {
-        let bufs = buffers(voices);
+        let bufs = stereo_buffers(voices, BUFFER_FRAMES);
         group.throughput(Throughput::Elements((voices * 64) as u64));
         group.bench_with_input(BenchmarkId::new("engine", voices), &voices, |b, _| {
             b.iter_custom(|iters| time_engine(&bufs, 0, 64, iters));
@@ -113,7 +91,7 @@ fn by_voices(c: &mut Criterion) {
 
 fn by_block(c: &mut Criterion) {
     let mut group = c.benchmark_group("block_8voices");
-    let bufs = buffers(8);
+    let bufs = stereo_buffers(8, BUFFER_FRAMES);
     for block in [1usize, 4, 64, 512, 4096] {
         group.throughput(Throughput::Elements((8 * block) as u64));
         group.bench_with_input(BenchmarkId::new("engine", block), &block, |b, &block| {

@@ -10,22 +10,12 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rtmix_core::{At, ChannelMap, Play, Queues, StreamConfig};
+use rtmix_core::{Queues, StreamConfig};
+use rtmix_host_tests::voices::{start_together, stereo_buffers};
 
 const CAPACITY: usize = 1024;
 type BenchQueues = Queues<Arc<[f32]>, Vec<f32>, CAPACITY, CAPACITY>;
 const ROUNDS: usize = 30;
-
-fn buffers(voices: usize, frames: usize) -> Vec<Arc<[f32]>> {
-    (0..voices)
-        .map(|v| {
-            (0..frames * 2)
-                .map(|i| ((i * 7 + v * 13) % 1000) as f32 / 1000.0 - 0.5)
-                .collect::<Vec<f32>>()
-                .into()
-        })
-        .collect()
-}
 
 /// Blocks per round: as many as the buffers hold after the one-frame lead-in.
 fn blocks_per_round(frames: usize, block: usize) -> usize {
@@ -36,15 +26,7 @@ fn blocks_per_round(frames: usize, block: usize) -> usize {
 /// timed blocks. Returns the time per block.
 fn engine_round(queues: &mut BenchQueues, bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
     let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
-    for (i, b) in bufs.iter().enumerate() {
-        let map = ChannelMap::contiguous(0, 2).unwrap();
-        ctl.play(Play::new(b.clone(), map).at(At::Frame(1)))
-            .unwrap();
-        if i % (CAPACITY / 2) == 0 {
-            engine.output.process(&mut []);
-        }
-    }
-    engine.output.process(&mut [0.0; 2]);
+    start_together(&mut ctl, &mut engine, bufs, 0);
     let mut out = vec![0.0f32; block * 2];
     let n = blocks_per_round(frames, block);
     let start = Instant::now();
@@ -78,7 +60,7 @@ fn kernel_round(queues: &mut BenchQueues, bufs: &[Arc<[f32]>], frames: usize, bl
 
 /// Best engine and kernel time per block over alternating rounds.
 fn measure(queues: &mut BenchQueues, voices: usize, frames: usize, block: usize) -> (f64, f64) {
-    let bufs = buffers(voices, frames);
+    let bufs = stereo_buffers(voices, frames);
     let (mut e, mut k) = (f64::MAX, f64::MAX);
     for _ in 0..ROUNDS {
         e = e.min(engine_round(queues, &bufs, frames, block));

@@ -19,6 +19,7 @@ pub mod model;
 pub mod scenario;
 pub mod sim;
 pub mod strategies;
+pub mod voices;
 pub mod wav;
 
 /// The README's example, compiled and run as a doctest so it stays true.
