@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rtmix_core::{Queues, StreamConfig};
-use rtmix_host_tests::voices::{start_together, stereo_buffers};
+use rtmix_host_tests::voices::{start_together, stereo_buffers, sum_kernel};
 
 /// Slots per direction of the benchmarked stream; `CAPACITY - 1` plays fit.
 const CAPACITY: usize = 1024;
@@ -58,14 +58,7 @@ fn time_kernel(bufs: &[Arc<[f32]>], block: usize, iters: u64) -> Duration {
         let n = per_setup.min(iters - done);
         let start = Instant::now();
         for i in 0..n {
-            let offset = 2 * block * (1 + i as usize);
-            out.fill(0.0);
-            for b in bufs {
-                let src = &black_box(b)[offset..offset + block * 2];
-                for (o, s) in out.iter_mut().zip(src) {
-                    *o += s;
-                }
-            }
+            sum_kernel(&mut out, bufs, block * (1 + i as usize));
             black_box(&out);
         }
         total += start.elapsed();

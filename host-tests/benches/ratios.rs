@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rtmix_core::{Queues, StreamConfig};
-use rtmix_host_tests::voices::{start_together, stereo_buffers};
+use rtmix_host_tests::voices::{start_together, stereo_buffers, sum_kernel};
 
 const CAPACITY: usize = 1024;
 type BenchQueues = Queues<Arc<[f32]>, Vec<f32>, CAPACITY, CAPACITY>;
@@ -45,14 +45,7 @@ fn kernel_round(queues: &mut BenchQueues, bufs: &[Arc<[f32]>], frames: usize, bl
     let n = blocks_per_round(frames, block);
     let start = Instant::now();
     for i in 0..n {
-        let offset = 2 * block * i;
-        out.fill(0.0);
-        for b in bufs {
-            let src = &black_box(b)[offset..offset + block * 2];
-            for (o, s) in out.iter_mut().zip(src) {
-                *o += s;
-            }
-        }
+        sum_kernel(&mut out, bufs, block * i);
         black_box(&out);
     }
     start.elapsed().as_secs_f64() * 1e9 / n as f64

@@ -46,3 +46,18 @@ pub fn start_together<const A: usize>(
     }
     engine.output.process(&mut [0.0; 2]);
 }
+
+/// The reference every engine figure is compared with: `out[i] += buffer[i]` for each
+/// buffer, over frames `first..first + out.len() / 2`, after clearing `out`. No
+/// scheduling, no map, no gain, no bookkeeping.
+#[inline]
+pub fn sum_kernel(out: &mut [f32], buffers: &[Arc<[f32]>], first: usize) {
+    out.fill(0.0);
+    let offset = 2 * first;
+    for b in buffers {
+        let src = &std::hint::black_box(b)[offset..offset + out.len()];
+        for (o, s) in out.iter_mut().zip(src) {
+            *o += s;
+        }
+    }
+}
