@@ -172,15 +172,14 @@ pub struct Controller<'a, P, R, const A: usize> {
     pub(crate) signal: Signal,
 }
 
-/// Checks a transfer's buffer and map against one direction of the stream and returns its
-/// frame count and layout.
+/// Checks a transfer's buffer and map against one direction of the stream.
 fn check_transfer(
     map: &ChannelMap,
     samples: &[f32],
     at: At,
     channels: u16,
     playback: bool,
-) -> Result<(u64, Layout), Error> {
+) -> Result<(), Error> {
     if channels == 0 {
         return Err(Error::NoSuchDirection);
     }
@@ -203,7 +202,23 @@ fn check_transfer(
     if let At::Frame(f) = at {
         f.checked_add(frames).ok_or(Error::FrameOverflow)?;
     }
-    Ok((frames, Layout::of(map, channels, playback)))
+    Ok(())
+}
+
+/// The body of a checked transfer: its frame count and kernel layout.
+fn transfer_body<B>(
+    buffer: B,
+    samples: usize,
+    map: ChannelMap,
+    channels: u16,
+    playback: bool,
+) -> Body<B> {
+    Body::Transfer {
+        frames: (samples / map.len()) as u64,
+        layout: Layout::of(&map, channels, playback),
+        buffer,
+        map,
+    }
 }
 
 /// A command without a buffer, which either engine half takes.
@@ -322,9 +337,9 @@ where
             self.output.channels,
             true,
         )
-        .and_then(|v| self.output.room(1, 0).map(|()| v));
+        .and_then(|()| self.output.room(1, 0));
         match checked {
-            Ok(checked) => Ok(self.send_play(play, checked, GroupMark::Single)),
+            Ok(()) => Ok(self.send_play(play, GroupMark::Single)),
             Err(error) => Err(Rejected {
                 error,
                 returned: play,
@@ -342,9 +357,9 @@ where
             self.input.channels,
             false,
         )
-        .and_then(|v| self.input.room(1, 0).map(|()| v));
+        .and_then(|()| self.input.room(1, 0));
         match checked {
-            Ok(checked) => Ok(self.send_record(record, checked, GroupMark::Single)),
+            Ok(()) => Ok(self.send_record(record, GroupMark::Single)),
             Err(error) => Err(Rejected {
                 error,
                 returned: record,
@@ -392,9 +407,7 @@ where
         &mut self,
         members: [Member<P, R>; N],
     ) -> Result<[ActionId; N], Rejected<[Member<P, R>; N]>> {
-        let mut checked = [None; N];
-        let result = self.check_group(&members, &mut checked);
-        if let Err(error) = result {
+        if let Err(error) = self.check_group(&members) {
             return Err(Rejected {
                 error,
                 returned: members,
@@ -413,33 +426,29 @@ where
                 GroupMark::More
             };
             match member {
-                Member::Play(p) => self.send_play(p, checked[i].unwrap_or_default(), mark),
-                Member::Record(r) => self.send_record(r, checked[i].unwrap_or_default(), mark),
+                Member::Play(p) => self.send_play(p, mark),
+                Member::Record(r) => self.send_record(r, mark),
                 Member::Cancel { target, at, late } => self.send_cancel(target, at, late, mark),
                 Member::Stats { direction, at } => self.send_stats(direction, at, mark),
             }
         }))
     }
 
-    fn check_group<const N: usize>(
-        &self,
-        members: &[Member<P, R>; N],
-        checked: &mut [Option<(u64, Layout)>; N],
-    ) -> Result<(), Error> {
+    fn check_group<const N: usize>(&self, members: &[Member<P, R>; N]) -> Result<(), Error> {
         if N == 0 {
             return Err(Error::EmptyGroup);
         }
         // [direction][0: others, 1: cancels]
         let mut counts = [[0usize; 2]; 2];
-        for (member, checked) in members.iter().zip(checked.iter_mut()) {
+        for member in members {
             match member {
                 Member::Play(p) => {
                     let c = self.output.channels;
-                    *checked = Some(check_transfer(&p.map, p.buffer.as_ref(), p.at, c, true)?);
+                    check_transfer(&p.map, p.buffer.as_ref(), p.at, c, true)?;
                 }
                 Member::Record(r) => {
                     let c = self.input.channels;
-                    *checked = Some(check_transfer(&r.map, r.buffer.as_ref(), r.at, c, false)?);
+                    check_transfer(&r.map, r.buffer.as_ref(), r.at, c, false)?;
                 }
                 Member::Cancel { target, .. } => self.check_cancel(*target)?,
                 Member::Stats { direction, .. } => self.port_exists(*direction)?,
@@ -473,43 +482,30 @@ where
         }
     }
 
-    fn send_play(&mut self, play: Play<P>, checked: (u64, Layout), group: GroupMark) -> ActionId {
+    fn send_play(&mut self, play: Play<P>, group: GroupMark) -> ActionId {
         let id = self.issue(Direction::Output);
-        let (frames, layout) = checked;
+        let samples = play.buffer.as_ref().len();
+        let channels = self.output.channels;
         self.output.send(Command {
             id,
             at: play.at,
             late: play.late,
             group,
-            body: Body::Transfer {
-                buffer: play.buffer,
-                map: play.map,
-                layout,
-                frames,
-            },
+            body: transfer_body(play.buffer, samples, play.map, channels, true),
         });
         id
     }
 
-    fn send_record(
-        &mut self,
-        record: Record<R>,
-        checked: (u64, Layout),
-        group: GroupMark,
-    ) -> ActionId {
+    fn send_record(&mut self, mut record: Record<R>, group: GroupMark) -> ActionId {
         let id = self.issue(Direction::Input);
-        let (frames, layout) = checked;
+        let samples = record.buffer.as_mut().len();
+        let channels = self.input.channels;
         self.input.send(Command {
             id,
             at: record.at,
             late: record.late,
             group,
-            body: Body::Transfer {
-                buffer: record.buffer,
-                map: record.map,
-                layout,
-                frames,
-            },
+            body: transfer_body(record.buffer, samples, record.map, channels, false),
         });
         id
     }
