@@ -21,50 +21,53 @@ type BenchQueues = Queues<Arc<[f32]>, Vec<f32>, CAPACITY, CAPACITY>;
 /// Frames in each voice's buffer.
 const BUFFER_FRAMES: usize = 8192;
 
-/// Times `iters` output blocks of `block` frames with every buffer in `bufs` playing,
-/// and `scheduled` more plays waiting far in the future. Setting up (and re-setting up
-/// when the buffers run out) is not timed.
-fn time_engine(bufs: &[Arc<[f32]>], scheduled: usize, block: usize, iters: u64) -> Duration {
-    let per_setup = (BUFFER_FRAMES / block).saturating_sub(1).max(1) as u64;
-    let mut out = vec![0.0f32; block * 2];
-    let mut total = Duration::ZERO;
-    let mut done = 0;
+/// Runs `iters` timed blocks in rounds of at most as many as the buffers hold. Each round
+/// gets the stream storage to split afresh (untimed) and returns the time of its blocks.
+fn in_rounds(
+    iters: u64,
+    block: usize,
+    mut round: impl FnMut(&mut BenchQueues, u64) -> Duration,
+) -> Duration {
+    let per_round = (BUFFER_FRAMES / block).saturating_sub(1).max(1) as u64;
+    let mut queues: Box<BenchQueues> = Box::default();
+    let (mut total, mut done) = (Duration::ZERO, 0);
     while done < iters {
-        let mut queues: Box<BenchQueues> = Box::default();
-        let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
-        start_together(&mut ctl, &mut engine, bufs, scheduled);
-        let n = per_setup.min(iters - done);
-        let start = Instant::now();
-        for _ in 0..n {
-            engine.output.process(black_box(&mut out));
-            black_box(&out);
-        }
-        total += start.elapsed();
+        let n = per_round.min(iters - done);
+        total += round(&mut queues, n);
         done += n;
     }
     total
 }
 
-/// The reference: a plain sum of the same buffers over the same frames. It re-creates a
-/// stream (untimed) as often as the engine loop does, so both run with the same caches.
-fn time_kernel(bufs: &[Arc<[f32]>], block: usize, iters: u64) -> Duration {
-    let per_setup = (BUFFER_FRAMES / block).saturating_sub(1).max(1) as u64;
+/// Times `iters` output blocks of `block` frames with every buffer in `bufs` playing,
+/// and `scheduled` more plays waiting far in the future. Setting up is not timed.
+fn time_engine(bufs: &[Arc<[f32]>], scheduled: usize, block: usize, iters: u64) -> Duration {
     let mut out = vec![0.0f32; block * 2];
-    let mut total = Duration::ZERO;
-    let mut done = 0;
-    while done < iters {
-        let mut queues: Box<BenchQueues> = Box::default();
+    in_rounds(iters, block, |queues, n| {
+        let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+        start_together(&mut ctl, &mut engine, bufs, scheduled);
+        let start = Instant::now();
+        for _ in 0..n {
+            engine.output.process(black_box(&mut out));
+            black_box(&out);
+        }
+        start.elapsed()
+    })
+}
+
+/// The reference: a plain sum of the same buffers over the same frames. Each round resets
+/// the stream storage (untimed) as the engine's does, so both run with the same caches.
+fn time_kernel(bufs: &[Arc<[f32]>], block: usize, iters: u64) -> Duration {
+    let mut out = vec![0.0f32; block * 2];
+    in_rounds(iters, block, |queues, n| {
         black_box(queues.split(StreamConfig::output(2)).unwrap());
-        let n = per_setup.min(iters - done);
         let start = Instant::now();
         for i in 0..n {
             sum_kernel(&mut out, bufs, block * (1 + i as usize));
             black_box(&out);
         }
-        total += start.elapsed();
-        done += n;
-    }
-    total
+        start.elapsed()
+    })
 }
 
 fn by_voices(c: &mut Criterion) {
