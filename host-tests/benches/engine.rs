@@ -1,7 +1,9 @@
 //! Engine cost per block, beside a plain sum kernel over the same data in the same run.
 //!
 //! Run: `cargo bench -p rtmix-host-tests --bench engine`, then
-//! `cargo run --release -p rtmix-host-tests --example perf_table` for the ratios.
+//! `cargo run --release -p rtmix-host-tests --example perf_table` for criterion's medians
+//! as tables. The ratios in docs/performance.md come from `--bench ratios`, which
+//! alternates engine and kernel and holds up better on a noisy machine.
 //!
 //! Every play is a stereo buffer of its own mapped to both output channels (the common
 //! case), so engine and kernel read the same bytes; the kernel is
