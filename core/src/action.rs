@@ -1,7 +1,10 @@
 //! An action's state inside the engine, and the report it leaves with.
 
-use crate::command::{Body, Command, Layout};
-use crate::{ActionId, ActionKind, ActionStats, At, ChannelMap, EndReason, Late, StreamStats};
+use crate::command::{Body, Command, Gain, Layout, Shape};
+use crate::envelope::{Envelope, Ramp};
+use crate::{
+    ActionId, ActionKind, ActionStats, At, ChannelMap, EndReason, Ending, Late, StreamStats,
+};
 
 /// A play or record under way: its buffer and where it sits on the timeline. The map,
 /// which only the general kernels read, comes last.
@@ -15,12 +18,20 @@ pub(crate) struct Transfer<B> {
     pub(crate) layout: Layout,
     /// The buffer's frame count.
     pub(crate) frames: u64,
+    /// What it plays of the buffer: `region_len` frames from `region_start`, repeated.
+    pub(crate) region_start: u64,
+    pub(crate) region_len: u64,
+    /// Its envelope (plays only; set up when its origin is known).
+    pub(crate) env: Envelope,
+    pub(crate) shape: Shape,
     pub(crate) map: ChannelMap,
 }
 
-/// The part of a block one transfer covers.
+/// The part of a block one transfer covers, within one repetition of its region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
+    /// Its first frame on the stream's frame clock.
+    pub(crate) frame: u64,
     /// First frame within the block.
     pub(crate) block_frame: usize,
     /// First frame within the buffer.
@@ -29,11 +40,15 @@ pub(crate) struct Span {
     pub(crate) frames: usize,
 }
 
+/// What an action does. Slots hold it by value (there is no `alloc` to box the large
+/// variant), so every slot is as large as a transfer.
 #[derive(Debug)]
 #[repr(C, u8)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Work<B> {
     Transfer(Transfer<B>),
-    Cancel { target_seq: u64 },
+    Cancel { target_seq: u64, ending: Ending },
+    Gain { target: Gain, gain: f32, ramp: u64 },
     Stats(Option<StreamStats>),
 }
 
@@ -41,6 +56,8 @@ pub(crate) enum Work<B> {
 pub(crate) enum State {
     /// A group member waiting for the rest of its group.
     Staged,
+    /// Waiting for the end of the action it follows ([`At::After`]) to be known.
+    Waiting,
     /// Waiting for its frame, in the pending list.
     Pending,
     /// Running, in the active list.
@@ -62,7 +79,8 @@ pub(crate) struct Action<B> {
     pub(crate) cut: bool,
     /// The next frame it will process.
     pub(crate) position: u64,
-    /// One past the last frame it covers; a cancel lowers it.
+    /// One past the last frame it covers; a cancel lowers it. `u64::MAX` while it loops
+    /// forever.
     pub(crate) end: u64,
     /// The frame of buffer frame 0 (transfers) or the frame it takes effect (others).
     pub(crate) origin: u64,
@@ -78,6 +96,12 @@ pub(crate) struct Action<B> {
     pub(crate) skipped: u64,
     pub(crate) actual_start: Option<u64>,
     pub(crate) reason: EndReason,
+    /// The action it follows, for [`At::After`].
+    pub(crate) after: Option<u64>,
+    /// The frame asked for, once known (for [`At::After`], where the followed one stops).
+    pub(crate) requested_frame: Option<u64>,
+    /// Where it stopped, once known (see [`At::After`]).
+    pub(crate) ended_at: Option<u64>,
 }
 
 impl<B> Action<B> {
@@ -88,15 +112,28 @@ impl<B> Action<B> {
                 map,
                 layout,
                 frames,
+                shape,
             } => Work::Transfer(Transfer {
                 buffer,
                 channels: map.len(),
                 map,
                 layout,
                 frames,
+                region_start: shape.region_start,
+                region_len: shape.region_len,
+                env: Envelope {
+                    gain: Ramp::constant(shape.gain),
+                    ..Envelope::UNITY
+                },
+                shape,
             }),
-            Body::Cancel { target_seq } => Work::Cancel { target_seq },
+            Body::Cancel { target_seq, ending } => Work::Cancel { target_seq, ending },
+            Body::Gain { target, gain, ramp } => Work::Gain { target, gain, ramp },
             Body::Stats => Work::Stats(None),
+        };
+        let after = match cmd.at {
+            At::After(id) => Some(id.seq()),
+            _ => None,
         };
         Self {
             id: cmd.id,
@@ -114,7 +151,15 @@ impl<B> Action<B> {
             actual_start: None,
             reason: EndReason::Finished,
             stats: ActionStats::new(),
+            after,
+            requested_frame: None,
+            ended_at: None,
         }
+    }
+
+    /// True for a transfer that covers at least one frame.
+    pub(crate) fn has_frames(&self) -> bool {
+        matches!(self.work, Work::Transfer(_)) && self.end > self.origin
     }
 
     /// Frames played or recorded: every frame it moved over since its start, less those
@@ -125,10 +170,11 @@ impl<B> Action<B> {
         })
     }
 
-    /// Marks it ended with `reason`.
-    pub(crate) fn end_with(&mut self, reason: EndReason) {
+    /// Marks it ended with `reason`, stopped at frame `at`.
+    pub(crate) fn end_with(&mut self, reason: EndReason, at: u64) {
         self.state = State::Ended;
         self.reason = reason;
+        self.ended_at = Some(at);
     }
 
     /// The report handed back through the completion queue.
@@ -136,7 +182,7 @@ impl<B> Action<B> {
         let frames = self.frames_done();
         let payload = match self.work {
             Work::Transfer(t) => HalfPayload::Buffer(t.buffer),
-            Work::Cancel { .. } => HalfPayload::None,
+            Work::Cancel { .. } | Work::Gain { .. } => HalfPayload::None,
             Work::Stats(s) => s.map_or(HalfPayload::None, HalfPayload::Stats),
         };
         Done {
@@ -147,6 +193,7 @@ impl<B> Action<B> {
             actual_start: self.actual_start,
             frames,
             skipped: self.skipped,
+            ended_at: self.ended_at,
             end: self.reason,
             stats: self.stats.finish(),
             payload,
@@ -172,6 +219,7 @@ pub(crate) struct Done<B> {
     pub(crate) actual_start: Option<u64>,
     pub(crate) frames: u64,
     pub(crate) skipped: u64,
+    pub(crate) ended_at: Option<u64>,
     pub(crate) end: EndReason,
     pub(crate) stats: ActionStats,
     pub(crate) payload: HalfPayload<B>,

@@ -1,6 +1,6 @@
 //! Requests built on the control side.
 
-use crate::{ActionId, At, ChannelMap, Direction, Late};
+use crate::{ActionId, At, ChannelMap, Direction, Ending, Late, Repeat};
 
 /// A request to play an interleaved buffer onto output channels.
 ///
@@ -18,11 +18,33 @@ use crate::{ActionId, At, ChannelMap, Direction, Late};
 /// // Debug output shows the sample count, never the samples.
 /// assert!(format!("{play:?}").starts_with("Play { samples: 2,"));
 /// ```
+///
+/// Beyond the buffer and its map, a play can crop a [region](Self::region) of the buffer,
+/// [repeat](Self::repeat) it, scale it by a [gain](Self::gain) (changed later with
+/// [`Controller::set_gain`](crate::Controller::set_gain)) and [fade in](Self::fade_in) and
+/// [out](Self::fade_out); all of it exact to the sample (docs/features.md).
+///
+/// ```
+/// use rtmix_core::{ChannelMap, Play, Repeat};
+/// static LOOP: [f32; 8] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+/// let play = Play::new(&LOOP[..], ChannelMap::new(&[0]).unwrap())
+///     .region(2, 6)               // frames 2..6 of the buffer
+///     .repeat(Repeat::Times(10))  // back to back, 10 times
+///     .gain(0.5)
+///     .fade_in(4)
+///     .fade_out(8);
+/// assert_eq!(play.duration(), Some(40));
+/// ```
 pub struct Play<P> {
     pub(crate) buffer: P,
     pub(crate) map: ChannelMap,
     pub(crate) at: At,
     pub(crate) late: Late,
+    pub(crate) region: Option<(u64, u64)>,
+    pub(crate) repeat: Repeat,
+    pub(crate) gain: f32,
+    pub(crate) fade_in: u64,
+    pub(crate) fade_out: u64,
 }
 
 impl<P: AsRef<[f32]>> Play<P> {
@@ -33,12 +55,64 @@ impl<P: AsRef<[f32]>> Play<P> {
             map,
             at: At::Asap,
             late: Late::Drop,
+            region: None,
+            repeat: Repeat::ONCE,
+            gain: 1.0,
+            fade_in: 0,
+            fade_out: 0,
         }
     }
 
-    /// The frame count (samples divided by mapped channels, rounded down).
+    /// The buffer's frame count (samples divided by mapped channels, rounded down).
     pub fn frames(&self) -> u64 {
         (self.buffer.as_ref().len() / self.map.len()) as u64
+    }
+
+    /// The frames it plays in all: its region times its repetitions (`None` for
+    /// [`Repeat::Forever`], or past `u64::MAX`).
+    pub fn duration(&self) -> Option<u64> {
+        let (start, end) = self.region.unwrap_or((0, self.frames()));
+        match self.repeat {
+            Repeat::Times(n) => end.checked_sub(start)?.checked_mul(n),
+            Repeat::Forever => None,
+        }
+    }
+
+    /// Plays only buffer frames `start..end` (checked against the buffer when submitted).
+    #[must_use]
+    pub fn region(mut self, start: u64, end: u64) -> Self {
+        self.region = Some((start, end));
+        self
+    }
+
+    /// Repeats the region back to back, gapless.
+    #[must_use]
+    pub fn repeat(mut self, repeat: Repeat) -> Self {
+        self.repeat = repeat;
+        self
+    }
+
+    /// Scales every channel by `gain` (on top of the map's gains). It must be finite.
+    #[must_use]
+    pub fn gain(mut self, gain: f32) -> Self {
+        self.gain = gain;
+        self
+    }
+
+    /// Fades in over the first `frames` frames: gain `i / frames` at frame `i` of the play.
+    #[must_use]
+    pub fn fade_in(mut self, frames: u64) -> Self {
+        self.fade_in = frames;
+        self
+    }
+
+    /// Fades out over the last `frames` frames of its natural end (gain `1 - k / frames`
+    /// at frame `k` of the fade). A play that loops forever has no natural end: fade it
+    /// with [`Ending::FadeOut`](crate::Ending::FadeOut) when cancelling it.
+    #[must_use]
+    pub fn fade_out(mut self, frames: u64) -> Self {
+        self.fade_out = frames;
+        self
     }
 }
 
@@ -87,7 +161,7 @@ macro_rules! timing_setters {
                     .field("map", &self.map)
                     .field("at", &self.at)
                     .field("late", &self.late)
-                    .finish()
+                    .finish_non_exhaustive()
             }
         }
 
@@ -130,6 +204,21 @@ pub enum Member<P, R> {
         at: At,
         /// What to do if the cut frame has passed.
         late: Late,
+        /// How it ends there.
+        ending: Ending,
+    },
+    /// A gain change of a play, or of an output channel's master gain.
+    Gain {
+        /// Whose gain.
+        target: GainTarget,
+        /// The new gain.
+        gain: f32,
+        /// Frames over which it ramps there linearly (0: a step).
+        ramp: u64,
+        /// The frame where the ramp starts.
+        at: At,
+        /// What to do if that frame has passed.
+        late: Late,
     },
     /// A stats fetch of one direction.
     Stats {
@@ -145,9 +234,29 @@ impl<P: AsRef<[f32]>, R: AsRef<[f32]>> core::fmt::Debug for Member<P, R> {
         match self {
             Member::Play(p) => p.fmt(f),
             Member::Record(r) => r.fmt(f),
-            Member::Cancel { target, at, late } => f
+            Member::Cancel {
+                target,
+                at,
+                late,
+                ending,
+            } => f
                 .debug_struct("Cancel")
                 .field("target", target)
+                .field("at", at)
+                .field("late", late)
+                .field("ending", ending)
+                .finish(),
+            Member::Gain {
+                target,
+                gain,
+                ramp,
+                at,
+                late,
+            } => f
+                .debug_struct("Gain")
+                .field("target", target)
+                .field("gain", gain)
+                .field("ramp", ramp)
                 .field("at", at)
                 .field("late", late)
                 .finish(),
@@ -163,7 +272,7 @@ impl<P: AsRef<[f32]>, R: AsRef<[f32]>> core::fmt::Debug for Member<P, R> {
 impl<P, R> Member<P, R> {
     pub(crate) fn direction(&self) -> Direction {
         match self {
-            Member::Play(_) => Direction::Output,
+            Member::Play(_) | Member::Gain { .. } => Direction::Output,
             Member::Record(_) => Direction::Input,
             Member::Cancel { target, .. } => target.direction(),
             Member::Stats { direction, .. } => *direction,
@@ -223,11 +332,63 @@ pub(crate) enum Body<B> {
         map: ChannelMap,
         layout: Layout,
         frames: u64,
+        shape: Shape,
     },
     Cancel {
         target_seq: u64,
+        ending: Ending,
+    },
+    Gain {
+        target: Gain,
+        gain: f32,
+        ramp: u64,
     },
     Stats,
+}
+
+/// Whose gain a [`Member::Gain`] or [`Controller::set_gain`](crate::Controller::set_gain)
+/// changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum GainTarget {
+    /// A play's gain.
+    Action(ActionId),
+    /// The master gain of one output channel, applied to the whole mix.
+    Master(u16),
+}
+
+/// A checked [`GainTarget`] as the engine sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gain {
+    Action(u64),
+    Master(u16),
+}
+
+/// Where in its buffer a transfer plays, how often, and its envelope settings: checked on
+/// the control side. A recording covers its whole buffer once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Shape {
+    pub(crate) region_start: u64,
+    pub(crate) region_len: u64,
+    /// Frames in all; `None` loops forever.
+    pub(crate) total: Option<u64>,
+    pub(crate) gain: f32,
+    pub(crate) fade_in: u64,
+    pub(crate) fade_out: u64,
+}
+
+impl Shape {
+    /// The whole buffer, once, at unity gain.
+    pub(crate) const fn whole(frames: u64) -> Self {
+        Self {
+            region_start: 0,
+            region_len: frames,
+            total: Some(frames),
+            gain: 1.0,
+            fade_in: 0,
+            fade_out: 0,
+        }
+    }
 }
 
 /// A validated command on its way to one engine half.
@@ -235,6 +396,9 @@ pub(crate) enum Body<B> {
 pub(crate) struct Command<B> {
     pub(crate) id: ActionId,
     pub(crate) at: At,
+    /// For [`At::After`]: where the followed action stopped, when the controller already
+    /// has its completion.
+    pub(crate) after_end: Option<u64>,
     pub(crate) late: Late,
     pub(crate) group: GroupMark,
     pub(crate) body: Body<B>,

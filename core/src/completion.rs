@@ -12,6 +12,8 @@ pub enum ActionKind {
     Record,
     /// Cancel another action.
     Cancel,
+    /// Change a play's gain or a master gain.
+    Gain,
     /// Fetch and reset the stream stats.
     Stats,
 }
@@ -22,18 +24,20 @@ pub enum ActionKind {
 pub enum EndReason {
     /// It ran to its end (a play or record), or took effect (stats).
     Finished,
-    /// A cancel cut it at this frame: its last frame was `at - 1`. A cut at or before its
-    /// start means nothing was played or recorded (and a pending stats fetch or cancel is
-    /// simply removed).
+    /// A cancel stopped it at this frame: its last frame was `at - 1` (after the cancel's
+    /// fade, if it had one). A cut at or before its start means nothing was played or
+    /// recorded (and a pending command of another kind is simply removed).
     Cancelled {
         /// The cut frame.
         at: u64,
     },
     /// It arrived late with [`Late::Drop`](crate::Late::Drop) and was not carried out.
     DroppedLate,
-    /// A cancel that cut its target (the target's completion says where).
+    /// A cancel or gain change that reached its target (the target's completion says
+    /// where a cancel stopped it).
     Cut,
-    /// A cancel whose target had already ended, or would end by itself before the cut.
+    /// A cancel or gain change whose target had already ended, or (a cancel) would end by
+    /// itself before the cut.
     TargetNotActive,
     /// The engine refused it as invalid. The controller validates everything first, so this
     /// only appears if a command reached the engine some other way.
@@ -127,6 +131,10 @@ pub struct Completion<P, R> {
     pub frames: u64,
     /// Leading frames left out because they had passed (late with `Skip`).
     pub skipped: u64,
+    /// The frame where it stopped: one past its last frame, or where it was dropped or
+    /// cancelled if it never ran (where an [`At::After`](crate::At::After) it starts).
+    /// `None` if it never reached the schedule (a stopped stream).
+    pub ended_at: Option<u64>,
     /// How it ended.
     pub end: EndReason,
     /// Counters of its life.

@@ -16,6 +16,9 @@ pub struct StreamConfig {
     pub output_channels: u16,
     /// Interleaved channels of every input block.
     pub input_channels: u16,
+    /// Clamp the final output mix to [-1, 1] (the samples beyond are counted either way in
+    /// [`StreamStats::clipped`](crate::StreamStats::clipped)).
+    pub clamp_output: bool,
 }
 
 impl StreamConfig {
@@ -39,6 +42,19 @@ impl StreamConfig {
         Self {
             output_channels,
             input_channels,
+            clamp_output: false,
         }
+    }
+
+    /// The same, with the output mix clamped to [-1, 1].
+    ///
+    /// ```
+    /// use rtmix_core::StreamConfig;
+    /// assert!(StreamConfig::output(2).clamped().clamp_output);
+    /// ```
+    #[must_use]
+    pub const fn clamped(mut self) -> Self {
+        self.clamp_output = true;
+        self
     }
 }

@@ -4,12 +4,12 @@
 use heapless::spsc::{Consumer, Producer};
 
 use crate::action::{Done, HalfPayload};
-use crate::command::{Body, Command, GroupMark, Layout};
+use crate::command::{Body, Command, Gain, GroupMark, Layout, Shape};
 use crate::id::StreamTag;
 use crate::signal::Signal;
 use crate::{
-    ActionId, At, ChannelMap, Completion, Direction, Error, Late, Member, Payload, Play, Record,
-    Rejected, StreamConfig,
+    ActionId, At, ChannelMap, Completion, Direction, Ending, Error, GainTarget, Late, Member,
+    Payload, Play, Record, Rejected, Repeat, StreamConfig, MAX_MASTER_CHANNELS,
 };
 
 /// The control-side state of one direction, kept in [`Queues`](crate::Queues) with the
@@ -95,7 +95,10 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
 
     /// Sends a command for which `room` said yes. This side is the only producer, so the
     /// space `room` saw is still there and the enqueue cannot fail.
-    pub(crate) fn send(&mut self, cmd: Command<B>) {
+    pub(crate) fn send(&mut self, mut cmd: Command<B>) {
+        if let At::After(target) = cmd.at {
+            cmd.after_end = self.known_end(target.seq());
+        }
         let seq = cmd.id.seq();
         if self.commands.enqueue(cmd).is_ok() {
             self.st.outstanding.push(seq).ok();
@@ -138,6 +141,17 @@ impl<'a, B, const A: usize> Port<'a, B, A> {
     fn is_outstanding(&self, seq: u64) -> bool {
         self.st.outstanding.contains(&seq)
     }
+
+    /// Where the action `seq` stopped, if its completion has arrived here (the engine no
+    /// longer knows it then).
+    fn known_end(&mut self, seq: u64) -> Option<u64> {
+        self.collect();
+        self.st
+            .arrived
+            .iter()
+            .find(|d| d.id.seq() == seq)
+            .and_then(|d| d.ended_at)
+    }
 }
 
 /// The control side of a stream: lives on an ordinary thread (or the main loop of a
@@ -176,7 +190,6 @@ pub struct Controller<'a, P, R, const A: usize> {
 fn check_transfer(
     map: &ChannelMap,
     samples: &[f32],
-    at: At,
     channels: u16,
     playback: bool,
 ) -> Result<(), Error> {
@@ -198,11 +211,58 @@ fn check_transfer(
             return Err(Error::NonFiniteSample { index });
         }
     }
-    let frames = (samples.len() / k) as u64;
-    if let At::Frame(f) = at {
-        f.checked_add(frames).ok_or(Error::FrameOverflow)?;
+    Ok(())
+}
+
+/// Checks that an action of `frames` frames (`None`: forever) starting at `at` ends
+/// before `u64::MAX`.
+fn check_end(at: At, frames: Option<u64>) -> Result<(), Error> {
+    if let (At::Frame(f), Some(n)) = (at, frames) {
+        f.checked_add(n).ok_or(Error::FrameOverflow)?;
     }
     Ok(())
+}
+
+/// Checks a play's region, repetitions, gain and fades, and gives its shape.
+fn play_shape<P: AsRef<[f32]>>(play: &Play<P>) -> Result<Shape, Error> {
+    let frames = play.frames();
+    let (start, end) = play.region.unwrap_or((0, frames));
+    if start > end || end > frames {
+        return Err(Error::RegionOutOfRange { start, end, frames });
+    }
+    if !play.gain.is_finite() {
+        return Err(Error::NonFiniteGain { index: 0 });
+    }
+    let len = end - start;
+    let total = match play.repeat {
+        Repeat::Times(n) => Some(len.checked_mul(n).ok_or(Error::FrameOverflow)?),
+        Repeat::Forever if len == 0 => return Err(Error::EmptyLoop),
+        Repeat::Forever => None,
+    };
+    for fade in [play.fade_in, play.fade_out] {
+        if total.is_some_and(|t| fade > t) {
+            return Err(Error::FadeTooLong {
+                fade,
+                frames: total.unwrap_or(0),
+            });
+        }
+    }
+    if total.is_none() && play.fade_out > 0 {
+        // A play that loops forever has no natural end to fade towards.
+        return Err(Error::FadeTooLong {
+            fade: play.fade_out,
+            frames: u64::MAX,
+        });
+    }
+    check_end(play.at, total)?;
+    Ok(Shape {
+        region_start: start,
+        region_len: len,
+        total,
+        gain: play.gain,
+        fade_in: play.fade_in,
+        fade_out: play.fade_out,
+    })
 }
 
 /// The body of a checked transfer: its frame count and kernel layout.
@@ -212,31 +272,37 @@ fn transfer_body<B>(
     map: ChannelMap,
     channels: u16,
     playback: bool,
+    shape: Option<Shape>,
 ) -> Body<B> {
+    let frames = (samples / map.len()) as u64;
     Body::Transfer {
-        frames: (samples / map.len()) as u64,
+        frames,
         layout: Layout::of(&map, channels, playback),
         buffer,
         map,
+        shape: shape.unwrap_or(Shape::whole(frames)),
     }
 }
 
 /// A command without a buffer, which either engine half takes.
 #[derive(Clone, Copy, Debug)]
 enum Control {
-    Cancel(u64),
+    Cancel(u64, Ending),
+    Gain(Gain, f32, u64),
     Stats,
 }
 
 impl Control {
     fn command<B>(self, id: ActionId, at: At, late: Late, group: GroupMark) -> Command<B> {
         let body = match self {
-            Control::Cancel(target_seq) => Body::Cancel { target_seq },
+            Control::Cancel(target_seq, ending) => Body::Cancel { target_seq, ending },
+            Control::Gain(target, gain, ramp) => Body::Gain { target, gain, ramp },
             Control::Stats => Body::Stats,
         };
         Command {
             id,
             at,
+            after_end: None,
             late,
             group,
             body,
@@ -253,6 +319,7 @@ fn into_completion<B, P, R>(done: Done<B>, wrap: fn(B) -> Payload<P, R>) -> Comp
         actual_start: done.actual_start,
         frames: done.frames,
         skipped: done.skipped,
+        ended_at: done.ended_at,
         end: done.end,
         stats: done.stats,
         payload: match done.payload {
@@ -330,16 +397,11 @@ where
     /// buffer that is not whole frames, a NaN or infinite sample, an end past `u64::MAX`,
     /// full capacity or a full queue.
     pub fn play(&mut self, play: Play<P>) -> Result<ActionId, Rejected<Play<P>>> {
-        let checked = check_transfer(
-            &play.map,
-            play.buffer.as_ref(),
-            play.at,
-            self.output.channels,
-            true,
-        )
-        .and_then(|()| self.output.room(1, 0));
+        let checked = self
+            .check_play(&play)
+            .and_then(|shape| self.output.room(1, 0).map(|()| shape));
         match checked {
-            Ok(()) => Ok(self.send_play(play, GroupMark::Single)),
+            Ok(shape) => Ok(self.send_play(play, shape, GroupMark::Single)),
             Err(error) => Err(Rejected {
                 error,
                 returned: play,
@@ -350,14 +412,9 @@ where
     /// Schedules a recording from the input. Refused like [`play`](Self::play), but
     /// samples are not inspected (they will be overwritten).
     pub fn record(&mut self, record: Record<R>) -> Result<ActionId, Rejected<Record<R>>> {
-        let checked = check_transfer(
-            &record.map,
-            record.buffer.as_ref(),
-            record.at,
-            self.input.channels,
-            false,
-        )
-        .and_then(|()| self.input.room(1, 0));
+        let checked = self
+            .check_record(&record)
+            .and_then(|()| self.input.room(1, 0));
         match checked {
             Ok(()) => Ok(self.send_record(record, GroupMark::Single)),
             Err(error) => Err(Rejected {
@@ -372,15 +429,71 @@ where
     /// first), the cancel's completion says [`EndReason::TargetNotActive`](crate::EndReason)
     /// and nothing is lost.
     pub fn cancel(&mut self, target: ActionId, at: At, late: Late) -> Result<ActionId, Error> {
+        self.cancel_with(target, at, late, Ending::Cut)
+    }
+
+    /// Ends `target` at frame `at` the way `ending` says: cut dead, fade out over some
+    /// frames (the last frame is then `at + fade - 1`), or, for a loop, at the end of the
+    /// repetition it is in at `at`.
+    ///
+    /// ```
+    /// use rtmix_core::{At, ChannelMap, Ending, Late, Play, Queues, Repeat, StreamConfig};
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
+    /// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// let map = ChannelMap::new(&[0]).unwrap();
+    /// let id = ctl.play(Play::new(vec![1.0; 3], map).repeat(Repeat::Forever)).unwrap();
+    /// ctl.cancel_with(id, At::Frame(4), Late::StartNow, Ending::FadeOut(4)).unwrap();
+    /// let mut out = [0.0f32; 10];
+    /// engine.output.process(&mut out);
+    /// assert_eq!(out, [1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]);
+    /// assert_eq!(ctl.take(id).unwrap().ended_at, Some(8));
+    /// ```
+    pub fn cancel_with(
+        &mut self,
+        target: ActionId,
+        at: At,
+        late: Late,
+        ending: Ending,
+    ) -> Result<ActionId, Error> {
         self.check_cancel(target)?;
+        self.check_at(at, target.direction())?;
         self.port_room(target.direction(), 0, 1)?;
-        Ok(self.send_cancel(target, at, late, GroupMark::Single))
+        Ok(self.send_cancel(target, at, late, ending, GroupMark::Single))
+    }
+
+    /// Changes a play's gain, or an output channel's master gain, at frame `at`: from its
+    /// value there it ramps linearly to `gain` over `ramp` frames (0: at once), gain
+    /// `from + (gain - from) * k / ramp` at frame `at + k`. The ramp is exact to the
+    /// sample: the block is split at `at`.
+    ///
+    /// ```
+    /// use rtmix_core::{At, ChannelMap, GainTarget, Late, Play, Queues, StreamConfig};
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
+    /// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// let id = ctl.play(Play::new(vec![1.0; 8], ChannelMap::new(&[0]).unwrap())).unwrap();
+    /// ctl.set_gain(GainTarget::Action(id), 0.0, 4, At::Frame(2), Late::Skip).unwrap();
+    /// let mut out = [0.0f32; 8];
+    /// engine.output.process(&mut out);
+    /// assert_eq!(out, [1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]);
+    /// ```
+    pub fn set_gain(
+        &mut self,
+        target: GainTarget,
+        gain: f32,
+        ramp: u64,
+        at: At,
+        late: Late,
+    ) -> Result<ActionId, Error> {
+        let gain_target = self.check_gain(target, gain, at)?;
+        self.output.room(1, 0)?;
+        Ok(self.send_gain(gain_target, gain, ramp, at, late, GroupMark::Single))
     }
 
     /// Takes and resets the stats of one direction at the block boundary at or before
     /// frame `at` (stats are kept per block). The completion carries them.
     pub fn fetch_stats(&mut self, direction: Direction, at: At) -> Result<ActionId, Error> {
         self.port_exists(direction)?;
+        self.check_at(at, direction)?;
         self.port_room(direction, 1, 0)?;
         Ok(self.send_stats(direction, at, GroupMark::Single))
     }
@@ -426,9 +539,31 @@ where
                 GroupMark::More
             };
             match member {
-                Member::Play(p) => self.send_play(p, mark),
+                Member::Play(p) => {
+                    // Checked above; the shape is computed again rather than kept.
+                    let shape = play_shape(&p).unwrap_or(Shape::whole(p.frames()));
+                    self.send_play(p, shape, mark)
+                }
                 Member::Record(r) => self.send_record(r, mark),
-                Member::Cancel { target, at, late } => self.send_cancel(target, at, late, mark),
+                Member::Cancel {
+                    target,
+                    at,
+                    late,
+                    ending,
+                } => self.send_cancel(target, at, late, ending, mark),
+                Member::Gain {
+                    target,
+                    gain,
+                    ramp,
+                    at,
+                    late,
+                } => {
+                    let target = match target {
+                        GainTarget::Action(id) => Gain::Action(id.seq()),
+                        GainTarget::Master(c) => Gain::Master(c),
+                    };
+                    self.send_gain(target, gain, ramp, at, late, mark)
+                }
                 Member::Stats { direction, at } => self.send_stats(direction, at, mark),
             }
         }))
@@ -443,15 +578,22 @@ where
         for member in members {
             match member {
                 Member::Play(p) => {
-                    let c = self.output.channels;
-                    check_transfer(&p.map, p.buffer.as_ref(), p.at, c, true)?;
+                    self.check_play(p)?;
                 }
-                Member::Record(r) => {
-                    let c = self.input.channels;
-                    check_transfer(&r.map, r.buffer.as_ref(), r.at, c, false)?;
+                Member::Record(r) => self.check_record(r)?,
+                Member::Cancel { target, at, .. } => {
+                    self.check_cancel(*target)?;
+                    self.check_at(*at, target.direction())?;
                 }
-                Member::Cancel { target, .. } => self.check_cancel(*target)?,
-                Member::Stats { direction, .. } => self.port_exists(*direction)?,
+                Member::Gain {
+                    target, gain, at, ..
+                } => {
+                    self.check_gain(*target, *gain, *at)?;
+                }
+                Member::Stats { direction, at } => {
+                    self.port_exists(*direction)?;
+                    self.check_at(*at, *direction)?;
+                }
             }
             let d = usize::from(member.direction() == Direction::Input);
             let c = usize::from(matches!(member, Member::Cancel { .. }));
@@ -468,6 +610,63 @@ where
         self.port_exists(target.direction())
     }
 
+    /// Checks a frame target for a command of `direction`: an [`At::After`] must follow an
+    /// outstanding action of this stream and direction.
+    fn check_at(&self, at: At, direction: Direction) -> Result<(), Error> {
+        let At::After(target) = at else {
+            return Ok(());
+        };
+        self.check_cancel(target)?;
+        if target.direction() != direction {
+            return Err(Error::WrongDirection);
+        }
+        if !self.is_outstanding(target) {
+            return Err(Error::NotOutstanding);
+        }
+        Ok(())
+    }
+
+    fn check_play(&self, play: &Play<P>) -> Result<Shape, Error> {
+        check_transfer(&play.map, play.buffer.as_ref(), self.output.channels, true)?;
+        self.check_at(play.at, Direction::Output)?;
+        play_shape(play)
+    }
+
+    fn check_record(&self, record: &Record<R>) -> Result<(), Error> {
+        check_transfer(
+            &record.map,
+            record.buffer.as_ref(),
+            self.input.channels,
+            false,
+        )?;
+        self.check_at(record.at, Direction::Input)?;
+        check_end(record.at, Some(record.frames()))
+    }
+
+    fn check_gain(&self, target: GainTarget, gain: f32, at: At) -> Result<Gain, Error> {
+        self.output.exists()?;
+        if !gain.is_finite() {
+            return Err(Error::NonFiniteGain { index: 0 });
+        }
+        self.check_at(at, Direction::Output)?;
+        match target {
+            GainTarget::Action(id) => {
+                self.check_cancel(id)?;
+                if id.direction() != Direction::Output {
+                    return Err(Error::WrongDirection);
+                }
+                Ok(Gain::Action(id.seq()))
+            }
+            GainTarget::Master(channel) => {
+                let channels = self.output.channels.min(MAX_MASTER_CHANNELS as u16);
+                if channel >= channels {
+                    return Err(Error::ChannelOutOfRange { channel, channels });
+                }
+                Ok(Gain::Master(channel))
+            }
+        }
+    }
+
     fn port_exists(&self, direction: Direction) -> Result<(), Error> {
         match direction {
             Direction::Output => self.output.exists(),
@@ -482,16 +681,17 @@ where
         }
     }
 
-    fn send_play(&mut self, play: Play<P>, group: GroupMark) -> ActionId {
+    fn send_play(&mut self, play: Play<P>, shape: Shape, group: GroupMark) -> ActionId {
         let id = self.issue(Direction::Output);
         let samples = play.buffer.as_ref().len();
         let channels = self.output.channels;
         self.output.send(Command {
             id,
             at: play.at,
+            after_end: None,
             late: play.late,
             group,
-            body: transfer_body(play.buffer, samples, play.map, channels, true),
+            body: transfer_body(play.buffer, samples, play.map, channels, true, Some(shape)),
         });
         id
     }
@@ -503,18 +703,41 @@ where
         self.input.send(Command {
             id,
             at: record.at,
+            after_end: None,
             late: record.late,
             group,
-            body: transfer_body(record.buffer, samples, record.map, channels, false),
+            body: transfer_body(record.buffer, samples, record.map, channels, false, None),
         });
         id
     }
 
-    fn send_cancel(&mut self, target: ActionId, at: At, late: Late, group: GroupMark) -> ActionId {
+    fn send_cancel(
+        &mut self,
+        target: ActionId,
+        at: At,
+        late: Late,
+        ending: Ending,
+        group: GroupMark,
+    ) -> ActionId {
         let direction = target.direction();
         let id = self.issue(direction);
-        let control = Control::Cancel(target.seq());
+        let control = Control::Cancel(target.seq(), ending);
         self.send_control(direction, id, at, late, group, control);
+        id
+    }
+
+    fn send_gain(
+        &mut self,
+        target: Gain,
+        gain: f32,
+        ramp: u64,
+        at: At,
+        late: Late,
+        group: GroupMark,
+    ) -> ActionId {
+        let id = self.issue(Direction::Output);
+        let control = Control::Gain(target, gain, ramp);
+        self.send_control(Direction::Output, id, at, late, group, control);
         id
     }
 

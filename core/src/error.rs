@@ -38,9 +38,34 @@ pub enum Error {
     },
     /// A gain that is NaN or infinite.
     NonFiniteGain {
-        /// Its position in the gain list.
+        /// Its position in the gain list (0 for a single gain).
         index: usize,
     },
+    /// A play region that does not lie within its buffer (or ends before it starts).
+    RegionOutOfRange {
+        /// First frame asked for.
+        start: u64,
+        /// One past the last frame asked for.
+        end: u64,
+        /// The buffer's frame count.
+        frames: u64,
+    },
+    /// A play that loops forever over an empty region.
+    EmptyLoop,
+    /// A fade longer than the play (a fade-out on a play that loops forever has no end
+    /// to fade to: `frames` is then `u64::MAX`).
+    FadeTooLong {
+        /// The fade's length in frames.
+        fade: u64,
+        /// The play's length in frames.
+        frames: u64,
+    },
+    /// An [`At::After`](crate::At::After) or gain target in the other direction than the
+    /// command (a play cannot follow a recording; only plays have a gain).
+    WrongDirection,
+    /// An [`At::After`](crate::At::After) whose action's completion was already taken:
+    /// schedule at its [`ended_at`](crate::Completion::ended_at) frame instead.
+    NotOutstanding,
     /// A buffer whose length is not a whole number of frames of the map's channel count.
     LengthNotWholeFrames {
         /// Samples in the buffer.
@@ -89,6 +114,20 @@ impl fmt::Display for Error {
                 write!(f, "{gains} gains given for {channels} mapped channels")
             }
             Error::NonFiniteGain { index } => write!(f, "gain {index} is NaN or infinite"),
+            Error::RegionOutOfRange { start, end, frames } => write!(
+                f,
+                "region {start}..{end} does not lie within the buffer's {frames} frames"
+            ),
+            Error::EmptyLoop => f.write_str("a play cannot loop forever over an empty region"),
+            Error::FadeTooLong { fade, frames } => {
+                write!(f, "a fade of {fade} frames does not fit a play of {frames} frames")
+            }
+            Error::WrongDirection => {
+                f.write_str("the target action belongs to the other direction of the stream")
+            }
+            Error::NotOutstanding => f.write_str(
+                "the followed action's completion was already taken; use its ended_at frame",
+            ),
             Error::LengthNotWholeFrames { samples, channels } => write!(
                 f,
                 "a buffer of {samples} samples is not a whole number of {channels}-channel frames"

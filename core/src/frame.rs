@@ -1,5 +1,7 @@
 //! Frame targets, late policies and stream directions.
 
+use crate::ActionId;
+
 /// When a command takes effect, on the frame clock of its direction.
 ///
 /// Output frame `n` is the `n`-th frame of the device's playback timeline since the stream
@@ -19,6 +21,12 @@ pub enum At {
     Asap,
     /// At exactly this frame.
     Frame(u64),
+    /// At the frame where another action of the same direction stops: the frame after its
+    /// last one (after a cut or fade, where the cut left it), or, for one that never ran,
+    /// the frame it was dropped or cancelled at. This queues buffers back to back with no
+    /// gap: each play `After` the previous one. If that action's end moves (a cancel, an
+    /// ended loop), this moves with it; while it loops forever, this waits.
+    After(ActionId),
 }
 
 impl At {
@@ -30,8 +38,8 @@ impl At {
     /// ```
     pub const fn frame(self) -> Option<u64> {
         match self {
-            At::Asap => None,
             At::Frame(f) => Some(f),
+            At::Asap | At::After(_) => None,
         }
     }
 }

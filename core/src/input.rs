@@ -1,11 +1,24 @@
 //! The input half of the engine: fills scheduled recordings from input blocks.
 
-use crate::action::Done;
+use crate::action::{Done, Span, Transfer};
 use crate::command::Command;
-use crate::scheduler::{Schedule, Scheduler};
+use crate::scheduler::{Half, Schedule, Scheduler};
 use crate::signal::Signal;
 use crate::{mix, ActionKind};
 use heapless::spsc::{Consumer, Producer};
+
+/// One input block as the scheduler reads it; `None` for frames lost to an xrun.
+struct InputPass<'b> {
+    input: Option<&'b [f32]>,
+    channels: usize,
+}
+
+impl<R: AsMut<[f32]>> Half<R> for InputPass<'_> {
+    #[inline]
+    fn transfer(&mut self, t: &mut Transfer<R>, span: Span, _lost: bool) -> bool {
+        mix::record(self.input, self.channels, t, span)
+    }
+}
 
 /// Runs on the audio side and takes interleaved `f32` input blocks of any length.
 ///
@@ -55,10 +68,11 @@ impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
         }
         let frames = input.len() / channels;
         let partial = !input.len().is_multiple_of(channels);
-        let input = &input[..frames * channels];
-        self.scheduler.run(frames as u64, false, |t, span, _| {
-            mix::record(Some(input), channels, t, span)
-        });
+        let mut pass = InputPass {
+            input: Some(&input[..frames * channels]),
+            channels,
+        };
+        self.scheduler.run(frames as u64, false, &mut pass);
         if partial {
             self.scheduler.stats_mut().partial_frames += 1;
         }
@@ -73,9 +87,11 @@ impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
         if channels == 0 || frames == 0 {
             return;
         }
-        self.scheduler.run(frames, true, |t, span, _| {
-            mix::record(None, channels, t, span)
-        });
+        let mut pass = InputPass {
+            input: None,
+            channels,
+        };
+        self.scheduler.run(frames, true, &mut pass);
     }
 
     /// Ends everything scheduled or running with

@@ -7,7 +7,12 @@
 use crate::action::{Span, Transfer};
 use crate::command::Layout;
 
-/// Adds `t`'s samples for `span`, times their gains, into the interleaved `out` block.
+/// Frames per envelope chunk: the per-frame gains of a ramp are computed into a stack
+/// array this long, then applied.
+const ENVELOPE_CHUNK: usize = 64;
+
+/// Adds `t`'s samples for `span`, times their gains and envelope, into the interleaved
+/// `out` block.
 #[inline]
 pub(crate) fn play<B: AsRef<[f32]>>(
     out: &mut [f32],
@@ -28,23 +33,76 @@ pub(crate) fn play<B: AsRef<[f32]>>(
     else {
         return false;
     };
-    match t.layout {
+    match (
+        t.layout,
+        t.env.constant_over(span.frame, span.frames as u64),
+    ) {
         // The common cases, kept small so they inline into the block loop. At unity gain
         // the multiply is skipped: `s * 1.0 == s` exactly, so the result is the same bits.
-        Layout::Full { gain } if k == channels && gain == 1.0 => {
+        (Layout::Full { gain }, Some(e)) if k == channels && gain == 1.0 && e == 1.0 => {
             for (o, s) in dst.iter_mut().zip(src) {
                 *o += s;
             }
             true
         }
-        Layout::Full { gain } if k == channels => {
+        (Layout::Full { gain }, Some(e)) if k == channels && e == 1.0 => {
             for (o, s) in dst.iter_mut().zip(src) {
                 *o += s * gain;
             }
             true
         }
-        _ => play_mapped(dst, channels, src, t),
+        (_, Some(1.0)) => play_mapped(dst, channels, src, t),
+        _ => play_enveloped(dst, channels, src, t, span.frame),
     }
+}
+
+/// The kernel under an envelope that changes (or is not 1): every sample is
+/// `(sample * map gain) * envelope(frame)`, the reference model's formula.
+#[inline(never)]
+fn play_enveloped<B>(
+    dst: &mut [f32],
+    channels: usize,
+    src: &[f32],
+    t: &Transfer<B>,
+    frame: u64,
+) -> bool {
+    let k = t.channels;
+    let gains = t.map.gains();
+    let mut env = [0.0f32; ENVELOPE_CHUNK];
+    let frames = src.len() / k;
+    let mut done = 0;
+    while done < frames {
+        let n = (frames - done).min(ENVELOPE_CHUNK);
+        let env = &mut env[..n];
+        t.env.fill(frame + done as u64, env);
+        let src = &src[done * k..(done + n) * k];
+        let dst = &mut dst[done * channels..(done + n) * channels];
+        match t.layout {
+            Layout::Full { gain } if k == channels => {
+                for ((o, s), e) in dst.chunks_exact_mut(k).zip(src.chunks_exact(k)).zip(&*env) {
+                    for (o, s) in o.iter_mut().zip(s) {
+                        *o += (s * gain) * e;
+                    }
+                }
+            }
+            Layout::Full { .. } | Layout::Contiguous { .. } | Layout::General => {
+                let map = t.map.channels();
+                for ((o, s), e) in dst
+                    .chunks_exact_mut(channels)
+                    .zip(src.chunks_exact(k))
+                    .zip(&*env)
+                {
+                    for ((&c, g), s) in map.iter().zip(gains).zip(s) {
+                        if let Some(o) = o.get_mut(usize::from(c)) {
+                            *o += (s * g) * e;
+                        }
+                    }
+                }
+            }
+        }
+        done += n;
+    }
+    true
 }
 
 /// The kernels for partial and general maps.

@@ -1,11 +1,37 @@
 //! The output half of the engine: plays scheduled buffers into output blocks.
 
-use crate::action::Done;
+use crate::action::{Done, Span, Transfer};
 use crate::command::Command;
-use crate::scheduler::{Schedule, Scheduler};
+use crate::mixdown::Mixdown;
+use crate::scheduler::{Half, Schedule, Scheduler};
 use crate::signal::Signal;
 use crate::{mix, ActionKind};
 use heapless::spsc::{Consumer, Producer};
+
+/// One output block as the scheduler fills it; `out` is empty for frames lost to an xrun.
+struct OutputPass<'b> {
+    out: &'b mut [f32],
+    channels: usize,
+    mixdown: &'b mut Mixdown,
+}
+
+impl<P: AsRef<[f32]>> Half<P> for OutputPass<'_> {
+    #[inline]
+    fn transfer(&mut self, t: &mut Transfer<P>, span: Span, lost: bool) -> bool {
+        lost || mix::play(self.out, self.channels, t, span)
+    }
+
+    fn set_master(&mut self, channel: u16, to: f32, len: u64, at: u64) -> bool {
+        usize::from(channel) < self.channels && self.mixdown.set_master(channel, to, len, at)
+    }
+
+    fn segment_done(&mut self, from: usize, to: usize, frame: u64, lost: bool) {
+        if !lost {
+            let block = &mut self.out[from * self.channels..to * self.channels];
+            self.mixdown.apply_master(block, self.channels, frame);
+        }
+    }
+}
 
 /// Runs on the audio side and fills interleaved `f32` output blocks of any length.
 ///
@@ -28,6 +54,7 @@ use heapless::spsc::{Consumer, Producer};
 #[derive(Debug)]
 pub struct OutputEngine<'a, P, const A: usize> {
     scheduler: Scheduler<'a, P, A>,
+    mixdown: &'a mut Mixdown,
     channels: u16,
 }
 
@@ -36,20 +63,25 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
         commands: Consumer<'a, Command<P>>,
         completions: Producer<'a, Done<P>>,
         schedule: &'a mut Schedule<P, A>,
+        mixdown: &'a mut Mixdown,
         channels: u16,
         signal: Signal,
     ) -> Self {
         let kind = ActionKind::Play;
         Self {
             scheduler: Scheduler::new(commands, completions, schedule, kind, signal),
+            mixdown,
             channels,
         }
     }
 
     /// Renders the next block into `out` (interleaved, `channels()` wide), overwriting it.
     ///
-    /// A trailing partial frame is written as silence and counted in
-    /// [`StreamStats::partial_frames`](crate::StreamStats::partial_frames). With no output channels this does nothing.
+    /// The mix passes through the master gains, then NaN and infinite samples become 0
+    /// (and clamping, if configured, keeps it within [-1, 1]); both are counted in
+    /// [`StreamStats`](crate::StreamStats). A trailing partial frame is written as silence
+    /// and counted in [`StreamStats::partial_frames`](crate::StreamStats::partial_frames).
+    /// With no output channels this does nothing.
     pub fn process(&mut self, out: &mut [f32]) {
         out.fill(0.0);
         let channels = usize::from(self.channels);
@@ -59,11 +91,18 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
         let frames = out.len() / channels;
         let partial = !out.len().is_multiple_of(channels);
         let out = &mut out[..frames * channels];
-        self.scheduler.run(frames as u64, false, |t, span, _| {
-            mix::play(out, channels, t, span)
-        });
+        let mut pass = OutputPass {
+            out: &mut *out,
+            channels,
+            mixdown: &mut *self.mixdown,
+        };
+        self.scheduler.run(frames as u64, false, &mut pass);
+        let (non_finite, clipped) = self.mixdown.protect(out);
+        let stats = self.scheduler.stats_mut();
+        stats.non_finite = stats.non_finite.saturating_add(non_finite);
+        stats.clipped = stats.clipped.saturating_add(clipped);
         if partial {
-            self.scheduler.stats_mut().partial_frames += 1;
+            stats.partial_frames += 1;
         }
     }
 
@@ -75,7 +114,12 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
         if self.channels == 0 || frames == 0 {
             return;
         }
-        self.scheduler.run(frames, true, |_, _, _| true);
+        let mut pass = OutputPass {
+            out: &mut [],
+            channels: usize::from(self.channels),
+            mixdown: &mut *self.mixdown,
+        };
+        self.scheduler.run(frames, true, &mut pass);
     }
 
     /// Ends everything scheduled or running with

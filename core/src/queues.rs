@@ -6,6 +6,7 @@ use crate::action::Done;
 use crate::command::Command;
 use crate::controller::{Controller, Mailbox, Port};
 use crate::id::StreamTag;
+use crate::mixdown::Mixdown;
 use crate::scheduler::Schedule;
 use crate::signal::Signal;
 use crate::{Direction, Engine, Error, InputEngine, OutputEngine, StreamConfig};
@@ -42,6 +43,7 @@ pub struct Queues<P, R, const A: usize, const C: usize> {
     output_done: Queue<Done<P>, A>,
     output_schedule: Schedule<P, A>,
     output_mailbox: Mailbox<P, A>,
+    mixdown: Mixdown,
     input_commands: Queue<Command<R>, C>,
     input_done: Queue<Done<R>, A>,
     input_schedule: Schedule<R, A>,
@@ -78,6 +80,7 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
             output_done: Queue::new(),
             output_schedule: Schedule::new(Direction::Output),
             output_mailbox: Mailbox::new(),
+            mixdown: Mixdown::new(),
             input_commands: Queue::new(),
             input_done: Queue::new(),
             input_schedule: Schedule::new(Direction::Input),
@@ -109,6 +112,7 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         let generation = self.generation.wrapping_add(1);
         *self = Self::new();
         self.generation = generation;
+        self.mixdown.reset(config.clamp_output);
         let stream = StreamTag::new(core::ptr::from_ref(&*self).addr(), generation);
         let signal = Signal::new();
         let (out_tx, out_rx) = self.output_commands.split();
@@ -126,7 +130,14 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         let output_schedule = &mut self.output_schedule;
         let input_schedule = &mut self.input_schedule;
         let engine = Engine {
-            output: OutputEngine::new(out_rx, out_done_tx, output_schedule, out_ch, signal.clone()),
+            output: OutputEngine::new(
+                out_rx,
+                out_done_tx,
+                output_schedule,
+                &mut self.mixdown,
+                out_ch,
+                signal.clone(),
+            ),
             input: InputEngine::new(in_rx, in_done_tx, input_schedule, in_ch, signal),
         };
         Ok((controller, engine))

@@ -37,6 +37,13 @@ pub struct StreamStats {
     /// is written as silence), or input blocks likewise (the partial frame is ignored).
     /// Counted with the block, after any stats fetch that takes effect in it.
     pub partial_frames: u64,
+    /// Output samples that came out of the mix as NaN or infinite (a huge sample times a
+    /// huge gain) and were sent as 0 instead. Always 0 for input.
+    pub non_finite: u64,
+    /// Output samples beyond [-1, 1]: clamped if the stream clamps
+    /// ([`StreamConfig::clamped`](crate::StreamConfig::clamped)), sent as they are
+    /// otherwise. Always 0 for input.
+    pub clipped: u64,
 }
 
 impl StreamStats {
@@ -53,6 +60,8 @@ impl StreamStats {
             late: 0,
             queue_high_water: 0,
             partial_frames: 0,
+            non_finite: 0,
+            clipped: 0,
         }
     }
 

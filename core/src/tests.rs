@@ -5,7 +5,7 @@ extern crate std;
 use std::vec;
 use std::vec::Vec;
 
-use crate::command::{Body, Command, GroupMark, Layout};
+use crate::command::{Body, Command, GroupMark, Layout, Shape};
 use crate::*;
 
 type Q<const A: usize, const C: usize> = Queues<Vec<f32>, Vec<f32>, A, C>;
@@ -22,10 +22,12 @@ fn a_group_split_across_blocks_starts_together_when_complete() {
     let member = |seq, samples: Vec<f32>, group| Command {
         id: ActionId::new(seq, stream, Direction::Output),
         at: At::Asap,
+        after_end: None,
         late: Late::Drop,
         group,
         body: Body::Transfer {
             frames: samples.len() as u64,
+            shape: Shape::whole(samples.len() as u64),
             buffer: samples,
             map: mono(),
             layout: Layout::Full { gain: 1.0 },

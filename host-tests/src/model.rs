@@ -1,29 +1,37 @@
 //! The reference model: the expected output, recordings and completions of a scenario,
-//! computed over the whole timeline with plain `Vec`s, no queues and no blocks.
+//! computed with plain `Vec`s and full scans, frame by frame, with no queues, no sorted
+//! lists and no spans.
 //!
-//! It takes from the simulation only what the semantics make depend on the device:
-//! the runs of each direction (where blocks and xruns fell) and the run in which the
-//! engine first saw each command. Everything else follows from the rules in
-//! docs/timing.md:
+//! It takes from the simulation only what the semantics make depend on the device: the
+//! runs of each direction (where blocks and xruns fell) and the run in which the engine
+//! first saw each command. Everything else follows from the rules in docs/timing.md and
+//! docs/features.md:
 //!
 //! * a command at frame `F` seen at frame `s` (the first frame of the block that took it)
 //!   is late when `F < s`; `Drop` ends it there, `StartNow` moves its origin to `s`,
-//!   `Skip` keeps origin `F` and leaves out the frames before `s`;
-//! * actions take effect in the order (run, origin, submission);
-//! * a transfer covers `[max(origin, s), origin + frames)`, cut short by a cancel at `c`;
-//! * each output sample is `0.0` plus every covering play's `sample * gain`, in submission
-//!   order (the engine's order, so the result is bit-identical);
+//!   `Skip` keeps origin `F` and leaves out the frames before `s`. A command `After`
+//!   another asks for the frame where that one stops, and waits while it is unknown;
+//! * within a run, actions take effect in the order (origin, submission), and a gain
+//!   change after the run's first frame takes effect exactly at its frame: what is due
+//!   after it waits for it;
+//! * a play covers `[max(origin, s), origin + region × repetitions)`, cut short by a
+//!   cancel; at frame `f` it plays buffer frame `region start + (f - origin) mod region`;
+//! * each output sample is `0.0` plus every covering play's
+//!   `(sample * map gain) * (gain(f) * fade_in(f) * fade_out(f) * cancel_fade(f))`, in
+//!   submission order (the engine's order, so the result is bit-identical), then times its
+//!   channel's master gain; a NaN or infinity becomes 0, and with clamping on the sample
+//!   is clamped to [-1, 1];
 //! * frames in a lost run are not mixed (the output there is silent) and are recorded as
 //!   zeros.
 
 use std::collections::BTreeMap;
 
 use rtmix_core::{
-    ActionId, ActionKind, ActionStats, At, Completion, Direction, EndReason, Late, Payload,
-    StreamStats,
+    ActionId, ActionKind, ActionStats, At, Completion, Direction, EndReason, Ending, Late, Payload,
+    Repeat, StreamStats, MAX_MASTER_CHANNELS,
 };
 
-use crate::scenario::{input_sample, Op, Scenario, RECORD_FILL};
+use crate::scenario::{input_sample, GainOf, Op, Scenario, RECORD_FILL};
 use crate::sim::{dir_index, Run, SimCompletion, Submission};
 
 /// What the model expects.
@@ -35,9 +43,48 @@ pub struct Expected {
     pub completions: BTreeMap<ActionId, SimCompletion>,
 }
 
+/// A linear ramp, as docs/features.md defines it: `from` before `start`, `to` from
+/// `start + len`, and `from + (to - from) * (k / len)` at `start + k` in between.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ramp {
+    /// First frame of the ramp.
+    pub start: u64,
+    /// Its length in frames.
+    pub len: u64,
+    /// The value before and at `start`.
+    pub from: f32,
+    /// The value from `start + len` on.
+    pub to: f32,
+}
+
+impl Ramp {
+    /// The same value everywhere.
+    pub fn constant(value: f32) -> Self {
+        Self {
+            start: 0,
+            len: 0,
+            from: value,
+            to: value,
+        }
+    }
+
+    /// The value at `frame`.
+    pub fn at(&self, frame: u64) -> f32 {
+        if frame < self.start {
+            self.from
+        } else if frame - self.start >= self.len {
+            self.to
+        } else {
+            let k = (frame - self.start) as f32;
+            self.from + (self.to - self.from) * (k / self.len as f32)
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Unseen,
+    Waiting,
     Pending,
     Active,
     Ended,
@@ -48,19 +95,66 @@ enum State {
 struct Item<'a> {
     op: &'a Op,
     id: ActionId,
+    direction: Direction,
+    /// Item index of the action it follows.
+    after: Option<usize>,
+    /// Item index of a cancel's or gain change's target play.
     target: Option<usize>,
     seen_run: usize,
     state: State,
+    requested: Option<u64>,
     late_by: u64,
     origin: u64,
-    frames: u64,
-    activation_run: Option<usize>,
-    actual: Option<u64>,
     end: u64,
+    actual: Option<u64>,
     cut: bool,
     skipped: u64,
     reason: EndReason,
+    ended_at: Option<u64>,
+    stats: ActionStats,
     stats_snapshot: Option<StreamStats>,
+    region_start: u64,
+    region_len: u64,
+    total: Option<u64>,
+    gain: Ramp,
+    fade_in: Ramp,
+    fade_out: Ramp,
+    cut_fade: Ramp,
+}
+
+impl Item<'_> {
+    fn is_transfer(&self) -> bool {
+        matches!(self.op, Op::Play { .. } | Op::Record { .. })
+    }
+
+    fn is_play(&self) -> bool {
+        matches!(self.op, Op::Play { .. })
+    }
+
+    fn live(&self) -> bool {
+        matches!(self.state, State::Waiting | State::Pending | State::Active)
+    }
+
+    fn envelope(&self, frame: u64) -> f32 {
+        self.gain.at(frame)
+            * self.fade_in.at(frame)
+            * self.fade_out.at(frame)
+            * self.cut_fade.at(frame)
+    }
+
+    fn end_with(&mut self, reason: EndReason, at: u64) {
+        self.state = State::Ended;
+        self.reason = reason;
+        self.ended_at = Some(at);
+    }
+}
+
+/// The model's state while it walks one direction's runs.
+struct World<'a, 'b> {
+    items: &'b mut [Item<'a>],
+    direction: Direction,
+    stats: StreamStats,
+    master: Vec<Ramp>,
 }
 
 /// Computes what the engine must produce for `scenario`, given where the simulation's
@@ -72,275 +166,541 @@ pub fn expect(scenario: &Scenario, runs: &[Vec<Run>; 2], submissions: &[Submissi
     for (index, (op, sub)) in ops.iter().zip(submissions).enumerate() {
         if let Submission::Accepted { id, seen_run } = *sub {
             by_op.insert(index, items.len());
-            let target = match op {
-                Op::Cancel { target, .. } => Some(*target),
-                _ => None,
-            };
-            items.push(Item {
-                op,
-                id,
-                target,
-                seen_run,
-                state: State::Unseen,
-                late_by: 0,
-                origin: 0,
-                frames: transfer_frames(op),
-                activation_run: None,
-                actual: None,
-                end: 0,
-                cut: false,
-                skipped: 0,
-                reason: EndReason::Finished,
-                stats_snapshot: None,
-            });
+            items.push(new_item(op, id, seen_run));
         }
     }
+    for (index, op) in ops.iter().enumerate() {
+        let Some(&i) = by_op.get(&index) else {
+            continue;
+        };
+        let (after, target) = match op {
+            Op::Play { shape, .. } => (shape.after, None),
+            Op::Record { after, .. } => (*after, None),
+            Op::Cancel { target, .. }
+            | Op::Gain {
+                target: GainOf::Play(target),
+                ..
+            } => (None, Some(*target)),
+            _ => (None, None),
+        };
+        items[i].after = after.and_then(|a| by_op.get(&a).copied());
+        items[i].target = target.and_then(|t| by_op.get(&t).copied());
+    }
 
+    let channels = usize::from(scenario.output_channels);
+    let out_end = runs[0].last().map_or(0, Run::end);
+    let mut output = vec![0.0f32; out_end as usize * channels];
     for direction in [Direction::Output, Direction::Input] {
-        let runs = &runs[dir_index(direction)];
-        let mine: Vec<usize> = (0..items.len())
-            .filter(|&i| items[i].id.direction() == direction)
-            .collect();
-        resolve(&mut items, &mine, runs);
-        activate(&mut items, &mine, runs, &by_op, direction);
+        let mut world = World {
+            items: &mut items,
+            direction,
+            stats: StreamStats::new(direction),
+            master: vec![Ramp::constant(1.0); channels.min(MAX_MASTER_CHANNELS)],
+        };
+        for (r, run) in runs[dir_index(direction)].iter().enumerate() {
+            world.run(r, run, scenario, &mut output);
+        }
     }
 
     let mut completions = BTreeMap::new();
     for item in &items {
-        if let Some(c) = completion(item, runs, scenario) {
+        if let Some(c) = completion(item, &items, &runs[dir_index(item.direction)]) {
             completions.insert(item.id, c);
         }
     }
     Expected {
-        output: mix(scenario, &items, &runs[0]),
+        output,
         completions,
     }
 }
 
-fn transfer_frames(op: &Op) -> u64 {
-    match op {
-        Op::Play { samples, map, .. } => (samples.len() / map.len()) as u64,
-        Op::Record { frames, .. } => *frames as u64,
-        _ => 0,
+fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
+    let (region_start, region_len, total, gain) = match op {
+        Op::Play {
+            samples,
+            map,
+            shape,
+            ..
+        } => {
+            let frames = (samples.len() / map.len()) as u64;
+            let (start, end) = shape.region.unwrap_or((0, frames));
+            let total = match shape.repeat {
+                Repeat::Times(n) => Some((end - start) * n),
+                Repeat::Forever => None,
+            };
+            (start, end - start, total, shape.gain)
+        }
+        Op::Record { frames, .. } => (0, *frames as u64, Some(*frames as u64), 1.0),
+        _ => (0, 0, Some(0), 1.0),
+    };
+    Item {
+        op,
+        id,
+        direction: id.direction(),
+        after: None,
+        target: None,
+        seen_run,
+        state: State::Unseen,
+        requested: None,
+        late_by: 0,
+        origin: 0,
+        end: 0,
+        actual: None,
+        cut: false,
+        skipped: 0,
+        reason: EndReason::Finished,
+        ended_at: None,
+        stats: ActionStats::default(),
+        stats_snapshot: None,
+        region_start,
+        region_len,
+        total,
+        gain: Ramp::constant(gain),
+        fade_in: Ramp::constant(1.0),
+        fade_out: Ramp::constant(1.0),
+        cut_fade: Ramp::constant(1.0),
     }
 }
 
-fn requested(op: &Op) -> (At, Late) {
+fn at_and_late(op: &Op) -> (At, Late) {
     match op {
-        Op::Play { at, late, .. } | Op::Record { at, late, .. } | Op::Cancel { at, late, .. } => {
-            (*at, *late)
-        }
+        Op::Play { at, late, .. }
+        | Op::Record { at, late, .. }
+        | Op::Cancel { at, late, .. }
+        | Op::Gain { at, late, .. } => (*at, *late),
         Op::Stats { at, .. } => (*at, Late::StartNow),
     }
 }
 
-/// Lateness and origin of every op the engine saw.
-fn resolve(items: &mut [Item<'_>], mine: &[usize], runs: &[Run]) {
-    for &i in mine {
-        let item = &mut items[i];
-        let Some(seen) = runs.get(item.seen_run) else {
-            continue; // submitted after the last run
-        };
-        let s = seen.start;
-        let (at, late) = requested(item.op);
-        let f = at.frame().unwrap_or(s);
-        item.state = State::Pending;
-        if f >= s {
-            item.origin = f;
-        } else {
-            item.late_by = s - f;
-            match late {
-                Late::Drop => {
-                    item.state = State::Ended;
-                    item.reason = EndReason::DroppedLate;
-                    continue;
-                }
-                Late::StartNow => item.origin = s,
-                Late::Skip => item.origin = f,
-            }
-        }
-        item.end = item.origin + item.frames;
-        item.activation_run = (item.seen_run..runs.len()).find(|&r| item.origin < runs[r].end());
+impl World<'_, '_> {
+    /// Indices of this direction's items.
+    fn mine(&self) -> Vec<usize> {
+        (0..self.items.len())
+            .filter(|&i| self.items[i].direction == self.direction)
+            .collect()
     }
-}
 
-/// Carries out activations in engine order: by run, then origin, then submission.
-fn activate(
-    items: &mut [Item<'_>],
-    mine: &[usize],
-    runs: &[Run],
-    by_op: &BTreeMap<usize, usize>,
-    direction: Direction,
-) {
-    let mut order: Vec<(usize, u64, u64, usize)> = mine
-        .iter()
-        .filter(|&&i| items[i].state == State::Pending)
-        .filter_map(|&i| {
-            Some((
-                items[i].activation_run?,
-                items[i].origin,
-                items[i].id.seq(),
-                i,
-            ))
-        })
-        .collect();
-    order.sort_unstable();
-
-    // Stats: counters between resets, run by run.
-    let mut stats = StreamStats::new(direction);
-    let mut next = 0;
-    for (r, run) in runs.iter().enumerate() {
-        let seen_here: Vec<usize> = mine
-            .iter()
-            .copied()
-            .filter(|&i| items[i].seen_run == r)
+    /// Runs one block or xrun of this direction.
+    fn run(&mut self, r: usize, run: &Run, scenario: &Scenario, output: &mut [f32]) {
+        let (s, e) = (run.start, run.end());
+        // Commands seen in this run arrive in submission order.
+        let arriving: Vec<usize> = self
+            .mine()
+            .into_iter()
+            .filter(|&i| self.items[i].seen_run == r)
             .collect();
-        stats.queue_high_water = stats.queue_high_water.max(seen_here.len());
-        stats.late += seen_here.iter().filter(|&&i| items[i].late_by > 0).count() as u64;
-        while let Some(&(run_index, _, _, i)) = order.get(next) {
-            if run_index != r {
+        self.stats.queue_high_water = self.stats.queue_high_water.max(arriving.len());
+        for i in arriving {
+            self.arrive(i, s);
+        }
+        // Segments, cut at gain changes.
+        let mut seg = s;
+        loop {
+            let seg_end = self.activate_due(s, seg, e);
+            if !run.lost && self.direction == Direction::Output {
+                self.mix(seg, seg_end, s, scenario, output);
+            }
+            if seg_end >= e {
                 break;
             }
-            next += 1;
-            if items[i].state != State::Pending {
-                continue; // cancelled before its turn
-            }
-            let at = items[i].origin.max(run.start);
-            match items[i].op {
-                Op::Play { .. } | Op::Record { .. } => {
-                    let item = &mut items[i];
-                    item.skipped = (at - item.origin).min(item.frames);
-                    if item.frames > 0 && at >= item.end {
-                        item.state = State::Ended;
-                    } else {
-                        item.actual = Some(at);
-                        item.state = State::Active;
-                    }
-                }
-                Op::Stats { .. } => {
-                    items[i].stats_snapshot = Some(stats);
-                    stats = StreamStats::new(direction);
-                    items[i].actual = Some(run.start);
-                    items[i].state = State::Ended;
-                }
-                Op::Cancel { .. } => {
-                    let target = items[i].target.and_then(|t| by_op.get(&t).copied());
-                    let outcome =
-                        target.map_or(EndReason::TargetNotActive, |t| cut(&mut items[t], at));
-                    items[i].actual = Some(at);
-                    items[i].reason = outcome;
-                    items[i].state = State::Ended;
-                }
-            }
+            seg = seg_end;
         }
+        self.finish(s, e, run);
         if run.lost {
-            stats.xruns += 1;
-            stats.frames_lost += run.frames;
+            self.stats.xruns += 1;
+            self.stats.frames_lost += run.frames;
         } else {
-            stats.blocks += 1;
-            stats.frames += run.frames;
-            stats.min_block = Some(stats.min_block.map_or(run.frames, |m| m.min(run.frames)));
-            stats.max_block = Some(stats.max_block.map_or(run.frames, |m| m.max(run.frames)));
+            self.stats.blocks += 1;
+            self.stats.frames += run.frames;
+            self.stats.min_block = Some(
+                self.stats
+                    .min_block
+                    .map_or(run.frames, |m| m.min(run.frames)),
+            );
+            self.stats.max_block = Some(
+                self.stats
+                    .max_block
+                    .map_or(run.frames, |m| m.max(run.frames)),
+            );
+            if self.direction == Direction::Output {
+                self.protect(s, e, scenario, output);
+            }
         }
     }
-}
 
-/// A cancel at frame `at` reaching `target`: a pending action of any kind is removed, a
-/// running transfer is cut.
-fn cut(target: &mut Item<'_>, at: u64) -> EndReason {
-    match target.state {
-        State::Pending => {
-            target.state = State::Ended;
-            target.reason = EndReason::Cancelled { at };
-            target.actual = None;
-            target.activation_run = None;
-            EndReason::Cut
+    fn arrive(&mut self, i: usize, s: u64) {
+        let item = &self.items[i];
+        let requested = match (item.after, at_and_late(item.op).0) {
+            (Some(t), _) => {
+                let Some(f) = self.stop_frame(t) else {
+                    self.items[i].state = State::Waiting;
+                    return;
+                };
+                f
+            }
+            (None, At::Frame(f)) => f,
+            (None, _) => s,
+        };
+        self.resolve(i, s, requested);
+    }
+
+    /// Where item `t` stops, if known.
+    fn stop_frame(&self, t: usize) -> Option<u64> {
+        let item = &self.items[t];
+        match item.state {
+            State::Ended => item.ended_at,
+            State::Pending | State::Active if item.is_transfer() && item.end != u64::MAX => {
+                Some(item.end)
+            }
+            _ => None,
         }
-        State::Active if target.end <= at => EndReason::TargetNotActive,
-        State::Active if target.actual.is_some_and(|s| at <= s) => {
-            target.state = State::Ended;
-            target.reason = EndReason::Cancelled { at };
-            target.actual = None;
-            target.end = at;
-            EndReason::Cut
+    }
+
+    fn resolve(&mut self, i: usize, s: u64, requested: u64) {
+        let item = &mut self.items[i];
+        item.requested = Some(requested);
+        item.late_by = s.saturating_sub(requested);
+        let policy = match item.op {
+            Op::Stats { .. } => Late::StartNow,
+            op => at_and_late(op).1,
+        };
+        item.origin = if item.late_by == 0 {
+            requested
+        } else {
+            self.stats.late += 1;
+            match policy {
+                Late::Drop => {
+                    item.end_with(EndReason::DroppedLate, s);
+                    self.settle(i, s, s);
+                    return;
+                }
+                Late::StartNow => s,
+                Late::Skip => requested,
+            }
+        };
+        let origin = item.origin;
+        if item.is_transfer() {
+            item.end = match item.total {
+                Some(total) => origin + total,
+                None => u64::MAX,
+            };
+            if let Op::Play { shape, .. } = item.op {
+                if shape.fade_in > 0 {
+                    item.fade_in = Ramp {
+                        start: origin,
+                        len: shape.fade_in,
+                        from: 0.0,
+                        to: 1.0,
+                    };
+                }
+                if shape.fade_out > 0 && item.end != u64::MAX {
+                    let len = shape.fade_out;
+                    item.fade_out = Ramp {
+                        start: item.end - len,
+                        len,
+                        from: 1.0,
+                        to: 0.0,
+                    };
+                }
+            }
+        } else {
+            item.end = origin;
         }
-        State::Active => {
-            target.end = at;
+        item.state = State::Pending;
+        let end = item.end;
+        if item.is_transfer() && end != u64::MAX {
+            self.settle(i, end, s);
+        }
+    }
+
+    /// Item `t` now stops at `end`: retime what follows it.
+    fn settle(&mut self, t: usize, end: u64, s: u64) {
+        let followers: Vec<usize> = (0..self.items.len())
+            .filter(|&j| {
+                let f = &self.items[j];
+                f.after == Some(t) && matches!(f.state, State::Waiting | State::Pending)
+            })
+            .collect();
+        for j in followers {
+            if self.items[j].state == State::Pending && self.items[j].requested == Some(end) {
+                continue;
+            }
+            self.resolve(j, s, end);
+        }
+    }
+
+    /// Activates what is due in `[seg, e)` in (origin, submission) order, up to a gain
+    /// change after `seg`; returns the segment's end.
+    fn activate_due(&mut self, s: u64, seg: u64, e: u64) -> u64 {
+        loop {
+            let next = self
+                .mine()
+                .into_iter()
+                .filter(|&i| self.items[i].state == State::Pending && self.items[i].origin < e)
+                .min_by_key(|&i| (self.items[i].origin, self.items[i].id.seq()));
+            let Some(i) = next else {
+                return e;
+            };
+            if matches!(self.items[i].op, Op::Gain { .. }) && self.items[i].origin > seg {
+                return self.items[i].origin;
+            }
+            self.activate(i, s);
+        }
+    }
+
+    fn activate(&mut self, i: usize, s: u64) {
+        let at = self.items[i].origin.max(s);
+        match self.items[i].op {
+            Op::Play { .. } | Op::Record { .. } => {
+                let item = &mut self.items[i];
+                let has_frames = item.end > item.origin;
+                item.skipped = if has_frames { at - item.origin } else { 0 };
+                if has_frames && at >= item.end {
+                    item.skipped = item.end - item.origin;
+                    let end = item.end;
+                    item.end_with(EndReason::Finished, end);
+                } else {
+                    item.actual = Some(at);
+                    item.state = State::Active;
+                }
+            }
+            Op::Stats { .. } => {
+                self.items[i].stats_snapshot = Some(self.stats);
+                self.stats = StreamStats::new(self.direction);
+                self.items[i].actual = Some(s);
+                self.items[i].end_with(EndReason::Finished, s);
+                self.settle(i, s, s);
+            }
+            Op::Cancel { ending, .. } => {
+                let outcome = match self.items[i].target {
+                    Some(t) => self.cut(t, at, *ending, s),
+                    None => EndReason::TargetNotActive,
+                };
+                self.items[i].actual = Some(at);
+                self.items[i].end_with(outcome, at);
+                self.settle(i, at, s);
+            }
+            Op::Gain {
+                target, gain, ramp, ..
+            } => {
+                let start = self.items[i].origin;
+                let outcome = match target {
+                    GainOf::Master(c) => {
+                        let m = &mut self.master[usize::from(*c)];
+                        *m = Ramp {
+                            start,
+                            len: *ramp,
+                            from: m.at(start),
+                            to: *gain,
+                        };
+                        EndReason::Finished
+                    }
+                    GainOf::Play(_) => match self.items[i].target {
+                        Some(t) => self.retune(t, *gain, *ramp, start),
+                        None => EndReason::TargetNotActive,
+                    },
+                };
+                self.items[i].actual = Some(at);
+                self.items[i].end_with(outcome, at);
+                self.settle(i, at, s);
+            }
+        }
+    }
+
+    fn retune(&mut self, t: usize, gain: f32, len: u64, start: u64) -> EndReason {
+        let target = &mut self.items[t];
+        if !target.live()
+            || !target.is_play()
+            || (target.state == State::Active && target.end <= start)
+        {
+            return EndReason::TargetNotActive;
+        }
+        target.gain = Ramp {
+            start,
+            len,
+            from: target.gain.at(start),
+            to: gain,
+        };
+        EndReason::Finished
+    }
+
+    fn cut(&mut self, t: usize, at: u64, ending: Ending, s: u64) -> EndReason {
+        let target = &mut self.items[t];
+        if !target.live() {
+            return EndReason::TargetNotActive;
+        }
+        if target.state != State::Active {
+            target.actual = None;
+            target.end_with(EndReason::Cancelled { at }, at);
+            self.settle(t, at, s);
+            return EndReason::Cut;
+        }
+        let new_end = match ending {
+            Ending::Cut | Ending::FadeOut(0) => at,
+            Ending::FadeOut(n) => at.saturating_add(n),
+            Ending::AfterRepetition => {
+                let len = target.region_len.max(1);
+                let into = at.saturating_sub(target.origin);
+                target.origin + into.div_ceil(len) * len
+            }
+        };
+        if target.end <= at || (ending == Ending::AfterRepetition && new_end >= target.end) {
+            return EndReason::TargetNotActive;
+        }
+        if let Ending::FadeOut(n @ 1..) = ending {
+            if target.is_play() {
+                target.cut_fade = Ramp {
+                    start: at,
+                    len: n,
+                    from: 1.0,
+                    to: 0.0,
+                };
+            }
+        }
+        let new_end = new_end.min(target.end);
+        target.end = new_end;
+        if target.actual.is_some_and(|a| new_end <= a) {
+            target.actual = None;
+            target.end_with(EndReason::Cancelled { at: new_end }, new_end);
+        } else {
             target.cut = true;
-            EndReason::Cut
         }
-        _ => EndReason::TargetNotActive,
+        self.settle(t, new_end, s);
+        EndReason::Cut
+    }
+
+    /// Mixes output frames `[a, b)`: every covering play in submission order, then the
+    /// master gains.
+    fn mix(&self, a: u64, b: u64, _s: u64, scenario: &Scenario, output: &mut [f32]) {
+        let channels = usize::from(scenario.output_channels);
+        let mut plays: Vec<&Item<'_>> = self
+            .items
+            .iter()
+            .filter(|i| i.direction == Direction::Output && i.state == State::Active && i.is_play())
+            .collect();
+        plays.sort_by_key(|i| i.id.seq());
+        for f in a..b {
+            let row = f as usize * channels;
+            for item in &plays {
+                let Op::Play {
+                    samples,
+                    map,
+                    gains,
+                    ..
+                } = item.op
+                else {
+                    continue;
+                };
+                let start = item.actual.expect("active");
+                if f < start || f >= item.end {
+                    continue;
+                }
+                let k = map.len();
+                let bf = (item.region_start + (f - item.origin) % item.region_len) as usize;
+                let env = item.envelope(f);
+                for j in 0..k {
+                    output[row + usize::from(map[j])] += (samples[bf * k + j] * gains[j]) * env;
+                }
+            }
+            for (c, m) in self.master.iter().enumerate() {
+                output[row + c] *= m.at(f);
+            }
+        }
+    }
+
+    /// Keeps NaN and infinity from the device, counts (and maybe clamps) the samples
+    /// beyond [-1, 1].
+    fn protect(&mut self, s: u64, e: u64, scenario: &Scenario, output: &mut [f32]) {
+        let channels = usize::from(scenario.output_channels);
+        for x in &mut output[s as usize * channels..e as usize * channels] {
+            if !x.is_finite() {
+                *x = 0.0;
+                self.stats.non_finite += 1;
+            }
+            if x.abs() > 1.0 {
+                self.stats.clipped += 1;
+                if scenario.clamp {
+                    *x = x.clamp(-1.0, 1.0);
+                }
+            }
+        }
+    }
+
+    /// Counts the run in every transfer it touched and ends those that reached their end.
+    fn finish(&mut self, s: u64, e: u64, run: &Run) {
+        let active: Vec<usize> = self
+            .mine()
+            .into_iter()
+            .filter(|&i| self.items[i].state == State::Active)
+            .collect();
+        for i in active {
+            let item = &mut self.items[i];
+            let start = item.actual.expect("active").max(s);
+            let covered = item.end.min(e).saturating_sub(start);
+            if covered > 0 {
+                if run.lost {
+                    item.stats.xruns += 1;
+                    item.stats.frames_lost += covered;
+                } else {
+                    item.stats.min_block = if item.stats.blocks == 0 {
+                        run.frames
+                    } else {
+                        item.stats.min_block.min(run.frames)
+                    };
+                    item.stats.max_block = item.stats.max_block.max(run.frames);
+                    item.stats.blocks += 1;
+                }
+            }
+            if item.end <= e {
+                let reason = if item.cut {
+                    EndReason::Cancelled { at: item.end }
+                } else {
+                    EndReason::Finished
+                };
+                let end = item.end;
+                item.end_with(reason, end);
+                self.settle(i, end, e);
+            }
+        }
     }
 }
 
-/// Frames of `[from, to)` that fall in lost runs, and the runs that overlap it.
-fn overlaps(runs: &[Run], from: u64, to: u64) -> impl Iterator<Item = (&Run, u64, u64)> {
-    runs.iter().filter_map(move |r| {
-        let (a, b) = (from.max(r.start), to.min(r.end()));
-        (a < b).then_some((r, a, b))
-    })
-}
-
-fn completion(item: &Item<'_>, runs: &[Vec<Run>; 2], scenario: &Scenario) -> Option<SimCompletion> {
-    let runs = &runs[dir_index(item.id.direction())];
-    let final_clock = runs.last().map_or(0, Run::end);
+fn completion(item: &Item<'_>, items: &[Item<'_>], runs: &[Run]) -> Option<SimCompletion> {
+    if item.state != State::Ended {
+        return None;
+    }
     let kind = match item.op {
         Op::Play { .. } => ActionKind::Play,
         Op::Record { .. } => ActionKind::Record,
         Op::Cancel { .. } => ActionKind::Cancel,
+        Op::Gain { .. } => ActionKind::Gain,
         Op::Stats { .. } => ActionKind::Stats,
     };
-    let is_transfer = matches!(kind, ActionKind::Play | ActionKind::Record);
-    let mut reason = item.reason;
-    let mut frames = 0;
-    let mut stats = ActionStats::default();
-    match item.state {
-        State::Unseen | State::Pending => return None,
-        State::Active => {
-            if item.end > final_clock {
-                return None;
-            }
-            reason = if item.cut {
-                EndReason::Cancelled { at: item.end }
-            } else {
-                EndReason::Finished
-            };
-            let start = item.actual.expect("active transfers have a start");
-            for (run, a, b) in overlaps(runs, start, item.end) {
-                if run.lost {
-                    stats.xruns += 1;
-                    stats.frames_lost += b - a;
-                } else {
-                    stats.min_block = if stats.blocks == 0 {
-                        run.frames
-                    } else {
-                        stats.min_block.min(run.frames)
-                    };
-                    stats.max_block = stats.max_block.max(run.frames);
-                    stats.blocks += 1;
-                    frames += b - a;
-                }
-            }
-        }
-        State::Ended => {}
-    }
+    let frames = match item.actual {
+        Some(a) if item.is_transfer() => item.end.saturating_sub(a) - item.stats.frames_lost,
+        _ => 0,
+    };
     let payload = match item.op {
         Op::Play { samples, .. } => Payload::Played(samples.clone()),
         Op::Record { map, .. } => Payload::Recorded(recording(item, map, runs)),
-        Op::Cancel { .. } => Payload::None,
+        Op::Cancel { .. } | Op::Gain { .. } => Payload::None,
         Op::Stats { .. } => item.stats_snapshot.map_or(Payload::None, Payload::Stats),
     };
-    let _ = scenario;
+    let requested = match item.after {
+        Some(t) => At::After(items[t].id),
+        None => at_and_late(item.op).0,
+    };
     Some(Completion {
         id: item.id,
         kind,
-        requested: requested(item.op).0,
+        requested,
         late_by: item.late_by,
         actual_start: item.actual,
         frames,
-        skipped: if is_transfer { item.skipped } else { 0 },
-        end: reason,
-        stats,
+        skipped: if item.is_transfer() { item.skipped } else { 0 },
+        ended_at: item.ended_at,
+        end: item.reason,
+        stats: item.stats,
         payload,
     })
 }
@@ -348,14 +708,12 @@ fn completion(item: &Item<'_>, runs: &[Vec<Run>; 2], scenario: &Scenario) -> Opt
 /// The expected content of a recording buffer.
 fn recording(item: &Item<'_>, map: &[u16], runs: &[Run]) -> Vec<f32> {
     let k = map.len();
-    let mut buffer = vec![RECORD_FILL; item.frames as usize * k];
+    let mut buffer = vec![RECORD_FILL; item.region_len as usize * k];
     let Some(start) = item.actual else {
         return buffer;
     };
-    if item.state != State::Active {
-        return buffer;
-    }
-    for (run, a, b) in overlaps(runs, start, item.end) {
+    for run in runs {
+        let (a, b) = (start.max(run.start), item.end.min(run.end()));
         for f in a..b {
             let row = (f - item.origin) as usize * k;
             for (j, &c) in map.iter().enumerate() {
@@ -364,41 +722,4 @@ fn recording(item: &Item<'_>, map: &[u16], runs: &[Run]) -> Vec<f32> {
         }
     }
     buffer
-}
-
-/// The expected output: every play's samples times gains, summed in submission order.
-fn mix(scenario: &Scenario, items: &[Item<'_>], runs: &[Run]) -> Vec<f32> {
-    let channels = usize::from(scenario.output_channels);
-    let final_clock = runs.last().map_or(0, Run::end);
-    let mut out = vec![0.0f32; final_clock as usize * channels];
-    let mut plays: Vec<&Item<'_>> = items
-        .iter()
-        .filter(|i| i.state == State::Active && matches!(i.op, Op::Play { .. }))
-        .collect();
-    plays.sort_by_key(|i| i.id.seq());
-    for item in plays {
-        let Op::Play {
-            samples,
-            map,
-            gains,
-            ..
-        } = item.op
-        else {
-            continue;
-        };
-        let k = map.len();
-        let start = item.actual.expect("active");
-        for (run, a, b) in overlaps(runs, start, item.end.min(final_clock)) {
-            if run.lost {
-                continue;
-            }
-            for f in a..b {
-                let src = (f - item.origin) as usize * k;
-                for j in 0..k {
-                    out[f as usize * channels + usize::from(map[j])] += samples[src + j] * gains[j];
-                }
-            }
-        }
-    }
-    out
 }

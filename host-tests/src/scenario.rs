@@ -1,7 +1,47 @@
 //! A scenario: the stream's shape, the commands a caller submits and when, and the xruns
 //! the device suffers. Both the simulator and the reference model read it.
 
-use rtmix_core::{At, Direction, Late};
+use rtmix_core::{At, Direction, Ending, Late, Repeat};
+
+/// A play's options beyond its buffer and map: where it starts, what of the buffer it
+/// plays, how often, and its envelope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlayShape {
+    /// Start where the op with this index stops ([`At::After`]) instead of at `at`.
+    pub after: Option<usize>,
+    /// The buffer frames it plays (`None`: all).
+    pub region: Option<(u64, u64)>,
+    /// How often.
+    pub repeat: Repeat,
+    /// Its gain.
+    pub gain: f32,
+    /// Fade-in frames.
+    pub fade_in: u64,
+    /// Fade-out frames.
+    pub fade_out: u64,
+}
+
+impl Default for PlayShape {
+    fn default() -> Self {
+        Self {
+            after: None,
+            region: None,
+            repeat: Repeat::ONCE,
+            gain: 1.0,
+            fade_in: 0,
+            fade_out: 0,
+        }
+    }
+}
+
+/// Whose gain an [`Op::Gain`] changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GainOf {
+    /// The play submitted as the op with this index.
+    Play(usize),
+    /// An output channel's master gain.
+    Master(u16),
+}
 
 /// One request as a test writes it.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +58,8 @@ pub enum Op {
         at: At,
         /// Late policy.
         late: Late,
+        /// Region, repetitions, gain, fades and chaining.
+        shape: PlayShape,
     },
     /// Record `frames` frames of the input channels in `map`.
     Record {
@@ -29,12 +71,29 @@ pub enum Op {
         at: At,
         /// Late policy.
         late: Late,
+        /// Start where the op with this index stops, instead of at `at`.
+        after: Option<usize>,
     },
     /// Cancel the op with this index (in submission order over all steps).
     Cancel {
         /// Index of the target op.
         target: usize,
         /// Cut frame.
+        at: At,
+        /// Late policy.
+        late: Late,
+        /// How the target ends.
+        ending: Ending,
+    },
+    /// Ramp a play's gain or a master gain.
+    Gain {
+        /// Whose gain.
+        target: GainOf,
+        /// The new gain.
+        gain: f32,
+        /// Ramp length in frames.
+        ramp: u64,
+        /// Where the ramp starts.
         at: At,
         /// Late policy.
         late: Late,
@@ -53,7 +112,7 @@ impl Op {
     /// caller resolves.
     pub fn direction(&self) -> Option<Direction> {
         match self {
-            Op::Play { .. } => Some(Direction::Output),
+            Op::Play { .. } | Op::Gain { .. } => Some(Direction::Output),
             Op::Record { .. } => Some(Direction::Input),
             Op::Stats { direction, .. } => Some(*direction),
             Op::Cancel { .. } => None,
@@ -96,6 +155,8 @@ pub struct Scenario {
     pub xruns: Vec<Xrun>,
     /// Run until the reference clock reaches this frame.
     pub total_frames: u64,
+    /// Clamp the output to [-1, 1].
+    pub clamp: bool,
 }
 
 impl Scenario {

@@ -1,12 +1,12 @@
 //! The deterministic simulated device: drives a real engine through a scenario.
 
 use rtmix_core::{
-    ActionId, ChannelMap, Completion, Controller, Direction, Engine, Error, Member, Play, Queues,
-    Record, StreamConfig,
+    ActionId, At, ChannelMap, Completion, Controller, Direction, Engine, Error, GainTarget, Member,
+    Play, Queues, Record, StreamConfig,
 };
 
 use crate::blocks::Blocks;
-use crate::scenario::{input_sample, Op, Scenario, RECORD_FILL};
+use crate::scenario::{input_sample, GainOf, Op, Scenario, RECORD_FILL};
 
 /// Action slots per direction in the simulated stream.
 pub const ACTIONS: usize = 16;
@@ -88,6 +88,22 @@ pub fn dir_index(direction: Direction) -> usize {
     }
 }
 
+/// The id of the op with index `index`, if it was accepted.
+fn id_of(ids: &[Submission], index: usize) -> Option<ActionId> {
+    match ids.get(index) {
+        Some(Submission::Accepted { id, .. }) => Some(*id),
+        _ => None,
+    }
+}
+
+/// `at`, or [`At::After`] the op `after` names (`None` if that op was not accepted).
+fn when(at: At, after: Option<usize>, ids: &[Submission]) -> Option<At> {
+    match after {
+        Some(index) => id_of(ids, index).map(At::After),
+        None => Some(at),
+    }
+}
+
 fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
     Some(match op {
         Op::Play {
@@ -96,27 +112,62 @@ fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
             gains,
             at,
             late,
+            shape,
         } => {
             let map = ChannelMap::new(map).ok()?.with_gains(gains).ok()?;
-            Member::Play(Play::new(samples.clone(), map).at(*at).late(*late))
+            let mut play = Play::new(samples.clone(), map)
+                .at(when(*at, shape.after, ids)?)
+                .late(*late)
+                .repeat(shape.repeat)
+                .gain(shape.gain)
+                .fade_in(shape.fade_in)
+                .fade_out(shape.fade_out);
+            if let Some((start, end)) = shape.region {
+                play = play.region(start, end);
+            }
+            Member::Play(play)
         }
         Op::Record {
             frames,
             map,
             at,
             late,
+            after,
         } => {
             let buffer = vec![RECORD_FILL; frames * map.len()];
             let map = ChannelMap::new(map).ok()?;
-            Member::Record(Record::new(buffer, map).at(*at).late(*late))
+            Member::Record(
+                Record::new(buffer, map)
+                    .at(when(*at, *after, ids)?)
+                    .late(*late),
+            )
         }
-        Op::Cancel { target, at, late } => match ids.get(*target) {
-            Some(Submission::Accepted { id, .. }) => Member::Cancel {
-                target: *id,
-                at: *at,
-                late: *late,
+        Op::Cancel {
+            target,
+            at,
+            late,
+            ending,
+        } => Member::Cancel {
+            target: id_of(ids, *target)?,
+            at: *at,
+            late: *late,
+            ending: *ending,
+        },
+        Op::Gain {
+            target,
+            gain,
+            ramp,
+            at,
+            late,
+        } => Member::Gain {
+            target: match target {
+                GainOf::Play(index) => GainTarget::Action(id_of(ids, *index)?),
+                GainOf::Master(channel) => GainTarget::Master(*channel),
             },
-            _ => return None,
+            gain: *gain,
+            ramp: *ramp,
+            at: *at,
+            late: *late,
         },
         Op::Stats { direction, at } => Member::Stats {
             direction: *direction,
@@ -145,7 +196,19 @@ fn submit_one(ctl: &mut Ctl<'_>, m: Member<Vec<f32>, Vec<f32>>) -> (Result<Actio
                 Err(r) => (Err(r.error), r.returned.frames() == len),
             }
         }
-        Member::Cancel { target, at, late } => (ctl.cancel(target, at, late), true),
+        Member::Cancel {
+            target,
+            at,
+            late,
+            ending,
+        } => (ctl.cancel_with(target, at, late, ending), true),
+        Member::Gain {
+            target,
+            gain,
+            ramp,
+            at,
+            late,
+        } => (ctl.set_gain(target, gain, ramp, at, late), true),
         Member::Stats { direction, at } => (ctl.fetch_stats(direction, at), true),
     }
 }
@@ -187,7 +250,8 @@ pub fn simulate_and_drain(scenario: &Scenario, blocks: &Blocks) -> Outcome {
 
 fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
     let mut queues = SimQueues::new();
-    let config = StreamConfig::duplex(scenario.output_channels, scenario.input_channels);
+    let mut config = StreamConfig::duplex(scenario.output_channels, scenario.input_channels);
+    config.clamp_output = scenario.clamp;
     let (mut ctl, mut engine) = queues.split(config).expect("valid config");
     let reference = usize::from(scenario.output_channels == 0);
 
@@ -254,7 +318,7 @@ fn drain_all(
             if !ctl.is_outstanding(id) {
                 return false;
             }
-            match ctl.cancel(id, rtmix_core::At::Asap, rtmix_core::Late::StartNow) {
+            match ctl.cancel(id, At::Asap, rtmix_core::Late::StartNow) {
                 Ok(cancel) => {
                     outcome.drain_cancels.push(cancel);
                     false

@@ -1,10 +1,10 @@
 //! proptest strategies for scenarios and block patterns.
 
 use proptest::prelude::*;
-use rtmix_core::{At, Direction, Late};
+use rtmix_core::{At, Direction, Ending, Late, Repeat};
 
 use crate::blocks::Blocks;
-use crate::scenario::{Op, Scenario, Step, Xrun};
+use crate::scenario::{GainOf, Op, PlayShape, Scenario, Step, Xrun};
 
 /// Deterministic samples in [-1, 1) from a seed, so big buffers cost little to generate.
 pub fn samples(seed: u64, len: usize) -> Vec<f32> {
@@ -79,6 +79,87 @@ fn flaw() -> impl Strategy<Value = Flaw> {
     ]
 }
 
+/// A play's shape before it is fitted to the buffer.
+#[derive(Clone, Debug)]
+struct RawShape {
+    /// Follow the op this many ops back.
+    after: Option<usize>,
+    region: Option<(u64, u64)>,
+    /// `None`: forever.
+    repeat: Option<u64>,
+    gain: f32,
+    fade_in: u64,
+    fade_out: u64,
+}
+
+fn raw_shape() -> impl Strategy<Value = RawShape> {
+    (
+        prop_oneof![4 => Just(None), 1 => (1usize..4).prop_map(Some)],
+        prop_oneof![2 => Just(None), 1 => (any::<u64>(), any::<u64>()).prop_map(Some)],
+        prop_oneof![6 => Just(Some(1)), 2 => (0u64..5).prop_map(Some), 1 => Just(None)],
+        prop_oneof![3 => Just(1.0f32), 1 => gain()],
+        prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
+        prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
+    )
+        .prop_map(
+            |(after, region, repeat, gain, fade_in, fade_out)| RawShape {
+                after,
+                region,
+                repeat,
+                gain,
+                fade_in,
+                fade_out,
+            },
+        )
+}
+
+impl RawShape {
+    /// Fits the shape to a buffer of `frames` frames (a wild one keeps regions and fades
+    /// that do not fit) for the op with index `index`.
+    fn fit(self, frames: u64, index: usize, wild: bool) -> PlayShape {
+        let region = self.region.map(|(a, b)| {
+            if wild && a.is_multiple_of(7) {
+                return (a % (frames + 3), b % (frames + 3));
+            }
+            let start = a % (frames + 1);
+            (start, start + b % (frames - start + 1))
+        });
+        let len = region.map_or(frames, |(a, b)| b.saturating_sub(a));
+        let repeat = match self.repeat {
+            None if len > 0 || wild => Repeat::Forever,
+            None => Repeat::ONCE,
+            Some(n) => Repeat::Times(n),
+        };
+        let total = match repeat {
+            Repeat::Times(n) => len * n,
+            Repeat::Forever => 0,
+        };
+        let fit_fade = |fade: u64| {
+            if fade == 0 || (wild && fade.is_multiple_of(5)) {
+                fade % 1000
+            } else {
+                fade % (total + 1)
+            }
+        };
+        PlayShape {
+            after: self.after.and_then(|back| index.checked_sub(back)),
+            region,
+            repeat,
+            gain: self.gain,
+            fade_in: if repeat == Repeat::Forever {
+                self.fade_in % 300
+            } else {
+                fit_fade(self.fade_in)
+            },
+            fade_out: if repeat == Repeat::Forever && !wild {
+                0
+            } else {
+                fit_fade(self.fade_out)
+            },
+        }
+    }
+}
+
 /// An op before its channels and frames are fitted to the stream.
 #[derive(Clone, Debug)]
 enum RawOp {
@@ -90,15 +171,27 @@ enum RawOp {
         at: RelAt,
         late: Late,
         flaw: Flaw,
+        shape: RawShape,
     },
     Record {
         frames: usize,
         map: Vec<u16>,
         at: RelAt,
         late: Late,
+        after: Option<usize>,
     },
     Cancel {
         back: usize,
+        at: RelAt,
+        late: Late,
+        ending: Ending,
+    },
+    Gain {
+        /// `Some(back)`: the op this many back; `None`: a master gain.
+        back: Option<usize>,
+        channel: u16,
+        gain: f32,
+        ramp: u64,
         at: RelAt,
         late: Late,
     },
@@ -108,25 +201,38 @@ enum RawOp {
     },
 }
 
+fn ending() -> impl Strategy<Value = Ending> {
+    prop_oneof![
+        3 => Just(Ending::Cut),
+        1 => (0u64..300).prop_map(Ending::FadeOut),
+        1 => Just(Ending::AfterRepetition),
+    ]
+}
+
 fn gain() -> impl Strategy<Value = f32> {
     prop_oneof![
-        Just(1.0f32),
-        Just(0.5),
-        Just(-0.25),
-        Just(2.0),
-        Just(0.0),
-        -2.0f32..2.0
+        20 => Just(1.0f32),
+        20 => Just(0.5),
+        20 => Just(-0.25),
+        20 => Just(2.0),
+        20 => Just(0.0),
+        20 => -2.0f32..2.0,
+        // Overflows to infinity when multiplied: the output must never carry it.
+        5 => Just(f32::MAX),
     ]
 }
 
 fn raw_op() -> impl Strategy<Value = RawOp> {
     let map = prop::collection::vec(0u16..4, 1..=3);
+    let after = prop_oneof![5 => Just(None), 1 => (1usize..4).prop_map(Some)];
     prop_oneof![
-        4 => (any::<u64>(), 0usize..200, map.clone(), prop::collection::vec(gain(), 3), rel_at(), late(), flaw())
-            .prop_map(|(seed, frames, map, gains, at, late, flaw)| RawOp::Play { seed, frames, map, gains, at, late, flaw }),
-        2 => (0usize..200, map, rel_at(), late())
-            .prop_map(|(frames, map, at, late)| RawOp::Record { frames, map, at, late }),
-        2 => (1usize..6, rel_at(), late()).prop_map(|(back, at, late)| RawOp::Cancel { back, at, late }),
+        4 => (any::<u64>(), 0usize..200, map.clone(), prop::collection::vec(gain(), 3), rel_at(), late(), flaw(), raw_shape())
+            .prop_map(|(seed, frames, map, gains, at, late, flaw, shape)| RawOp::Play { seed, frames, map, gains, at, late, flaw, shape }),
+        2 => (0usize..200, map, rel_at(), late(), after)
+            .prop_map(|(frames, map, at, late, after)| RawOp::Record { frames, map, at, late, after }),
+        2 => (1usize..6, rel_at(), late(), ending()).prop_map(|(back, at, late, ending)| RawOp::Cancel { back, at, late, ending }),
+        1 => (prop_oneof![2 => (1usize..6).prop_map(Some), 1 => Just(None)], 0u16..4, gain(), prop_oneof![Just(0u64), 0u64..500], rel_at(), late())
+            .prop_map(|(back, channel, gain, ramp, at, late)| RawOp::Gain { back, channel, gain, ramp, at, late }),
         1 => (any::<bool>(), rel_at()).prop_map(|(output, at)| RawOp::Stats { output, at }),
     ]
 }
@@ -134,8 +240,9 @@ fn raw_op() -> impl Strategy<Value = RawOp> {
 /// Fits a raw op to the stream; a wild op keeps its flaws (channels out of range, bad
 /// samples, ragged lengths, frames near `u64::MAX`).
 fn fit(raw: RawOp, submit: u64, index: usize, channels: (u16, u16), wild: bool) -> Op {
-    let fit_map = |map: Vec<u16>, ch: u16| -> Vec<u16> {
-        if wild {
+    // A wild op keeps its raw channels (often out of range) only when that is its flaw.
+    let fit_map = |map: Vec<u16>, ch: u16, keep: bool| -> Vec<u16> {
+        if wild && keep {
             map
         } else {
             map.into_iter().map(|c| c % ch.max(1)).collect()
@@ -150,8 +257,9 @@ fn fit(raw: RawOp, submit: u64, index: usize, channels: (u16, u16), wild: bool) 
             at,
             late,
             flaw,
+            shape,
         } => {
-            let map = fit_map(map, channels.0);
+            let map = fit_map(map, channels.0, matches!(flaw, Flaw::BadChannel));
             let mut samples = samples(seed, frames * map.len());
             match flaw {
                 Flaw::Nan(i) if wild && !samples.is_empty() => {
@@ -171,6 +279,7 @@ fn fit(raw: RawOp, submit: u64, index: usize, channels: (u16, u16), wild: bool) 
                 map,
                 at: at.at(submit, wild),
                 late,
+                shape: shape.fit(frames as u64, index, wild),
             }
         }
         RawOp::Record {
@@ -178,14 +287,40 @@ fn fit(raw: RawOp, submit: u64, index: usize, channels: (u16, u16), wild: bool) 
             map,
             at,
             late,
+            after,
         } => Op::Record {
             frames,
-            map: fit_map(map, channels.1),
+            map: fit_map(map, channels.1, frames.is_multiple_of(5)),
             at: at.at(submit, wild),
             late,
+            after: after.and_then(|back| index.checked_sub(back)),
         },
-        RawOp::Cancel { back, at, late } => Op::Cancel {
+        RawOp::Cancel {
+            back,
+            at,
+            late,
+            ending,
+        } => Op::Cancel {
             target: index.saturating_sub(back),
+            at: at.at(submit, wild),
+            late,
+            ending,
+        },
+        RawOp::Gain {
+            back,
+            channel,
+            gain,
+            ramp,
+            at,
+            late,
+        } => Op::Gain {
+            target: match back {
+                Some(back) => GainOf::Play(index.saturating_sub(back)),
+                None if wild => GainOf::Master(channel),
+                None => GainOf::Master(channel % channels.0.max(1)),
+            },
+            gain,
+            ramp,
             at: at.at(submit, wild),
             late,
         },
@@ -222,22 +357,23 @@ fn scenario_with(max_steps: usize, wild: bool) -> impl Strategy<Value = Scenario
         1u64..3000,
         prop::collection::vec(step, 0..=max_steps),
         prop::collection::vec((0u64..3000, 1u64..200, any::<bool>()), 0..=3),
+        any::<bool>(),
     )
-        .prop_map(move |(out_ch, in_ch, total, steps, xruns)| {
+        .prop_map(move |(out_ch, in_ch, total, steps, xruns, clamp)| {
             let in_ch = if out_ch == 0 { in_ch.max(1) } else { in_ch };
             let mut steps = steps;
-            steps.sort_by_key(|s| if wild && s.0 % 2 == 0 { s.0 % 64 } else { s.0 } % total);
+            steps.sort_by_key(|s| if wild && s.0 % 2 == 0 { 0 } else { s.0 % total });
             let mut index = 0;
             let steps = steps
                 .into_iter()
                 .map(|(submit, raws, group_roll)| {
-                    // Wild callers submit half their steps in one early burst, to hit full
-                    // capacity.
+                    // Wild callers submit half their steps in one burst before the first
+                    // block, to hit full capacity.
                     let submit = if wild && submit % 2 == 0 {
-                        submit % 64
+                        0
                     } else {
-                        submit
-                    } % total;
+                        submit % total
+                    };
                     // Most steps are single ops; one in four is a group.
                     let take = if group_roll == 0 { raws.len() } else { 1 };
                     let ops = raws
@@ -274,6 +410,7 @@ fn scenario_with(max_steps: usize, wild: bool) -> impl Strategy<Value = Scenario
                 steps,
                 xruns,
                 total_frames: total,
+                clamp,
             }
         })
 }

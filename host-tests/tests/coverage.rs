@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use rtmix_core::{EndReason, Error};
-use rtmix_host_tests::sim::{simulate_and_drain, Submission};
+use rtmix_core::{ActionKind, At, EndReason, Ending, Error, Repeat};
+use rtmix_host_tests::scenario::{GainOf, Op, Scenario};
+use rtmix_host_tests::sim::{simulate_and_drain, Outcome, Submission};
 use rtmix_host_tests::strategies::{blocks, scenario, wild_scenario};
 
 fn runner() -> TestRunner {
@@ -23,6 +24,9 @@ fn generators_reach_every_interesting_case() {
     let mut reasons = BTreeSet::new();
     let mut errors = BTreeSet::new();
     let (mut skipped, mut late_now, mut lost_in_action, mut groups) = (0, 0, 0, 0);
+    // Features: [seam crossed, fade played, gain ramped, master ramped, faded cancel,
+    // ended at a seam, followed, clipped, non-finite].
+    let mut features = [0usize; 9];
     for i in 0..600 {
         let sc = if i % 2 == 0 {
             scenario(24).new_tree(&mut runner).unwrap().current()
@@ -45,6 +49,7 @@ fn generators_reach_every_interesting_case() {
                 });
             }
         }
+        count_features(&sc, &outcome, &mut features);
         for c in &outcome.completions {
             reasons.insert(match c.end {
                 EndReason::Cancelled { .. } => "cancelled".to_string(),
@@ -81,4 +86,56 @@ fn generators_reach_every_interesting_case() {
         "actions overlapping xruns: {lost_in_action}"
     );
     assert!(groups > 50, "groups: {groups}");
+    assert!(
+        features.iter().all(|&n| n >= 5),
+        "[seam, fade, gain, master, faded cancel, seam end, follow, clipped, non-finite]: {features:?}"
+    );
+}
+
+/// Counts, in `features`, completions that show each feature at work: [seam crossed, fade
+/// played, gain ramped, master ramped, faded cancel, ended at a seam, followed, clipped,
+/// non-finite].
+fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 9]) {
+    let ops: Vec<&Op> = sc.ops().collect();
+    let by_id: std::collections::BTreeMap<_, _> = outcome
+        .submissions
+        .iter()
+        .zip(&ops)
+        .filter_map(|(s, op)| match s {
+            Submission::Accepted { id, .. } => Some((*id, *op)),
+            _ => None,
+        })
+        .collect();
+    for c in &outcome.completions {
+        let played = c.frames > 0;
+        match by_id.get(&c.id) {
+            Some(Op::Play {
+                shape,
+                samples,
+                map,
+                ..
+            }) if played => {
+                let len = shape
+                    .region
+                    .map_or((samples.len() / map.len()) as u64, |(a, b)| b - a);
+                let loops = matches!(shape.repeat, Repeat::Forever | Repeat::Times(2..));
+                features[0] += usize::from(loops && c.frames > len);
+                features[1] += usize::from(shape.fade_in > 0 || shape.fade_out > 0);
+                features[6] += usize::from(matches!(c.requested, At::After(_)));
+            }
+            Some(Op::Gain { target, .. }) if c.end == EndReason::Finished => {
+                features[usize::from(matches!(target, GainOf::Master(_))) + 2] += 1;
+            }
+            Some(Op::Cancel { ending, .. }) if c.end == EndReason::Cut => match ending {
+                Ending::FadeOut(1..) => features[4] += 1,
+                Ending::AfterRepetition => features[5] += 1,
+                _ => {}
+            },
+            _ => {}
+        }
+        if let (ActionKind::Stats, Some(s)) = (c.kind, c.stream_stats()) {
+            features[7] += usize::from(s.clipped > 0);
+            features[8] += usize::from(s.non_finite > 0);
+        }
+    }
 }

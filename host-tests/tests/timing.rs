@@ -2,8 +2,8 @@
 //! every block pattern (1 frame to 4096, random partitions included).
 
 use proptest::prelude::*;
-use rtmix_core::{At, Direction, EndReason, Late, Payload};
-use rtmix_host_tests::scenario::{input_sample, Op, Scenario, Step, Xrun};
+use rtmix_core::{At, Direction, EndReason, Ending, Late, Payload};
+use rtmix_host_tests::scenario::{input_sample, Op, PlayShape, Scenario, Step, Xrun};
 use rtmix_host_tests::sim::{simulate, Outcome, SimCompletion, Submission};
 use rtmix_host_tests::strategies::blocks;
 
@@ -14,6 +14,7 @@ fn play(samples: Vec<f32>, channel: u16, at: u64) -> Op {
         gains: vec![1.0],
         at: At::Frame(at),
         late: Late::Drop,
+        shape: PlayShape::default(),
     }
 }
 
@@ -52,6 +53,7 @@ proptest! {
             steps: vec![Step { submit_at: 0, ops: vec![play(vec![1.0], channel, f)] }],
             xruns: vec![],
             total_frames: f + 5,
+            clamp: false,
         };
         let outcome = simulate(&sc, &pattern);
         let at = f as usize * usize::from(channels) + usize::from(channel);
@@ -76,9 +78,10 @@ proptest! {
         let sc = Scenario {
             output_channels: 0,
             input_channels: channels,
-            steps: vec![Step { submit_at: 0, ops: vec![Op::Record { frames: len, map: map.clone(), at: At::Frame(f), late: Late::Drop }] }],
+            steps: vec![Step { submit_at: 0, ops: vec![Op::Record { frames: len, map: map.clone(), at: At::Frame(f), late: Late::Drop, after: None }] }],
             xruns: vec![],
             total_frames: f + len as u64 + 1,
+            clamp: false,
         };
         let outcome = simulate(&sc, &pattern);
         let done = completion_of(&outcome, 0);
@@ -101,10 +104,11 @@ proptest! {
             input_channels: 0,
             steps: at_start(vec![
                 play(vec![1.0; len], 0, start),
-                Op::Cancel { target: 0, at: At::Frame(cut), late: Late::Drop },
+                Op::Cancel { target: 0, at: At::Frame(cut), late: Late::Drop, ending: Ending::Cut },
             ]),
             xruns: vec![],
             total_frames: start + len as u64 + 10,
+            clamp: false,
         };
         let outcome = simulate(&sc, &pattern);
         for (i, &s) in outcome.output.iter().enumerate() {
@@ -138,12 +142,13 @@ proptest! {
                 // A ramp across every xrun: sample i is the value i, so each output frame
                 // shows which buffer frame played there.
                 play((0..f + 100).map(|i| i as f32).collect(), 0, 0),
-                Op::Record { frames: 40, map: vec![0], at: At::Frame(f), late: Late::Drop },
+                Op::Record { frames: 40, map: vec![0], at: At::Frame(f), late: Late::Drop, after: None },
                 Op::Stats { direction: Direction::Output, at: At::Frame(f + 50) },
                 Op::Stats { direction: Direction::Input, at: At::Frame(f + 50) },
             ]),
             xruns: xruns.clone(),
             total_frames: f + 4200,
+            clamp: false,
         };
         let outcome = simulate(&sc, &pattern);
         // The output capture holds zeros for lost frames, so its index is the device frame.

@@ -1,0 +1,23 @@
+//! How a cancel ends its target.
+
+/// How [`Controller::cancel_with`](crate::Controller::cancel_with) ends an action at its
+/// frame `at`.
+///
+/// ```
+/// use rtmix_core::Ending;
+/// assert_eq!(Ending::default(), Ending::Cut);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Ending {
+    /// Stop dead: the last frame is `at - 1`.
+    #[default]
+    Cut,
+    /// Fade out linearly over this many frames from `at` (gain `1 - k / n` at frame
+    /// `at + k`), then stop: the last frame is `at + n - 1`. A recording is cut at `at + n`
+    /// with no fade.
+    FadeOut(u64),
+    /// Stop at the first repetition seam at or after `at`: a loop finishes the repetition
+    /// it is in. A play that does not loop has one seam, its end, so this leaves it alone.
+    AfterRepetition,
+}

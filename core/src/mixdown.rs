@@ -1,0 +1,86 @@
+//! What happens to the output mix after every play is summed into it: the master gain of
+//! each channel, then the protection of the device: a NaN or infinity (a huge sample times
+//! a huge gain, say) becomes 0 and is counted, and with clamping on, samples beyond
+//! [-1, 1] are clamped and counted.
+
+use crate::envelope::Ramp;
+
+/// The output channels that have a master gain; channels beyond play at unity.
+pub const MAX_MASTER_CHANNELS: usize = 32;
+
+/// The output stage's state, kept in [`Queues`](crate::Queues).
+#[derive(Debug)]
+pub(crate) struct Mixdown {
+    master: [Ramp; MAX_MASTER_CHANNELS],
+    clamp: bool,
+}
+
+impl Mixdown {
+    pub(crate) const fn new() -> Self {
+        Self {
+            master: [Ramp::UNITY; MAX_MASTER_CHANNELS],
+            clamp: false,
+        }
+    }
+
+    /// Unity master gains, and clamping as configured.
+    pub(crate) fn reset(&mut self, clamp: bool) {
+        *self = Self::new();
+        self.clamp = clamp;
+    }
+
+    /// Ramps the master gain of `channel` to `to` over `len` frames from frame `start`;
+    /// false for a channel without a master gain.
+    pub(crate) fn set_master(&mut self, channel: u16, to: f32, len: u64, start: u64) -> bool {
+        let Some(ramp) = self.master.get_mut(usize::from(channel)) else {
+            return false;
+        };
+        *ramp = Ramp {
+            start,
+            len,
+            from: ramp.value(start),
+            to,
+        };
+        true
+    }
+
+    /// Applies the master gains to the interleaved `block`, whose first frame is `frame`.
+    pub(crate) fn apply_master(&self, block: &mut [f32], channels: usize, frame: u64) {
+        let frames = block.len() / channels;
+        for (c, ramp) in self.master.iter().enumerate().take(channels) {
+            match ramp.constant_over(frame, frames as u64) {
+                Some(1.0) => {}
+                Some(g) => block
+                    .iter_mut()
+                    .skip(c)
+                    .step_by(channels)
+                    .for_each(|x| *x *= g),
+                None => {
+                    for (i, x) in block.iter_mut().skip(c).step_by(channels).enumerate() {
+                        *x *= ramp.value(frame + i as u64);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Replaces non-finite samples by 0 and, if clamping, clamps to [-1, 1]. Returns the
+    /// samples that were not finite and those beyond [-1, 1] (clamped or not).
+    pub(crate) fn protect(&self, block: &mut [f32]) -> (u64, u64) {
+        let (mut non_finite, mut beyond) = (0u64, 0u64);
+        for x in block.iter_mut() {
+            let bad = !x.is_finite();
+            non_finite += u64::from(bad);
+            if bad {
+                *x = 0.0;
+            }
+            beyond += u64::from(x.abs() > 1.0);
+        }
+        if self.clamp && beyond > 0 {
+            for x in block.iter_mut() {
+                *x = x.clamp(-1.0, 1.0);
+            }
+        }
+        (non_finite, beyond)
+    }
+}
