@@ -6,10 +6,11 @@ use heapless::spsc::{Consumer, Producer};
 use crate::action::{Done, HalfPayload};
 use crate::command::{Body, Command, Gain, GroupMark, Layout, Shape};
 use crate::id::StreamTag;
+use crate::meter::MeterBank;
 use crate::signal::Signal;
 use crate::{
-    ActionId, At, ChannelMap, Completion, Direction, Ending, Error, GainTarget, Late, Member,
-    Payload, Play, Record, Rejected, Repeat, StreamConfig, MAX_MASTER_CHANNELS,
+    ActionId, At, ChannelMap, Completion, Direction, Ending, Error, GainTarget, Late, Level,
+    Member, Payload, Play, Record, Rejected, Repeat, StreamConfig, MAX_MASTER_CHANNELS,
 };
 
 /// The control-side state of one direction, kept in [`Queues`](crate::Queues) with the
@@ -181,6 +182,8 @@ pub struct Controller<'a, P, R, const A: usize> {
     pub(crate) stream: StreamTag,
     pub(crate) output: Port<'a, P, A>,
     input: Port<'a, R, A>,
+    /// `[output, input]`.
+    meters: [&'a MeterBank; 2],
     next_seq: u64,
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) signal: Signal,
@@ -340,6 +343,7 @@ where
         stream: StreamTag,
         output: Port<'a, P, A>,
         input: Port<'a, R, A>,
+        meters: [&'a MeterBank; 2],
         signal: Signal,
     ) -> Self {
         Self {
@@ -347,6 +351,7 @@ where
             stream,
             output,
             input,
+            meters,
             next_seq: 0,
             signal,
         }
@@ -355,6 +360,34 @@ where
     /// The stream's channel counts.
     pub fn config(&self) -> StreamConfig {
         self.config
+    }
+
+    /// The peak and RMS of one channel of `direction` since the previous call for that
+    /// channel: the output as sent to the device (after master gains and protection), the
+    /// input as it arrived. Lock-free: the audio side never waits for it. `None` for a
+    /// channel the stream lacks or beyond [`MAX_METER_CHANNELS`](crate::MAX_METER_CHANNELS).
+    ///
+    /// ```
+    /// use rtmix_core::{ChannelMap, Direction, Play, Queues, StreamConfig};
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
+    /// let (mut ctl, mut engine) = q.split(StreamConfig::output(2)).unwrap();
+    /// ctl.play(Play::new(vec![0.5, -1.0, 0.5, -1.0], ChannelMap::new(&[1]).unwrap())).unwrap();
+    /// engine.output.process(&mut [0.0; 16]); // 8 frames
+    /// let level = ctl.meter(Direction::Output, 1).unwrap();
+    /// assert_eq!((level.peak, level.frames), (1.0, 8));
+    /// assert!((level.rms - (2.5f32 / 8.0).sqrt()).abs() < 1e-6);
+    /// assert_eq!(ctl.meter(Direction::Output, 1).unwrap().frames, 0); // read resets
+    /// assert_eq!(ctl.meter(Direction::Output, 2), None);
+    /// ```
+    pub fn meter(&mut self, direction: Direction, channel: u16) -> Option<Level> {
+        let (channels, bank) = match direction {
+            Direction::Output => (self.output.channels, self.meters[0]),
+            Direction::Input => (self.input.channels, self.meters[1]),
+        };
+        if channel >= channels {
+            return None;
+        }
+        bank.read(usize::from(channel))
     }
 
     /// Admitted actions of `direction` whose completion has not been taken yet (at most

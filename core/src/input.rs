@@ -2,6 +2,7 @@
 
 use crate::action::{Done, Span, Transfer};
 use crate::command::Command;
+use crate::meter::MeterBank;
 use crate::scheduler::{Half, Schedule, Scheduler};
 use crate::signal::Signal;
 use crate::{mix, ActionKind};
@@ -39,6 +40,7 @@ impl<R: AsMut<[f32]>> Half<R> for InputPass<'_> {
 #[derive(Debug)]
 pub struct InputEngine<'a, R, const A: usize> {
     scheduler: Scheduler<'a, R, A>,
+    meters: &'a MeterBank,
     channels: u16,
 }
 
@@ -47,12 +49,14 @@ impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
         commands: Consumer<'a, Command<R>>,
         completions: Producer<'a, Done<R>>,
         schedule: &'a mut Schedule<R, A>,
+        meters: &'a MeterBank,
         channels: u16,
         signal: Signal,
     ) -> Self {
         let kind = ActionKind::Record;
         Self {
             scheduler: Scheduler::new(commands, completions, schedule, kind, signal),
+            meters,
             channels,
         }
     }
@@ -68,8 +72,10 @@ impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
         }
         let frames = input.len() / channels;
         let partial = !input.len().is_multiple_of(channels);
+        let input = &input[..frames * channels];
+        self.meters.measure(input, channels);
         let mut pass = InputPass {
-            input: Some(&input[..frames * channels]),
+            input: Some(input),
             channels,
         };
         self.scheduler.run(frames as u64, false, &mut pass);

@@ -2,6 +2,7 @@
 
 use crate::action::{Done, Span, Transfer};
 use crate::command::Command;
+use crate::meter::MeterBank;
 use crate::mixdown::Mixdown;
 use crate::scheduler::{Half, Schedule, Scheduler};
 use crate::signal::Signal;
@@ -55,6 +56,7 @@ impl<P: AsRef<[f32]>> Half<P> for OutputPass<'_> {
 pub struct OutputEngine<'a, P, const A: usize> {
     scheduler: Scheduler<'a, P, A>,
     mixdown: &'a mut Mixdown,
+    meters: &'a MeterBank,
     channels: u16,
 }
 
@@ -64,6 +66,7 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
         completions: Producer<'a, Done<P>>,
         schedule: &'a mut Schedule<P, A>,
         mixdown: &'a mut Mixdown,
+        meters: &'a MeterBank,
         channels: u16,
         signal: Signal,
     ) -> Self {
@@ -71,6 +74,7 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
         Self {
             scheduler: Scheduler::new(commands, completions, schedule, kind, signal),
             mixdown,
+            meters,
             channels,
         }
     }
@@ -79,7 +83,8 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
     ///
     /// The mix passes through the master gains, then NaN and infinite samples become 0
     /// (and clamping, if configured, keeps it within [-1, 1]); both are counted in
-    /// [`StreamStats`](crate::StreamStats). A trailing partial frame is written as silence
+    /// [`StreamStats`](crate::StreamStats). The result is what the meters
+    /// ([`Controller::meter`](crate::Controller::meter)) measure. A trailing partial frame is written as silence
     /// and counted in [`StreamStats::partial_frames`](crate::StreamStats::partial_frames).
     /// With no output channels this does nothing.
     pub fn process(&mut self, out: &mut [f32]) {
@@ -98,6 +103,7 @@ impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
         };
         self.scheduler.run(frames as u64, false, &mut pass);
         let (non_finite, clipped) = self.mixdown.protect(out);
+        self.meters.measure(out, channels);
         let stats = self.scheduler.stats_mut();
         stats.non_finite = stats.non_finite.saturating_add(non_finite);
         stats.clipped = stats.clipped.saturating_add(clipped);

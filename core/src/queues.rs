@@ -6,6 +6,7 @@ use crate::action::Done;
 use crate::command::Command;
 use crate::controller::{Controller, Mailbox, Port};
 use crate::id::StreamTag;
+use crate::meter::MeterBank;
 use crate::mixdown::Mixdown;
 use crate::scheduler::Schedule;
 use crate::signal::Signal;
@@ -44,6 +45,8 @@ pub struct Queues<P, R, const A: usize, const C: usize> {
     output_schedule: Schedule<P, A>,
     output_mailbox: Mailbox<P, A>,
     mixdown: Mixdown,
+    output_meters: MeterBank,
+    input_meters: MeterBank,
     input_commands: Queue<Command<R>, C>,
     input_done: Queue<Done<R>, A>,
     input_schedule: Schedule<R, A>,
@@ -81,6 +84,8 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
             output_schedule: Schedule::new(Direction::Output),
             output_mailbox: Mailbox::new(),
             mixdown: Mixdown::new(),
+            output_meters: MeterBank::new(),
+            input_meters: MeterBank::new(),
             input_commands: Queue::new(),
             input_done: Queue::new(),
             input_schedule: Schedule::new(Direction::Input),
@@ -113,6 +118,8 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         *self = Self::new();
         self.generation = generation;
         self.mixdown.reset(config.clamp_output);
+        self.output_meters.reset();
+        self.input_meters.reset();
         let stream = StreamTag::new(core::ptr::from_ref(&*self).addr(), generation);
         let signal = Signal::new();
         let (out_tx, out_rx) = self.output_commands.split();
@@ -125,6 +132,7 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
             stream,
             Port::new(out_tx, out_done_rx, &mut self.output_mailbox, out_ch),
             Port::new(in_tx, in_done_rx, &mut self.input_mailbox, in_ch),
+            [&self.output_meters, &self.input_meters],
             signal.clone(),
         );
         let output_schedule = &mut self.output_schedule;
@@ -135,10 +143,18 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
                 out_done_tx,
                 output_schedule,
                 &mut self.mixdown,
+                &self.output_meters,
                 out_ch,
                 signal.clone(),
             ),
-            input: InputEngine::new(in_rx, in_done_tx, input_schedule, in_ch, signal),
+            input: InputEngine::new(
+                in_rx,
+                in_done_tx,
+                input_schedule,
+                &self.input_meters,
+                in_ch,
+                signal,
+            ),
         };
         Ok((controller, engine))
     }
