@@ -27,6 +27,37 @@ pub(crate) struct Transfer<B> {
     pub(crate) map: ChannelMap,
 }
 
+impl<B> Transfer<B> {
+    /// Where frame `p` of the play (counted from its origin) falls: the buffer frame it
+    /// plays (`None` in the silence between spaced repetitions) and how many frames from
+    /// `p` on continue the same way. At least 1 for a non-empty region.
+    pub(crate) fn place(&self, p: u64) -> (Option<u64>, u64) {
+        let len = self.region_len;
+        let Some(interval) = self.shape.interval else {
+            // Back to back: plain modular arithmetic.
+            let offset = p % len.max(1);
+            return (Some(self.region_start + offset), len - offset);
+        };
+        let k = interval.index_at(p);
+        let start = interval.start_of(k);
+        let next = interval.start_of(k.saturating_add(1));
+        let offset = p - start;
+        let playing = len.min(next - start);
+        if offset < playing {
+            (Some(self.region_start + offset), playing - offset)
+        } else {
+            (None, next - start - offset)
+        }
+    }
+
+    /// Where the repetition under way at play frame `p` ends (as an offset from the
+    /// origin), or `None` in a gap between repetitions.
+    pub(crate) fn repetition_end(&self, p: u64) -> Option<u64> {
+        let (at, left) = self.place(p);
+        at.map(|_| p.saturating_add(left))
+    }
+}
+
 /// The part of a block one transfer covers, within one repetition of its region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {

@@ -1,6 +1,6 @@
 //! Requests built on the control side.
 
-use crate::{ActionId, At, ChannelMap, Direction, Ending, Late, Repeat};
+use crate::{ActionId, At, ChannelMap, Direction, Ending, Interval, Late, Repeat};
 
 /// A request to play an interleaved buffer onto output channels.
 ///
@@ -42,6 +42,7 @@ pub struct Play<P> {
     pub(crate) late: Late,
     pub(crate) region: Option<(u64, u64)>,
     pub(crate) repeat: Repeat,
+    pub(crate) interval: Option<Interval>,
     pub(crate) gain: f32,
     pub(crate) fade_in: u64,
     pub(crate) fade_out: u64,
@@ -57,6 +58,7 @@ impl<P: AsRef<[f32]>> Play<P> {
             late: Late::Drop,
             region: None,
             repeat: Repeat::ONCE,
+            interval: None,
             gain: 1.0,
             fade_in: 0,
             fade_out: 0,
@@ -68,14 +70,38 @@ impl<P: AsRef<[f32]>> Play<P> {
         (self.buffer.as_ref().len() / self.map.len()) as u64
     }
 
-    /// The frames it plays in all: its region times its repetitions (`None` for
-    /// [`Repeat::Forever`], or past `u64::MAX`).
+    /// The frames it covers in all, from its first frame to the end of its last
+    /// repetition (`None` for [`Repeat::Forever`], or past `u64::MAX`).
     pub fn duration(&self) -> Option<u64> {
         let (start, end) = self.region.unwrap_or((0, self.frames()));
-        match self.repeat {
-            Repeat::Times(n) => end.checked_sub(start)?.checked_mul(n),
-            Repeat::Forever => None,
+        let len = end.checked_sub(start)?;
+        match (self.repeat, self.interval) {
+            (Repeat::Times(0), _) => Some(0),
+            (Repeat::Times(n), None) => len.checked_mul(n),
+            (Repeat::Times(n), Some(i)) => {
+                let last = i.start_of(n - 1);
+                (last != u64::MAX).then_some(last)?.checked_add(len)
+            }
+            (Repeat::Forever, _) => None,
         }
+    }
+
+    /// Starts the repetitions every `interval` frames (exactly, even a fractional
+    /// interval) instead of back to back: a metronome, a pattern on a grid. Each
+    /// repetition plays the region until it ends or the next one starts.
+    ///
+    /// ```
+    /// use rtmix_core::{ChannelMap, Interval, Play, Repeat};
+    /// static CLICK: [f32; 2] = [1.0, 0.5];
+    /// let ticks = Play::new(&CLICK[..], ChannelMap::new(&[0]).unwrap())
+    ///     .interval(Interval::new(10, 3).unwrap())  // every 3⅓ frames
+    ///     .repeat(Repeat::Times(4));                // starts at +0, +3, +6, +10
+    /// assert_eq!(ticks.duration(), Some(12));
+    /// ```
+    #[must_use]
+    pub fn interval(mut self, interval: Interval) -> Self {
+        self.interval = Some(interval);
+        self
     }
 
     /// Plays only buffer frames `start..end` (checked against the buffer when submitted).
@@ -372,6 +398,8 @@ pub(crate) struct Shape {
     pub(crate) region_len: u64,
     /// Frames in all; `None` loops forever.
     pub(crate) total: Option<u64>,
+    /// Between repetition starts; `None`: back to back.
+    pub(crate) interval: Option<Interval>,
     pub(crate) gain: f32,
     pub(crate) fade_in: u64,
     pub(crate) fade_out: u64,
@@ -384,6 +412,7 @@ impl Shape {
             region_start: 0,
             region_len: frames,
             total: Some(frames),
+            interval: None,
             gain: 1.0,
             fade_in: 0,
             fade_out: 0,

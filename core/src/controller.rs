@@ -237,9 +237,11 @@ fn play_shape<P: AsRef<[f32]>>(play: &Play<P>) -> Result<Shape, Error> {
         return Err(Error::NonFiniteGain { index: 0 });
     }
     let len = end - start;
+    if play.repeat == Repeat::Forever && len == 0 {
+        return Err(Error::EmptyLoop);
+    }
     let total = match play.repeat {
-        Repeat::Times(n) => Some(len.checked_mul(n).ok_or(Error::FrameOverflow)?),
-        Repeat::Forever if len == 0 => return Err(Error::EmptyLoop),
+        Repeat::Times(_) => Some(play.duration().ok_or(Error::FrameOverflow)?),
         Repeat::Forever => None,
     };
     for fade in [play.fade_in, play.fade_out] {
@@ -262,6 +264,7 @@ fn play_shape<P: AsRef<[f32]>>(play: &Play<P>) -> Result<Shape, Error> {
         region_start: start,
         region_len: len,
         total,
+        interval: play.interval,
         gain: play.gain,
         fade_in: play.fade_in,
         fade_out: play.fade_out,

@@ -17,7 +17,10 @@ pub enum Ending {
     /// `at + k`), then stop: the last frame is `at + n - 1`. A recording is cut at `at + n`
     /// with no fade.
     FadeOut(u64),
-    /// Stop at the first repetition seam at or after `at`: a loop finishes the repetition
-    /// it is in. A play that does not loop has one seam, its end, so this leaves it alone.
+    /// Let the repetition playing at `at` finish, then stop: a loop ends at the end of the
+    /// repetition that contains frame `at` (one that starts exactly at `at` plays whole). In
+    /// the silence between spaced repetitions ([`Play::interval`](crate::Play::interval)),
+    /// it stops at `at`. A play that does not repeat has one repetition, so this leaves it
+    /// alone.
     AfterRepetition,
 }

@@ -52,6 +52,13 @@ pub enum Error {
     },
     /// A play that loops forever over an empty region.
     EmptyLoop,
+    /// A repeat interval shorter than one frame (`num < den`, or `den == 0`).
+    IntervalTooShort {
+        /// Numerator.
+        num: u64,
+        /// Denominator.
+        den: u64,
+    },
     /// A fade longer than the play (a fade-out on a play that loops forever has no end
     /// to fade to: `frames` is then `u64::MAX`).
     FadeTooLong {
@@ -119,6 +126,9 @@ impl fmt::Display for Error {
                 "region {start}..{end} does not lie within the buffer's {frames} frames"
             ),
             Error::EmptyLoop => f.write_str("a play cannot loop forever over an empty region"),
+            Error::IntervalTooShort { num, den } => {
+                write!(f, "a repeat interval of {num}/{den} frames is shorter than one frame")
+            }
             Error::FadeTooLong { fade, frames } => {
                 write!(f, "a fade of {fade} frames does not fit a play of {frames} frames")
             }

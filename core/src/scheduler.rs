@@ -204,16 +204,21 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             let mut frame = from;
             let mut fits = true;
             while frame < to {
-                // `end > origin` for an active transfer, so its region is not empty.
-                let offset = (frame - action.origin) % t.region_len.max(1);
-                let n = (to - frame).min(t.region_len - offset);
-                let span = Span {
-                    frame,
-                    block_frame: (frame - t0) as usize,
-                    buffer_frame: (t.region_start + offset) as usize,
-                    frames: n as usize,
-                };
-                fits &= half.transfer(t, span, lost);
+                let (buffer_frame, left) = t.place(frame - action.origin);
+                if left == 0 {
+                    fits = false; // an empty region never becomes active
+                    break;
+                }
+                let n = (to - frame).min(left);
+                if let Some(buffer_frame) = buffer_frame {
+                    let span = Span {
+                        frame,
+                        block_frame: (frame - t0) as usize,
+                        buffer_frame: buffer_frame as usize,
+                        frames: n as usize,
+                    };
+                    fits &= half.transfer(t, span, lost);
+                }
                 frame += n;
             }
             if from < to {
@@ -362,9 +367,10 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
 
     /// Decides where a newly complete command goes: the schedule, the waiting list (it
     /// follows an action whose end is unknown), or straight to the end when it is late and
-    /// to be dropped. Returns its sequence number and stop frame once they are known, for
-    /// [`settle`](Self::settle).
-    fn resolve(&mut self, slot: u16, t0: u64) -> Option<(u64, u64)> {
+    /// to be dropped. It is late if its frame is before `now` (the start of the block, or of
+    /// the segment in which what it follows stopped). Returns its sequence number and stop
+    /// frame once they are known, for [`settle`](Self::settle).
+    fn resolve(&mut self, slot: u16, now: u64) -> Option<(u64, u64)> {
         let action = self.st.slots[usize::from(slot)].as_ref()?;
         // A frame already known (set by `settle`, or by the controller) comes first.
         let known = action.requested_frame.or(action.requested.frame());
@@ -380,13 +386,13 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                     return None;
                 }
                 // Ruled out by the controller and `recent`; refuse rather than guess.
-                StopFrame::Missing => return self.end_now(slot, EndReason::Invalid, t0),
+                StopFrame::Missing => return self.end_now(slot, EndReason::Invalid, now),
             },
-            (None, None) => t0,
+            (None, None) => now,
         };
         let action = self.st.slots[usize::from(slot)].as_mut()?;
         action.requested_frame = Some(requested);
-        let late_by = t0.saturating_sub(requested);
+        let late_by = now.saturating_sub(requested);
         action.late_by = late_by;
         let policy = match action.work {
             Work::Stats(_) => Late::StartNow,
@@ -397,8 +403,8 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         } else {
             self.st.stats.late += 1;
             match policy {
-                Late::Drop => return self.end_now(slot, EndReason::DroppedLate, t0),
-                Late::StartNow => t0,
+                Late::Drop => return self.end_now(slot, EndReason::DroppedLate, now),
+                Late::StartNow => now,
                 Late::Skip => requested,
             }
         };
@@ -418,7 +424,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         let Some(end) = end else {
             // Only `Asap` or a late start near the end of the frame clock can get here
             // (the controller refuses explicit frames that would overflow).
-            return self.end_now(slot, EndReason::Invalid, t0);
+            return self.end_now(slot, EndReason::Invalid, now);
         };
         action.end = end;
         action.state = State::Pending;
@@ -431,23 +437,23 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         let at = self.st.pending.partition_point(|d| *d > due);
         let seq = action.id.seq();
         if self.st.pending.insert(at, due).is_err() {
-            return self.end_now(slot, EndReason::Invalid, t0);
+            return self.end_now(slot, EndReason::Invalid, now);
         }
         let transfer = matches!(action.work, Work::Transfer(_));
         (transfer && end != u64::MAX).then_some((seq, end))
     }
 
-    /// Ends the action in `slot` before it was scheduled, stopped at `t0`.
-    fn end_now(&mut self, slot: u16, reason: EndReason, t0: u64) -> Option<(u64, u64)> {
+    /// Ends the action in `slot` before it was scheduled, stopped at `now`.
+    fn end_now(&mut self, slot: u16, reason: EndReason, now: u64) -> Option<(u64, u64)> {
         let action = self.st.slots[usize::from(slot)].as_mut()?;
-        action.end_with(reason, t0);
+        action.end_with(reason, now);
         self.st.ended.push(slot).ok();
-        Some((action.id.seq(), t0))
+        Some((action.id.seq(), now))
     }
 
     /// The action `seq` now stops at `end`: (re)time every action that follows it, and
     /// their followers in turn. Only actions that have not started are moved.
-    fn settle(&mut self, seq: u64, end: u64, t0: u64) {
+    fn settle(&mut self, seq: u64, end: u64, now: u64) {
         let mut work = heapless::Vec::<(u64, u64), A>::new();
         work.push((seq, end)).ok();
         while let Some((seq, end)) = work.pop() {
@@ -468,7 +474,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 } else {
                     self.st.pending.retain(|d| d.slot != slot);
                 }
-                if let Some(next) = self.resolve(slot, t0) {
+                if let Some(next) = self.resolve(slot, now) {
                     work.push(next).ok();
                 }
             }
@@ -488,16 +494,20 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 return due.frame.min(t1);
             }
             self.st.pending.pop();
-            self.activate(due.slot, t0, half);
+            self.activate(due.slot, t0, seg, half);
         }
         t1
     }
 
-    fn activate(&mut self, slot: u16, t0: u64, half: &mut impl Half<B>) {
+    /// Carries out a due action at `now`, the start of the current segment of the block
+    /// that starts at `t0`. Its frame is `now` or later, unless it is late (then `now` is
+    /// `t0`) or it was timed during this block, after its frame (it follows an action that
+    /// stopped earlier in the block): either way it starts at `now` at the earliest.
+    fn activate(&mut self, slot: u16, t0: u64, now: u64, half: &mut impl Half<B>) {
         let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
             return;
         };
-        let at = action.origin.max(t0);
+        let at = action.origin.max(now);
         match &mut action.work {
             Work::Transfer(_) => {
                 action.skipped = at - action.origin;
@@ -529,13 +539,13 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 *snapshot = Some(self.st.stats);
                 self.st.stats = StreamStats::new(self.st.stats.direction);
                 action.actual_start = Some(t0);
-                self.finish_control(slot, EndReason::Finished, t0, t0);
+                self.finish_control(slot, EndReason::Finished, t0, now);
             }
             Work::Cancel { target_seq, ending } => {
                 let (target_seq, ending) = (*target_seq, *ending);
                 action.actual_start = Some(at);
-                let outcome = self.cut(target_seq, at, ending, t0);
-                self.finish_control(slot, outcome, at, t0);
+                let outcome = self.cut(target_seq, at, ending, now);
+                self.finish_control(slot, outcome, at, now);
             }
             Work::Gain { target, gain, ramp } => {
                 let (target, gain, ramp) = (*target, *gain, *ramp);
@@ -552,18 +562,18 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                     }
                     Gain::Action(seq) => self.retune(seq, gain, ramp, start),
                 };
-                self.finish_control(slot, outcome, at, t0);
+                self.finish_control(slot, outcome, at, now);
             }
         }
     }
 
     /// Ends a command that took effect at `at`, and starts what follows it.
-    fn finish_control(&mut self, slot: u16, outcome: EndReason, at: u64, t0: u64) {
+    fn finish_control(&mut self, slot: u16, outcome: EndReason, at: u64, now: u64) {
         if let Some(action) = self.st.slots[usize::from(slot)].as_mut() {
             action.end_with(outcome, at);
             let seq = action.id.seq();
             self.st.ended.push(slot).ok();
-            self.settle(seq, at, t0);
+            self.settle(seq, at, now);
         }
     }
 
@@ -601,7 +611,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
 
     /// Applies a cancel at frame `at` to the action `target_seq`: an action that has not
     /// started is removed; a running transfer stops as `ending` says.
-    fn cut(&mut self, target_seq: u64, at: u64, ending: Ending, t0: u64) -> EndReason {
+    fn cut(&mut self, target_seq: u64, at: u64, ending: Ending, now: u64) -> EndReason {
         let Some((slot, target)) = self.find_live(target_seq) else {
             return EndReason::TargetNotActive;
         };
@@ -615,22 +625,19 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 _ => self.st.pending.retain(|d| d.slot != slot),
             }
             self.st.ended.push(slot).ok();
-            self.settle(target_seq, at, t0);
+            self.settle(target_seq, at, now);
             return EndReason::Cut;
         }
         let new_end = match ending {
             Ending::Cut | Ending::FadeOut(0) => at,
             Ending::FadeOut(n) => at.saturating_add(n),
-            Ending::AfterRepetition => {
-                let len = match &target.work {
-                    Work::Transfer(t) => t.region_len.max(1),
-                    _ => 1,
-                };
-                let into = at.saturating_sub(target.origin);
-                target
-                    .origin
-                    .saturating_add(into.div_ceil(len).saturating_mul(len))
-            }
+            // The repetition playing at `at` finishes; in a gap it stops at once.
+            Ending::AfterRepetition => match &target.work {
+                Work::Transfer(t) => t
+                    .repetition_end(at.saturating_sub(target.origin))
+                    .map_or(at, |end| target.origin.saturating_add(end)),
+                _ => at,
+            },
         };
         if target.end <= at || (new_end >= target.end && ending == Ending::AfterRepetition) {
             return EndReason::TargetNotActive;
@@ -655,7 +662,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             target.end = new_end;
             target.cut = true;
         }
-        self.settle(target_seq, new_end, t0);
+        self.settle(target_seq, new_end, now);
         EndReason::Cut
     }
 

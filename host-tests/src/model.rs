@@ -115,6 +115,8 @@ struct Item<'a> {
     stats_snapshot: Option<StreamStats>,
     region_start: u64,
     region_len: u64,
+    /// `(num, den)`: repetitions start every `num / den` frames.
+    interval: Option<(u64, u64)>,
     total: Option<u64>,
     gain: Ramp,
     fade_in: Ramp,
@@ -140,6 +142,28 @@ impl Item<'_> {
             * self.fade_in.at(frame)
             * self.fade_out.at(frame)
             * self.cut_fade.at(frame)
+    }
+
+    /// Frame `p` of the play (from its origin): the buffer frame it plays, if any, and
+    /// where the repetition under way ends (from the origin).
+    fn place(&self, p: u64) -> (Option<u64>, u64) {
+        let len = self.region_len;
+        let Some((num, den)) = self.interval else {
+            let k = p / len.max(1);
+            return (Some(self.region_start + p - k * len), (k + 1) * len);
+        };
+        let start = |k: u64| (u128::from(k) * u128::from(num) / u128::from(den)) as u64;
+        // The last repetition started at or before p: estimate, then step.
+        let mut k = (u128::from(p) * u128::from(den) / u128::from(num)) as u64;
+        while start(k) > p {
+            k -= 1;
+        }
+        while start(k + 1) <= p {
+            k += 1;
+        }
+        let (s, next) = (start(k), start(k + 1));
+        let end = s + len.min(next - s);
+        ((p < end).then_some(self.region_start + p - s), end)
     }
 
     fn end_with(&mut self, reason: EndReason, at: u64) {
@@ -215,7 +239,7 @@ pub fn expect(scenario: &Scenario, runs: &[Vec<Run>; 2], submissions: &[Submissi
 }
 
 fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
-    let (region_start, region_len, total, gain) = match op {
+    let (region_start, region_len, total, gain, interval) = match op {
         Op::Play {
             samples,
             map,
@@ -224,14 +248,19 @@ fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
         } => {
             let frames = (samples.len() / map.len()) as u64;
             let (start, end) = shape.region.unwrap_or((0, frames));
-            let total = match shape.repeat {
-                Repeat::Times(n) => Some((end - start) * n),
-                Repeat::Forever => None,
+            let len = end - start;
+            let total = match (shape.repeat, shape.interval) {
+                (Repeat::Times(0), _) => Some(0),
+                (Repeat::Times(n), None) => Some(len * n),
+                (Repeat::Times(n), Some((num, den))) => {
+                    Some((u128::from(n - 1) * u128::from(num) / u128::from(den)) as u64 + len)
+                }
+                (Repeat::Forever, _) => None,
             };
-            (start, end - start, total, shape.gain)
+            (start, len, total, shape.gain, shape.interval)
         }
-        Op::Record { frames, .. } => (0, *frames as u64, Some(*frames as u64), 1.0),
-        _ => (0, 0, Some(0), 1.0),
+        Op::Record { frames, .. } => (0, *frames as u64, Some(*frames as u64), 1.0, None),
+        _ => (0, 0, Some(0), 1.0, None),
     };
     Item {
         op,
@@ -254,6 +283,7 @@ fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
         stats_snapshot: None,
         region_start,
         region_len,
+        interval,
         total,
         gain: Ramp::constant(gain),
         fade_in: Ramp::constant(1.0),
@@ -444,12 +474,14 @@ impl World<'_, '_> {
             if matches!(self.items[i].op, Op::Gain { .. }) && self.items[i].origin > seg {
                 return self.items[i].origin;
             }
-            self.activate(i, s);
+            self.activate(i, s, seg);
         }
     }
 
-    fn activate(&mut self, i: usize, s: u64) {
-        let at = self.items[i].origin.max(s);
+    /// Carries out item `i` at `now`, the start of the current segment of the run that
+    /// starts at `s` (an item timed during this run may be due before `now`).
+    fn activate(&mut self, i: usize, s: u64, now: u64) {
+        let at = self.items[i].origin.max(now);
         match self.items[i].op {
             Op::Play { .. } | Op::Record { .. } => {
                 let item = &mut self.items[i];
@@ -469,16 +501,16 @@ impl World<'_, '_> {
                 self.stats = StreamStats::new(self.direction);
                 self.items[i].actual = Some(s);
                 self.items[i].end_with(EndReason::Finished, s);
-                self.settle(i, s, s);
+                self.settle(i, s, now);
             }
             Op::Cancel { ending, .. } => {
                 let outcome = match self.items[i].target {
-                    Some(t) => self.cut(t, at, *ending, s),
+                    Some(t) => self.cut(t, at, *ending, now),
                     None => EndReason::TargetNotActive,
                 };
                 self.items[i].actual = Some(at);
                 self.items[i].end_with(outcome, at);
-                self.settle(i, at, s);
+                self.settle(i, at, now);
             }
             Op::Gain {
                 target, gain, ramp, ..
@@ -502,7 +534,7 @@ impl World<'_, '_> {
                 };
                 self.items[i].actual = Some(at);
                 self.items[i].end_with(outcome, at);
-                self.settle(i, at, s);
+                self.settle(i, at, now);
             }
         }
     }
@@ -539,9 +571,12 @@ impl World<'_, '_> {
             Ending::Cut | Ending::FadeOut(0) => at,
             Ending::FadeOut(n) => at.saturating_add(n),
             Ending::AfterRepetition => {
-                let len = target.region_len.max(1);
-                let into = at.saturating_sub(target.origin);
-                target.origin + into.div_ceil(len) * len
+                let (playing, end) = target.place(at.saturating_sub(target.origin));
+                if playing.is_some() {
+                    target.origin + end
+                } else {
+                    at
+                }
             }
         };
         if target.end <= at || (ending == Ending::AfterRepetition && new_end >= target.end) {
@@ -596,7 +631,10 @@ impl World<'_, '_> {
                     continue;
                 }
                 let k = map.len();
-                let bf = (item.region_start + (f - item.origin) % item.region_len) as usize;
+                let Some(bf) = item.place(f - item.origin).0 else {
+                    continue; // between spaced repetitions
+                };
+                let bf = bf as usize;
                 let env = item.envelope(f);
                 for j in 0..k {
                     output[row + usize::from(map[j])] += (samples[bf * k + j] * gains[j]) * env;

@@ -13,6 +13,8 @@ pub struct PlayShape {
     pub region: Option<(u64, u64)>,
     /// How often.
     pub repeat: Repeat,
+    /// Repetition starts every `num / den` frames (`None`: back to back).
+    pub interval: Option<(u64, u64)>,
     /// Its gain.
     pub gain: f32,
     /// Fade-in frames.
@@ -27,6 +29,7 @@ impl Default for PlayShape {
             after: None,
             region: None,
             repeat: Repeat::ONCE,
+            interval: None,
             gain: 1.0,
             fade_in: 0,
             fade_out: 0,

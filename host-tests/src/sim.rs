@@ -1,8 +1,8 @@
 //! The deterministic simulated device: drives a real engine through a scenario.
 
 use rtmix_core::{
-    ActionId, At, ChannelMap, Completion, Controller, Direction, Engine, Error, GainTarget, Member,
-    Play, Queues, Record, StreamConfig,
+    ActionId, At, ChannelMap, Completion, Controller, Direction, Engine, Error, GainTarget,
+    Interval, Member, Play, Queues, Record, StreamConfig,
 };
 
 use crate::blocks::Blocks;
@@ -124,6 +124,9 @@ fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
                 .fade_out(shape.fade_out);
             if let Some((start, end)) = shape.region {
                 play = play.region(start, end);
+            }
+            if let Some((num, den)) = shape.interval {
+                play = play.interval(Interval::new(num, den).ok()?);
             }
             Member::Play(play)
         }

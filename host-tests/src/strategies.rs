@@ -87,6 +87,8 @@ struct RawShape {
     region: Option<(u64, u64)>,
     /// `None`: forever.
     repeat: Option<u64>,
+    /// Interval as (extra frames over the region, den).
+    interval: Option<(u64, u64)>,
     gain: f32,
     fade_in: u64,
     fade_out: u64,
@@ -97,15 +99,17 @@ fn raw_shape() -> impl Strategy<Value = RawShape> {
         prop_oneof![4 => Just(None), 1 => (1usize..4).prop_map(Some)],
         prop_oneof![2 => Just(None), 1 => (any::<u64>(), any::<u64>()).prop_map(Some)],
         prop_oneof![6 => Just(Some(1)), 2 => (0u64..5).prop_map(Some), 1 => Just(None)],
+        prop_oneof![3 => Just(None), 1 => (0u64..400, 1u64..8).prop_map(Some)],
         prop_oneof![3 => Just(1.0f32), 1 => gain()],
         prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
         prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
     )
         .prop_map(
-            |(after, region, repeat, gain, fade_in, fade_out)| RawShape {
+            |(after, region, repeat, interval, gain, fade_in, fade_out)| RawShape {
                 after,
                 region,
                 repeat,
+                interval,
                 gain,
                 fade_in,
                 fade_out,
@@ -130,9 +134,19 @@ impl RawShape {
             None => Repeat::ONCE,
             Some(n) => Repeat::Times(n),
         };
-        let total = match repeat {
-            Repeat::Times(n) => len * n,
-            Repeat::Forever => 0,
+        // Spaced repetitions: the interval is the region plus some frames, times den,
+        // over den, so a fraction of a frame too (a wild one may be shorter than a frame).
+        let interval = self.interval.map(|(extra, den)| {
+            if wild && extra.is_multiple_of(9) {
+                (den - 1, den)
+            } else {
+                ((len.max(1) + extra) * den + extra % den, den)
+            }
+        });
+        let total = match (repeat, interval) {
+            (Repeat::Times(0) | Repeat::Forever, _) => 0,
+            (Repeat::Times(n), None) => len * n,
+            (Repeat::Times(n), Some((num, den))) => (n - 1) * num / den + len,
         };
         let fit_fade = |fade: u64| {
             if fade == 0 || (wild && fade.is_multiple_of(5)) {
@@ -145,6 +159,7 @@ impl RawShape {
             after: self.after.and_then(|back| index.checked_sub(back)),
             region,
             repeat,
+            interval,
             gain: self.gain,
             fade_in: if repeat == Repeat::Forever {
                 self.fade_in % 300

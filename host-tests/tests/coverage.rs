@@ -26,7 +26,7 @@ fn generators_reach_every_interesting_case() {
     let (mut skipped, mut late_now, mut lost_in_action, mut groups) = (0, 0, 0, 0);
     // Features: [seam crossed, fade played, gain ramped, master ramped, faded cancel,
     // ended at a seam, followed, clipped, non-finite].
-    let mut features = [0usize; 9];
+    let mut features = [0usize; 10];
     for i in 0..600 {
         let sc = if i % 2 == 0 {
             scenario(24).new_tree(&mut runner).unwrap().current()
@@ -88,14 +88,15 @@ fn generators_reach_every_interesting_case() {
     assert!(groups > 50, "groups: {groups}");
     assert!(
         features.iter().all(|&n| n >= 5),
-        "[seam, fade, gain, master, faded cancel, seam end, follow, clipped, non-finite]: {features:?}"
+        "[seam, fade, gain, master, faded cancel, seam end, follow, clipped, non-finite, \
+         spaced repetitions]: {features:?}"
     );
 }
 
 /// Counts, in `features`, completions that show each feature at work: [seam crossed, fade
 /// played, gain ramped, master ramped, faded cancel, ended at a seam, followed, clipped,
-/// non-finite].
-fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 9]) {
+/// non-finite, spaced repetitions].
+fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 10]) {
     let ops: Vec<&Op> = sc.ops().collect();
     let by_id: std::collections::BTreeMap<_, _> = outcome
         .submissions
@@ -122,6 +123,7 @@ fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 9]) {
                 features[0] += usize::from(loops && c.frames > len);
                 features[1] += usize::from(shape.fade_in > 0 || shape.fade_out > 0);
                 features[6] += usize::from(matches!(c.requested, At::After(_)));
+                features[9] += usize::from(shape.interval.is_some() && c.frames > len);
             }
             Some(Op::Gain { target, .. }) if c.end == EndReason::Finished => {
                 features[usize::from(matches!(target, GainOf::Master(_))) + 2] += 1;

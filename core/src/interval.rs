@@ -1,0 +1,75 @@
+//! Exact repeat intervals: a play that repeats its region every `num / den` frames.
+
+use crate::Error;
+
+/// The time between the starts of a play's repetitions, as an exact fraction of frames.
+///
+/// Repetition `k` starts at frame `origin + floor(k * num / den)`, computed in exact integer
+/// arithmetic, so a fractional interval (a bar of 60/119 s at 48 kHz is 2 880 000 / 119
+/// frames) never drifts: after a billion frames each start is still the nearest frame at
+/// or before its exact time. A repetition plays its region until it ends or the next one
+/// starts, whichever comes first; between them is silence.
+///
+/// ```
+/// use rtmix_core::Interval;
+/// let bar = Interval::new(2_880_000, 119).unwrap(); // 60/119 s at 48 kHz
+/// assert_eq!(bar.start_of(0), 0);
+/// assert_eq!(bar.start_of(1), 24_201);              // 24 201.68… frames, rounded down
+/// assert_eq!(bar.start_of(119), 2_880_000);         // exact: no drift
+/// assert_eq!(bar.start_of(41_319_000), 999_999_966_386); // ~5.8 hours at 48 kHz
+/// assert!(Interval::new(1, 2).is_err());            // shorter than a frame
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Interval {
+    num: u64,
+    den: u64,
+}
+
+impl Interval {
+    /// Every `frames` frames.
+    ///
+    /// ```
+    /// use rtmix_core::Interval;
+    /// assert_eq!(Interval::frames(480).unwrap().start_of(3), 1440);
+    /// ```
+    pub const fn frames(frames: u64) -> Result<Self, Error> {
+        Self::new(frames, 1)
+    }
+
+    /// Every `num / den` frames; it must be at least one frame.
+    pub const fn new(num: u64, den: u64) -> Result<Self, Error> {
+        if den == 0 || num < den {
+            return Err(Error::IntervalTooShort { num, den });
+        }
+        Ok(Self { num, den })
+    }
+
+    /// The frame offset of repetition `k` from the first: `floor(k * num / den)`, or
+    /// `u64::MAX` past the end of the frame clock.
+    pub const fn start_of(self, k: u64) -> u64 {
+        let x = k as u128 * self.num as u128 / self.den as u128;
+        if x > u64::MAX as u128 {
+            u64::MAX
+        } else {
+            x as u64
+        }
+    }
+
+    /// The repetition under way at `offset` frames after the first start: the largest `k`
+    /// with `start_of(k) <= offset`.
+    pub(crate) const fn index_at(self, offset: u64) -> u64 {
+        // start_of(k) <= p  <=>  k * num < (p + 1) * den.
+        let k = ((offset as u128 + 1) * self.den as u128 - 1) / self.num as u128;
+        if k > u64::MAX as u128 {
+            u64::MAX
+        } else {
+            k as u64
+        }
+    }
+
+    /// The fraction, `(num, den)`.
+    pub const fn ratio(self) -> (u64, u64) {
+        (self.num, self.den)
+    }
+}
