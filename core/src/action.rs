@@ -24,7 +24,24 @@ pub(crate) struct Transfer<B> {
     /// Its envelope (plays only; set up when its origin is known).
     pub(crate) env: Envelope,
     pub(crate) shape: Shape,
+    /// Counters of a stream's source or sink.
+    pub(crate) stream: StreamCounters,
     pub(crate) map: ChannelMap,
+}
+
+/// What a stream play or recording met: frames its source lacked or its sink had no room
+/// for, and the lowest level (frames available, or room) seen at a span's start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StreamCounters {
+    pub(crate) missing: u64,
+    pub(crate) dropped: u64,
+    pub(crate) lowest: Option<u64>,
+}
+
+impl StreamCounters {
+    pub(crate) fn see_level(&mut self, frames: u64) {
+        self.lowest = Some(self.lowest.map_or(frames, |l| l.min(frames)));
+    }
 }
 
 impl<B> Transfer<B> {
@@ -133,6 +150,8 @@ pub(crate) struct Action<B> {
     pub(crate) requested_frame: Option<u64>,
     /// Where it stopped, once known (see [`At::After`]).
     pub(crate) ended_at: Option<u64>,
+    /// Set when its stream's policy stopped it.
+    pub(crate) stopped: Option<EndReason>,
 }
 
 impl<B> Action<B> {
@@ -157,6 +176,7 @@ impl<B> Action<B> {
                     ..Envelope::UNITY
                 },
                 shape,
+                stream: StreamCounters::default(),
             }),
             Body::Cancel { target_seq, ending } => Work::Cancel { target_seq, ending },
             Body::Gain { target, gain, ramp } => Work::Gain { target, gain, ramp },
@@ -185,6 +205,7 @@ impl<B> Action<B> {
             after,
             requested_frame: None,
             ended_at: None,
+            stopped: None,
         }
     }
 
@@ -211,8 +232,14 @@ impl<B> Action<B> {
     /// The report handed back through the completion queue.
     pub(crate) fn into_done(self) -> Done<B> {
         let frames = self.frames_done();
+        let mut stats = self.stats.finish();
         let payload = match self.work {
-            Work::Transfer(t) => HalfPayload::Buffer(t.buffer),
+            Work::Transfer(t) => {
+                stats.missing = t.stream.missing;
+                stats.dropped = t.stream.dropped;
+                stats.lowest_level = t.stream.lowest;
+                HalfPayload::Buffer(t.buffer)
+            }
             Work::Cancel { .. } | Work::Gain { .. } => HalfPayload::None,
             Work::Stats(s) => s.map_or(HalfPayload::None, HalfPayload::Stats),
         };
@@ -226,7 +253,7 @@ impl<B> Action<B> {
             skipped: self.skipped,
             ended_at: self.ended_at,
             end: self.reason,
-            stats: self.stats.finish(),
+            stats,
             payload,
         }
     }

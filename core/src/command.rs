@@ -1,6 +1,9 @@
 //! Requests built on the control side.
 
-use crate::{ActionId, At, ChannelMap, Direction, Ending, Interval, Late, Repeat};
+use crate::{
+    ActionId, At, ChannelMap, Direction, Ending, Interval, Late, OnEmpty, OnFull, PlaySource,
+    RecordTarget, Repeat,
+};
 
 /// A request to play an interleaved buffer onto output channels.
 ///
@@ -46,9 +49,10 @@ pub struct Play<P> {
     pub(crate) gain: f32,
     pub(crate) fade_in: u64,
     pub(crate) fade_out: u64,
+    pub(crate) on_empty: OnEmpty,
 }
 
-impl<P: AsRef<[f32]>> Play<P> {
+impl<P: PlaySource> Play<P> {
     /// Plays `buffer` through `map`, as soon as possible, dropped if late.
     pub fn new(buffer: P, map: ChannelMap) -> Self {
         Self {
@@ -62,12 +66,23 @@ impl<P: AsRef<[f32]>> Play<P> {
             gain: 1.0,
             fade_in: 0,
             fade_out: 0,
+            on_empty: OnEmpty::Silence,
         }
     }
 
-    /// The buffer's frame count (samples divided by mapped channels, rounded down).
+    /// The buffer's frame count (samples divided by mapped channels, rounded down); 0 for
+    /// a stream.
     pub fn frames(&self) -> u64 {
-        (self.buffer.as_ref().len() / self.map.len()) as u64
+        self.buffer
+            .buffer()
+            .map_or(0, |b| (b.len() / self.map.len()) as u64)
+    }
+
+    /// What a stream play does when its source runs dry (a buffer never does).
+    #[must_use]
+    pub fn on_empty(mut self, policy: OnEmpty) -> Self {
+        self.on_empty = policy;
+        self
     }
 
     /// The frames it covers in all, from its first frame to the end of its last
@@ -158,9 +173,10 @@ pub struct Record<R> {
     pub(crate) map: ChannelMap,
     pub(crate) at: At,
     pub(crate) late: Late,
+    pub(crate) on_full: OnFull,
 }
 
-impl<R: AsMut<[f32]> + AsRef<[f32]>> Record<R> {
+impl<R: RecordTarget> Record<R> {
     /// Records into `buffer` through `map`, as soon as possible, dropped if late.
     pub fn new(buffer: R, map: ChannelMap) -> Self {
         Self {
@@ -168,22 +184,45 @@ impl<R: AsMut<[f32]> + AsRef<[f32]>> Record<R> {
             map,
             at: At::Asap,
             late: Late::Drop,
+            on_full: OnFull::Drop,
         }
     }
 
-    /// The frame count (samples divided by mapped channels, rounded down).
+    /// The frame count (samples divided by mapped channels, rounded down); 0 for a stream,
+    /// which records until cancelled.
     pub fn frames(&self) -> u64 {
-        (self.buffer.as_ref().len() / self.map.len()) as u64
+        self.buffer
+            .buffer()
+            .map_or(0, |b| (b.len() / self.map.len()) as u64)
+    }
+
+    /// What a stream recording does when its sink runs full (a buffer never does).
+    #[must_use]
+    pub fn on_full(mut self, policy: OnFull) -> Self {
+        self.on_full = policy;
+        self
+    }
+}
+
+/// The sample count of a buffer, or "stream", for `Debug`.
+struct Samples(Option<usize>);
+
+impl core::fmt::Debug for Samples {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(n) => n.fmt(f),
+            None => f.write_str("stream"),
+        }
     }
 }
 
 macro_rules! timing_setters {
-    ($ty:ident) => {
+    ($ty:ident, $bound:ident) => {
         /// Shows the request without its samples (a buffer can hold millions).
-        impl<B: AsRef<[f32]>> core::fmt::Debug for $ty<B> {
+        impl<B: $bound> core::fmt::Debug for $ty<B> {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.debug_struct(stringify!($ty))
-                    .field("samples", &self.buffer.as_ref().len())
+                    .field("samples", &Samples(self.buffer.buffer().map(<[f32]>::len)))
                     .field("map", &self.map)
                     .field("at", &self.at)
                     .field("late", &self.late)
@@ -213,8 +252,8 @@ macro_rules! timing_setters {
         }
     };
 }
-timing_setters!(Play);
-timing_setters!(Record);
+timing_setters!(Play, PlaySource);
+timing_setters!(Record, RecordTarget);
 
 /// One member of a group submitted with [`Controller::group`](crate::Controller::group).
 pub enum Member<P, R> {
@@ -255,7 +294,7 @@ pub enum Member<P, R> {
     },
 }
 
-impl<P: AsRef<[f32]>, R: AsRef<[f32]>> core::fmt::Debug for Member<P, R> {
+impl<P: PlaySource, R: RecordTarget> core::fmt::Debug for Member<P, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Member::Play(p) => p.fmt(f),
@@ -403,6 +442,8 @@ pub(crate) struct Shape {
     pub(crate) gain: f32,
     pub(crate) fade_in: u64,
     pub(crate) fade_out: u64,
+    /// A stream stops (instead of going on) when its source runs dry or its sink full.
+    pub(crate) stop: bool,
 }
 
 impl Shape {
@@ -416,6 +457,7 @@ impl Shape {
             gain: 1.0,
             fade_in: 0,
             fade_out: 0,
+            stop: false,
         }
     }
 }

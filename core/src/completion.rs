@@ -44,6 +44,12 @@ pub enum EndReason {
     Invalid,
     /// The stream stopped before the action ended.
     StreamStopped,
+    /// A stream play's source ran dry, and its [`OnEmpty::Stop`](crate::OnEmpty::Stop)
+    /// policy ended it at the first missing frame.
+    Underflow,
+    /// A stream recording's sink ran full, and its [`OnFull::Stop`](crate::OnFull::Stop)
+    /// policy ended it at the first frame that did not fit.
+    Overflow,
 }
 
 /// Counters of one action's life.
@@ -60,6 +66,13 @@ pub struct ActionStats {
     pub xruns: u64,
     /// Its frames that fell into those xruns (not played, or recorded as zeros).
     pub frames_lost: u64,
+    /// A stream play's frames that its source did not have in time, played as silence.
+    pub missing: u64,
+    /// A stream recording's frames that its sink had no room for, dropped.
+    pub dropped: u64,
+    /// The lowest level seen at the start of a span: frames available in a play's source,
+    /// or room in a recording's sink (`None` for buffers).
+    pub lowest_level: Option<u64>,
 }
 
 impl ActionStats {
@@ -73,6 +86,9 @@ impl ActionStats {
             max_block: 0,
             xruns: 0,
             frames_lost: 0,
+            missing: 0,
+            dropped: 0,
+            lowest_level: None,
         }
     }
 

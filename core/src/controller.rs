@@ -10,7 +10,8 @@ use crate::meter::MeterBank;
 use crate::signal::Signal;
 use crate::{
     ActionId, At, ChannelMap, Completion, Direction, Ending, Error, GainTarget, Late, Level,
-    Member, Payload, Play, Record, Rejected, Repeat, StreamConfig, MAX_MASTER_CHANNELS,
+    Member, Payload, Play, PlaySource, Record, RecordTarget, Rejected, Repeat, StreamConfig,
+    MAX_MASTER_CHANNELS,
 };
 
 /// The control-side state of one direction, kept in [`Queues`](crate::Queues) with the
@@ -192,7 +193,7 @@ pub struct Controller<'a, P, R, const A: usize> {
 /// Checks a transfer's buffer and map against one direction of the stream.
 fn check_transfer(
     map: &ChannelMap,
-    samples: &[f32],
+    samples: Option<&[f32]>,
     channels: u16,
     playback: bool,
 ) -> Result<(), Error> {
@@ -202,6 +203,10 @@ fn check_transfer(
     if let Some(channel) = map.out_of_range(channels) {
         return Err(Error::ChannelOutOfRange { channel, channels });
     }
+    // A stream's samples arrive later: the output stage keeps NaN from the device.
+    let Some(samples) = samples else {
+        return Ok(());
+    };
     let k = map.len();
     if !samples.len().is_multiple_of(k) {
         return Err(Error::LengthNotWholeFrames {
@@ -227,7 +232,13 @@ fn check_end(at: At, frames: Option<u64>) -> Result<(), Error> {
 }
 
 /// Checks a play's region, repetitions, gain and fades, and gives its shape.
-fn play_shape<P: AsRef<[f32]>>(play: &Play<P>) -> Result<Shape, Error> {
+fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> {
+    if !play.gain.is_finite() {
+        return Err(Error::NonFiniteGain { index: 0 });
+    }
+    if play.buffer.buffer().is_none() {
+        return stream_shape(play);
+    }
     let frames = play.frames();
     let (start, end) = play.region.unwrap_or((0, frames));
     if start > end || end > frames {
@@ -268,6 +279,33 @@ fn play_shape<P: AsRef<[f32]>>(play: &Play<P>) -> Result<Shape, Error> {
         gain: play.gain,
         fade_in: play.fade_in,
         fade_out: play.fade_out,
+        stop: false,
+    })
+}
+
+/// The shape of a stream play: it plays until cancelled (or until its source runs dry,
+/// with [`OnEmpty::Stop`](crate::OnEmpty::Stop)); a region, repetitions or an interval
+/// need a buffer.
+fn stream_shape<P>(play: &Play<P>) -> Result<Shape, Error> {
+    if play.region.is_some() || play.interval.is_some() || play.repeat != Repeat::ONCE {
+        return Err(Error::NotABuffer);
+    }
+    if play.fade_out > 0 {
+        return Err(Error::FadeTooLong {
+            fade: play.fade_out,
+            frames: u64::MAX,
+        });
+    }
+    Ok(Shape {
+        // One endless repetition of an endless region: the stream is read in order.
+        region_start: 0,
+        region_len: u64::MAX,
+        total: None,
+        interval: None,
+        gain: play.gain,
+        fade_in: play.fade_in,
+        fade_out: 0,
+        stop: play.on_empty == crate::OnEmpty::Stop,
     })
 }
 
@@ -338,8 +376,8 @@ fn into_completion<B, P, R>(done: Done<B>, wrap: fn(B) -> Payload<P, R>) -> Comp
 
 impl<'a, P, R, const A: usize> Controller<'a, P, R, A>
 where
-    P: AsRef<[f32]>,
-    R: AsMut<[f32]> + AsRef<[f32]>,
+    P: PlaySource,
+    R: RecordTarget,
 {
     pub(crate) fn new(
         config: StreamConfig,
@@ -663,7 +701,7 @@ where
     }
 
     fn check_play(&self, play: &Play<P>) -> Result<Shape, Error> {
-        check_transfer(&play.map, play.buffer.as_ref(), self.output.channels, true)?;
+        check_transfer(&play.map, play.buffer.buffer(), self.output.channels, true)?;
         self.check_at(play.at, Direction::Output)?;
         play_shape(play)
     }
@@ -671,12 +709,13 @@ where
     fn check_record(&self, record: &Record<R>) -> Result<(), Error> {
         check_transfer(
             &record.map,
-            record.buffer.as_ref(),
+            record.buffer.buffer(),
             self.input.channels,
             false,
         )?;
         self.check_at(record.at, Direction::Input)?;
-        check_end(record.at, Some(record.frames()))
+        let frames = record.buffer.buffer().map(|_| record.frames());
+        check_end(record.at, frames)
     }
 
     fn check_gain(&self, target: GainTarget, gain: f32, at: At) -> Result<Gain, Error> {
@@ -719,7 +758,7 @@ where
 
     fn send_play(&mut self, play: Play<P>, shape: Shape, group: GroupMark) -> ActionId {
         let id = self.issue(Direction::Output);
-        let samples = play.buffer.as_ref().len();
+        let samples = play.buffer.buffer().map_or(0, <[f32]>::len);
         let channels = self.output.channels;
         self.output.send(Command {
             id,
@@ -732,17 +771,24 @@ where
         id
     }
 
-    fn send_record(&mut self, mut record: Record<R>, group: GroupMark) -> ActionId {
+    fn send_record(&mut self, record: Record<R>, group: GroupMark) -> ActionId {
         let id = self.issue(Direction::Input);
-        let samples = record.buffer.as_mut().len();
+        let samples = record.buffer.buffer().map_or(0, <[f32]>::len);
         let channels = self.input.channels;
+        // A stream records until cancelled (or its sink runs full, with `OnFull::Stop`).
+        let shape = record.buffer.buffer().is_none().then_some(Shape {
+            region_len: u64::MAX,
+            total: None,
+            stop: record.on_full == crate::OnFull::Stop,
+            ..Shape::whole(0)
+        });
         self.input.send(Command {
             id,
             at: record.at,
             after_end: None,
             late: record.late,
             group,
-            body: transfer_body(record.buffer, samples, record.map, channels, false, None),
+            body: transfer_body(record.buffer, samples, record.map, channels, false, shape),
         });
         id
     }

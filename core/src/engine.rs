@@ -1,6 +1,6 @@
 //! The audio side of a stream: both halves, for backends that run them in one pass.
 
-use crate::{InputEngine, OutputEngine};
+use crate::{InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 /// The audio side of a stream. A duplex backend with one thread (ALSA) calls
 /// [`process`](Self::process) once per period; a backend with two callbacks (cpal) calls
@@ -23,7 +23,7 @@ pub struct Engine<'a, P, R, const A: usize> {
     pub input: InputEngine<'a, R, A>,
 }
 
-impl<'a, P: AsRef<[f32]>, R: AsMut<[f32]>, const A: usize> Engine<'a, P, R, A> {
+impl<'a, P: PlaySource, R: RecordTarget, const A: usize> Engine<'a, P, R, A> {
     /// Processes one duplex period: consumes `input`, then renders `output`.
     pub fn process(&mut self, input: &[f32], output: &mut [f32]) {
         self.input.process(input);

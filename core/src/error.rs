@@ -52,6 +52,9 @@ pub enum Error {
     },
     /// A play that loops forever over an empty region.
     EmptyLoop,
+    /// A region, repetitions or a repeat interval asked of a stream play: they need a
+    /// buffer, which can be read at any position.
+    NotABuffer,
     /// A repeat interval shorter than one frame (`num < den`, or `den == 0`).
     IntervalTooShort {
         /// Numerator.
@@ -126,6 +129,9 @@ impl fmt::Display for Error {
                 "region {start}..{end} does not lie within the buffer's {frames} frames"
             ),
             Error::EmptyLoop => f.write_str("a play cannot loop forever over an empty region"),
+            Error::NotABuffer => {
+                f.write_str("regions, repetitions and intervals need a buffer, not a stream")
+            }
             Error::IntervalTooShort { num, den } => {
                 write!(f, "a repeat interval of {num}/{den} frames is shorter than one frame")
             }

@@ -3,9 +3,10 @@
 use crate::action::{Done, Span, Transfer};
 use crate::command::Command;
 use crate::meter::MeterBank;
+use crate::mix::Flow;
 use crate::scheduler::{Half, Schedule, Scheduler};
 use crate::signal::Signal;
-use crate::{mix, ActionKind};
+use crate::{mix, ActionKind, RecordTarget};
 use heapless::spsc::{Consumer, Producer};
 
 /// One input block as the scheduler reads it; `None` for frames lost to an xrun.
@@ -14,9 +15,9 @@ struct InputPass<'b> {
     channels: usize,
 }
 
-impl<R: AsMut<[f32]>> Half<R> for InputPass<'_> {
+impl<R: RecordTarget> Half<R> for InputPass<'_> {
     #[inline]
-    fn transfer(&mut self, t: &mut Transfer<R>, span: Span, _lost: bool) -> bool {
+    fn transfer(&mut self, t: &mut Transfer<R>, span: Span, _lost: bool) -> Flow {
         mix::record(self.input, self.channels, t, span)
     }
 }
@@ -44,7 +45,7 @@ pub struct InputEngine<'a, R, const A: usize> {
     channels: u16,
 }
 
-impl<'a, R: AsMut<[f32]>, const A: usize> InputEngine<'a, R, A> {
+impl<'a, R: RecordTarget, const A: usize> InputEngine<'a, R, A> {
     pub(crate) fn new(
         commands: Consumer<'a, Command<R>>,
         completions: Producer<'a, Done<R>>,

@@ -16,7 +16,9 @@ use crate::Error;
 /// assert_eq!(bar.start_of(0), 0);
 /// assert_eq!(bar.start_of(1), 24_201);              // 24 201.68… frames, rounded down
 /// assert_eq!(bar.start_of(119), 2_880_000);         // exact: no drift
-/// assert_eq!(bar.start_of(41_319_000), 999_999_966_386); // ~5.8 hours at 48 kHz
+/// // ~5.8 hours at 48 kHz: still exact.
+/// assert_eq!(bar.start_of(119 * 347_222), 999_999_360_000);
+/// assert_eq!(bar.start_of(119 * 347_222 + 1), 999_999_360_000 + 24_201);
 /// assert!(Interval::new(1, 2).is_err());            // shorter than a frame
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

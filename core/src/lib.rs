@@ -44,6 +44,8 @@
 // A refused request hands its buffer back by value: without `alloc` there is nothing to box.
 #![allow(clippy::result_large_err)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
@@ -74,6 +76,7 @@ mod repeat;
 mod scheduler;
 mod signal;
 mod stats;
+mod stream;
 #[cfg(test)]
 mod tests;
 #[cfg(feature = "std")]
@@ -97,3 +100,4 @@ pub use output::OutputEngine;
 pub use queues::Queues;
 pub use repeat::Repeat;
 pub use stats::StreamStats;
+pub use stream::{Feed, OnEmpty, OnFull, PlaySource, RecordTarget, SampleSink, SampleSource};

@@ -2,10 +2,39 @@
 //! an input block into a recording. The layout was chosen on the control side, so the
 //! common cases (every channel in order with one gain; a contiguous run of channels) run
 //! as plain slice loops the compiler vectorises. Every index is checked: a span that does
-//! not fit makes the kernel return false instead of panicking.
+//! not fit makes the kernel report [`Flow::Invalid`] instead of panicking.
+//!
+//! A stream is moved through a small stack chunk: read from its source, then mixed with the
+//! same kernels as a buffer; or gathered from the input, then written to its sink.
 
 use crate::action::{Span, Transfer};
+use crate::channel_map::ChannelMap;
 use crate::command::Layout;
+use crate::envelope::Envelope;
+use crate::{PlaySource, RecordTarget};
+
+/// How a span went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Every frame was processed (a stream's missing or dropped frames are counted).
+    Done,
+    /// A stream ran dry (or full) and its policy stops it after this many frames.
+    Stop { frames: u64 },
+    /// The span does not fit its buffers (which validation rules out).
+    Invalid,
+}
+
+/// Samples in the stack chunk a stream moves through (`MAX_MAP_CHANNELS` frames of the
+/// widest map at least).
+const STREAM_CHUNK: usize = 256;
+
+/// The parts of a transfer the mixing kernels read.
+struct Voice<'t> {
+    k: usize,
+    layout: Layout,
+    map: &'t ChannelMap,
+    env: &'t Envelope,
+}
 
 /// Frames per envelope chunk: the per-frame gains of a ramp are computed into a stack
 /// array this long, then applied.
@@ -14,59 +43,101 @@ const ENVELOPE_CHUNK: usize = 64;
 /// Adds `t`'s samples for `span`, times their gains and envelope, into the interleaved
 /// `out` block.
 #[inline]
-pub(crate) fn play<B: AsRef<[f32]>>(
+pub(crate) fn play<B: PlaySource>(
     out: &mut [f32],
     channels: usize,
-    t: &Transfer<B>,
+    t: &mut Transfer<B>,
     span: Span,
-) -> bool {
+) -> Flow {
     let k = t.channels;
-    let Some(src) = t
-        .buffer
-        .as_ref()
-        .get(span.buffer_frame * k..(span.buffer_frame + span.frames) * k)
-    else {
-        return false;
-    };
     let Some(dst) =
         out.get_mut(span.block_frame * channels..(span.block_frame + span.frames) * channels)
     else {
-        return false;
+        return Flow::Invalid;
     };
-    match (
-        t.layout,
-        t.env.constant_over(span.frame, span.frames as u64),
-    ) {
+    let voice = Voice {
+        k,
+        layout: t.layout,
+        map: &t.map,
+        env: &t.env,
+    };
+    if let Some(buffer) = t.buffer.buffer() {
+        let range = span.buffer_frame * k..(span.buffer_frame + span.frames) * k;
+        return match buffer.get(range) {
+            Some(src) if mix(dst, channels, src, &voice, span.frame) => Flow::Done,
+            _ => Flow::Invalid,
+        };
+    }
+    let Some(source) = t.buffer.source() else {
+        return Flow::Invalid;
+    };
+    let mut chunk = [0.0f32; STREAM_CHUNK];
+    let per_chunk = STREAM_CHUNK / k;
+    let mut done = 0;
+    t.stream.see_level((source.available() / k) as u64);
+    while done < span.frames {
+        let n = (span.frames - done).min(per_chunk);
+        let take = n.min(source.available() / k);
+        let got = source.read(&mut chunk[..take * k]) / k;
+        let dst = &mut dst[done * channels..(done + got) * channels];
+        if !mix(
+            dst,
+            channels,
+            &chunk[..got * k],
+            &voice,
+            span.frame + done as u64,
+        ) {
+            return Flow::Invalid;
+        }
+        if got < n {
+            if t.shape.stop {
+                return Flow::Stop {
+                    frames: (done + got) as u64,
+                };
+            }
+            t.stream.missing += (n - got) as u64;
+        }
+        done += n;
+    }
+    Flow::Done
+}
+
+/// Mixes the interleaved `src` (the voice's channels) into `dst` (the block's), whose
+/// first frame is `frame`: the fast kernels while the envelope is 1.
+#[inline]
+fn mix(dst: &mut [f32], channels: usize, src: &[f32], v: &Voice<'_>, frame: u64) -> bool {
+    let k = v.k;
+    match (v.layout, v.env.constant_over(frame, (src.len() / k) as u64)) {
         // The common cases, kept small so they inline into the block loop. At unity gain
         // the multiply is skipped: `s * 1.0 == s` exactly, so the result is the same bits.
-        (Layout::Full { gain }, Some(e)) if k == channels && gain == 1.0 && e == 1.0 => {
+        (Layout::Full { gain }, Some(1.0)) if k == channels && gain == 1.0 => {
             for (o, s) in dst.iter_mut().zip(src) {
                 *o += s;
             }
             true
         }
-        (Layout::Full { gain }, Some(e)) if k == channels && e == 1.0 => {
+        (Layout::Full { gain }, Some(1.0)) if k == channels => {
             for (o, s) in dst.iter_mut().zip(src) {
                 *o += s * gain;
             }
             true
         }
-        (_, Some(1.0)) => play_mapped(dst, channels, src, t),
-        _ => play_enveloped(dst, channels, src, t, span.frame),
+        (_, Some(1.0)) => play_mapped(dst, channels, src, v),
+        _ => play_enveloped(dst, channels, src, v, frame),
     }
 }
 
 /// The kernel under an envelope that changes (or is not 1): every sample is
 /// `(sample * map gain) * envelope(frame)`, the reference model's formula.
 #[inline(never)]
-fn play_enveloped<B>(
+fn play_enveloped(
     dst: &mut [f32],
     channels: usize,
     src: &[f32],
-    t: &Transfer<B>,
+    t: &Voice<'_>,
     frame: u64,
 ) -> bool {
-    let k = t.channels;
+    let k = t.k;
     let gains = t.map.gains();
     let mut env = [0.0f32; ENVELOPE_CHUNK];
     let frames = src.len() / k;
@@ -107,8 +178,8 @@ fn play_enveloped<B>(
 
 /// The kernels for partial and general maps.
 #[inline(never)]
-fn play_mapped<B>(dst: &mut [f32], channels: usize, src: &[f32], t: &Transfer<B>) -> bool {
-    let k = t.channels;
+fn play_mapped(dst: &mut [f32], channels: usize, src: &[f32], t: &Voice<'_>) -> bool {
+    let k = t.k;
     match t.layout {
         Layout::Contiguous { first } if first + k <= channels => {
             let gains = t.map.gains();
@@ -134,32 +205,76 @@ fn play_mapped<B>(dst: &mut [f32], channels: usize, src: &[f32], t: &Transfer<B>
 }
 
 /// Copies the mapped channels of the interleaved `input` block for `span` into `t`'s
-/// buffer; for frames lost to an xrun (`input` is `None`) it writes zeros.
-pub(crate) fn record<B: AsMut<[f32]>>(
+/// buffer or sink; for frames lost to an xrun (`input` is `None`) it writes zeros.
+pub(crate) fn record<B: RecordTarget>(
     input: Option<&[f32]>,
     channels: usize,
     t: &mut Transfer<B>,
     span: Span,
-) -> bool {
+) -> Flow {
     let k = t.channels;
-    let map = t.map.channels();
-    let Some(dst) = t
-        .buffer
-        .as_mut()
-        .get_mut(span.buffer_frame * k..(span.buffer_frame + span.frames) * k)
-    else {
-        return false;
+    let src = match input {
+        Some(input) => {
+            let range = span.block_frame * channels..(span.block_frame + span.frames) * channels;
+            match input.get(range) {
+                Some(src) => Some(src),
+                None => return Flow::Invalid,
+            }
+        }
+        None => None,
     };
-    let Some(input) = input else {
+    let (layout, map) = (t.layout, &t.map);
+    if let Some(buffer) = t.buffer.buffer_mut() {
+        let range = span.buffer_frame * k..(span.buffer_frame + span.frames) * k;
+        let fits = buffer
+            .get_mut(range)
+            .is_some_and(|dst| gather(dst, src, channels, k, layout, map));
+        return if fits { Flow::Done } else { Flow::Invalid };
+    }
+    let Some(sink) = t.buffer.sink() else {
+        return Flow::Invalid;
+    };
+    let mut chunk = [0.0f32; STREAM_CHUNK];
+    let per_chunk = STREAM_CHUNK / k;
+    let mut done = 0;
+    t.stream.see_level((sink.room() / k) as u64);
+    while done < span.frames {
+        let n = (span.frames - done).min(per_chunk);
+        let part = src.map(|s| &s[done * channels..(done + n) * channels]);
+        if !gather(&mut chunk[..n * k], part, channels, k, layout, map) {
+            return Flow::Invalid;
+        }
+        let fits = n.min(sink.room() / k);
+        let frame = span.frame + done as u64;
+        let wrote = sink.write(frame, &chunk[..fits * k]) / k;
+        if wrote < n {
+            if t.shape.stop {
+                return Flow::Stop {
+                    frames: (done + wrote) as u64,
+                };
+            }
+            t.stream.dropped += (n - wrote) as u64;
+        }
+        done += n;
+    }
+    Flow::Done
+}
+
+/// Copies the mapped channels of `src` (the block's channels; `None`: zeros) into `dst`
+/// (the recording's).
+fn gather(
+    dst: &mut [f32],
+    src: Option<&[f32]>,
+    channels: usize,
+    k: usize,
+    layout: Layout,
+    map: &ChannelMap,
+) -> bool {
+    let Some(src) = src else {
         dst.fill(0.0);
         return true;
     };
-    let Some(src) =
-        input.get(span.block_frame * channels..(span.block_frame + span.frames) * channels)
-    else {
-        return false;
-    };
-    match t.layout {
+    match layout {
         Layout::Full { .. } if k == channels => dst.copy_from_slice(src),
         Layout::Contiguous { first } if first + k <= channels => {
             for (d, frame) in dst.chunks_exact_mut(k).zip(src.chunks_exact(channels)) {
@@ -168,7 +283,7 @@ pub(crate) fn record<B: AsMut<[f32]>>(
         }
         Layout::General => {
             for (d, frame) in dst.chunks_exact_mut(k).zip(src.chunks_exact(channels)) {
-                for (d, &c) in d.iter_mut().zip(map) {
+                for (d, &c) in d.iter_mut().zip(map.channels()) {
                     *d = frame.get(usize::from(c)).copied().unwrap_or(0.0);
                 }
             }
@@ -176,4 +291,24 @@ pub(crate) fn record<B: AsMut<[f32]>>(
         _ => return false,
     }
     true
+}
+
+/// Moves a stream play over a span lost to an xrun: the samples meant for those frames are
+/// read and discarded (as far as the source has them), so later samples stay on their
+/// frames, as a buffer's do.
+pub(crate) fn skip<B: PlaySource>(t: &mut Transfer<B>, span: Span) {
+    let k = t.channels;
+    let Some(source) = t.buffer.source() else {
+        return;
+    };
+    let mut chunk = [0.0f32; STREAM_CHUNK];
+    let mut left = span.frames;
+    while left > 0 {
+        let n = left.min(STREAM_CHUNK / k).min(source.available() / k);
+        if n == 0 {
+            break;
+        }
+        source.read(&mut chunk[..n * k]);
+        left -= n;
+    }
 }

@@ -3,10 +3,11 @@
 use crate::action::{Done, Span, Transfer};
 use crate::command::Command;
 use crate::meter::MeterBank;
+use crate::mix::Flow;
 use crate::mixdown::Mixdown;
 use crate::scheduler::{Half, Schedule, Scheduler};
 use crate::signal::Signal;
-use crate::{mix, ActionKind};
+use crate::{mix, ActionKind, PlaySource};
 use heapless::spsc::{Consumer, Producer};
 
 /// One output block as the scheduler fills it; `out` is empty for frames lost to an xrun.
@@ -16,10 +17,14 @@ struct OutputPass<'b> {
     mixdown: &'b mut Mixdown,
 }
 
-impl<P: AsRef<[f32]>> Half<P> for OutputPass<'_> {
+impl<P: PlaySource> Half<P> for OutputPass<'_> {
     #[inline]
-    fn transfer(&mut self, t: &mut Transfer<P>, span: Span, lost: bool) -> bool {
-        lost || mix::play(self.out, self.channels, t, span)
+    fn transfer(&mut self, t: &mut Transfer<P>, span: Span, lost: bool) -> Flow {
+        if lost {
+            mix::skip(t, span);
+            return Flow::Done;
+        }
+        mix::play(self.out, self.channels, t, span)
     }
 
     fn set_master(&mut self, channel: u16, to: f32, len: u64, at: u64) -> bool {
@@ -60,7 +65,7 @@ pub struct OutputEngine<'a, P, const A: usize> {
     channels: u16,
 }
 
-impl<'a, P: AsRef<[f32]>, const A: usize> OutputEngine<'a, P, A> {
+impl<'a, P: PlaySource, const A: usize> OutputEngine<'a, P, A> {
     pub(crate) fn new(
         commands: Consumer<'a, Command<P>>,
         completions: Producer<'a, Done<P>>,

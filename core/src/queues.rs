@@ -10,7 +10,9 @@ use crate::meter::MeterBank;
 use crate::mixdown::Mixdown;
 use crate::scheduler::Schedule;
 use crate::signal::Signal;
-use crate::{Direction, Engine, Error, InputEngine, OutputEngine, StreamConfig};
+use crate::{
+    Direction, Engine, Error, InputEngine, OutputEngine, PlaySource, RecordTarget, StreamConfig,
+};
 
 /// Fixed-capacity storage for one stream: per direction, a command queue of `C - 1` entries
 /// and a completion queue, plus (in the engine) `A` action slots.
@@ -108,8 +110,8 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         config: StreamConfig,
     ) -> Result<(Controller<'_, P, R, A>, Engine<'_, P, R, A>), Error>
     where
-        P: AsRef<[f32]>,
-        R: AsMut<[f32]> + AsRef<[f32]>,
+        P: PlaySource,
+        R: RecordTarget,
     {
         if config.output_channels == 0 && config.input_channels == 0 {
             return Err(Error::NoChannels);

@@ -26,6 +26,7 @@ use heapless::Deque;
 use crate::action::{Action, Done, Span, State, Transfer, Work};
 use crate::command::{Body, Command, Gain, GroupMark};
 use crate::envelope::Ramp;
+use crate::mix::Flow;
 use crate::signal::Signal;
 use crate::{ActionKind, EndReason, Ending, Late, StreamStats};
 
@@ -41,9 +42,8 @@ struct Due {
 
 /// What one engine half does with the spans and segments of a block.
 pub(crate) trait Half<B> {
-    /// Processes one span of one transfer; false if it does not fit its buffers (which
-    /// validation rules out).
-    fn transfer(&mut self, t: &mut Transfer<B>, span: Span, lost: bool) -> bool;
+    /// Processes one span of one transfer.
+    fn transfer(&mut self, t: &mut Transfer<B>, span: Span, lost: bool) -> Flow;
 
     /// Sets the master gain of `channel` to a ramp; false if this half has none.
     fn set_master(&mut self, channel: u16, ramp_to: f32, len: u64, at: u64) -> bool {
@@ -189,6 +189,10 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
 
     /// Lets every active transfer process its part of `[seg, seg_end)`.
     fn process(&mut self, t0: u64, seg: u64, seg_end: u64, lost: bool, half: &mut impl Half<B>) {
+        let stop_reason = match self.transfer_kind {
+            ActionKind::Play => EndReason::Underflow,
+            _ => EndReason::Overflow,
+        };
         for &slot in &self.st.active {
             let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
                 continue;
@@ -202,11 +206,11 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 continue;
             };
             let mut frame = from;
-            let mut fits = true;
-            while frame < to {
+            let mut outcome = Flow::Done;
+            while frame < to && outcome == Flow::Done {
                 let (buffer_frame, left) = t.place(frame - action.origin);
                 if left == 0 {
-                    fits = false; // an empty region never becomes active
+                    outcome = Flow::Invalid; // an empty region never becomes active
                     break;
                 }
                 let n = (to - frame).min(left);
@@ -217,15 +221,27 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                         buffer_frame: buffer_frame as usize,
                         frames: n as usize,
                     };
-                    fits &= half.transfer(t, span, lost);
+                    outcome = half.transfer(t, span, lost);
+                    if let Flow::Stop { frames } = outcome {
+                        frame += frames;
+                        break;
+                    }
                 }
                 frame += n;
             }
-            if from < to {
-                action.position = to;
-            }
-            if !fits {
-                action.end_with(EndReason::Invalid, to);
+            match outcome {
+                Flow::Done => {
+                    if from < to {
+                        action.position = to;
+                    }
+                }
+                Flow::Stop { .. } => {
+                    // Its stream ran dry (or full): it ends here, as if cut.
+                    action.position = frame;
+                    action.end = frame;
+                    action.stopped = Some(stop_reason);
+                }
+                Flow::Invalid => action.end_with(EndReason::Invalid, frame),
             }
         }
     }
@@ -249,10 +265,10 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 }
             }
             if action.state == State::Active && action.position >= action.end {
-                let reason = if action.cut {
-                    EndReason::Cancelled { at: action.end }
-                } else {
-                    EndReason::Finished
+                let reason = match (action.stopped, action.cut) {
+                    (Some(reason), _) => reason,
+                    (None, true) => EndReason::Cancelled { at: action.end },
+                    (None, false) => EndReason::Finished,
                 };
                 action.end_with(reason, action.end);
             }

@@ -2,12 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::{ActionId, Completion, Controller, Error};
+use crate::{ActionId, Completion, Controller, Error, PlaySource, RecordTarget};
 
 impl<P, R, const A: usize> Controller<'_, P, R, A>
 where
-    P: AsRef<[f32]>,
-    R: AsMut<[f32]> + AsRef<[f32]>,
+    P: PlaySource,
+    R: RecordTarget,
 {
     /// Blocks until `id` completes and returns its completion. The engine wakes this
     /// thread when it hands completions back (no polling interval).

@@ -1,0 +1,345 @@
+//! What plays read from and recordings write to: a buffer the engine owns for the
+//! action's life, or a stream (a ring buffer another thread fills or drains as it runs).
+//!
+//! The engine sees both through two small traits. [`PlaySource`] and [`RecordTarget`] say
+//! which one an owner is; [`SampleSource`] and [`SampleSink`] move samples through a
+//! stream. They are implemented here for the owners rtmix users hold: slices, arrays,
+//! `Vec`, `Box` and `Arc` (with `alloc`, on by default), `heapless::spsc` queue ends (in
+//! every build) and `rtrb` ring buffer ends (with `std`). [`Feed`] carries either kind, for
+//! a stream that plays both buffers and streams.
+
+/// Interleaved samples a play reads in order, as they become available.
+pub trait SampleSource {
+    /// Samples that can be read now.
+    fn available(&self) -> usize;
+    /// Moves up to `out.len()` samples into `out`, oldest first, and returns how many.
+    fn read(&mut self, out: &mut [f32]) -> usize;
+}
+
+/// Interleaved samples a recording writes in order, as room becomes available.
+pub trait SampleSink {
+    /// Samples that can be written now.
+    fn room(&self) -> usize;
+    /// Writes up to all of `samples` (the first of which was captured at input frame
+    /// `frame`) and returns how many were written.
+    fn write(&mut self, frame: u64, samples: &[f32]) -> usize;
+}
+
+/// What a play reads: a buffer (read at any position, so it can be cropped and looped) or a
+/// stream (read in order while it plays).
+///
+/// ```
+/// use rtmix_core::PlaySource;
+/// let buffer: Vec<f32> = vec![0.5; 4];
+/// assert_eq!(buffer.buffer(), Some(&[0.5f32; 4][..]));
+/// ```
+pub trait PlaySource {
+    /// The samples, if this is a buffer.
+    fn buffer(&self) -> Option<&[f32]>;
+    /// The stream, if this is one.
+    fn source(&mut self) -> Option<&mut dyn SampleSource> {
+        None
+    }
+}
+
+/// What a recording writes: a buffer (filled at its frames and handed back) or a stream
+/// (written in order while it records).
+pub trait RecordTarget {
+    /// The samples, if this is a buffer.
+    fn buffer(&self) -> Option<&[f32]>;
+    /// The samples to fill, if this is a buffer.
+    fn buffer_mut(&mut self) -> Option<&mut [f32]>;
+    /// The stream, if this is one.
+    fn sink(&mut self) -> Option<&mut dyn SampleSink> {
+        None
+    }
+}
+
+/// What a stream play does when its source has no samples for a frame.
+///
+/// ```
+/// use rtmix_core::OnEmpty;
+/// assert_eq!(OnEmpty::default(), OnEmpty::Silence);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OnEmpty {
+    /// Play silence for the missing frames, count them, and go on reading: later samples
+    /// play when they arrive.
+    #[default]
+    Silence,
+    /// End the play at the first missing frame
+    /// ([`EndReason::Underflow`](crate::EndReason::Underflow)).
+    Stop,
+}
+
+/// What a stream recording does when its sink has no room for a frame.
+///
+/// ```
+/// use rtmix_core::OnFull;
+/// assert_eq!(OnFull::default(), OnFull::Drop);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OnFull {
+    /// Drop the frames that do not fit, count them, and go on: the sink sees a gap,
+    /// which the frame numbers it is given show.
+    #[default]
+    Drop,
+    /// End the recording at the first frame that does not fit
+    /// ([`EndReason::Overflow`](crate::EndReason::Overflow)).
+    Stop,
+}
+
+/// A buffer or a stream, for queues that carry both.
+///
+/// ```
+/// use rtmix_core::{Feed, PlaySource};
+/// let mut ring = heapless::spsc::Queue::<f32, 8>::new();
+/// let (mut tx, rx) = ring.split();
+/// tx.enqueue(0.25).unwrap();
+/// let mut feed: Feed<Vec<f32>, _> = Feed::Stream(rx);
+/// assert!(feed.buffer().is_none());
+/// assert_eq!(feed.source().unwrap().available(), 1);
+/// ```
+#[derive(Debug, PartialEq)]
+pub enum Feed<B, S> {
+    /// A buffer.
+    Buffer(B),
+    /// A stream.
+    Stream(S),
+}
+
+impl<B: PlaySource, S: PlaySource> PlaySource for Feed<B, S> {
+    fn buffer(&self) -> Option<&[f32]> {
+        match self {
+            Feed::Buffer(b) => b.buffer(),
+            Feed::Stream(s) => s.buffer(),
+        }
+    }
+
+    fn source(&mut self) -> Option<&mut dyn SampleSource> {
+        match self {
+            Feed::Buffer(b) => b.source(),
+            Feed::Stream(s) => s.source(),
+        }
+    }
+}
+
+impl<B: RecordTarget, S: RecordTarget> RecordTarget for Feed<B, S> {
+    fn buffer(&self) -> Option<&[f32]> {
+        match self {
+            Feed::Buffer(b) => b.buffer(),
+            Feed::Stream(s) => s.buffer(),
+        }
+    }
+
+    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+        match self {
+            Feed::Buffer(b) => b.buffer_mut(),
+            Feed::Stream(s) => s.buffer_mut(),
+        }
+    }
+
+    fn sink(&mut self) -> Option<&mut dyn SampleSink> {
+        match self {
+            Feed::Buffer(b) => b.sink(),
+            Feed::Stream(s) => s.sink(),
+        }
+    }
+}
+
+macro_rules! play_buffer {
+    ($($ty:ty $(, $gen:ident)?);* $(;)?) => {$(
+        impl<$($gen)?> PlaySource for $ty {
+            fn buffer(&self) -> Option<&[f32]> {
+                Some(&self[..])
+            }
+        }
+    )*};
+}
+
+play_buffer! {
+    &[f32];
+    &mut [f32];
+}
+
+impl<const N: usize> PlaySource for [f32; N] {
+    fn buffer(&self) -> Option<&[f32]> {
+        Some(&self[..])
+    }
+}
+
+impl RecordTarget for &mut [f32] {
+    fn buffer(&self) -> Option<&[f32]> {
+        Some(self)
+    }
+
+    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+        Some(self)
+    }
+}
+
+impl<const N: usize> RecordTarget for [f32; N] {
+    fn buffer(&self) -> Option<&[f32]> {
+        Some(self)
+    }
+
+    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+        Some(self)
+    }
+}
+
+impl SampleSource for heapless::spsc::Consumer<'_, f32> {
+    fn available(&self) -> usize {
+        self.len()
+    }
+
+    fn read(&mut self, out: &mut [f32]) -> usize {
+        let n = out.len().min(self.len());
+        for o in &mut out[..n] {
+            // `len` said these are there, and this end is the only consumer.
+            *o = self.dequeue().unwrap_or(0.0);
+        }
+        n
+    }
+}
+
+impl PlaySource for heapless::spsc::Consumer<'_, f32> {
+    fn buffer(&self) -> Option<&[f32]> {
+        None
+    }
+
+    fn source(&mut self) -> Option<&mut dyn SampleSource> {
+        Some(self)
+    }
+}
+
+impl SampleSink for heapless::spsc::Producer<'_, f32> {
+    fn room(&self) -> usize {
+        self.capacity() - self.len()
+    }
+
+    fn write(&mut self, _frame: u64, samples: &[f32]) -> usize {
+        let n = samples.len().min(self.room());
+        for &s in &samples[..n] {
+            // `room` said it fits, and this end is the only producer.
+            let _ = self.enqueue(s);
+        }
+        n
+    }
+}
+
+impl RecordTarget for heapless::spsc::Producer<'_, f32> {
+    fn buffer(&self) -> Option<&[f32]> {
+        None
+    }
+
+    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+        None
+    }
+
+    fn sink(&mut self) -> Option<&mut dyn SampleSink> {
+        Some(self)
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod with_alloc {
+    use super::{PlaySource, RecordTarget};
+    use alloc::boxed::Box;
+    use alloc::sync::Arc;
+    use alloc::vec::Vec;
+
+    play_buffer! {
+        Vec<f32>;
+        Box<[f32]>;
+        Arc<[f32]>;
+    }
+
+    impl RecordTarget for Vec<f32> {
+        fn buffer(&self) -> Option<&[f32]> {
+            Some(self)
+        }
+
+        fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+            Some(self)
+        }
+    }
+
+    impl RecordTarget for Box<[f32]> {
+        fn buffer(&self) -> Option<&[f32]> {
+            Some(self)
+        }
+
+        fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+            Some(self)
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+mod with_std {
+    use super::{PlaySource, RecordTarget, SampleSink, SampleSource};
+
+    impl SampleSource for rtrb::Consumer<f32> {
+        fn available(&self) -> usize {
+            self.slots()
+        }
+
+        fn read(&mut self, out: &mut [f32]) -> usize {
+            let n = out.len().min(self.slots());
+            let Ok(chunk) = self.read_chunk(n) else {
+                return 0;
+            };
+            let (a, b) = chunk.as_slices();
+            out[..a.len()].copy_from_slice(a);
+            out[a.len()..n].copy_from_slice(b);
+            chunk.commit_all();
+            n
+        }
+    }
+
+    impl PlaySource for rtrb::Consumer<f32> {
+        fn buffer(&self) -> Option<&[f32]> {
+            None
+        }
+
+        fn source(&mut self) -> Option<&mut dyn SampleSource> {
+            Some(self)
+        }
+    }
+
+    impl SampleSink for rtrb::Producer<f32> {
+        fn room(&self) -> usize {
+            self.slots()
+        }
+
+        fn write(&mut self, _frame: u64, samples: &[f32]) -> usize {
+            let n = samples.len().min(self.slots());
+            let Ok(mut chunk) = self.write_chunk(n) else {
+                return 0;
+            };
+            let (a, b) = chunk.as_mut_slices();
+            let split = a.len();
+            a.copy_from_slice(&samples[..split]);
+            b.copy_from_slice(&samples[split..n]);
+            chunk.commit_all();
+            n
+        }
+    }
+
+    impl RecordTarget for rtrb::Producer<f32> {
+        fn buffer(&self) -> Option<&[f32]> {
+            None
+        }
+
+        fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+            None
+        }
+
+        fn sink(&mut self) -> Option<&mut dyn SampleSink> {
+            Some(self)
+        }
+    }
+}
