@@ -27,8 +27,8 @@
 use std::collections::BTreeMap;
 
 use rtmix_core::{
-    ActionId, ActionKind, ActionStats, At, Completion, Direction, EndReason, Ending, Late, Payload,
-    Repeat, StreamStats, MAX_MASTER_CHANNELS,
+    ActionId, ActionKind, ActionStats, At, Completion, Direction, EndReason, Ending, Late, OnEmpty,
+    OnFull, Payload, Repeat, StreamStats, MAX_MASTER_CHANNELS,
 };
 
 use crate::scenario::{input_sample, GainOf, Op, Scenario, RECORD_FILL};
@@ -122,6 +122,14 @@ struct Item<'a> {
     fade_in: Ramp,
     fade_out: Ramp,
     cut_fade: Ramp,
+    /// A stream play: stop when dry? And frames read from it so far.
+    source: Option<bool>,
+    consumed: u64,
+    /// A stream recording: ring capacity in frames, stop when full? And what it wrote.
+    sink: Option<(u64, bool)>,
+    written: Vec<f32>,
+    /// Set when a stream's policy stopped it.
+    stopped: Option<EndReason>,
 }
 
 impl Item<'_> {
@@ -259,8 +267,14 @@ fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
             };
             (start, len, total, shape.gain, shape.interval)
         }
+        Op::Record { sink: Some(_), .. } => (0, u64::MAX, None, 1.0, None),
         Op::Record { frames, .. } => (0, *frames as u64, Some(*frames as u64), 1.0, None),
         _ => (0, 0, Some(0), 1.0, None),
+    };
+    // A stream play reads its samples in order: one endless region.
+    let (region_len, total, interval) = match op {
+        Op::Play { shape, .. } if shape.stream.is_some() => (u64::MAX, None, None),
+        _ => (region_len, total, interval),
     };
     Item {
         op,
@@ -289,6 +303,20 @@ fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
         fade_in: Ramp::constant(1.0),
         fade_out: Ramp::constant(1.0),
         cut_fade: Ramp::constant(1.0),
+        source: match op {
+            Op::Play { shape, .. } => shape.stream.map(|p| p == OnEmpty::Stop),
+            _ => None,
+        },
+        consumed: 0,
+        sink: match op {
+            Op::Record {
+                sink: Some((capacity, policy)),
+                ..
+            } => Some((*capacity as u64, *policy == OnFull::Stop)),
+            _ => None,
+        },
+        written: Vec::new(),
+        stopped: None,
     }
 }
 
@@ -327,8 +355,10 @@ impl World<'_, '_> {
         let mut seg = s;
         loop {
             let seg_end = self.activate_due(s, seg, e);
-            if !run.lost && self.direction == Direction::Output {
-                self.mix(seg, seg_end, s, scenario, output);
+            match (self.direction, run.lost) {
+                (Direction::Output, false) => self.mix(seg, seg_end, scenario, output),
+                (Direction::Output, true) => self.skip_streams(seg, seg_end),
+                (Direction::Input, lost) => self.fill_sinks(seg, seg_end, lost),
             }
             if seg_end >= e {
                 break;
@@ -573,7 +603,7 @@ impl World<'_, '_> {
             Ending::AfterRepetition => {
                 let (playing, end) = target.place(at.saturating_sub(target.origin));
                 if playing.is_some() {
-                    target.origin + end
+                    target.origin.saturating_add(end)
                 } else {
                     at
                 }
@@ -606,17 +636,29 @@ impl World<'_, '_> {
 
     /// Mixes output frames `[a, b)`: every covering play in submission order, then the
     /// master gains.
-    fn mix(&self, a: u64, b: u64, _s: u64, scenario: &Scenario, output: &mut [f32]) {
+    fn mix(&mut self, a: u64, b: u64, scenario: &Scenario, output: &mut [f32]) {
         let channels = usize::from(scenario.output_channels);
-        let mut plays: Vec<&Item<'_>> = self
-            .items
-            .iter()
-            .filter(|i| i.direction == Direction::Output && i.state == State::Active && i.is_play())
+        let mut plays: Vec<usize> = (0..self.items.len())
+            .filter(|&i| {
+                let i = &self.items[i];
+                i.direction == Direction::Output && i.state == State::Active && i.is_play()
+            })
             .collect();
-        plays.sort_by_key(|i| i.id.seq());
+        plays.sort_by_key(|&i| self.items[i].id.seq());
+        // A stream's level is seen where each of its spans starts: once per segment.
+        for &i in &plays {
+            let item = &mut self.items[i];
+            if let (Some(_), Op::Play { samples, map, .. }) = (item.source, item.op) {
+                if item.actual.expect("active").max(a) < item.end.min(b) {
+                    let level = (samples.len() / map.len()) as u64 - item.consumed;
+                    see_level(&mut item.stats, level);
+                }
+            }
+        }
         for f in a..b {
             let row = f as usize * channels;
-            for item in &plays {
+            for &i in &plays {
+                let item = &mut self.items[i];
                 let Op::Play {
                     samples,
                     map,
@@ -631,10 +673,25 @@ impl World<'_, '_> {
                     continue;
                 }
                 let k = map.len();
-                let Some(bf) = item.place(f - item.origin).0 else {
-                    continue; // between spaced repetitions
+                let bf = match item.source {
+                    None => match item.place(f - item.origin).0 {
+                        Some(bf) => bf as usize,
+                        None => continue, // between spaced repetitions
+                    },
+                    Some(stop) => {
+                        if item.consumed as usize * k >= samples.len() {
+                            if stop {
+                                item.end = f;
+                                item.stopped = Some(EndReason::Underflow);
+                            } else {
+                                item.stats.missing += 1;
+                            }
+                            continue;
+                        }
+                        item.consumed += 1;
+                        item.consumed as usize - 1
+                    }
                 };
-                let bf = bf as usize;
                 let env = item.envelope(f);
                 for j in 0..k {
                     output[row + usize::from(map[j])] += (samples[bf * k + j] * gains[j]) * env;
@@ -642,6 +699,55 @@ impl World<'_, '_> {
             }
             for (c, m) in self.master.iter().enumerate() {
                 output[row + c] *= m.at(f);
+            }
+        }
+    }
+
+    /// Frames `[a, b)` were lost: stream plays read and drop the samples meant for them.
+    fn skip_streams(&mut self, a: u64, b: u64) {
+        for item in self.items.iter_mut() {
+            let (Some(_), State::Active, Op::Play { samples, map, .. }) =
+                (item.source, item.state, item.op)
+            else {
+                continue;
+            };
+            let covered = item
+                .end
+                .min(b)
+                .saturating_sub(item.actual.expect("active").max(a));
+            let left = (samples.len() / map.len()) as u64 - item.consumed;
+            item.consumed += covered.min(left);
+        }
+    }
+
+    /// Input frames `[a, b)`: stream recordings write them (zeros if lost) while their ring
+    /// has room.
+    fn fill_sinks(&mut self, a: u64, b: u64, lost: bool) {
+        for item in self.items.iter_mut() {
+            let (Some((capacity, stop)), State::Active, Op::Record { map, .. }) =
+                (item.sink, item.state, item.op)
+            else {
+                continue;
+            };
+            let from = item.actual.expect("active").max(a);
+            let k = map.len();
+            if from < item.end.min(b) {
+                see_level(&mut item.stats, capacity - (item.written.len() / k) as u64);
+            }
+            for f in from..item.end.min(b) {
+                if (item.written.len() / k) as u64 >= capacity {
+                    if stop {
+                        item.end = f;
+                        item.stopped = Some(EndReason::Overflow);
+                        break;
+                    }
+                    item.stats.dropped += 1;
+                    continue;
+                }
+                for &c in map {
+                    item.written
+                        .push(if lost { 0.0 } else { input_sample(f, c) });
+                }
             }
         }
     }
@@ -690,10 +796,10 @@ impl World<'_, '_> {
                 }
             }
             if item.end <= e {
-                let reason = if item.cut {
-                    EndReason::Cancelled { at: item.end }
-                } else {
-                    EndReason::Finished
+                let reason = match (item.stopped, item.cut) {
+                    (Some(reason), _) => reason,
+                    (None, true) => EndReason::Cancelled { at: item.end },
+                    (None, false) => EndReason::Finished,
                 };
                 let end = item.end;
                 item.end_with(reason, end);
@@ -719,7 +825,11 @@ fn completion(item: &Item<'_>, items: &[Item<'_>], runs: &[Run]) -> Option<SimCo
         _ => 0,
     };
     let payload = match item.op {
+        Op::Play { samples, map, .. } if item.source.is_some() => {
+            Payload::Played(samples[item.consumed as usize * map.len()..].to_vec())
+        }
         Op::Play { samples, .. } => Payload::Played(samples.clone()),
+        Op::Record { .. } if item.sink.is_some() => Payload::Recorded(item.written.clone()),
         Op::Record { map, .. } => Payload::Recorded(recording(item, map, runs)),
         Op::Cancel { .. } | Op::Gain { .. } => Payload::None,
         Op::Stats { .. } => item.stats_snapshot.map_or(Payload::None, Payload::Stats),
@@ -741,6 +851,11 @@ fn completion(item: &Item<'_>, items: &[Item<'_>], runs: &[Run]) -> Option<SimCo
         stats: item.stats,
         payload,
     })
+}
+
+/// Notes a stream's level at a span's start.
+fn see_level(stats: &mut ActionStats, level: u64) {
+    stats.lowest_level = Some(stats.lowest_level.map_or(level, |l| l.min(level)));
 }
 
 /// The expected content of a recording buffer.

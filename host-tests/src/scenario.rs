@@ -1,7 +1,7 @@
 //! A scenario: the stream's shape, the commands a caller submits and when, and the xruns
 //! the device suffers. Both the simulator and the reference model read it.
 
-use rtmix_core::{At, Direction, Ending, Late, Repeat};
+use rtmix_core::{At, Direction, Ending, Late, OnEmpty, OnFull, Repeat};
 
 /// A play's options beyond its buffer and map: where it starts, what of the buffer it
 /// plays, how often, and its envelope.
@@ -21,6 +21,9 @@ pub struct PlayShape {
     pub fade_in: u64,
     /// Fade-out frames.
     pub fade_out: u64,
+    /// Play the samples from a ring buffer, filled with all of them before submission,
+    /// instead of from a buffer; with this policy when it runs dry.
+    pub stream: Option<OnEmpty>,
 }
 
 impl Default for PlayShape {
@@ -33,6 +36,7 @@ impl Default for PlayShape {
             gain: 1.0,
             fade_in: 0,
             fade_out: 0,
+            stream: None,
         }
     }
 }
@@ -76,6 +80,9 @@ pub enum Op {
         late: Late,
         /// Start where the op with this index stops, instead of at `at`.
         after: Option<usize>,
+        /// Record into a ring buffer of this many frames (drained only at the end) with
+        /// this policy when it is full, instead of into a buffer of `frames` frames.
+        sink: Option<(usize, OnFull)>,
     },
     /// Cancel the op with this index (in submission order over all steps).
     Cancel {

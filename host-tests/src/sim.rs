@@ -1,8 +1,10 @@
 //! The deterministic simulated device: drives a real engine through a scenario.
 
+use std::collections::BTreeMap;
+
 use rtmix_core::{
-    ActionId, At, ChannelMap, Completion, Controller, Direction, Engine, Error, GainTarget,
-    Interval, Member, Play, Queues, Record, StreamConfig,
+    ActionId, At, ChannelMap, Completion, Controller, Direction, Engine, Error, Feed, GainTarget,
+    Interval, Member, Payload, Play, Queues, Record, StreamConfig,
 };
 
 use crate::blocks::Blocks;
@@ -13,10 +15,19 @@ pub const ACTIONS: usize = 16;
 /// Command queue storage in the simulated stream (`COMMANDS - 1` entries).
 pub const COMMANDS: usize = 16;
 
+/// What a simulated play reads: a buffer, or a ring buffer filled before submission.
+pub type SimSource = Feed<Vec<f32>, rtrb::Consumer<f32>>;
+/// What a simulated recording writes: a buffer, or a ring buffer drained at the end.
+pub type SimTarget = Feed<Vec<f32>, rtrb::Producer<f32>>;
 /// The queue type of the simulated stream.
-pub type SimQueues = Queues<Vec<f32>, Vec<f32>, ACTIONS, COMMANDS>;
-/// A completion of the simulated stream.
+pub type SimQueues = Queues<SimSource, SimTarget, ACTIONS, COMMANDS>;
+/// A completion of the simulated stream, with its streams turned into samples: a stream
+/// play's payload is what was left unread in its ring, a stream recording's is everything
+/// it wrote.
 pub type SimCompletion = Completion<Vec<f32>, Vec<f32>>;
+type Raw = Completion<SimSource, SimTarget>;
+type SimMember = Member<SimSource, SimTarget>;
+type SimEngine<'a> = Engine<'a, SimSource, SimTarget, ACTIONS>;
 
 /// One engine run of one direction: a block, or frames lost to an xrun.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +79,8 @@ pub struct Outcome {
     pub mangled_returns: usize,
     /// Cancels issued by [`simulate_and_drain`] to end what was still outstanding.
     pub drain_cancels: Vec<ActionId>,
+    /// The reading ends of the rings that stream recordings write, by action.
+    sinks: BTreeMap<ActionId, rtrb::Consumer<f32>>,
 }
 
 impl Outcome {
@@ -104,8 +117,10 @@ fn when(at: At, after: Option<usize>, ids: &[Submission]) -> Option<At> {
     }
 }
 
-fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
-    Some(match op {
+/// The member for `op`, and the reading end of its ring if it records into one.
+fn member(op: &Op, ids: &[Submission]) -> Option<(SimMember, Option<rtrb::Consumer<f32>>)> {
+    let mut reader = None;
+    let member = match op {
         Op::Play {
             samples,
             map,
@@ -115,7 +130,17 @@ fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
             shape,
         } => {
             let map = ChannelMap::new(map).ok()?.with_gains(gains).ok()?;
-            let mut play = Play::new(samples.clone(), map)
+            let source = if shape.stream.is_some() {
+                let (mut tx, rx) = rtrb::RingBuffer::new(samples.len().max(1));
+                for &x in samples {
+                    tx.push(x).ok()?;
+                }
+                Feed::Stream(rx)
+            } else {
+                Feed::Buffer(samples.clone())
+            };
+            let mut play = Play::new(source, map)
+                .on_empty(shape.stream.unwrap_or_default())
                 .at(when(*at, shape.after, ids)?)
                 .late(*late)
                 .repeat(shape.repeat)
@@ -136,14 +161,20 @@ fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
             at,
             late,
             after,
+            sink,
         } => {
-            let buffer = vec![RECORD_FILL; frames * map.len()];
+            let target = match sink {
+                None => Feed::Buffer(vec![RECORD_FILL; frames * map.len()]),
+                Some((capacity, _)) => {
+                    let (tx, rx) = rtrb::RingBuffer::new((capacity * map.len()).max(1));
+                    reader = Some(rx);
+                    Feed::Stream(tx)
+                }
+            };
+            let policy = sink.map(|(_, p)| p).unwrap_or_default();
             let map = ChannelMap::new(map).ok()?;
-            Member::Record(
-                Record::new(buffer, map)
-                    .at(when(*at, *after, ids)?)
-                    .late(*late),
-            )
+            let record = Record::new(target, map).on_full(policy);
+            Member::Record(record.at(when(*at, *after, ids)?).late(*late))
         }
         Op::Cancel {
             target,
@@ -176,14 +207,15 @@ fn member(op: &Op, ids: &[Submission]) -> Option<Member<Vec<f32>, Vec<f32>>> {
             direction: *direction,
             at: *at,
         },
-    })
+    };
+    Some((member, reader))
 }
 
-type Ctl<'a> = Controller<'a, Vec<f32>, Vec<f32>, ACTIONS>;
+type Ctl<'a> = Controller<'a, SimSource, SimTarget, ACTIONS>;
 
 /// Submits one op alone. Returns the id, or the error, and whether a refused buffer came
 /// back unchanged.
-fn submit_one(ctl: &mut Ctl<'_>, m: Member<Vec<f32>, Vec<f32>>) -> (Result<ActionId, Error>, bool) {
+fn submit_one(ctl: &mut Ctl<'_>, m: SimMember) -> (Result<ActionId, Error>, bool) {
     match m {
         Member::Play(p) => {
             let original = p.frames();
@@ -217,13 +249,10 @@ fn submit_one(ctl: &mut Ctl<'_>, m: Member<Vec<f32>, Vec<f32>>) -> (Result<Actio
 }
 
 /// Submits several ops as one group (sizes 2 to 4).
-fn submit_group(
-    ctl: &mut Ctl<'_>,
-    members: Vec<Member<Vec<f32>, Vec<f32>>>,
-) -> Result<Vec<ActionId>, Error> {
+fn submit_group(ctl: &mut Ctl<'_>, members: Vec<SimMember>) -> Result<Vec<ActionId>, Error> {
     macro_rules! group {
         ($n:literal) => {{
-            let arr: [Member<Vec<f32>, Vec<f32>>; $n] = members.try_into().expect("size checked");
+            let arr: [SimMember; $n] = members.try_into().expect("size checked");
             ctl.group(arr).map(|ids| ids.to_vec()).map_err(|r| r.error)
         }};
     }
@@ -265,6 +294,7 @@ fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
         completions: Vec::new(),
         mangled_returns: 0,
         drain_cancels: Vec::new(),
+        sinks: BTreeMap::new(),
     };
     let mut next_step = 0;
     let mut next_xrun = 0;
@@ -307,7 +337,7 @@ fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
 /// Cancels every outstanding action and runs blocks until all have completed.
 fn drain_all(
     ctl: &mut Ctl<'_>,
-    engine: &mut Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>,
+    engine: &mut SimEngine<'_>,
     input: &mut Vec<f32>,
     output: &mut Vec<f32>,
     outcome: &mut Outcome,
@@ -341,19 +371,27 @@ fn drain_all(
 }
 
 fn submit_step(ctl: &mut Ctl<'_>, ops: &[Op], outcome: &mut Outcome) {
-    let seen = |d: Direction| outcome.runs[dir_index(d)].len();
-    let members: Vec<_> = ops
+    let seen = |d: Direction, outcome: &Outcome| outcome.runs[dir_index(d)].len();
+    let (members, mut readers): (Vec<_>, Vec<_>) = ops
         .iter()
-        .map(|op| member(op, &outcome.submissions))
-        .collect();
+        .map(|op| match member(op, &outcome.submissions) {
+            Some((m, r)) => (Some(m), r),
+            None => (None, None),
+        })
+        .unzip();
     if ops.len() == 1 {
         let sub = match members.into_iter().next().flatten() {
             None => Submission::Skipped,
             Some(m) => match submit_one(ctl, m) {
-                (Ok(id), _) => Submission::Accepted {
-                    id,
-                    seen_run: seen(id.direction()),
-                },
+                (Ok(id), _) => {
+                    if let Some(reader) = readers[0].take() {
+                        outcome.sinks.insert(id, reader);
+                    }
+                    Submission::Accepted {
+                        id,
+                        seen_run: seen(id.direction(), outcome),
+                    }
+                }
                 (Err(e), intact) => {
                     if !intact {
                         outcome.mangled_returns += 1;
@@ -373,8 +411,11 @@ fn submit_step(ctl: &mut Ctl<'_>, ops: &[Op], outcome: &mut Outcome) {
     }
     match submit_group(ctl, members.into_iter().flatten().collect()) {
         Ok(ids) => {
-            for id in ids {
-                let seen_run = seen(id.direction());
+            for (id, reader) in ids.into_iter().zip(readers) {
+                if let Some(reader) = reader {
+                    outcome.sinks.insert(id, reader);
+                }
+                let seen_run = seen(id.direction(), outcome);
                 outcome
                     .submissions
                     .push(Submission::Accepted { id, seen_run });
@@ -387,7 +428,7 @@ fn submit_step(ctl: &mut Ctl<'_>, ops: &[Op], outcome: &mut Outcome) {
 }
 
 fn inject_xrun(
-    engine: &mut Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>,
+    engine: &mut SimEngine<'_>,
     direction: Direction,
     frames: u64,
     outcome: &mut Outcome,
@@ -415,7 +456,7 @@ fn inject_xrun(
 }
 
 fn process_block(
-    engine: &mut Engine<'_, Vec<f32>, Vec<f32>, ACTIONS>,
+    engine: &mut SimEngine<'_>,
     n: usize,
     input: &mut Vec<f32>,
     output: &mut Vec<f32>,
@@ -453,6 +494,40 @@ fn process_block(
 
 fn collect(ctl: &mut Ctl<'_>, outcome: &mut Outcome) {
     while let Some(c) = ctl.try_next() {
+        let c = samples_of(c, &mut outcome.sinks);
         outcome.completions.push(c);
+    }
+}
+
+/// Everything left in a ring.
+fn drain(ring: &mut rtrb::Consumer<f32>) -> Vec<f32> {
+    std::iter::from_fn(|| ring.pop().ok()).collect()
+}
+
+/// A completion with its streams turned into samples: what a stream play left unread,
+/// what a stream recording wrote.
+fn samples_of(c: Raw, sinks: &mut BTreeMap<ActionId, rtrb::Consumer<f32>>) -> SimCompletion {
+    let payload = match c.payload {
+        Payload::None => Payload::None,
+        Payload::Stats(s) => Payload::Stats(s),
+        Payload::Played(Feed::Buffer(v)) => Payload::Played(v),
+        Payload::Played(Feed::Stream(mut ring)) => Payload::Played(drain(&mut ring)),
+        Payload::Recorded(Feed::Buffer(v)) => Payload::Recorded(v),
+        Payload::Recorded(Feed::Stream(_)) => {
+            Payload::Recorded(sinks.get_mut(&c.id).map(drain).unwrap_or_default())
+        }
+    };
+    Completion {
+        id: c.id,
+        kind: c.kind,
+        requested: c.requested,
+        late_by: c.late_by,
+        actual_start: c.actual_start,
+        frames: c.frames,
+        skipped: c.skipped,
+        ended_at: c.ended_at,
+        end: c.end,
+        stats: c.stats,
+        payload,
     }
 }

@@ -1,7 +1,7 @@
 //! proptest strategies for scenarios and block patterns.
 
 use proptest::prelude::*;
-use rtmix_core::{At, Direction, Ending, Late, Repeat};
+use rtmix_core::{At, Direction, Ending, Late, OnEmpty, OnFull, Repeat};
 
 use crate::blocks::Blocks;
 use crate::scenario::{GainOf, Op, PlayShape, Scenario, Step, Xrun};
@@ -92,6 +92,23 @@ struct RawShape {
     gain: f32,
     fade_in: u64,
     fade_out: u64,
+    stream: Option<OnEmpty>,
+}
+
+fn on_empty() -> impl Strategy<Value = Option<OnEmpty>> {
+    prop_oneof![
+        5 => Just(None),
+        1 => Just(Some(OnEmpty::Silence)),
+        1 => Just(Some(OnEmpty::Stop)),
+    ]
+}
+
+fn sink() -> impl Strategy<Value = Option<(usize, OnFull)>> {
+    prop_oneof![
+        4 => Just(None),
+        1 => (1usize..300).prop_map(|c| Some((c, OnFull::Drop))),
+        1 => (1usize..300).prop_map(|c| Some((c, OnFull::Stop))),
+    ]
 }
 
 fn raw_shape() -> impl Strategy<Value = RawShape> {
@@ -103,9 +120,10 @@ fn raw_shape() -> impl Strategy<Value = RawShape> {
         prop_oneof![3 => Just(1.0f32), 1 => gain()],
         prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
         prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
+        on_empty(),
     )
         .prop_map(
-            |(after, region, repeat, interval, gain, fade_in, fade_out)| RawShape {
+            |(after, region, repeat, interval, gain, fade_in, fade_out, stream)| RawShape {
                 after,
                 region,
                 repeat,
@@ -113,6 +131,7 @@ fn raw_shape() -> impl Strategy<Value = RawShape> {
                 gain,
                 fade_in,
                 fade_out,
+                stream,
             },
         )
 }
@@ -121,6 +140,16 @@ impl RawShape {
     /// Fits the shape to a buffer of `frames` frames (a wild one keeps regions and fades
     /// that do not fit) for the op with index `index`.
     fn fit(self, frames: u64, index: usize, wild: bool) -> PlayShape {
+        if self.stream.is_some() && !wild {
+            // A stream has no region, repetitions or interval, and no natural end.
+            return PlayShape {
+                after: self.after.and_then(|back| index.checked_sub(back)),
+                gain: self.gain,
+                fade_in: self.fade_in % 300,
+                stream: self.stream,
+                ..PlayShape::default()
+            };
+        }
         let region = self.region.map(|(a, b)| {
             if wild && a.is_multiple_of(7) {
                 return (a % (frames + 3), b % (frames + 3));
@@ -171,6 +200,7 @@ impl RawShape {
             } else {
                 fit_fade(self.fade_out)
             },
+            stream: self.stream,
         }
     }
 }
@@ -194,6 +224,7 @@ enum RawOp {
         at: RelAt,
         late: Late,
         after: Option<usize>,
+        sink: Option<(usize, OnFull)>,
     },
     Cancel {
         back: usize,
@@ -243,8 +274,8 @@ fn raw_op() -> impl Strategy<Value = RawOp> {
     prop_oneof![
         4 => (any::<u64>(), 0usize..200, map.clone(), prop::collection::vec(gain(), 3), rel_at(), late(), flaw(), raw_shape())
             .prop_map(|(seed, frames, map, gains, at, late, flaw, shape)| RawOp::Play { seed, frames, map, gains, at, late, flaw, shape }),
-        2 => (0usize..200, map, rel_at(), late(), after)
-            .prop_map(|(frames, map, at, late, after)| RawOp::Record { frames, map, at, late, after }),
+        2 => (0usize..200, map, rel_at(), late(), after, sink())
+            .prop_map(|(frames, map, at, late, after, sink)| RawOp::Record { frames, map, at, late, after, sink }),
         2 => (1usize..6, rel_at(), late(), ending()).prop_map(|(back, at, late, ending)| RawOp::Cancel { back, at, late, ending }),
         1 => (prop_oneof![2 => (1usize..6).prop_map(Some), 1 => Just(None)], 0u16..4, gain(), prop_oneof![Just(0u64), 0u64..500], rel_at(), late())
             .prop_map(|(back, channel, gain, ramp, at, late)| RawOp::Gain { back, channel, gain, ramp, at, late }),
@@ -303,12 +334,14 @@ fn fit(raw: RawOp, submit: u64, index: usize, channels: (u16, u16), wild: bool) 
             at,
             late,
             after,
+            sink,
         } => Op::Record {
             frames,
             map: fit_map(map, channels.1, frames.is_multiple_of(5)),
             at: at.at(submit, wild),
             late,
             after: after.and_then(|back| index.checked_sub(back)),
+            sink,
         },
         RawOp::Cancel {
             back,

@@ -26,7 +26,7 @@ fn generators_reach_every_interesting_case() {
     let (mut skipped, mut late_now, mut lost_in_action, mut groups) = (0, 0, 0, 0);
     // Features: [seam crossed, fade played, gain ramped, master ramped, faded cancel,
     // ended at a seam, followed, clipped, non-finite].
-    let mut features = [0usize; 10];
+    let mut features = [0usize; 14];
     for i in 0..600 {
         let sc = if i % 2 == 0 {
             scenario(24).new_tree(&mut runner).unwrap().current()
@@ -89,14 +89,15 @@ fn generators_reach_every_interesting_case() {
     assert!(
         features.iter().all(|&n| n >= 5),
         "[seam, fade, gain, master, faded cancel, seam end, follow, clipped, non-finite, \
-         spaced repetitions]: {features:?}"
+         spaced repetitions, missing, underflow, dropped, overflow]: {features:?}"
     );
 }
 
 /// Counts, in `features`, completions that show each feature at work: [seam crossed, fade
 /// played, gain ramped, master ramped, faded cancel, ended at a seam, followed, clipped,
-/// non-finite, spaced repetitions].
-fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 10]) {
+/// non-finite, spaced repetitions, stream frames missing, underflow stops, stream frames
+/// dropped, overflow stops].
+fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 14]) {
     let ops: Vec<&Op> = sc.ops().collect();
     let by_id: std::collections::BTreeMap<_, _> = outcome
         .submissions
@@ -135,6 +136,10 @@ fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 10]) 
             },
             _ => {}
         }
+        features[10] += usize::from(c.stats.missing > 0);
+        features[11] += usize::from(c.end == EndReason::Underflow);
+        features[12] += usize::from(c.stats.dropped > 0);
+        features[13] += usize::from(c.end == EndReason::Overflow);
         if let (ActionKind::Stats, Some(s)) = (c.kind, c.stream_stats()) {
             features[7] += usize::from(s.clipped > 0);
             features[8] += usize::from(s.non_finite > 0);

@@ -78,7 +78,7 @@ proptest! {
         let sc = Scenario {
             output_channels: 0,
             input_channels: channels,
-            steps: vec![Step { submit_at: 0, ops: vec![Op::Record { frames: len, map: map.clone(), at: At::Frame(f), late: Late::Drop, after: None }] }],
+            steps: vec![Step { submit_at: 0, ops: vec![Op::Record { frames: len, map: map.clone(), at: At::Frame(f), late: Late::Drop, after: None, sink: None }] }],
             xruns: vec![],
             total_frames: f + len as u64 + 1,
             clamp: false,
@@ -142,7 +142,7 @@ proptest! {
                 // A ramp across every xrun: sample i is the value i, so each output frame
                 // shows which buffer frame played there.
                 play((0..f + 100).map(|i| i as f32).collect(), 0, 0),
-                Op::Record { frames: 40, map: vec![0], at: At::Frame(f), late: Late::Drop, after: None },
+                Op::Record { frames: 40, map: vec![0], at: At::Frame(f), late: Late::Drop, after: None, sink: None },
                 Op::Stats { direction: Direction::Output, at: At::Frame(f + 50) },
                 Op::Stats { direction: Direction::Input, at: At::Frame(f + 50) },
             ]),
