@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtmix_core::{At, ChannelMap, Direction, Late, Member, Play, Queues, Record, StreamConfig};
+use rtmix_core::{
+    At, ChannelMap, Direction, Ending, Feed, GainTarget, Interval, Late, Member, OnEmpty, OnFull,
+    Play, Queues, Record, Repeat, StreamConfig,
+};
 use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
 
 #[global_allocator]
@@ -200,4 +203,123 @@ fn waking_a_waiting_controller_allocates_nothing() {
         }
         assert_eq!(violations, 0, "the wake-up path allocated");
     });
+}
+
+/// Every command of the features issue (loops, intervals, gains and ramps, master gains,
+/// faded and seam cancels, followers, streams both ways, clamping) runs through real blocks
+/// of every size, xruns included, without an allocation or a free.
+#[test]
+fn every_feature_allocates_nothing() {
+    type Source = Feed<Arc<[f32]>, rtrb::Consumer<f32>>;
+    type Target = Feed<Vec<f32>, rtrb::Producer<f32>>;
+    let mut queues: Box<Queues<Source, Target, 32, 32>> = Box::default();
+    let config = StreamConfig::duplex(2, 2).clamped();
+    let (mut ctl, mut engine) = queues.split(config).unwrap();
+    let tone: Arc<[f32]> = (0..3000)
+        .map(|i| (i as f32 * 0.01).sin())
+        .collect::<Vec<_>>()
+        .into();
+    let buf = || Feed::Buffer(tone.clone());
+
+    let looped = ctl
+        .play(
+            Play::new(buf(), map(&[0, 1]))
+                .region(100, 333)
+                .repeat(Repeat::Forever)
+                .fade_in(500)
+                .gain(0.7),
+        )
+        .unwrap();
+    let ticks = ctl
+        .play(
+            Play::new(buf(), map(&[1]))
+                .region(0, 40)
+                .interval(Interval::new(2_880_000, 119 * 48).unwrap())
+                .repeat(Repeat::Times(40))
+                .fade_out(30),
+        )
+        .unwrap();
+    let first = ctl
+        .play(Play::new(buf(), map(&[0])).at(At::Frame(10)))
+        .unwrap();
+    let follower = ctl
+        .play(Play::new(buf(), map(&[1])).at(At::After(first)))
+        .unwrap();
+    let (mut feed, ring) = rtrb::RingBuffer::new(20_000);
+    for i in 0..5000 {
+        feed.push((i % 100) as f32 / 100.0).unwrap();
+    }
+    let streamed = ctl
+        .play(Play::new(Feed::Stream(ring), map(&[0])).on_empty(OnEmpty::Silence))
+        .unwrap();
+    let (sink, mut drain) = rtrb::RingBuffer::new(3000);
+    let captured = ctl
+        .record(Record::new(Feed::Stream(sink), map(&[1, 0])).on_full(OnFull::Drop))
+        .unwrap();
+    let recorded = ctl
+        .record(Record::new(Feed::Buffer(vec![0.0; 800]), map(&[0])).at(At::Frame(30)))
+        .unwrap();
+    let controls = [
+        ctl.set_gain(
+            GainTarget::Action(looped),
+            0.1,
+            900,
+            At::Frame(700),
+            Late::Skip,
+        )
+        .unwrap(),
+        ctl.set_gain(GainTarget::Master(1), 0.5, 300, At::Frame(333), Late::Skip)
+            .unwrap(),
+        ctl.cancel_with(looped, At::Frame(5000), Late::Skip, Ending::AfterRepetition)
+            .unwrap(),
+        ctl.cancel_with(streamed, At::Frame(6000), Late::Skip, Ending::FadeOut(250))
+            .unwrap(),
+        ctl.cancel_with(captured, At::Frame(7000), Late::Skip, Ending::Cut)
+            .unwrap(),
+    ];
+    let group = ctl
+        .group([
+            Member::Gain {
+                target: GainTarget::Master(0),
+                gain: 2.0,
+                ramp: 64,
+                at: At::Frame(50),
+                late: Late::Skip,
+            },
+            Member::Cancel {
+                target: ticks,
+                at: At::Frame(9000),
+                late: Late::Skip,
+                ending: Ending::FadeOut(100),
+            },
+        ])
+        .unwrap();
+
+    let input = vec![0.25f32; 2 * 4096];
+    let mut output = vec![0.0f32; 2 * 4096];
+    let (frames, count) = forbid_alloc(|| {
+        let mut frames = 0;
+        for (i, n) in [1usize, 2, 3, 64, 7, 512, 1, 4096, 100]
+            .iter()
+            .cycle()
+            .take(60)
+            .enumerate()
+        {
+            engine.process(&input[..n * 2], &mut output[..n * 2]);
+            if i % 7 == 3 {
+                engine.output.report_lost(17);
+                engine.input.report_lost(5);
+            }
+            frames += n;
+        }
+        frames
+    });
+    assert_eq!(count, 0, "the engine allocated or freed {count} times");
+    assert!(frames > 10_000);
+    let ids = [looped, ticks, first, follower, streamed, captured, recorded];
+    for id in ids.into_iter().chain(controls).chain(group) {
+        assert!(ctl.take(id).is_some(), "{id:?} did not complete");
+    }
+    assert!(drain.pop().is_ok(), "the ring recording wrote nothing");
+    assert!(ctl.meter(Direction::Output, 0).unwrap().frames > 0);
 }
