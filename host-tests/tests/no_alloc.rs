@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rtmix_core::{
-    At, ChannelMap, Direction, Ending, Feed, GainTarget, Interval, Late, Member, OnEmpty, OnFull,
-    Play, Queues, Record, Repeat, StreamConfig,
+    At, ChannelMap, Direction, Ending, Engine, Feed, GainTarget, Interval, Late, Member, OnEmpty,
+    OnFull, Play, PlaySource, Queues, Record, RecordTarget, Repeat, StreamConfig,
 };
 use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
 
@@ -163,6 +163,31 @@ fn engine_blocks_allocate_nothing_with_box_owners_at_full_capacity() {
     );
 }
 
+/// Runs `count` duplex blocks of sizes from 1 to 4096 frames on a 2-in, 2-out stream, with
+/// an output and an input xrun every seventh; returns the frames run.
+fn mixed_blocks<P: PlaySource, R: RecordTarget, const A: usize>(
+    engine: &mut Engine<'_, P, R, A>,
+    output: &mut [f32],
+    count: usize,
+) -> usize {
+    static INPUT: [f32; 2 * 4096] = [0.25; 2 * 4096];
+    let mut frames = 0;
+    for (i, n) in [1usize, 2, 3, 64, 7, 512, 1, 4096, 100]
+        .iter()
+        .cycle()
+        .take(count)
+        .enumerate()
+    {
+        engine.process(&INPUT[..n * 2], &mut output[..n * 2]);
+        if i % 7 == 3 {
+            engine.output.report_lost(17);
+            engine.input.report_lost(5);
+        }
+        frames += n;
+    }
+    frames
+}
+
 trait SliceEmpty {
     fn slice_empty(&self) -> Self;
 }
@@ -295,25 +320,8 @@ fn every_feature_allocates_nothing() {
         ])
         .unwrap();
 
-    let input = vec![0.25f32; 2 * 4096];
     let mut output = vec![0.0f32; 2 * 4096];
-    let (frames, count) = forbid_alloc(|| {
-        let mut frames = 0;
-        for (i, n) in [1usize, 2, 3, 64, 7, 512, 1, 4096, 100]
-            .iter()
-            .cycle()
-            .take(60)
-            .enumerate()
-        {
-            engine.process(&input[..n * 2], &mut output[..n * 2]);
-            if i % 7 == 3 {
-                engine.output.report_lost(17);
-                engine.input.report_lost(5);
-            }
-            frames += n;
-        }
-        frames
-    });
+    let (frames, count) = forbid_alloc(|| mixed_blocks(&mut engine, &mut output, 60));
     assert_eq!(count, 0, "the engine allocated or freed {count} times");
     assert!(frames > 10_000);
     let ids = [looped, ticks, first, follower, streamed, captured, recorded];
