@@ -55,9 +55,18 @@ impl<B> Transfer<B> {
             let offset = p % len.max(1);
             return (Some(self.region_start + offset), len - offset);
         };
+        // The last of a counted set plays whole: no repetition follows to cut it short.
         let k = interval.index_at(p);
+        let (k, last) = match self.shape.repetitions {
+            Some(n) if k.saturating_add(1) >= n => (n.saturating_sub(1), true),
+            _ => (k, false),
+        };
         let start = interval.start_of(k);
-        let next = interval.start_of(k.saturating_add(1));
+        let next = if last {
+            u64::MAX
+        } else {
+            interval.start_of(k.saturating_add(1))
+        };
         let offset = p - start;
         let playing = len.min(next - start);
         if offset < playing {

@@ -439,6 +439,8 @@ pub(crate) struct Shape {
     pub(crate) total: Option<u64>,
     /// Between repetition starts; `None`: back to back.
     pub(crate) interval: Option<Interval>,
+    /// How many repetitions; `None`: endless.
+    pub(crate) repetitions: Option<u64>,
     pub(crate) gain: f32,
     pub(crate) fade_in: u64,
     pub(crate) fade_out: u64,
@@ -454,6 +456,7 @@ impl Shape {
             region_len: frames,
             total: Some(frames),
             interval: None,
+            repetitions: Some(1),
             gain: 1.0,
             fade_in: 0,
             fade_out: 0,

@@ -143,7 +143,9 @@ pub struct Completion<P, R> {
     pub late_by: u64,
     /// The frame at which it took effect; `None` when it never did.
     pub actual_start: Option<u64>,
-    /// Frames played or recorded.
+    /// Frames played or recorded: those it covered from `actual_start` to where it
+    /// stopped, less those lost to xruns (the silence between spaced repetitions counts,
+    /// as do a stream's missing frames).
     pub frames: u64,
     /// Leading frames left out because they had passed (late with `Skip`).
     pub skipped: u64,

@@ -276,6 +276,10 @@ fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> {
         region_len: len,
         total,
         interval: play.interval,
+        repetitions: match play.repeat {
+            Repeat::Times(n) => Some(n),
+            Repeat::Forever => None,
+        },
         gain: play.gain,
         fade_in: play.fade_in,
         fade_out: play.fade_out,
@@ -302,6 +306,7 @@ fn stream_shape<P>(play: &Play<P>) -> Result<Shape, Error> {
         region_len: u64::MAX,
         total: None,
         interval: None,
+        repetitions: None,
         gain: play.gain,
         fade_in: play.fade_in,
         fade_out: 0,
@@ -779,6 +784,7 @@ where
         let shape = record.buffer.buffer().is_none().then_some(Shape {
             region_len: u64::MAX,
             total: None,
+            repetitions: None,
             stop: record.on_full == crate::OnFull::Stop,
             ..Shape::whole(0)
         });

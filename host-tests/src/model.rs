@@ -117,6 +117,8 @@ struct Item<'a> {
     region_len: u64,
     /// `(num, den)`: repetitions start every `num / den` frames.
     interval: Option<(u64, u64)>,
+    /// How many repetitions (`None`: endless).
+    reps: Option<u64>,
     total: Option<u64>,
     gain: Ramp,
     fade_in: Ramp,
@@ -169,7 +171,12 @@ impl Item<'_> {
         while start(k + 1) <= p {
             k += 1;
         }
-        let (s, next) = (start(k), start(k + 1));
+        // The last of a counted set plays whole.
+        let last = matches!(self.reps, Some(n) if k + 1 >= n);
+        if last {
+            k = self.reps.unwrap_or(1).max(1) - 1;
+        }
+        let (s, next) = (start(k), if last { u64::MAX } else { start(k + 1) });
         let end = s + len.min(next - s);
         ((p < end).then_some(self.region_start + p - s), end)
     }
@@ -298,6 +305,13 @@ fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
         region_start,
         region_len,
         interval,
+        reps: match op {
+            Op::Play { shape, .. } => match shape.repeat {
+                Repeat::Times(n) => Some(n),
+                Repeat::Forever => None,
+            },
+            _ => Some(1),
+        },
         total,
         gain: Ramp::constant(gain),
         fade_in: Ramp::constant(1.0),

@@ -168,8 +168,11 @@ impl RawShape {
         let interval = self.interval.map(|(extra, den)| {
             if wild && extra.is_multiple_of(9) {
                 (den - 1, den)
-            } else {
+            } else if extra % 2 == 0 {
                 ((len.max(1) + extra) * den + extra % den, den)
+            } else {
+                // Shorter than the region too: each repetition cuts the one before.
+                ((1 + extra / 8) * den + extra % den, den)
             }
         });
         let total = match (repeat, interval) {
