@@ -54,6 +54,8 @@ mod fmt;
 
 mod action;
 mod channel_map;
+#[cfg(feature = "std")]
+pub mod chunks;
 mod command;
 mod completion;
 mod config;
