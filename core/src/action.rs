@@ -182,6 +182,11 @@ impl<B> Action<B> {
                 region_len: shape.region_len,
                 env: Envelope {
                     gain: Ramp::constant(shape.gain),
+                    fade_in: fade_in(shape.fade_in),
+                    fade_out: shape
+                        .total
+                        .map_or(Ramp::UNITY, |t| fade_out(t, shape.fade_out)),
+                    offset: shape.offset,
                     ..Envelope::UNITY
                 },
                 shape,
@@ -290,4 +295,31 @@ pub(crate) struct Done<B> {
     pub(crate) end: EndReason,
     pub(crate) stats: ActionStats,
     pub(crate) payload: HalfPayload<B>,
+}
+
+/// A fade-in over the first `frames` frames of a play: gain `i / frames` at its frame `i`.
+fn fade_in(frames: u64) -> Ramp {
+    if frames == 0 {
+        return Ramp::UNITY;
+    }
+    Ramp {
+        start: 0,
+        len: frames,
+        from: 0.0,
+        to: 1.0,
+    }
+}
+
+/// A fade-out over the last `frames` of a play of `total` frames (the controller keeps the
+/// fade within the play).
+fn fade_out(total: u64, frames: u64) -> Ramp {
+    if frames == 0 {
+        return Ramp::UNITY;
+    }
+    Ramp {
+        start: total.saturating_sub(frames),
+        len: frames,
+        from: 1.0,
+        to: 0.0,
+    }
 }

@@ -50,6 +50,7 @@ pub struct Play<P> {
     pub(crate) fade_in: u64,
     pub(crate) fade_out: u64,
     pub(crate) on_empty: OnEmpty,
+    pub(crate) offset: u64,
 }
 
 impl<P: PlaySource> Play<P> {
@@ -67,7 +68,27 @@ impl<P: PlaySource> Play<P> {
             fade_in: 0,
             fade_out: 0,
             on_empty: OnEmpty::Silence,
+            offset: 0,
         }
+    }
+
+    /// Starts at frame `n` of the play instead of its first: frame `n` sounds at its frame,
+    /// and its loop seams, repetition grid and fades are where they would be had it started
+    /// `n` frames earlier. This is how a timeline starts an entry that is already under way
+    /// (the [`Timeline`](crate::Timeline) does it for you).
+    ///
+    /// ```
+    /// use rtmix_core::{ChannelMap, Play, Repeat};
+    /// static BAR: [f32; 4] = [1.0, 2.0, 3.0, 4.0];
+    /// let play = Play::new(&BAR[..], ChannelMap::new(&[0]).unwrap())
+    ///     .repeat(Repeat::Times(2))
+    ///     .from_frame(3); // plays 4, 1, 2, 3, 4
+    /// assert_eq!(play.duration(), Some(5));
+    /// ```
+    #[must_use]
+    pub fn from_frame(mut self, n: u64) -> Self {
+        self.offset = n;
+        self
     }
 
     /// The buffer's frame count (samples divided by mapped channels, rounded down); 0 for
@@ -85,9 +106,16 @@ impl<P: PlaySource> Play<P> {
         self
     }
 
-    /// The frames it covers in all, from its first frame to the end of its last
-    /// repetition (`None` for [`Repeat::Forever`], or past `u64::MAX`).
+    /// The frames it covers in all, from its first frame (after
+    /// [`from_frame`](Self::from_frame)) to the end of its last repetition (`None` for
+    /// [`Repeat::Forever`], or past `u64::MAX`).
     pub fn duration(&self) -> Option<u64> {
+        self.full_duration()
+            .map(|frames| frames.saturating_sub(self.offset))
+    }
+
+    /// [`duration`](Self::duration) from play frame 0.
+    pub(crate) fn full_duration(&self) -> Option<u64> {
         let (start, end) = self.region.unwrap_or((0, self.frames()));
         let len = end.checked_sub(start)?;
         match (self.repeat, self.interval) {
@@ -446,6 +474,8 @@ pub(crate) struct Shape {
     pub(crate) fade_out: u64,
     /// A stream stops (instead of going on) when its source runs dry or its sink full.
     pub(crate) stop: bool,
+    /// Play frames left out at the start ([`Play::from_frame`]).
+    pub(crate) offset: u64,
 }
 
 impl Shape {
@@ -461,6 +491,7 @@ impl Shape {
             fade_in: 0,
             fade_out: 0,
             stop: false,
+            offset: 0,
         }
     }
 }

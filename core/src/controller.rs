@@ -252,7 +252,7 @@ fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> {
         return Err(Error::EmptyLoop);
     }
     let total = match play.repeat {
-        Repeat::Times(_) => Some(play.duration().ok_or(Error::FrameOverflow)?),
+        Repeat::Times(_) => Some(play.full_duration().ok_or(Error::FrameOverflow)?),
         Repeat::Forever => None,
     };
     for fade in [play.fade_in, play.fade_out] {
@@ -270,7 +270,7 @@ fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> {
             frames: u64::MAX,
         });
     }
-    check_end(play.at, total)?;
+    check_end(play.at, play.duration())?;
     Ok(Shape {
         region_start: start,
         region_len: len,
@@ -284,6 +284,7 @@ fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> {
         fade_in: play.fade_in,
         fade_out: play.fade_out,
         stop: false,
+        offset: play.offset,
     })
 }
 
@@ -311,6 +312,7 @@ fn stream_shape<P>(play: &Play<P>) -> Result<Shape, Error> {
         fade_in: play.fade_in,
         fade_out: 0,
         stop: play.on_empty == crate::OnEmpty::Stop,
+        offset: 0,
     })
 }
 

@@ -9,9 +9,9 @@
 //! ```
 //!
 //! frames before `start` get `from`, and frames from `start + len` on get `to`. So a fade-in
-//! of `N` frames gives frame `i` the gain `i / N` (its first sample is silent, frame `N` is at
-//! full level), and a fade-out of `M` frames ending at `e` gives frame `e - M + k` the gain
-//! `1 - k / M` (its last sample is `1 / M`, frame `e` would be silent). A value depends on
+//! of `N` frames gives play frame `i` the gain `i / N` (its first sample is silent, frame `N`
+//! is at full level), and a fade-out of `M` frames ending at play frame `e` gives frame
+//! `e - M + k` the gain `1 - k / M` (its last sample is `1 / M`, frame `e` would be silent). A value depends on
 //! the frame alone, never on where a block began, which is what makes ramps exact to the
 //! sample under any block partition (docs/features.md).
 
@@ -117,12 +117,19 @@ impl Ramp {
 /// Everything that scales a play over time, multiplied in this order: its gain (set with
 /// [`Controller::set_gain`](crate::Controller::set_gain)), its fade-in, its fade-out and
 /// the fade of a cancel. Each is 1 outside its ramp.
+///
+/// The gain and the cancel's fade are placed on the stream's frame clock; the fades belong
+/// to the play itself and are placed on its own frames (frame `p` of the play sits at
+/// stream frame `origin + p - offset`), so they stay put whatever frame it starts at.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Envelope {
     pub(crate) gain: Ramp,
     pub(crate) fade_in: Ramp,
     pub(crate) fade_out: Ramp,
     pub(crate) cut: Ramp,
+    /// The stream frame of play frame `offset`.
+    pub(crate) origin: u64,
+    pub(crate) offset: u64,
 }
 
 impl Envelope {
@@ -131,23 +138,35 @@ impl Envelope {
         fade_in: Ramp::UNITY,
         fade_out: Ramp::UNITY,
         cut: Ramp::UNITY,
+        origin: 0,
+        offset: 0,
     };
+
+    /// The play's own frame at stream frame `frame` (which is never before its origin).
+    #[inline]
+    fn play_frame(&self, frame: u64) -> u64 {
+        frame
+            .saturating_sub(self.origin)
+            .saturating_add(self.offset)
+    }
 
     /// The envelope over `[frame, frame + n)` if it is the same at each of those frames.
     #[inline]
     pub(crate) fn constant_over(&self, frame: u64, n: u64) -> Option<f32> {
+        let p = self.play_frame(frame);
         let g = self.gain.constant_over(frame, n)?;
-        let i = self.fade_in.constant_over(frame, n)?;
-        let o = self.fade_out.constant_over(frame, n)?;
+        let i = self.fade_in.constant_over(p, n)?;
+        let o = self.fade_out.constant_over(p, n)?;
         let c = self.cut.constant_over(frame, n)?;
         Some(g * i * o * c)
     }
 
     /// Sets `out[i]` to the envelope at `frame + i`.
     pub(crate) fn fill(&self, frame: u64, out: &mut [f32]) {
+        let p = self.play_frame(frame);
         self.gain.fill(frame, out);
-        self.fade_in.apply(frame, out);
-        self.fade_out.apply(frame, out);
+        self.fade_in.apply(p, out);
+        self.fade_out.apply(p, out);
         self.cut.apply(frame, out);
     }
 }

@@ -208,7 +208,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             let mut frame = from;
             let mut outcome = Flow::Done;
             while frame < to && outcome == Flow::Done {
-                let (buffer_frame, left) = t.place(frame - action.origin);
+                let (buffer_frame, left) = t.place(frame - action.origin + t.shape.offset);
                 if left == 0 {
                     outcome = Flow::Invalid; // an empty region never becomes active
                     break;
@@ -427,11 +427,9 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         action.origin = origin;
         let end = match &mut action.work {
             Work::Transfer(t) => {
-                t.env.fade_in = fade_in(origin, t.shape.fade_in);
+                t.env.origin = origin;
                 match t.shape.total {
-                    Some(total) => origin.checked_add(total).inspect(|&end| {
-                        t.env.fade_out = fade_out(end, t.shape.fade_out);
-                    }),
+                    Some(total) => origin.checked_add(total.saturating_sub(t.shape.offset)),
                     None => Some(u64::MAX),
                 }
             }
@@ -650,8 +648,10 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             // The repetition playing at `at` finishes; in a gap it stops at once.
             Ending::AfterRepetition => match &target.work {
                 Work::Transfer(t) => t
-                    .repetition_end(at.saturating_sub(target.origin))
-                    .map_or(at, |end| target.origin.saturating_add(end)),
+                    .repetition_end(at.saturating_sub(target.origin) + t.shape.offset)
+                    .map_or(at, |end| {
+                        target.origin.saturating_add(end - t.shape.offset.min(end))
+                    }),
                 _ => at,
             },
         };
@@ -711,32 +711,5 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             self.st.ended.truncate(self.st.ended.len() - sent);
             self.signal.notify();
         }
-    }
-}
-
-/// The fade-in of a play that starts at `origin`: gain `i / frames` at its frame `i`.
-fn fade_in(origin: u64, frames: u64) -> Ramp {
-    if frames == 0 {
-        return Ramp::UNITY;
-    }
-    Ramp {
-        start: origin,
-        len: frames,
-        from: 0.0,
-        to: 1.0,
-    }
-}
-
-/// The fade-out of a play that ends at `end` (the controller keeps `frames` within the
-/// play, so `end - frames` is its own frame or later).
-fn fade_out(end: u64, frames: u64) -> Ramp {
-    if frames == 0 {
-        return Ramp::UNITY;
-    }
-    Ramp {
-        start: end.saturating_sub(frames),
-        len: frames,
-        from: 1.0,
-        to: 0.0,
     }
 }

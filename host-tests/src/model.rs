@@ -119,6 +119,8 @@ struct Item<'a> {
     interval: Option<(u64, u64)>,
     /// How many repetitions (`None`: endless).
     reps: Option<u64>,
+    /// Play frames left out at its start (`Play::from_frame`).
+    offset: u64,
     total: Option<u64>,
     gain: Ramp,
     fade_in: Ramp,
@@ -147,11 +149,14 @@ impl Item<'_> {
         matches!(self.state, State::Waiting | State::Pending | State::Active)
     }
 
+    /// The play's own frame at stream frame `f`: its fades and repetitions count in it.
+    fn play_frame(&self, f: u64) -> u64 {
+        f - self.origin + self.offset
+    }
+
     fn envelope(&self, frame: u64) -> f32 {
-        self.gain.at(frame)
-            * self.fade_in.at(frame)
-            * self.fade_out.at(frame)
-            * self.cut_fade.at(frame)
+        let p = self.play_frame(frame);
+        self.gain.at(frame) * self.fade_in.at(p) * self.fade_out.at(p) * self.cut_fade.at(frame)
     }
 
     /// Frame `p` of the play (from its origin): the buffer frame it plays, if any, and
@@ -305,6 +310,10 @@ fn new_item(op: &Op, id: ActionId, seen_run: usize) -> Item<'_> {
         region_start,
         region_len,
         interval,
+        offset: match op {
+            Op::Play { shape, .. } => shape.offset,
+            _ => 0,
+        },
         reps: match op {
             Op::Play { shape, .. } => match shape.repeat {
                 Repeat::Times(n) => Some(n),
@@ -455,22 +464,23 @@ impl World<'_, '_> {
         let origin = item.origin;
         if item.is_transfer() {
             item.end = match item.total {
-                Some(total) => origin + total,
+                Some(total) => origin + total.saturating_sub(item.offset),
                 None => u64::MAX,
             };
+            // Fades sit on the play's own frames, from its frame 0.
             if let Op::Play { shape, .. } = item.op {
                 if shape.fade_in > 0 {
                     item.fade_in = Ramp {
-                        start: origin,
+                        start: 0,
                         len: shape.fade_in,
                         from: 0.0,
                         to: 1.0,
                     };
                 }
-                if shape.fade_out > 0 && item.end != u64::MAX {
+                if let (true, Some(total)) = (shape.fade_out > 0, item.total) {
                     let len = shape.fade_out;
                     item.fade_out = Ramp {
-                        start: item.end - len,
+                        start: total - len,
                         len,
                         from: 1.0,
                         to: 0.0,
@@ -615,9 +625,10 @@ impl World<'_, '_> {
             Ending::Cut | Ending::FadeOut(0) => at,
             Ending::FadeOut(n) => at.saturating_add(n),
             Ending::AfterRepetition => {
-                let (playing, end) = target.place(at.saturating_sub(target.origin));
+                let p = at.saturating_sub(target.origin) + target.offset;
+                let (playing, end) = target.place(p);
                 if playing.is_some() {
-                    target.origin.saturating_add(end)
+                    target.origin.saturating_add(end - target.offset)
                 } else {
                     at
                 }
@@ -688,7 +699,7 @@ impl World<'_, '_> {
                 }
                 let k = map.len();
                 let bf = match item.source {
-                    None => match item.place(f - item.origin).0 {
+                    None => match item.place(item.play_frame(f)).0 {
                         Some(bf) => bf as usize,
                         None => continue, // between spaced repetitions
                     },

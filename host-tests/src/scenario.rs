@@ -24,6 +24,8 @@ pub struct PlayShape {
     /// Play the samples from a ring buffer, filled with all of them before submission,
     /// instead of from a buffer; with this policy when it runs dry.
     pub stream: Option<OnEmpty>,
+    /// Start this many frames into the play (`Play::from_frame`).
+    pub offset: u64,
 }
 
 impl Default for PlayShape {
@@ -37,6 +39,7 @@ impl Default for PlayShape {
             fade_in: 0,
             fade_out: 0,
             stream: None,
+            offset: 0,
         }
     }
 }

@@ -146,7 +146,8 @@ fn member(op: &Op, ids: &[Submission]) -> Option<(SimMember, Option<rtrb::Consum
                 .repeat(shape.repeat)
                 .gain(shape.gain)
                 .fade_in(shape.fade_in)
-                .fade_out(shape.fade_out);
+                .fade_out(shape.fade_out)
+                .from_frame(shape.offset);
             if let Some((start, end)) = shape.region {
                 play = play.region(start, end);
             }

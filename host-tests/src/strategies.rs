@@ -93,6 +93,8 @@ struct RawShape {
     fade_in: u64,
     fade_out: u64,
     stream: Option<OnEmpty>,
+    /// Start this far into the play (a fraction of it, scaled when fitted).
+    offset: Option<u64>,
 }
 
 fn on_empty() -> impl Strategy<Value = Option<OnEmpty>> {
@@ -121,9 +123,10 @@ fn raw_shape() -> impl Strategy<Value = RawShape> {
         prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
         prop_oneof![3 => Just(0u64), 1 => any::<u64>()],
         on_empty(),
+        prop_oneof![4 => Just(None), 1 => any::<u64>().prop_map(Some)],
     )
         .prop_map(
-            |(after, region, repeat, interval, gain, fade_in, fade_out, stream)| RawShape {
+            |(after, region, repeat, interval, gain, fade_in, fade_out, stream, offset)| RawShape {
                 after,
                 region,
                 repeat,
@@ -132,6 +135,7 @@ fn raw_shape() -> impl Strategy<Value = RawShape> {
                 fade_in,
                 fade_out,
                 stream,
+                offset,
             },
         )
 }
@@ -204,6 +208,7 @@ impl RawShape {
                 fit_fade(self.fade_out)
             },
             stream: self.stream,
+            offset: self.offset.map_or(0, |o| o % (total.max(len) + 2)),
         }
     }
 }
