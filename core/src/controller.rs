@@ -361,6 +361,20 @@ impl Control {
     }
 }
 
+/// For each member index of a group, whether the engine half it goes to must wait for
+/// more (`More`) or may start the group (`Last`: the last member of its direction).
+fn group_marks<P, R>(members: &[Member<P, R>]) -> impl Fn(usize) -> GroupMark {
+    let last = |d: Direction| members.iter().rposition(|m| m.direction() == d);
+    let (last_out, last_in) = (last(Direction::Output), last(Direction::Input));
+    move |i| {
+        if Some(i) == last_out || Some(i) == last_in {
+            GroupMark::Last
+        } else {
+            GroupMark::More
+        }
+    }
+}
+
 fn into_completion<B, P, R>(done: Done<B>, wrap: fn(B) -> Payload<P, R>) -> Completion<P, R> {
     Completion {
         id: done.id,
@@ -607,51 +621,81 @@ where
                 returned: members,
             });
         }
-        let last = |d: Direction| members.iter().rposition(|m| m.direction() == d);
-        let (last_out, last_in) = (last(Direction::Output), last(Direction::Input));
+        let marks = group_marks(&members);
         let mut index = 0;
         Ok(members.map(|member| {
-            let i = index;
             index += 1;
-            let is_last = Some(i) == last_out || Some(i) == last_in;
-            let mark = if is_last {
-                GroupMark::Last
-            } else {
-                GroupMark::More
-            };
-            match member {
-                Member::Play(p) => {
-                    // Checked above; the shape is computed again rather than kept.
-                    let shape = play_shape(&p).unwrap_or(Shape::whole(p.frames()));
-                    self.send_play(p, shape, mark)
-                }
-                Member::Record(r) => self.send_record(r, mark),
-                Member::Cancel {
-                    target,
-                    at,
-                    late,
-                    ending,
-                } => self.send_cancel(target, at, late, ending, mark),
-                Member::Gain {
-                    target,
-                    gain,
-                    ramp,
-                    at,
-                    late,
-                } => {
-                    let target = match target {
-                        GainTarget::Action(id) => Gain::Action(id.seq()),
-                        GainTarget::Master(c) => Gain::Master(c),
-                    };
-                    self.send_gain(target, gain, ramp, at, late, mark)
-                }
-                Member::Stats { direction, at } => self.send_stats(direction, at, mark),
-            }
+            self.send_member(member, marks(index - 1))
         }))
     }
 
-    fn check_group<const N: usize>(&self, members: &[Member<P, R>; N]) -> Result<(), Error> {
-        if N == 0 {
+    /// [`group`](Self::group) for a number of members known only when it runs (a
+    /// [`Timeline`](crate::Timeline) switch, say): the same atomic admission and start.
+    ///
+    /// ```
+    /// use rtmix_core::{ChannelMap, Member, Play, Queues, StreamConfig};
+    /// let mut q: Queues<Vec<f32>, Vec<f32>, 8, 8> = Queues::new();
+    /// let (mut ctl, _engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// let mut members = rtmix_core::heapless::Vec::<_, 4>::new();
+    /// for gain in [1.0, 0.5, 0.25] {
+    ///     let map = ChannelMap::new(&[0]).unwrap();
+    ///     members.push(Member::Play(Play::new(vec![gain; 8], map))).unwrap();
+    /// }
+    /// assert_eq!(ctl.group_vec(members).unwrap().len(), 3);
+    /// ```
+    pub fn group_vec<const N: usize>(
+        &mut self,
+        members: heapless::Vec<Member<P, R>, N>,
+    ) -> Result<heapless::Vec<ActionId, N>, Rejected<heapless::Vec<Member<P, R>, N>>> {
+        if let Err(error) = self.check_group(&members) {
+            return Err(Rejected {
+                error,
+                returned: members,
+            });
+        }
+        let marks = group_marks(&members);
+        let mut ids = heapless::Vec::new();
+        for (i, member) in members.into_iter().enumerate() {
+            // Cannot fail: `ids` is as long as `members`.
+            ids.push(self.send_member(member, marks(i))).ok();
+        }
+        Ok(ids)
+    }
+
+    /// Sends one checked group member.
+    fn send_member(&mut self, member: Member<P, R>, mark: GroupMark) -> ActionId {
+        match member {
+            Member::Play(p) => {
+                // Checked above; the shape is computed again rather than kept.
+                let shape = play_shape(&p).unwrap_or(Shape::whole(p.frames()));
+                self.send_play(p, shape, mark)
+            }
+            Member::Record(r) => self.send_record(r, mark),
+            Member::Cancel {
+                target,
+                at,
+                late,
+                ending,
+            } => self.send_cancel(target, at, late, ending, mark),
+            Member::Gain {
+                target,
+                gain,
+                ramp,
+                at,
+                late,
+            } => {
+                let target = match target {
+                    GainTarget::Action(id) => Gain::Action(id.seq()),
+                    GainTarget::Master(c) => Gain::Master(c),
+                };
+                self.send_gain(target, gain, ramp, at, late, mark)
+            }
+            Member::Stats { direction, at } => self.send_stats(direction, at, mark),
+        }
+    }
+
+    fn check_group(&self, members: &[Member<P, R>]) -> Result<(), Error> {
+        if members.is_empty() {
             return Err(Error::EmptyGroup);
         }
         // [direction][0: others, 1: cancels]

@@ -81,8 +81,12 @@ mod stats;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod timeline;
 #[cfg(feature = "std")]
 mod wait;
+
+/// The fixed-capacity collections in rtmix's API (timeline entries, variable groups).
+pub use heapless;
 
 pub use channel_map::{ChannelMap, MAX_MAP_CHANNELS};
 pub use command::{GainTarget, Member, Play, Record};
@@ -103,3 +107,4 @@ pub use queues::Queues;
 pub use repeat::Repeat;
 pub use stats::StreamStats;
 pub use stream::{Feed, OnEmpty, OnFull, PlaySource, RecordTarget, SampleSink, SampleSource};
+pub use timeline::{Entry, Timeline};
