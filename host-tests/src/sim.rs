@@ -79,6 +79,8 @@ pub struct Outcome {
     pub mangled_returns: usize,
     /// Cancels issued by [`simulate_and_drain`] to end what was still outstanding.
     pub drain_cancels: Vec<ActionId>,
+    /// Each output channel's meter, read once after the run (before any drain).
+    pub meters: Vec<rtmix_core::Level>,
     /// The reading ends of the rings that stream recordings write, by action.
     sinks: BTreeMap<ActionId, rtrb::Consumer<f32>>,
 }
@@ -295,6 +297,7 @@ fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
         completions: Vec::new(),
         mangled_returns: 0,
         drain_cancels: Vec::new(),
+        meters: Vec::new(),
         sinks: BTreeMap::new(),
     };
     let mut next_step = 0;
@@ -329,6 +332,9 @@ fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
     }
     process_block(&mut engine, 0, &mut input, &mut output, &mut outcome);
     collect(&mut ctl, &mut outcome);
+    outcome.meters = (0..scenario.output_channels)
+        .filter_map(|c| ctl.meter(Direction::Output, c))
+        .collect();
     if drain {
         drain_all(&mut ctl, &mut engine, &mut input, &mut output, &mut outcome);
     }
