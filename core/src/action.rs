@@ -51,8 +51,8 @@ impl<B> Transfer<B> {
     pub(crate) fn place(&self, p: u64) -> (Option<u64>, u64) {
         let len = self.region_len;
         let Some(interval) = self.shape.interval else {
-            // Back to back: plain modular arithmetic.
-            let offset = p % len.max(1);
+            // Back to back: plain modular arithmetic (no division in the first repetition).
+            let offset = if p < len { p } else { p % len.max(1) };
             return (Some(self.region_start + offset), len - offset);
         };
         // The last of a counted set plays whole: no repetition follows to cut it short.

@@ -132,18 +132,38 @@ impl MeterBank {
         let mut sum = [0.0f32; MAX_METER_CHANNELS];
         let lanes = accumulate(block, channels, &mut peak, &mut sum);
         // Fold lane `j` into channel `j % channels` (the identity when a row is one frame).
+        // (A running channel index rather than `j % channels`: no division per lane.)
+        let mut c = metered % channels;
         for j in metered..lanes {
-            let c = j % channels;
             peak[c] = max(peak[c], peak[j]);
             sum[c] += sum[j];
+            c += 1;
+            if c == channels {
+                c = 0;
+            }
         }
 
+        self.publish(&peak, &sum, frames, metered);
+    }
+
+    /// Audio side: `frames` frames of silence on `channels` channels, without reading them
+    /// (a block nothing played into).
+    pub(crate) fn measure_silence(&self, frames: u64, channels: usize) {
+        if channels == 0 || frames == 0 {
+            return;
+        }
+        let zeros = [0.0f32; MAX_METER_CHANNELS];
+        self.publish(&zeros, &zeros, frames, channels.min(MAX_METER_CHANNELS));
+    }
+
+    /// Adds one block's figures for the first `metered` channels to the slots in use.
+    fn publish(&self, peak: &[f32], sum: &[f32], frames: u64, metered: usize) {
         let seq = self.seq.load(Relaxed);
         self.seq.store(seq.wrapping_add(1), Release);
         // Orders the odd `seq` store before the `active` load (see the module docs).
         fence(SeqCst);
         let active = self.active.load(Acquire);
-        let totals = self.slots.iter().zip(&peak).zip(&sum).take(metered);
+        let totals = self.slots.iter().zip(peak).zip(sum).take(metered);
         for (c, ((slots, &p), &s)) in totals.enumerate() {
             slots[(active >> c) as usize & 1].add(p, s, frames);
         }
@@ -255,8 +275,18 @@ fn accumulate(
     let lanes = row.min(MAX_METER_CHANNELS);
     let rows = block.chunks_exact(row);
     let tail = rows.remainder();
-    for r in rows {
-        add_lanes(&r[..lanes], &mut peak[..lanes], &mut sum[..lanes]);
+    if row == ROW_TARGET {
+        // 1, 2, 4, 8 or 16 channels: rows of a length the compiler knows, fully vectorised.
+        let (peak, sum) = (first_row(peak), first_row(sum));
+        for r in rows {
+            if let Ok(r) = <&[f32; ROW_TARGET]>::try_from(r) {
+                add_lanes(r, &mut *peak, &mut *sum);
+            }
+        }
+    } else {
+        for r in rows {
+            add_lanes(&r[..lanes], &mut peak[..lanes], &mut sum[..lanes]);
+        }
     }
     // Whole frames left over after the last full row: one frame per row.
     let width = channels.min(MAX_METER_CHANNELS);
@@ -266,10 +296,22 @@ fn accumulate(
     lanes
 }
 
+/// The first `ROW_TARGET` lanes.
+fn first_row(lanes: &mut [f32; MAX_METER_CHANNELS]) -> &mut [f32; ROW_TARGET] {
+    let (row, _) = lanes
+        .split_first_chunk_mut::<ROW_TARGET>()
+        .expect("32 >= 16 lanes");
+    row
+}
+
 /// The per-sample loop: independent lanes, so it vectorises without reassociating.
 #[inline]
-fn add_lanes(samples: &[f32], peak: &mut [f32], sum: &mut [f32]) {
-    for ((&x, p), s) in samples.iter().zip(peak).zip(sum) {
+fn add_lanes<'a>(
+    samples: impl IntoIterator<Item = &'a f32>,
+    peak: impl IntoIterator<Item = &'a mut f32>,
+    sum: impl IntoIterator<Item = &'a mut f32>,
+) {
+    for ((&x, p), s) in samples.into_iter().zip(peak).zip(sum) {
         let m = magnitude(x);
         *p = max(*p, m);
         *s += m * m;

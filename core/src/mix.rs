@@ -123,7 +123,25 @@ fn mix(dst: &mut [f32], channels: usize, src: &[f32], v: &Voice<'_>, frame: u64)
             true
         }
         (_, Some(1.0)) => play_mapped(dst, channels, src, v),
+        // A constant envelope other than 1: the same formula as the enveloped kernel.
+        (Layout::Full { gain }, Some(e)) if k == channels => {
+            for (o, s) in dst.iter_mut().zip(src) {
+                *o += (s * gain) * e;
+            }
+            true
+        }
         _ => play_enveloped(dst, channels, src, v, frame),
+    }
+}
+
+/// `out += (sample * gain) * envelope(frame)` over whole frames of `K` channels, with `K`
+/// known to the compiler so the inner loop vectorises.
+#[inline]
+fn full_enveloped<const K: usize>(dst: &mut [f32], src: &[f32], env: &[f32], gain: f32) {
+    for ((o, s), e) in dst.chunks_exact_mut(K).zip(src.chunks_exact(K)).zip(env) {
+        for (o, s) in o.iter_mut().zip(s) {
+            *o += (s * gain) * e;
+        }
     }
 }
 
@@ -149,13 +167,17 @@ fn play_enveloped(
         let src = &src[done * k..(done + n) * k];
         let dst = &mut dst[done * channels..(done + n) * channels];
         match t.layout {
-            Layout::Full { gain } if k == channels => {
-                for ((o, s), e) in dst.chunks_exact_mut(k).zip(src.chunks_exact(k)).zip(&*env) {
-                    for (o, s) in o.iter_mut().zip(s) {
-                        *o += (s * gain) * e;
+            Layout::Full { gain } if k == channels => match k {
+                1 => full_enveloped::<1>(dst, src, env, gain),
+                2 => full_enveloped::<2>(dst, src, env, gain),
+                _ => {
+                    for ((o, s), e) in dst.chunks_exact_mut(k).zip(src.chunks_exact(k)).zip(&*env) {
+                        for (o, s) in o.iter_mut().zip(s) {
+                            *o += (s * gain) * e;
+                        }
                     }
                 }
-            }
+            },
             Layout::Full { .. } | Layout::Contiguous { .. } | Layout::General => {
                 let map = t.map.channels();
                 for ((o, s), e) in dst

@@ -15,6 +15,8 @@ struct OutputPass<'b> {
     out: &'b mut [f32],
     channels: usize,
     mixdown: &'b mut Mixdown,
+    /// Something was mixed into `out` (else it is still all zeros).
+    mixed: bool,
 }
 
 impl<P: PlaySource> Half<P> for OutputPass<'_> {
@@ -24,6 +26,7 @@ impl<P: PlaySource> Half<P> for OutputPass<'_> {
             mix::skip(t, span);
             return Flow::Done;
         }
+        self.mixed = true;
         mix::play(self.out, self.channels, t, span)
     }
 
@@ -105,10 +108,18 @@ impl<'a, P: PlaySource, const A: usize> OutputEngine<'a, P, A> {
             out: &mut *out,
             channels,
             mixdown: &mut *self.mixdown,
+            mixed: false,
         };
         self.scheduler.run(frames as u64, false, &mut pass);
-        let (non_finite, clipped) = self.mixdown.protect(out);
-        self.meters.measure(out, channels);
+        // Silence (nothing mixed; master gains keep zeros zero) needs no protecting.
+        let (non_finite, clipped) = if pass.mixed {
+            let counts = self.mixdown.protect(out);
+            self.meters.measure(out, channels);
+            counts
+        } else {
+            self.meters.measure_silence(frames as u64, channels);
+            (0, 0)
+        };
         let stats = self.scheduler.stats_mut();
         stats.non_finite = stats.non_finite.saturating_add(non_finite);
         stats.clipped = stats.clipped.saturating_add(clipped);
@@ -129,6 +140,7 @@ impl<'a, P: PlaySource, const A: usize> OutputEngine<'a, P, A> {
             out: &mut [],
             channels: usize::from(self.channels),
             mixdown: &mut *self.mixdown,
+            mixed: false,
         };
         self.scheduler.run(frames, true, &mut pass);
     }

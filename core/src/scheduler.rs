@@ -249,7 +249,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
     /// Counts the block in each action it touched, ends those that reached their end.
     fn finish(&mut self, t0: u64, t1: u64, lost: bool) {
         let ended_before = self.st.ended.len();
-        let mut moved = heapless::Vec::<(u64, u64), A>::new();
+        let mut moved = false;
         for &slot in &self.st.active {
             let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
                 continue;
@@ -274,9 +274,9 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             }
             if action.state == State::Ended {
                 self.st.ended.push(slot).ok();
-                if let Some(at) = action.ended_at {
-                    moved.push((action.id.seq(), at)).ok();
-                }
+                // Its end was known (and its followers timed) unless a stream's policy or
+                // an invalid span stopped it in this block.
+                moved |= action.stopped.is_some() || action.reason == EndReason::Invalid;
             }
         }
         if self.st.ended.len() > ended_before {
@@ -287,9 +287,22 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                     .is_some_and(|a| a.state == State::Active)
             });
         }
-        // An action that ended early (invalid) moves its followers.
-        for (seq, at) in moved {
-            self.settle(seq, at, t1);
+        if moved {
+            // By index: settling may end (and list) followers.
+            let mut i = ended_before;
+            while let Some(&slot) = self.st.ended.get(i) {
+                i += 1;
+                let Some(a) = self.st.slots[usize::from(slot)].as_ref() else {
+                    continue;
+                };
+                if let (Some(at), true) = (
+                    a.ended_at,
+                    a.stopped.is_some() || a.reason == EndReason::Invalid,
+                ) {
+                    let seq = a.id.seq();
+                    self.settle(seq, at, t1);
+                }
+            }
         }
     }
 

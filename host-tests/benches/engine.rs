@@ -7,31 +7,36 @@
 //!
 //! Every play is a stereo buffer of its own mapped to both output channels (the common
 //! case), so engine and kernel read the same bytes; the kernel is
-//! `out[i] += buffer[i]` per voice with no scheduling, mapping or gain.
+//! `out[i] += buffer[i]` per voice with no scheduling, mapping or gain. The `features`
+//! group plays the same voices with one feature each (`rtmix_host_tests::voices::Feature`:
+//! gain ramps, fades, a gain, a master ramp, loops, spaced repetitions, ring streams).
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rtmix_core::{Queues, StreamConfig};
-use rtmix_host_tests::voices::{start_together, stereo_buffers, sum_kernel};
+use rtmix_core::{PlaySource, Queues, StreamConfig};
+use rtmix_host_tests::voices::{
+    ring_play, rings, start_feature, start_together, stereo_buffers, sum_kernel, Feature, RingFeed,
+};
 
 /// Slots per direction of the benchmarked stream; `CAPACITY - 1` plays fit.
 const CAPACITY: usize = 1024;
-type BenchQueues = Queues<Arc<[f32]>, Vec<f32>, CAPACITY, CAPACITY>;
+type Storage<P> = Queues<P, Vec<f32>, CAPACITY, CAPACITY>;
+type BenchQueues = Storage<Arc<[f32]>>;
 /// Frames in each voice's buffer.
 const BUFFER_FRAMES: usize = 8192;
 
 /// Runs `iters` timed blocks in rounds of at most as many as the buffers hold. Each round
 /// gets the stream storage to split afresh (untimed) and returns the time of its blocks.
-fn in_rounds(
+fn in_rounds<P: PlaySource>(
     iters: u64,
     block: usize,
-    mut round: impl FnMut(&mut BenchQueues, u64) -> Duration,
+    mut round: impl FnMut(&mut Storage<P>, u64) -> Duration,
 ) -> Duration {
     let per_round = (BUFFER_FRAMES / block).saturating_sub(1).max(1) as u64;
-    let mut queues: Box<BenchQueues> = Box::default();
+    let mut queues: Box<Storage<P>> = Box::default();
     let (mut total, mut done) = (Duration::ZERO, 0);
     while done < iters {
         let n = per_round.min(iters - done);
@@ -45,7 +50,7 @@ fn in_rounds(
 /// and `scheduled` more plays waiting far in the future. Setting up is not timed.
 fn time_engine(bufs: &[Arc<[f32]>], scheduled: usize, block: usize, iters: u64) -> Duration {
     let mut out = vec![0.0f32; block * 2];
-    in_rounds(iters, block, |queues, n| {
+    in_rounds(iters, block, |queues: &mut BenchQueues, n| {
         let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
         start_together(&mut ctl, &mut engine, bufs, scheduled);
         let start = Instant::now();
@@ -61,11 +66,49 @@ fn time_engine(bufs: &[Arc<[f32]>], scheduled: usize, block: usize, iters: u64) 
 /// the stream storage (untimed) as the engine's does, so both run with the same caches.
 fn time_kernel(bufs: &[Arc<[f32]>], block: usize, iters: u64) -> Duration {
     let mut out = vec![0.0f32; block * 2];
-    in_rounds(iters, block, |queues, n| {
+    in_rounds(iters, block, |queues: &mut BenchQueues, n| {
         black_box(queues.split(StreamConfig::output(2)).unwrap());
         let start = Instant::now();
         for i in 0..n {
             sum_kernel(&mut out, bufs, block * (1 + i as usize));
+            black_box(&out);
+        }
+        start.elapsed()
+    })
+}
+
+/// Times `iters` 64-frame blocks with every buffer in `bufs` playing with `feature`
+/// (docs/performance.md, "Features against the sum kernel"). Setting up, and filling the
+/// rings of ring voices with the frames the round plays, is not timed.
+fn time_feature(bufs: &[Arc<[f32]>], feature: Feature, iters: u64) -> Duration {
+    let mut out = vec![0.0f32; 64 * 2];
+    if feature == Feature::Ring {
+        return in_rounds(iters, 64, |queues: &mut Storage<RingFeed>, n| {
+            let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+            let (producers, consumers) = rings(bufs, 1, n as usize * 64);
+            start_feature(
+                &mut ctl,
+                &mut engine,
+                consumers.into_iter().map(ring_play),
+                feature,
+            );
+            let start = Instant::now();
+            for _ in 0..n {
+                engine.output.process(black_box(&mut out));
+                black_box(&out);
+            }
+            let elapsed = start.elapsed();
+            drop(producers);
+            elapsed
+        });
+    }
+    in_rounds(iters, 64, |queues: &mut BenchQueues, n| {
+        let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+        let plays = bufs.iter().map(|b| feature.play(b.clone()));
+        start_feature(&mut ctl, &mut engine, plays, feature);
+        let start = Instant::now();
+        for _ in 0..n {
+            engine.output.process(black_box(&mut out));
             black_box(&out);
         }
         start.elapsed()
@@ -106,6 +149,23 @@ fn by_block(c: &mut Criterion) {
     group.finish();
 }
 
+fn features(c: &mut Criterion) {
+    let mut group = c.benchmark_group("features");
+    for voices in [8usize, 64] {
+        let bufs = stereo_buffers(voices, BUFFER_FRAMES);
+        group.throughput(Throughput::Elements((voices * 64) as u64));
+        for feature in Feature::ALL {
+            let id = BenchmarkId::new(feature.name(), voices);
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| time_feature(&bufs, feature, iters));
+            });
+        }
+        let id = BenchmarkId::new("sum_kernel", voices);
+        group.bench_function(id, |b| b.iter_custom(|iters| time_kernel(&bufs, 64, iters)));
+    }
+    group.finish();
+}
+
 fn fixed_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("idle_block");
     for block in [1usize, 64] {
@@ -125,6 +185,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = by_voices, by_block, fixed_cost
+    targets = by_voices, by_block, features, fixed_cost
 }
 criterion_main!(benches);

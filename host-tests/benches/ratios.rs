@@ -3,18 +3,23 @@
 //! best round of each (the round least disturbed by the rest of the machine).
 //!
 //! `cargo bench -p rtmix-host-tests --bench ratios` prints the markdown tables used in
-//! docs/performance.md. The criterion bench (`--bench engine`) gives the per-block
-//! distributions; this one gives the ratios.
+//! docs/performance.md: the plain play by voices, buffer size and block size, then each
+//! feature (gain ramps, fades, gains, loops, spaced repetitions, ring streams; see
+//! `rtmix_host_tests::voices::Feature`) against the same kernel. The criterion bench
+//! (`--bench engine`) gives the per-block distributions; this one gives the ratios.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rtmix_core::{Queues, StreamConfig};
-use rtmix_host_tests::voices::{start_together, stereo_buffers, sum_kernel};
+use rtmix_core::{Play, PlaySource, Queues, StreamConfig};
+use rtmix_host_tests::voices::{
+    ring_play, rings, start_feature, start_together, stereo_buffers, sum_kernel, Feature, RingFeed,
+};
 
 const CAPACITY: usize = 1024;
-type BenchQueues = Queues<Arc<[f32]>, Vec<f32>, CAPACITY, CAPACITY>;
+type Storage<P> = Queues<P, Vec<f32>, CAPACITY, CAPACITY>;
+type BenchQueues = Storage<Arc<[f32]>>;
 const ROUNDS: usize = 30;
 
 /// Blocks per round: as many as the buffers hold after the one-frame lead-in.
@@ -77,9 +82,120 @@ fn header(first: &str) {
     println!("|---:|---:|---:|---:|---:|---:|");
 }
 
+/// One engine round of a feature table: a fresh stream with every voice playing with
+/// `feature` from frame 1 (untimed), then `blocks` timed blocks. Returns the time per block.
+/// A ring voice's rings are filled here, before the clock starts, with exactly the frames
+/// the round plays.
+fn feature_engine_round<P: PlaySource>(
+    queues: &mut Storage<P>,
+    plays: impl FnOnce() -> (Vec<Play<P>>, Vec<rtrb::Producer<f32>>),
+    feature: Feature,
+    blocks: usize,
+    block: usize,
+) -> f64 {
+    let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+    let (plays, producers) = plays();
+    start_feature(&mut ctl, &mut engine, plays, feature);
+    let mut out = vec![0.0f32; block * 2];
+    let start = Instant::now();
+    for _ in 0..blocks {
+        engine.output.process(black_box(&mut out));
+    }
+    let ns = start.elapsed().as_secs_f64() * 1e9 / blocks as f64;
+    drop(producers);
+    ns
+}
+
+/// The kernel round beside [`feature_engine_round`]: the same untimed preparation (a fresh
+/// stream storage, and for ring voices the same rings filled), then the plain sum kernel
+/// over the voices' buffers.
+fn feature_kernel_round<P: PlaySource>(
+    queues: &mut Storage<P>,
+    bufs: &[Arc<[f32]>],
+    feature: Feature,
+    blocks: usize,
+    block: usize,
+) -> f64 {
+    black_box(queues.split(StreamConfig::output(2)).unwrap());
+    let prepared = (feature == Feature::Ring).then(|| rings(bufs, 1, blocks * block));
+    black_box(&prepared);
+    let mut out = vec![0.0f32; block * 2];
+    let start = Instant::now();
+    for i in 0..blocks {
+        sum_kernel(&mut out, bufs, block * i);
+        black_box(&out);
+    }
+    let ns = start.elapsed().as_secs_f64() * 1e9 / blocks as f64;
+    drop(prepared);
+    ns
+}
+
+/// One engine round and one kernel round of `feature`; returns their times per block.
+fn feature_rounds(
+    queues: &mut BenchQueues,
+    ring_queues: &mut Storage<RingFeed>,
+    bufs: &[Arc<[f32]>],
+    feature: Feature,
+    block: usize,
+) -> (f64, f64) {
+    let blocks = blocks_per_round(bufs[0].len() / 2, block);
+    if feature == Feature::Ring {
+        let plays = || {
+            let (producers, consumers) = rings(bufs, 1, blocks * block);
+            (consumers.into_iter().map(ring_play).collect(), producers)
+        };
+        let e = feature_engine_round(ring_queues, plays, feature, blocks, block);
+        (
+            e,
+            feature_kernel_round(ring_queues, bufs, feature, blocks, block),
+        )
+    } else {
+        let plays = || {
+            (
+                bufs.iter().map(|b| feature.play(b.clone())).collect(),
+                vec![],
+            )
+        };
+        let e = feature_engine_round(queues, plays, feature, blocks, block);
+        (
+            e,
+            feature_kernel_round(queues, bufs, feature, blocks, block),
+        )
+    }
+}
+
+/// The feature table at `voices` voices: each row against the plain sum kernel measured
+/// beside it, and against the plain play's engine time. Every round runs every feature in
+/// turn (engine, then kernel), so all rows see the same stretch of a shared machine; each
+/// row keeps its best engine and best kernel round.
+fn feature_table(queues: &mut BenchQueues, ring_queues: &mut Storage<RingFeed>, voices: usize) {
+    println!("\n### Features, {voices} voices, 64-frame blocks, 64 KiB buffers (cache-resident)\n");
+    println!("| feature | engine ns/block | kernel ns/block | ratio | engine against plain play |");
+    println!("|---|---:|---:|---:|---:|");
+    let bufs = stereo_buffers(voices, 8192);
+    let mut best = [(f64::MAX, f64::MAX); Feature::ALL.len()];
+    for _ in 0..ROUNDS {
+        for (feature, best) in Feature::ALL.into_iter().zip(&mut best) {
+            let (e, k) = feature_rounds(queues, ring_queues, &bufs, feature, 64);
+            *best = (best.0.min(e), best.1.min(k));
+        }
+    }
+    let plain_row = Feature::ALL.iter().position(|&f| f == Feature::Plain);
+    let plain = best[plain_row.expect("the plain play is a row")].0;
+    for (feature, (e, k)) in Feature::ALL.into_iter().zip(best) {
+        println!(
+            "| {} | {e:.1} | {k:.1} | {:.2}x | {:.2}x |",
+            feature.label(),
+            e / k,
+            e / plain
+        );
+    }
+}
+
 fn main() {
     // criterion passes `--bench`; nothing here takes arguments.
     let mut queues: Box<BenchQueues> = Box::default();
+    let mut ring_queues: Box<Storage<RingFeed>> = Box::default();
     println!("### By voices, 64-frame blocks, 64 KiB buffers (cache-resident)\n");
     header("voices");
     for voices in [1, 8, 64, 256, CAPACITY - 1] {
@@ -97,5 +213,8 @@ fn main() {
     for block in [1, 4, 64, 512, 4096] {
         let (e, k) = measure(&mut queues, 8, 8192, block);
         row(block, e, k, 8 * block);
+    }
+    for voices in [64, 8] {
+        feature_table(&mut queues, &mut ring_queues, voices);
     }
 }

@@ -37,6 +37,35 @@ fn pair_table(group: &str, param: &str, values: &[usize], elements: impl Fn(usiz
     println!();
 }
 
+/// The `features` group: each feature's engine time beside the sum kernel's at the same
+/// voice count (the names are `Feature::name` in `rtmix_host_tests::voices`).
+fn features_table() {
+    const FEATURES: [&str; 8] = [
+        "plain",
+        "gain_ramp",
+        "fade_in",
+        "gain",
+        "master_ramp",
+        "loop",
+        "spaced",
+        "ring",
+    ];
+    println!("| feature | voices | engine ns/block | kernel ns/block | ratio |");
+    println!("|---|---:|---:|---:|---:|");
+    let group = root().join("features");
+    for voices in [64, 8] {
+        let Some(k) = median_ns(&group.join("sum_kernel").join(voices.to_string())) else {
+            continue;
+        };
+        for feature in FEATURES {
+            if let Some(e) = median_ns(&group.join(feature).join(voices.to_string())) {
+                println!("| {feature} | {voices} | {e:.1} | {k:.1} | {:.2}x |", e / k);
+            }
+        }
+    }
+    println!();
+}
+
 fn main() {
     println!("### Engine against the plain sum kernel, stereo, 64-frame blocks\n");
     pair_table("voices_block64", "voices", &[1, 8, 64, 256, 1023], |v| {
@@ -49,6 +78,8 @@ fn main() {
         &[1, 4, 64, 512, 4096],
         |b| (8 * b) as f64,
     );
+    println!("### Features against the plain sum kernel, stereo, 64-frame blocks\n");
+    features_table();
     println!("### A block with no active action\n");
     println!("| block (frames) | nothing scheduled ns | 1000 scheduled for later ns |");
     println!("|---:|---:|---:|");
