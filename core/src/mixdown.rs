@@ -71,7 +71,7 @@ impl Mixdown {
         // (NaN fails the comparison).
         let suspect = block
             .iter()
-            .fold(0u32, |n, x| n + u32::from(!(x.abs() <= 1.0)));
+            .fold(0u32, |n, x| n + u32::from(x.abs() > 1.0 || x.is_nan()));
         if suspect == 0 {
             return (0, 0);
         }
