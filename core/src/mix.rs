@@ -64,7 +64,7 @@ pub(crate) fn play<B: PlaySource>(
     if let Some(buffer) = t.buffer.buffer() {
         let range = span.buffer_frame * k..(span.buffer_frame + span.frames) * k;
         return match buffer.get(range) {
-            Some(src) if mix(dst, channels, src, &voice, span.frame) => Flow::Done,
+            Some(src) if mix(dst, channels, src, &voice, (span.frame, span.frames)) => Flow::Done,
             _ => Flow::Invalid,
         };
     }
@@ -85,7 +85,7 @@ pub(crate) fn play<B: PlaySource>(
             channels,
             &chunk[..got * k],
             &voice,
-            span.frame + done as u64,
+            (span.frame + done as u64, got),
         ) {
             return Flow::Invalid;
         }
@@ -105,9 +105,16 @@ pub(crate) fn play<B: PlaySource>(
 /// Mixes the interleaved `src` (the voice's channels) into `dst` (the block's), whose
 /// first frame is `frame`: the fast kernels while the envelope is 1.
 #[inline]
-fn mix(dst: &mut [f32], channels: usize, src: &[f32], v: &Voice<'_>, frame: u64) -> bool {
+/// `frames` is the frame count of both (passed in: no division by a run-time channel count).
+fn mix(
+    dst: &mut [f32],
+    channels: usize,
+    src: &[f32],
+    v: &Voice<'_>,
+    (frame, frames): (u64, usize),
+) -> bool {
     let k = v.k;
-    match (v.layout, v.env.constant_over(frame, (src.len() / k) as u64)) {
+    match (v.layout, v.env.constant_over(frame, frames as u64)) {
         // The common cases, kept small so they inline into the block loop. At unity gain
         // the multiply is skipped: `s * 1.0 == s` exactly, so the result is the same bits.
         (Layout::Full { gain }, Some(1.0)) if k == channels && gain == 1.0 => {
