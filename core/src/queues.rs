@@ -28,7 +28,7 @@ use crate::{
 /// It holds everything that grows with `A` and `C`: both directions' queues, action slots,
 /// schedules and the controller's mailboxes. The [`Controller`] and [`Engine`] that
 /// [`split`](Self::split) returns are small handles into it, so nothing large is ever moved
-/// on a stack. A duplex stream with `A = C = 16` and `&'static` buffers takes about 41 KB
+/// on a stack. A duplex stream with `A = C = 16` and `&'static` buffers takes about 67 KB
 /// (printed by the core's `handles_are_small_and_the_storage_holds_the_rest` test).
 ///
 /// On a microcontroller this is a `static`; on a host, any place that outlives both sides
