@@ -141,6 +141,16 @@ fn mix(
     }
 }
 
+/// `out += sample * envelope(frame)` over whole frames of `K` channels at a map gain of 1.
+#[inline]
+fn full_enveloped_unity<const K: usize>(dst: &mut [f32], src: &[f32], env: &[f32]) {
+    for ((o, s), e) in dst.chunks_exact_mut(K).zip(src.chunks_exact(K)).zip(env) {
+        for (o, s) in o.iter_mut().zip(s) {
+            *o += s * e;
+        }
+    }
+}
+
 /// `out += (sample * gain) * envelope(frame)` over whole frames of `K` channels, with `K`
 /// known to the compiler so the inner loop vectorises.
 #[inline]
@@ -174,6 +184,11 @@ fn play_enveloped(
         let src = &src[done * k..(done + n) * k];
         let dst = &mut dst[done * channels..(done + n) * channels];
         match t.layout {
+            // At a map gain of 1, `(s * 1.0) * e == s * e`: one multiply less.
+            Layout::Full { gain: 1.0 } if k == channels && k <= 2 => match k {
+                1 => full_enveloped_unity::<1>(dst, src, env),
+                _ => full_enveloped_unity::<2>(dst, src, env),
+            },
             Layout::Full { gain } if k == channels => match k {
                 1 => full_enveloped::<1>(dst, src, env, gain),
                 2 => full_enveloped::<2>(dst, src, env, gain),

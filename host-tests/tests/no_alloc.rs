@@ -331,3 +331,40 @@ fn every_feature_allocates_nothing() {
     assert!(drain.pop().is_ok(), "the ring recording wrote nothing");
     assert!(ctl.meter(Direction::Output, 0).unwrap().frames > 0);
 }
+
+/// A chunked recording (the sample and mark rings of `chunks::channel`) and a timeline's
+/// switches run through real blocks without an allocation or a free on the audio side.
+#[test]
+fn chunked_recording_and_timeline_allocate_nothing() {
+    use rtmix_core::chunks::{self, ChunkSink};
+    use rtmix_core::{Entry, Timeline};
+    static CLICK: [f32; 4] = [1.0, 0.5, 0.25, 0.125];
+
+    let (sink, mut reader) = chunks::channel(1, 8192, 256);
+    let mut queues: Box<Queues<&'static [f32], ChunkSink, 32, 32>> = Box::default();
+    let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 2)).unwrap();
+    let rec = ctl.record(Record::new(sink, map(&[1]))).unwrap();
+    let mut tl: Timeline<&'static [f32], 16> = Timeline::new(&[]);
+    let mut click = Entry::new(
+        &CLICK[..],
+        map(&[0, 1]).with_gains(&[1.0, 0.5]).unwrap(),
+        10,
+    );
+    click.every = Some(Interval::new(10_000, 7).unwrap());
+    let entries: rtmix_core::heapless::Vec<_, 16> = [click.clone()].into_iter().collect();
+    tl.switch(&mut ctl, entries, 0).unwrap();
+    tl.play(&mut ctl, 100, 0).unwrap();
+    click.position = 55;
+    let entries: rtmix_core::heapless::Vec<_, 16> = [click].into_iter().collect();
+    tl.switch(&mut ctl, entries, 3000).unwrap();
+    tl.locate(&mut ctl, 6000, 123_456).unwrap();
+    let mut output = vec![0.0f32; 2 * 4096];
+    let (frames, count) = forbid_alloc(|| mixed_blocks(&mut engine, &mut output, 40));
+    assert_eq!(count, 0, "the engine allocated or freed {count} times");
+    assert!(frames > 8000);
+    assert!(
+        reader.try_next().is_some(),
+        "the chunked recording wrote nothing"
+    );
+    ctl.cancel(rec, At::Asap, Late::StartNow).unwrap();
+}
