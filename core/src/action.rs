@@ -180,15 +180,14 @@ impl<B> Action<B> {
                 frames,
                 region_start: shape.region_start,
                 region_len: shape.region_len,
-                env: Envelope {
-                    gain: Ramp::constant(shape.gain),
-                    fade_in: fade_in(shape.fade_in),
-                    fade_out: shape
+                env: Envelope::new(
+                    Ramp::constant(shape.gain),
+                    fade_in(shape.fade_in),
+                    shape
                         .total
                         .map_or(Ramp::UNITY, |t| fade_out(t, shape.fade_out)),
-                    offset: shape.offset,
-                    ..Envelope::UNITY
-                },
+                    shape.offset,
+                ),
                 shape,
                 stream: StreamCounters::default(),
             }),

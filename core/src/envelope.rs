@@ -130,6 +130,10 @@ pub(crate) struct Envelope {
     /// The stream frame of play frame `offset`.
     pub(crate) origin: u64,
     pub(crate) offset: u64,
+    /// Stream frames `[steady.0, steady.1)` where the envelope is `steady.2` throughout
+    /// (kept by [`refresh`](Self::refresh)), so a span there needs one comparison, not four
+    /// ramps.
+    steady: (u64, u64, f32),
 }
 
 impl Envelope {
@@ -140,6 +144,7 @@ impl Envelope {
         cut: Ramp::UNITY,
         origin: 0,
         offset: 0,
+        steady: (0, u64::MAX, 1.0),
     };
 
     /// The play's own frame at stream frame `frame` (which is never before its origin).
@@ -150,9 +155,52 @@ impl Envelope {
             .saturating_add(self.offset)
     }
 
+    /// A play's envelope: its gain, fades and offset; the origin is set (and the envelope
+    /// refreshed) when it is scheduled.
+    pub(crate) fn new(gain: Ramp, fade_in: Ramp, fade_out: Ramp, offset: u64) -> Self {
+        let mut env = Envelope {
+            gain,
+            fade_in,
+            fade_out,
+            offset,
+            ..Envelope::UNITY
+        };
+        env.refresh();
+        env
+    }
+
+    /// Recomputes the steady window after a ramp, the origin or the offset changed: it
+    /// lies after every ramp that rises to its value and before every ramp that falls
+    /// from it, and its value is the product, in the envelope's order, of those values.
+    pub(crate) fn refresh(&mut self) {
+        let stream = |q: u64| self.origin.saturating_add(q.saturating_sub(self.offset));
+        let changes = |r: &Ramp| r.from != r.to;
+        let end = |r: &Ramp| r.start.saturating_add(r.len);
+        let mut lo = 0;
+        let mut hi = u64::MAX;
+        if changes(&self.gain) {
+            lo = lo.max(end(&self.gain));
+        }
+        if changes(&self.fade_in) {
+            lo = lo.max(stream(end(&self.fade_in)));
+        }
+        if changes(&self.fade_out) {
+            hi = hi.min(stream(self.fade_out.start));
+        }
+        if changes(&self.cut) {
+            hi = hi.min(self.cut.start);
+        }
+        let value = self.gain.to * self.fade_in.to * self.fade_out.from * self.cut.from;
+        self.steady = (lo, hi, value);
+    }
+
     /// The envelope over `[frame, frame + n)` if it is the same at each of those frames.
     #[inline]
     pub(crate) fn constant_over(&self, frame: u64, n: u64) -> Option<f32> {
+        let (lo, hi, value) = self.steady;
+        if frame >= lo && frame.saturating_add(n) <= hi {
+            return Some(value);
+        }
         let p = self.play_frame(frame);
         let g = self.gain.constant_over(frame, n)?;
         let i = self.fade_in.constant_over(p, n)?;

@@ -441,6 +441,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         let end = match &mut action.work {
             Work::Transfer(t) => {
                 t.env.origin = origin;
+                t.env.refresh();
                 match t.shape.total {
                     Some(total) => origin.checked_add(total.saturating_sub(t.shape.offset)),
                     None => Some(u64::MAX),
@@ -633,6 +634,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             from: t.env.gain.value(start),
             to: gain,
         };
+        t.env.refresh();
         EndReason::Finished
     }
 
@@ -678,6 +680,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                 from: 1.0,
                 to: 0.0,
             };
+            t.env.refresh();
         }
         let new_end = new_end.min(target.end);
         if target.actual_start.is_some_and(|s| new_end <= s) {
