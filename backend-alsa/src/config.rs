@@ -1,0 +1,81 @@
+//! What a caller asks of a device, and what the device grants.
+
+/// A device and the configuration asked of it.
+///
+/// ```
+/// use rtmix_alsa::Config;
+/// let c = Config::new("hw:0,0", 48_000, 2).period(256).periods(3);
+/// assert_eq!((c.period, c.periods), (256, 3));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The ALSA PCM name: `hw:0,0`, `plughw:1`, `default`, or any PCM of the configuration.
+    pub device: String,
+    /// Frames per second.
+    pub rate: u32,
+    /// Interleaved channels.
+    pub channels: u16,
+    /// Frames per period: the block the engine renders at a time.
+    pub period: u32,
+    /// Periods in the device buffer.
+    pub periods: u32,
+}
+
+impl Config {
+    /// `device` at `rate` with `channels`, 512-frame periods, 2 of them.
+    pub fn new(device: &str, rate: u32, channels: u16) -> Self {
+        Self {
+            device: device.to_owned(),
+            rate,
+            channels,
+            period: 512,
+            periods: 2,
+        }
+    }
+
+    /// Sets the period in frames.
+    #[must_use]
+    pub fn period(mut self, frames: u32) -> Self {
+        self.period = frames;
+        self
+    }
+
+    /// Sets the number of periods in the buffer.
+    #[must_use]
+    pub fn periods(mut self, periods: u32) -> Self {
+        self.periods = periods;
+        self
+    }
+}
+
+/// The sample formats the transfer loop speaks to the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SampleFormat {
+    /// `FLOAT_LE`: the engine renders straight into the mmap area.
+    F32,
+    /// `S16_LE`: rendered into a scratch block and converted (with clamping).
+    S16,
+}
+
+/// What the device granted: it may differ from what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Granted {
+    /// The sample format.
+    pub format: SampleFormat,
+    /// Frames per second.
+    pub rate: u32,
+    /// Interleaved channels.
+    pub channels: u16,
+    /// Frames per period.
+    pub period: u32,
+    /// Frames in the device buffer.
+    pub buffer: u32,
+}
+
+impl Granted {
+    /// The latency of a full buffer, in frames: how far ahead of the device an output
+    /// renders at most.
+    pub fn buffer_latency(&self) -> u32 {
+        self.buffer
+    }
+}

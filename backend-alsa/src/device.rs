@@ -1,0 +1,418 @@
+//! Opening a PCM for mmap transfers, and the transfer loops.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use alsa::pcm::{Access, Format, HwParams, IO, PCM};
+use alsa::{Direction, ValueOr};
+use rtmix_core::convert::{decode, encode};
+use rtmix_core::{InputEngine, OutputEngine, PlaySource, RecordTarget};
+
+use crate::{AlsaError, Config, Granted, SampleFormat};
+
+/// `EPIPE`: an underrun or overrun.
+const EPIPE: i32 = 32;
+/// `ESTRPIPE`: the device was suspended.
+const ESTRPIPE: i32 = 86;
+/// How long one wait for the device may take before the loop looks at its stop flag.
+const WAIT_MS: u32 = 100;
+
+/// How the control side steers a running transfer loop.
+#[derive(Clone, Debug, Default)]
+pub struct RunControl {
+    /// Set to end the loop after its current period.
+    pub stop: Arc<AtomicBool>,
+    /// End the loop by itself once this many frames have been transferred (for offline
+    /// devices such as a `file` PCM, which are not paced).
+    pub stop_after: Option<u64>,
+}
+
+/// What a transfer loop did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Frames transferred (rendered or captured).
+    pub frames: u64,
+    /// Underruns, overruns and suspends recovered from.
+    pub xruns: u64,
+    /// Frames reported to the engine as lost to them. They are estimated from the
+    /// monotonic clock between the last good transfer and the restart.
+    pub frames_lost_estimate: u64,
+    /// Samples clamped on the way to an integer device format.
+    pub clipped: u64,
+}
+
+/// A PCM opened for playback, with its scratch block.
+#[derive(Debug)]
+pub struct OutputDevice {
+    pcm: PCM,
+    granted: Granted,
+    scratch: Vec<f32>,
+}
+
+/// A PCM opened for capture, with its scratch block.
+#[derive(Debug)]
+pub struct InputDevice {
+    pcm: PCM,
+    granted: Granted,
+    scratch: Vec<f32>,
+}
+
+/// Opens `config.device` and negotiates mmap interleaved access with it: `FLOAT_LE` if the
+/// device takes it, else `S16_LE`.
+fn open(config: &Config, direction: Direction) -> Result<(PCM, Granted), AlsaError> {
+    let pcm = PCM::new(&config.device, direction, false).map_err(|e| AlsaError::Open {
+        device: config.device.clone(),
+        errno: e.errno(),
+    })?;
+    let unsupported = |what| {
+        move |e: alsa::Error| AlsaError::Unsupported {
+            what,
+            errno: e.errno(),
+        }
+    };
+    let format = {
+        let hw = HwParams::any(&pcm).map_err(unsupported("hardware parameters"))?;
+        hw.set_access(Access::MMapInterleaved)
+            .map_err(unsupported("mmap interleaved access"))?;
+        hw.set_channels(u32::from(config.channels))
+            .map_err(unsupported("channel count"))?;
+        hw.set_rate(config.rate, ValueOr::Nearest)
+            .map_err(unsupported("rate"))?;
+        let format = if hw.set_format(Format::float()).is_ok() {
+            SampleFormat::F32
+        } else {
+            hw.set_format(Format::s16())
+                .map_err(unsupported("sample format (FLOAT_LE or S16_LE)"))?;
+            SampleFormat::S16
+        };
+        hw.set_period_size_near(i64::from(config.period), ValueOr::Nearest)
+            .map_err(unsupported("period size"))?;
+        hw.set_periods_near(config.periods, ValueOr::Nearest)
+            .map_err(unsupported("period count"))?;
+        pcm.hw_params(&hw).map_err(unsupported("configuration"))?;
+        format
+    };
+    let hw = pcm.hw_params_current().map_err(|e| AlsaError::io(&e))?;
+    let period = hw.get_period_size().map_err(|e| AlsaError::io(&e))?;
+    let buffer = hw.get_buffer_size().map_err(|e| AlsaError::io(&e))?;
+    let granted = Granted {
+        format,
+        rate: hw.get_rate().map_err(|e| AlsaError::io(&e))?,
+        channels: config.channels,
+        period: u32::try_from(period).unwrap_or(u32::MAX),
+        buffer: u32::try_from(buffer).unwrap_or(u32::MAX),
+    };
+    drop(hw);
+    {
+        let sw = pcm.sw_params_current().map_err(|e| AlsaError::io(&e))?;
+        sw.set_avail_min(period).map_err(unsupported("avail_min"))?;
+        // The loop starts the stream itself, after pre-filling it.
+        sw.set_start_threshold(i64::MAX / 2)
+            .map_err(unsupported("start threshold"))?;
+        pcm.sw_params(&sw)
+            .map_err(unsupported("software parameters"))?;
+    }
+    Ok((pcm, granted))
+}
+
+/// The state a transfer loop keeps between turns.
+struct Pump<'a> {
+    pcm: &'a PCM,
+    control: &'a RunControl,
+    channels: usize,
+    period: usize,
+    report: RunReport,
+    last_good: Instant,
+    rate: u64,
+}
+
+impl Pump<'_> {
+    fn done(&self) -> bool {
+        self.control.stop.load(Ordering::Acquire)
+            || self
+                .control
+                .stop_after
+                .is_some_and(|limit| self.report.frames >= limit)
+    }
+
+    /// Frames to move in this turn, at most `avail` (and what `stop_after` leaves).
+    fn budget(&self, avail: usize) -> usize {
+        let left = self.control.stop_after.map_or(usize::MAX, |l| {
+            usize::try_from(l - self.report.frames.min(l)).unwrap_or(usize::MAX)
+        });
+        avail.min(left)
+    }
+
+    /// Recovers from an xrun or suspend and returns the frames the device went without
+    /// (an estimate), or the error if it is anything else.
+    fn recover(&mut self, e: &alsa::Error) -> Result<u64, AlsaError> {
+        let errno = e.errno().abs();
+        if errno != EPIPE && errno != ESTRPIPE {
+            return Err(AlsaError::io(e));
+        }
+        self.report.xruns += 1;
+        if errno == ESTRPIPE {
+            while self.pcm.resume().is_err_and(|e| e.errno().abs() == 11) {
+                std::thread::yield_now();
+            }
+        }
+        self.pcm.prepare().map_err(|e| AlsaError::io(&e))?;
+        let elapsed = self.last_good.elapsed();
+        let lost = u64::try_from(elapsed.as_nanos() * u128::from(self.rate) / 1_000_000_000)
+            .unwrap_or(u64::MAX);
+        self.report.frames_lost_estimate += lost;
+        Ok(lost)
+    }
+
+    /// Waits for the device; returns the frames it can transfer now, or `None` after an
+    /// xrun (which `lost` is told about).
+    fn avail(&mut self, mut lost: impl FnMut(u64)) -> Result<Option<usize>, AlsaError> {
+        match self.pcm.avail_update() {
+            Ok(n) => Ok(Some(usize::try_from(n).unwrap_or(0))),
+            Err(e) => {
+                let frames = self.recover(&e)?;
+                lost(frames);
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl OutputDevice {
+    /// Opens a PCM for playback.
+    pub fn open(config: &Config) -> Result<Self, AlsaError> {
+        let (pcm, granted) = open(config, Direction::Playback)?;
+        let scratch = vec![0.0; granted.buffer as usize * usize::from(granted.channels)];
+        Ok(Self {
+            pcm,
+            granted,
+            scratch,
+        })
+    }
+
+    /// What the device granted.
+    pub fn granted(&self) -> &Granted {
+        &self.granted
+    }
+
+    /// The transfer loop: fills the device buffer, starts the device, then renders each
+    /// free period as it comes, until `control` says to stop. Allocation-free.
+    pub fn run<P: PlaySource, const A: usize>(
+        &mut self,
+        engine: &mut OutputEngine<'_, P, A>,
+        control: &RunControl,
+    ) -> Result<RunReport, AlsaError> {
+        let Self {
+            pcm,
+            granted,
+            scratch,
+        } = self;
+        match granted.format {
+            SampleFormat::F32 => {
+                let io = pcm.io_checked::<f32>().map_err(|e| AlsaError::io(&e))?;
+                play_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                    engine.process(buf);
+                    0
+                })
+            }
+            SampleFormat::S16 => {
+                let io = pcm.io_checked::<i16>().map_err(|e| AlsaError::io(&e))?;
+                play_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len()];
+                    engine.process(block);
+                    encode(block, buf) as u64
+                })
+            }
+        }
+    }
+}
+
+/// The playback loop over samples of type `S`; `render` fills a mapped slice and returns
+/// the samples it clamped.
+fn play_loop<S: alsa::pcm::IoFormat, E>(
+    pcm: &PCM,
+    io: &IO<'_, S>,
+    granted: &Granted,
+    control: &RunControl,
+    engine: &mut E,
+    mut render: impl FnMut(&mut E, &mut [S]) -> u64,
+) -> Result<RunReport, AlsaError>
+where
+    E: LostFrames,
+{
+    let mut pump = Pump {
+        pcm,
+        control,
+        channels: usize::from(granted.channels),
+        period: granted.period as usize,
+        report: RunReport::default(),
+        last_good: Instant::now(),
+        rate: u64::from(granted.rate),
+    };
+    let mut started = false;
+    while !pump.done() {
+        let Some(avail) = pump.avail(|lost| engine.lost(lost))? else {
+            started = false;
+            continue;
+        };
+        if started && avail < pump.period {
+            if let Err(e) = pcm.wait(Some(WAIT_MS)) {
+                let lost = pump.recover(&e)?;
+                engine.lost(lost);
+                started = false;
+            }
+            continue;
+        }
+        let want = pump.budget(avail);
+        let channels = pump.channels;
+        let mut clipped = 0;
+        let moved = io
+            .mmap(want, |buf| {
+                clipped = render(engine, buf);
+                buf.len() / channels
+            })
+            .map_err(|e| AlsaError::io(&e));
+        match moved {
+            Ok(frames) => {
+                pump.report.frames += frames as u64;
+                pump.report.clipped += clipped;
+                pump.last_good = Instant::now();
+            }
+            Err(AlsaError::Io { errno, .. }) if errno.abs() == EPIPE || errno.abs() == ESTRPIPE => {
+                let e = alsa::Error::new("snd_pcm_mmap_commit", -errno.abs());
+                let lost = pump.recover(&e)?;
+                engine.lost(lost);
+                started = false;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        if !started && (avail <= want || pump.done()) {
+            // The buffer is full (or there is nothing more to play): start the device.
+            if let Err(e) = pcm.start() {
+                let lost = pump.recover(&e)?;
+                engine.lost(lost);
+                continue;
+            }
+            started = true;
+        }
+    }
+    if started {
+        // Let what was committed play out (an offline device returns at once).
+        let _ = pcm.drain();
+    }
+    Ok(pump.report)
+}
+
+impl InputDevice {
+    /// Opens a PCM for capture.
+    pub fn open(config: &Config) -> Result<Self, AlsaError> {
+        let (pcm, granted) = open(config, Direction::Capture)?;
+        let scratch = vec![0.0; granted.buffer as usize * usize::from(granted.channels)];
+        Ok(Self {
+            pcm,
+            granted,
+            scratch,
+        })
+    }
+
+    /// What the device granted.
+    pub fn granted(&self) -> &Granted {
+        &self.granted
+    }
+
+    /// The transfer loop: starts the device, then hands each captured period to the
+    /// engine, until `control` says to stop. Allocation-free.
+    pub fn run<R: RecordTarget, const A: usize>(
+        &mut self,
+        engine: &mut InputEngine<'_, R, A>,
+        control: &RunControl,
+    ) -> Result<RunReport, AlsaError> {
+        let Self {
+            pcm,
+            granted,
+            scratch,
+        } = self;
+        match granted.format {
+            SampleFormat::F32 => {
+                let io = pcm.io_checked::<f32>().map_err(|e| AlsaError::io(&e))?;
+                capture_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                    engine.process(buf);
+                })
+            }
+            SampleFormat::S16 => {
+                let io = pcm.io_checked::<i16>().map_err(|e| AlsaError::io(&e))?;
+                capture_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len()];
+                    decode(buf, block);
+                    engine.process(block);
+                })
+            }
+        }
+    }
+}
+
+/// The capture loop over samples of type `S`; `take` hands a mapped slice to the engine.
+fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
+    pcm: &PCM,
+    io: &IO<'_, S>,
+    granted: &Granted,
+    control: &RunControl,
+    engine: &mut E,
+    mut take: impl FnMut(&mut E, &[S]),
+) -> Result<RunReport, AlsaError> {
+    let mut pump = Pump {
+        pcm,
+        control,
+        channels: usize::from(granted.channels),
+        period: granted.period as usize,
+        report: RunReport::default(),
+        last_good: Instant::now(),
+        rate: u64::from(granted.rate),
+    };
+    pcm.start().map_err(|e| AlsaError::io(&e))?;
+    while !pump.done() {
+        let Some(avail) = pump.avail(|lost| engine.lost(lost))? else {
+            pcm.start().map_err(|e| AlsaError::io(&e))?;
+            continue;
+        };
+        if avail < pump.period.min(pump.budget(usize::MAX)) {
+            if let Err(e) = pcm.wait(Some(WAIT_MS)) {
+                let lost = pump.recover(&e)?;
+                engine.lost(lost);
+                pcm.start().map_err(|e| AlsaError::io(&e))?;
+            }
+            continue;
+        }
+        let want = pump.budget(avail);
+        let channels = pump.channels;
+        let frames = io
+            .mmap(want, |buf| {
+                take(engine, buf);
+                buf.len() / channels
+            })
+            .map_err(|e| AlsaError::io(&e))?;
+        pump.report.frames += frames as u64;
+        pump.last_good = Instant::now();
+    }
+    let _ = pcm.drop();
+    Ok(pump.report)
+}
+
+/// An engine half that can be told about frames lost to an xrun.
+trait LostFrames {
+    fn lost(&mut self, frames: u64);
+}
+
+impl<P: PlaySource, const A: usize> LostFrames for OutputEngine<'_, P, A> {
+    fn lost(&mut self, frames: u64) {
+        self.report_lost(frames);
+    }
+}
+
+impl<R: RecordTarget, const A: usize> LostFrames for InputEngine<'_, R, A> {
+    fn lost(&mut self, frames: u64) {
+        self.report_lost(frames);
+    }
+}

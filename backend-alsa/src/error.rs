@@ -1,0 +1,67 @@
+//! Typed errors of the ALSA backend.
+
+use std::fmt;
+
+/// Why the backend could not do what was asked.
+///
+/// ```
+/// use rtmix_alsa::AlsaError;
+/// let e = AlsaError::Open { device: "hw:9".into(), errno: 2 };
+/// assert!(e.to_string().contains("hw:9"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AlsaError {
+    /// The device could not be opened: missing (`ENOENT`, `ENODEV`), busy (`EBUSY`) or
+    /// refused.
+    Open {
+        /// The name asked for.
+        device: String,
+        /// The error number alsa-lib gave.
+        errno: i32,
+    },
+    /// The device refused part of the configuration.
+    Unsupported {
+        /// What it refused.
+        what: &'static str,
+        /// The error number alsa-lib gave.
+        errno: i32,
+    },
+    /// A transfer failed in a way recovery could not fix (the device disappeared, say).
+    Io {
+        /// The alsa-lib function that failed.
+        function: &'static str,
+        /// The error number.
+        errno: i32,
+    },
+    /// The audio thread could not be started, or ended by panicking.
+    Thread,
+}
+
+impl AlsaError {
+    pub(crate) fn io(e: &alsa::Error) -> Self {
+        AlsaError::Io {
+            function: e.func(),
+            errno: e.errno(),
+        }
+    }
+}
+
+impl fmt::Display for AlsaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AlsaError::Open { device, errno } => {
+                write!(f, "cannot open ALSA device {device:?} (errno {errno})")
+            }
+            AlsaError::Unsupported { what, errno } => {
+                write!(f, "the device refused the {what} (errno {errno})")
+            }
+            AlsaError::Io { function, errno } => {
+                write!(f, "ALSA {function} failed (errno {errno})")
+            }
+            AlsaError::Thread => f.write_str("the audio thread failed"),
+        }
+    }
+}
+
+impl std::error::Error for AlsaError {}

@@ -1,0 +1,52 @@
+//! # rtmix-alsa
+//!
+//! rtmix on raw ALSA: the engine renders straight into the device's mmap area, in a thread
+//! of its own at realtime priority where the system allows it.
+//!
+//! ## Design
+//!
+//! A stream has two sides, like every rtmix backend. The control side is rtmix-core's
+//! [`Controller`](rtmix_core::Controller): nothing here changes how actions are submitted
+//! or completed. The audio side is an engine half that this crate drives from the device:
+//!
+//! 1. [`OutputDevice::open`] / [`InputDevice::open`] open a PCM by its ALSA name (`hw:`,
+//!    `plughw:`, `default` or any PCM of the ALSA configuration) and negotiate mmap
+//!    interleaved access, the channel count, the rate, the period and the number of
+//!    periods. What the device granted comes back in [`Granted`]; a refusal is a typed
+//!    [`AlsaError`]. This side may allocate (alsa-lib parses its configuration).
+//! 2. [`OutputDevice::run`] / [`InputDevice::run`] are the transfer loop. Each turn asks
+//!    alsa-lib how many frames the device can take (`snd_pcm_avail_update`), maps them
+//!    (`snd_pcm_mmap_begin`), lets the engine render into them (or read from them), and
+//!    commits them (`snd_pcm_mmap_commit`); between turns it sleeps in `snd_pcm_wait`
+//!    (poll) until a period is free. With `FLOAT_LE` the engine renders into the mmap area
+//!    itself; with `S16_LE` it renders into a scratch block allocated when the device is
+//!    opened, converted at the edge with rtmix-core's conversions. The loop never
+//!    allocates, locks or prints: `tests/no_alloc.rs` runs it under a counting allocator.
+//! 3. [`AlsaStream`] spawns the loop on its own thread, first asking for `SCHED_FIFO` and
+//!    locking memory, and reports what it got ([`Realtime`]) instead of failing when the
+//!    system says no.
+//!
+//! An underrun or overrun (`EPIPE`) or a suspend (`ESTRPIPE`) is counted, the PCM is
+//! recovered and restarted, and the frames the device went without are reported to the
+//! engine (`report_lost`) so its clock stays on the device timeline. How many frames that
+//! was is measured from the monotonic clock between the last good transfer and the
+//! restart: an estimate, and [`RunReport`] says so.
+//!
+//! ## Not yet
+//!
+//! Duplex in one thread (`snd_pcm_link`), ALSA timestamps and `now()`, the S24 and S32
+//! formats and the kernel-direct mmap path are still to come (see the project's issues).
+
+#![deny(missing_docs)]
+
+mod config;
+mod device;
+mod error;
+mod realtime;
+mod stream;
+
+pub use config::{Config, Granted, SampleFormat};
+pub use device::{InputDevice, OutputDevice, RunControl, RunReport};
+pub use error::AlsaError;
+pub use realtime::Realtime;
+pub use stream::AlsaStream;

@@ -1,0 +1,132 @@
+//! A transfer loop on its own realtime thread.
+
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+
+use rtmix_core::{InputEngine, OutputEngine, PlaySource, RecordTarget};
+
+use crate::realtime::promote;
+use crate::{AlsaError, Granted, InputDevice, OutputDevice, Realtime, RunControl, RunReport};
+
+/// The priority asked for (`SCHED_FIFO` runs 1 to 99; JACK's default is 70-ish).
+const PRIORITY: i32 = 70;
+
+/// A device's transfer loop running on its own thread.
+///
+/// ```no_run
+/// use rtmix_alsa::{AlsaStream, Config, OutputDevice, RunControl};
+/// use rtmix_core::{Queues, StreamConfig};
+/// let queues: &'static mut Queues<Vec<f32>, Vec<f32>, 16, 16> = Box::leak(Box::default());
+/// let (mut ctl, engine) = queues.split(StreamConfig::output(2)).unwrap();
+/// let (output, _input) = engine.split();
+/// let device = OutputDevice::open(&Config::new("default", 48_000, 2)).unwrap();
+/// let stream = AlsaStream::play(device, output, RunControl::default()).unwrap();
+/// // ... schedule plays with `ctl` ...
+/// let report = stream.stop().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct AlsaStream {
+    granted: Granted,
+    control: RunControl,
+    realtime: std::sync::mpsc::Receiver<Realtime>,
+    thread: JoinHandle<Result<RunReport, AlsaError>>,
+}
+
+impl AlsaStream {
+    /// Runs `device` for `engine` on a new thread at realtime priority where permitted.
+    pub fn play<P, const A: usize>(
+        mut device: OutputDevice,
+        mut engine: OutputEngine<'static, P, A>,
+        control: RunControl,
+    ) -> Result<Self, AlsaError>
+    where
+        P: PlaySource + Send + 'static,
+    {
+        let granted = device.granted().clone();
+        let loop_control = control.clone();
+        Self::spawn(granted, control, move || {
+            let result = device.run(&mut engine, &loop_control);
+            wind_down(|| {
+                engine.stop();
+                engine.is_idle()
+            });
+            result
+        })
+    }
+
+    /// Runs `device` for `engine` (capture) on a new thread at realtime priority where
+    /// permitted.
+    pub fn record<R, const A: usize>(
+        mut device: InputDevice,
+        mut engine: InputEngine<'static, R, A>,
+        control: RunControl,
+    ) -> Result<Self, AlsaError>
+    where
+        R: RecordTarget + Send + 'static,
+    {
+        let granted = device.granted().clone();
+        let loop_control = control.clone();
+        Self::spawn(granted, control, move || {
+            let result = device.run(&mut engine, &loop_control);
+            wind_down(|| {
+                engine.stop();
+                engine.is_idle()
+            });
+            result
+        })
+    }
+
+    fn spawn(
+        granted: Granted,
+        control: RunControl,
+        body: impl FnOnce() -> Result<RunReport, AlsaError> + Send + 'static,
+    ) -> Result<Self, AlsaError> {
+        let (tx, realtime) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("rtmix-alsa".into())
+            .spawn(move || {
+                let _ = tx.send(promote(PRIORITY));
+                body()
+            })
+            .map_err(|_| AlsaError::Thread)?;
+        Ok(Self {
+            granted,
+            control,
+            realtime,
+            thread,
+        })
+    }
+
+    /// What the device granted.
+    pub fn granted(&self) -> &Granted {
+        &self.granted
+    }
+
+    /// What scheduling the audio thread got (waits for the thread to say).
+    pub fn realtime(&self) -> Option<Realtime> {
+        self.realtime.recv().ok()
+    }
+
+    /// Stops the loop after its current period and waits for the thread. Everything still
+    /// scheduled completes with `EndReason::StreamStopped`.
+    pub fn stop(self) -> Result<RunReport, AlsaError> {
+        self.control.stop.store(true, Ordering::Release);
+        self.join()
+    }
+
+    /// Waits for the loop to end by itself (`RunControl::stop_after`, or an error).
+    pub fn join(self) -> Result<RunReport, AlsaError> {
+        self.thread.join().map_err(|_| AlsaError::Thread)?
+    }
+}
+
+/// Ends everything the engine holds with `StreamStopped`, giving the controller a moment
+/// to take completions when the queue is full (bounded: it never hangs).
+fn wind_down(mut stop_and_check_idle: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if stop_and_check_idle() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}

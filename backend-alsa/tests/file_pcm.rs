@@ -1,0 +1,188 @@
+//! rtmix-alsa against ALSA `file` PCMs (fixtures/alsa/rtmix.conf), which take mmap
+//! transfers and write or read raw samples byte for byte, unpaced:
+//!
+//! * scheduled plays reach the file exactly as the offline render has them, with the
+//!   transfer loop making no allocation;
+//! * a recording from a file's `infile` holds exactly that file's samples from its frame;
+//! * a device that does not exist, or a channel count it refuses, is a typed error.
+
+use std::sync::Once;
+
+use rtmix_alsa::{AlsaError, AlsaStream, Config, InputDevice, OutputDevice, RunControl};
+use rtmix_core::{At, ChannelMap, Interval, Play, Queues, Record, Repeat, StreamConfig};
+use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
+
+#[global_allocator]
+static ALLOC: GuardedAlloc = GuardedAlloc;
+
+const RATE: u32 = 48_000;
+type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
+
+/// Points alsa-lib at the project's PCMs besides the system ones (before its first use).
+fn alsa_config() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/alsa/rtmix.conf");
+        std::env::set_var(
+            "ALSA_CONFIG_PATH",
+            format!("/usr/share/alsa/alsa.conf:{ours}"),
+        );
+    });
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("rtmix-alsa-{}-{name}", std::process::id()))
+}
+
+/// A schedule: a looped click grid, a tone with a gain ramp, a play cut short.
+fn schedule(ctl: &mut rtmix_core::Controller<'_, Vec<f32>, Vec<f32>, 16>) {
+    let stereo = |c: &[u16]| ChannelMap::new(c).unwrap();
+    let click = vec![1.0, 0.5, 0.25, 0.125];
+    ctl.play(
+        Play::new(click, stereo(&[0]))
+            .interval(Interval::new(2_880_000, 119 * 40).unwrap())
+            .repeat(Repeat::Times(20))
+            .at(At::Frame(3)),
+    )
+    .unwrap();
+    let tone: Vec<f32> = (0..3000).map(|i| ((i % 50) as f32 - 25.0) / 64.0).collect();
+    let id = ctl
+        .play(
+            Play::new(tone, stereo(&[1]))
+                .at(At::Frame(777))
+                .fade_in(300),
+        )
+        .unwrap();
+    ctl.cancel_with(
+        id,
+        At::Frame(2500),
+        rtmix_core::Late::Skip,
+        rtmix_core::Ending::FadeOut(200),
+    )
+    .unwrap();
+}
+
+/// The same schedule rendered offline in 1-frame-to-4096 blocks.
+fn offline(frames: usize) -> Vec<f32> {
+    let mut q = Box::<Q>::default();
+    let (mut ctl, mut engine) = q.split(StreamConfig::output(2)).unwrap();
+    schedule(&mut ctl);
+    let mut out = vec![0.0f32; frames * 2];
+    let mut done = 0;
+    for n in [1usize, 7, 4096, 64, 333].iter().cycle() {
+        if done == frames {
+            break;
+        }
+        let n = (*n).min(frames - done);
+        engine.output.process(&mut out[done * 2..(done + n) * 2]);
+        done += n;
+    }
+    out
+}
+
+fn read_f32(path: &std::path::Path) -> Vec<f32> {
+    std::fs::read(path)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+#[test]
+fn scheduled_plays_reach_the_file_sample_for_sample_without_allocating() {
+    alsa_config();
+    let path = temp("out.raw");
+    let config = Config::new(&format!("rtmix_file:FILE={}", path.display()), RATE, 2)
+        .period(64)
+        .periods(4);
+    let mut device = OutputDevice::open(&config).unwrap();
+    assert_eq!(device.granted().period, 64);
+    let mut q = Box::<Q>::default();
+    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut output, _) = engine.split();
+    schedule(&mut ctl);
+    let frames = 6000;
+    let control = RunControl {
+        stop_after: Some(frames),
+        ..RunControl::default()
+    };
+    let (report, allocations) = forbid_alloc(|| device.run(&mut output, &control));
+    let report = report.unwrap();
+    assert_eq!(
+        allocations, 0,
+        "the transfer loop allocated {allocations} times"
+    );
+    assert_eq!(report.frames, frames);
+    assert_eq!(report.xruns, 0);
+    drop(device); // closes the file
+    let written = read_f32(&path);
+    let want = offline(frames as usize);
+    assert_eq!(written.len(), want.len());
+    assert!(
+        want.iter().filter(|&&x| x != 0.0).count() > 1500,
+        "the schedule plays"
+    );
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        bits(&written),
+        bits(&want),
+        "the file differs from the offline render"
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn a_recording_holds_the_infile_from_its_frame() {
+    alsa_config();
+    let path = temp("in.raw");
+    let input: Vec<f32> = (0..8000).map(|i| (i as f32 - 4000.0) / 8192.0).collect();
+    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&path, bytes).unwrap();
+    let config = Config::new(&format!("rtmix_infile:FILE={}", path.display()), RATE, 2)
+        .period(128)
+        .periods(4);
+    let device = InputDevice::open(&config).unwrap();
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (_, input_engine) = engine.split();
+    let rec = ctl
+        .record(
+            Record::new(vec![0.0; 1000 * 2], ChannelMap::new(&[1, 0]).unwrap()).at(At::Frame(1234)),
+        )
+        .unwrap();
+    let control = RunControl {
+        stop_after: Some(3000),
+        ..RunControl::default()
+    };
+    let stream = AlsaStream::record(device, input_engine, control).unwrap();
+    let realtime = stream.realtime();
+    assert!(realtime.is_some(), "the thread reports its scheduling");
+    let report = stream.join().unwrap();
+    assert_eq!(report.frames, 3000);
+    let done = ctl.take(rec).unwrap();
+    assert_eq!(done.actual_start, Some(1234));
+    let got = done.into_recording().unwrap();
+    for (k, frame) in got.chunks_exact(2).enumerate() {
+        let f = 1234 + k;
+        assert_eq!(frame, [input[f * 2 + 1], input[f * 2]], "frame {f}");
+    }
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn missing_devices_and_refused_configurations_are_typed_errors() {
+    alsa_config();
+    let missing = OutputDevice::open(&Config::new("rtmix_no_such_pcm", RATE, 2));
+    assert!(
+        matches!(missing, Err(AlsaError::Open { .. })),
+        "{missing:?}"
+    );
+    let path = temp("refused.raw");
+    let wide = Config::new(&format!("rtmix_file:FILE={}", path.display()), RATE, 0);
+    let refused = OutputDevice::open(&wide);
+    assert!(
+        matches!(refused, Err(AlsaError::Unsupported { .. })),
+        "{refused:?}"
+    );
+    let _ = std::fs::remove_file(path);
+}
