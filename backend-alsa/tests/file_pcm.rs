@@ -131,6 +131,45 @@ fn scheduled_plays_reach_the_file_sample_for_sample_without_allocating() {
     let _ = std::fs::remove_file(path);
 }
 
+/// A device without float: the engine renders into the scratch block, which is converted
+/// to S16 with rtmix-core's rounding and clamping; the file (S32, from the `linear` plugin)
+/// holds each converted sample shifted up by 16 bits.
+#[test]
+fn an_integer_device_gets_the_converted_render() {
+    use rtmix_core::convert::Sample;
+    alsa_config();
+    let path = temp("s16.raw");
+    let config = Config::new(&format!("rtmix_s16_file:FILE={}", path.display()), RATE, 2)
+        .period(100)
+        .periods(3);
+    let mut device = OutputDevice::open(&config).unwrap();
+    assert_eq!(device.granted().format, rtmix_alsa::SampleFormat::S16);
+    let mut q = Box::<Q>::default();
+    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut output, _) = engine.split();
+    schedule(&mut ctl);
+    let frames = 4000;
+    let control = RunControl {
+        stop_after: Some(frames),
+        ..RunControl::default()
+    };
+    let (report, allocations) = forbid_alloc(|| device.run(&mut output, &control));
+    assert_eq!(allocations, 0);
+    assert_eq!(report.unwrap().frames, frames);
+    drop(device);
+    let written: Vec<i32> = std::fs::read(&path)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let want: Vec<i32> = offline(frames as usize)
+        .iter()
+        .map(|&x| i32::from(i16::from_f32(x).0) << 16)
+        .collect();
+    assert_eq!(written, want);
+    let _ = std::fs::remove_file(path);
+}
+
 #[test]
 fn a_recording_holds_the_infile_from_its_frame() {
     alsa_config();
