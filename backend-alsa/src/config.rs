@@ -19,6 +19,9 @@ pub struct Config {
     pub period: u32,
     /// Periods in the device buffer.
     pub periods: u32,
+    /// The sample format to insist on; `None` takes the best the device offers, in the
+    /// order of [`SampleFormat::PREFERENCE`].
+    pub format: Option<SampleFormat>,
 }
 
 impl Config {
@@ -30,7 +33,15 @@ impl Config {
             channels,
             period: 512,
             periods: 2,
+            format: None,
         }
+    }
+
+    /// Insists on a sample format.
+    #[must_use]
+    pub fn format(mut self, format: SampleFormat) -> Self {
+        self.format = Some(format);
+        self
     }
 
     /// Sets the period in frames.
@@ -48,13 +59,32 @@ impl Config {
     }
 }
 
-/// The sample formats the transfer loop speaks to the device.
+/// The sample formats the transfer loop speaks to the device. All but `F32` go through a
+/// scratch block, converted with rtmix-core's `convert` (rounding half away from zero,
+/// clamping, NaN to 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SampleFormat {
     /// `FLOAT_LE`: the engine renders straight into the mmap area.
     F32,
-    /// `S16_LE`: rendered into a scratch block and converted (with clamping).
+    /// `S32_LE`.
+    S32,
+    /// `S24_LE`: 24 bits in the low three bytes of four.
+    S24,
+    /// `S24_3LE`: 24 bits in three bytes.
+    S24Packed,
+    /// `S16_LE`.
     S16,
+}
+
+impl SampleFormat {
+    /// The order in which a device's formats are tried: float, then the widest integer.
+    pub const PREFERENCE: [SampleFormat; 5] = [
+        SampleFormat::F32,
+        SampleFormat::S32,
+        SampleFormat::S24,
+        SampleFormat::S24Packed,
+        SampleFormat::S16,
+    ];
 }
 
 /// What the device granted: it may differ from what was asked.

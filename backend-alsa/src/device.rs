@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use alsa::pcm::{Access, Format, HwParams, IO, PCM};
 use alsa::{Direction, ValueOr};
-use rtmix_core::convert::{decode, encode};
+use rtmix_core::convert::{decode, encode, I24Packed, Sample, I24};
 use rtmix_core::{InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::{AlsaError, Config, Granted, SampleFormat};
@@ -71,28 +71,36 @@ fn open(config: &Config, direction: Direction) -> Result<(PCM, Granted), AlsaErr
             errno: e.errno(),
         }
     };
-    let format = {
-        let hw = HwParams::any(&pcm).map_err(unsupported("hardware parameters"))?;
-        hw.set_access(Access::MMapInterleaved)
-            .map_err(unsupported("mmap interleaved access"))?;
-        hw.set_channels(u32::from(config.channels))
-            .map_err(unsupported("channel count"))?;
-        hw.set_rate(config.rate, ValueOr::Nearest)
-            .map_err(unsupported("rate"))?;
-        let format = if hw.set_format(Format::float()).is_ok() {
-            SampleFormat::F32
-        } else {
-            hw.set_format(Format::s16())
-                .map_err(unsupported("sample format (FLOAT_LE or S16_LE)"))?;
-            SampleFormat::S16
+    let format =
+        {
+            let hw = HwParams::any(&pcm).map_err(unsupported("hardware parameters"))?;
+            hw.set_access(Access::MMapInterleaved)
+                .map_err(unsupported("mmap interleaved access"))?;
+            hw.set_channels(u32::from(config.channels))
+                .map_err(unsupported("channel count"))?;
+            hw.set_rate(config.rate, ValueOr::Nearest)
+                .map_err(unsupported("rate"))?;
+            let candidates = config.format.map_or(&SampleFormat::PREFERENCE[..], |f| {
+                match SampleFormat::PREFERENCE.iter().position(|&p| p == f) {
+                    Some(i) => &SampleFormat::PREFERENCE[i..=i],
+                    None => &[],
+                }
+            });
+            let format = candidates
+                .iter()
+                .copied()
+                .find(|&f| hw.set_format(alsa_format(f)).is_ok())
+                .ok_or(AlsaError::Unsupported {
+                    what: "sample format",
+                    errno: 22,
+                })?;
+            hw.set_period_size_near(i64::from(config.period), ValueOr::Nearest)
+                .map_err(unsupported("period size"))?;
+            hw.set_periods_near(config.periods, ValueOr::Nearest)
+                .map_err(unsupported("period count"))?;
+            pcm.hw_params(&hw).map_err(unsupported("configuration"))?;
+            format
         };
-        hw.set_period_size_near(i64::from(config.period), ValueOr::Nearest)
-            .map_err(unsupported("period size"))?;
-        hw.set_periods_near(config.periods, ValueOr::Nearest)
-            .map_err(unsupported("period count"))?;
-        pcm.hw_params(&hw).map_err(unsupported("configuration"))?;
-        format
-    };
     let hw = pcm.hw_params_current().map_err(|e| AlsaError::io(&e))?;
     let period = hw.get_period_size().map_err(|e| AlsaError::io(&e))?;
     let buffer = hw.get_buffer_size().map_err(|e| AlsaError::io(&e))?;
@@ -116,11 +124,45 @@ fn open(config: &Config, direction: Direction) -> Result<(PCM, Granted), AlsaErr
     Ok((pcm, granted))
 }
 
+/// The ALSA format of a [`SampleFormat`].
+fn alsa_format(format: SampleFormat) -> Format {
+    match format {
+        SampleFormat::F32 => Format::float(),
+        SampleFormat::S32 => Format::s32(),
+        SampleFormat::S24 => Format::s24(),
+        SampleFormat::S24Packed => Format::s24_3(),
+        SampleFormat::S16 => Format::s16(),
+    }
+}
+
+/// Converts `block` into 24-bit samples in the low bytes of `dst`; returns those clamped.
+fn encode_i24(block: &[f32], dst: &mut [i32]) -> u64 {
+    let mut clipped = 0;
+    for (d, &x) in dst.iter_mut().zip(block) {
+        let (v, c) = I24::from_f32(x);
+        *d = v.0;
+        clipped += u64::from(c);
+    }
+    clipped
+}
+
+/// Converts `block` into packed 3-byte samples in `dst`; returns those clamped.
+fn encode_i24_packed(block: &[f32], dst: &mut [u8]) -> u64 {
+    let mut clipped = 0;
+    for (d, &x) in dst.chunks_exact_mut(3).zip(block) {
+        let (v, c) = I24Packed::from_f32(x);
+        d.copy_from_slice(&v.0);
+        clipped += u64::from(c);
+    }
+    clipped
+}
+
 /// The state a transfer loop keeps between turns.
 struct Pump<'a> {
     pcm: &'a PCM,
     control: &'a RunControl,
-    channels: usize,
+    /// Samples of the mapped type per frame.
+    unit: usize,
     period: usize,
     report: RunReport,
     last_good: Instant,
@@ -208,17 +250,43 @@ impl OutputDevice {
             granted,
             scratch,
         } = self;
+        let io_error = |e: alsa::Error| AlsaError::io(&e);
+        let ch = usize::from(granted.channels);
         match granted.format {
             SampleFormat::F32 => {
-                let io = pcm.io_checked::<f32>().map_err(|e| AlsaError::io(&e))?;
-                play_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                let io = pcm.io_checked::<f32>().map_err(io_error)?;
+                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
                     engine.process(buf);
                     0
                 })
             }
+            SampleFormat::S32 => {
+                let io = pcm.io_i32().map_err(io_error)?;
+                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len()];
+                    engine.process(block);
+                    encode(block, buf) as u64
+                })
+            }
+            SampleFormat::S24 => {
+                let io = pcm.io_i32_s24().map_err(io_error)?;
+                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len()];
+                    engine.process(block);
+                    encode_i24(block, buf)
+                })
+            }
+            SampleFormat::S24Packed => {
+                let io = pcm.io_bytes();
+                play_loop(pcm, &io, ch * 3, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len() / 3];
+                    engine.process(block);
+                    encode_i24_packed(block, buf)
+                })
+            }
             SampleFormat::S16 => {
-                let io = pcm.io_checked::<i16>().map_err(|e| AlsaError::io(&e))?;
-                play_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                let io = pcm.io_checked::<i16>().map_err(io_error)?;
+                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
                     let block = &mut scratch[..buf.len()];
                     engine.process(block);
                     encode(block, buf) as u64
@@ -228,11 +296,12 @@ impl OutputDevice {
     }
 }
 
-/// The playback loop over samples of type `S`; `render` fills a mapped slice and returns
-/// the samples it clamped.
+/// The playback loop over samples of type `S`, `unit` of them to a frame; `render` fills
+/// a mapped slice and returns the samples it clamped.
 fn play_loop<S: alsa::pcm::IoFormat, E>(
     pcm: &PCM,
     io: &IO<'_, S>,
+    unit: usize,
     granted: &Granted,
     control: &RunControl,
     engine: &mut E,
@@ -244,7 +313,7 @@ where
     let mut pump = Pump {
         pcm,
         control,
-        channels: usize::from(granted.channels),
+        unit,
         period: granted.period as usize,
         report: RunReport::default(),
         last_good: Instant::now(),
@@ -265,12 +334,12 @@ where
             continue;
         }
         let want = pump.budget(avail);
-        let channels = pump.channels;
+        let unit = pump.unit;
         let mut clipped = 0;
         let moved = io
             .mmap(want, |buf| {
                 clipped = render(engine, buf);
-                buf.len() / channels
+                buf.len() / unit
             })
             .map_err(|e| AlsaError::io(&e));
         match moved {
@@ -334,16 +403,47 @@ impl InputDevice {
             granted,
             scratch,
         } = self;
+        let io_error = |e: alsa::Error| AlsaError::io(&e);
+        let ch = usize::from(granted.channels);
         match granted.format {
             SampleFormat::F32 => {
-                let io = pcm.io_checked::<f32>().map_err(|e| AlsaError::io(&e))?;
-                capture_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                let io = pcm.io_checked::<f32>().map_err(io_error)?;
+                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
                     engine.process(buf);
                 })
             }
+            SampleFormat::S32 => {
+                let io = pcm.io_i32().map_err(io_error)?;
+                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len()];
+                    decode(buf, block);
+                    engine.process(block);
+                })
+            }
+            SampleFormat::S24 => {
+                let io = pcm.io_i32_s24().map_err(io_error)?;
+                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len()];
+                    for (b, &v) in block.iter_mut().zip(buf.iter()) {
+                        // Sign-extend the low 24 bits.
+                        *b = I24((v << 8) >> 8).to_f32();
+                    }
+                    engine.process(block);
+                })
+            }
+            SampleFormat::S24Packed => {
+                let io = pcm.io_bytes();
+                capture_loop(pcm, &io, ch * 3, granted, control, engine, |engine, buf| {
+                    let block = &mut scratch[..buf.len() / 3];
+                    for (b, v) in block.iter_mut().zip(buf.chunks_exact(3)) {
+                        *b = I24Packed([v[0], v[1], v[2]]).to_f32();
+                    }
+                    engine.process(block);
+                })
+            }
             SampleFormat::S16 => {
-                let io = pcm.io_checked::<i16>().map_err(|e| AlsaError::io(&e))?;
-                capture_loop(pcm, &io, granted, control, engine, |engine, buf| {
+                let io = pcm.io_checked::<i16>().map_err(io_error)?;
+                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
                     let block = &mut scratch[..buf.len()];
                     decode(buf, block);
                     engine.process(block);
@@ -353,10 +453,12 @@ impl InputDevice {
     }
 }
 
-/// The capture loop over samples of type `S`; `take` hands a mapped slice to the engine.
+/// The capture loop over samples of type `S`, `unit` of them to a frame; `take` hands a
+/// mapped slice to the engine.
 fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
     pcm: &PCM,
     io: &IO<'_, S>,
+    unit: usize,
     granted: &Granted,
     control: &RunControl,
     engine: &mut E,
@@ -365,7 +467,7 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
     let mut pump = Pump {
         pcm,
         control,
-        channels: usize::from(granted.channels),
+        unit,
         period: granted.period as usize,
         report: RunReport::default(),
         last_good: Instant::now(),
@@ -386,11 +488,11 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
             continue;
         }
         let want = pump.budget(avail);
-        let channels = pump.channels;
+        let unit = pump.unit;
         let frames = io
             .mmap(want, |buf| {
                 take(engine, buf);
-                buf.len() / channels
+                buf.len() / unit
             })
             .map_err(|e| AlsaError::io(&e))?;
         pump.report.frames += frames as u64;

@@ -19,8 +19,9 @@
 //!    (`snd_pcm_mmap_begin`), lets the engine render into them (or read from them), and
 //!    commits them (`snd_pcm_mmap_commit`); between turns it sleeps in `snd_pcm_wait`
 //!    (poll) until a period is free. With `FLOAT_LE` the engine renders into the mmap area
-//!    itself; with `S16_LE` it renders into a scratch block allocated when the device is
-//!    opened, converted at the edge with rtmix-core's conversions. The loop never
+//!    itself; with `S32_LE`, `S24_LE`, `S24_3LE` or `S16_LE` (tried in that order unless
+//!    [`Config::format`] insists) it renders into a scratch block allocated when the device
+//!    is opened, converted at the edge with rtmix-core's conversions. The loop never
 //!    allocates, locks or prints: `tests/no_alloc.rs` runs it under a counting allocator.
 //! 3. [`AlsaStream`] spawns the loop on its own thread, first asking for `SCHED_FIFO` and
 //!    locking memory, and reports what it got ([`Realtime`]) instead of failing when the
@@ -34,8 +35,8 @@
 //!
 //! ## Not yet
 //!
-//! Duplex in one thread (`snd_pcm_link`), ALSA timestamps and `now()`, the S24 and S32
-//! formats and the kernel-direct mmap path are still to come (see the project's issues).
+//! Duplex in one thread (`snd_pcm_link`), ALSA timestamps and `now()`, paced (JACK) tests
+//! and the kernel-direct mmap path are still to come (see the project's issues).
 
 #![deny(missing_docs)]
 

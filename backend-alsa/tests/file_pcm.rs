@@ -1,9 +1,11 @@
 //! rtmix-alsa against ALSA `file` PCMs (fixtures/alsa/rtmix.conf), which take mmap
 //! transfers and write or read raw samples byte for byte, unpaced:
 //!
-//! * scheduled plays reach the file exactly as the offline render has them, with the
-//!   transfer loop making no allocation;
-//! * a recording from a file's `infile` holds exactly that file's samples from its frame;
+//! * scheduled plays reach the file exactly as the offline render has them, in every
+//!   sample format (converted by rtmix-core's rules), with the transfer loop making no
+//!   allocation;
+//! * a recording from a file's `infile` holds exactly that file's samples from its frame
+//!   (float, and 16-bit decoded);
 //! * a device that does not exist, or a channel count it refuses, is a typed error.
 
 use std::sync::Once;
@@ -131,19 +133,18 @@ fn scheduled_plays_reach_the_file_sample_for_sample_without_allocating() {
     let _ = std::fs::remove_file(path);
 }
 
-/// A device without float: the engine renders into the scratch block, which is converted
-/// to S16 with rtmix-core's rounding and clamping; the file (S32, from the `linear` plugin)
-/// holds each converted sample shifted up by 16 bits.
+/// A device without float (the `linear` plugin takes integers only): rtmix picks the
+/// widest integer format, S32, and the file holds the render converted to it.
 #[test]
-fn an_integer_device_gets_the_converted_render() {
+fn an_integer_device_gets_the_widest_integer_format() {
     use rtmix_core::convert::Sample;
     alsa_config();
-    let path = temp("s16.raw");
-    let config = Config::new(&format!("rtmix_s16_file:FILE={}", path.display()), RATE, 2)
+    let path = temp("int.raw");
+    let config = Config::new(&format!("rtmix_int_file:FILE={}", path.display()), RATE, 2)
         .period(100)
         .periods(3);
     let mut device = OutputDevice::open(&config).unwrap();
-    assert_eq!(device.granted().format, rtmix_alsa::SampleFormat::S16);
+    assert_eq!(device.granted().format, rtmix_alsa::SampleFormat::S32);
     let mut q = Box::<Q>::default();
     let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
     let (mut output, _) = engine.split();
@@ -164,9 +165,91 @@ fn an_integer_device_gets_the_converted_render() {
         .collect();
     let want: Vec<i32> = offline(frames as usize)
         .iter()
-        .map(|&x| i32::from(i16::from_f32(x).0) << 16)
+        .map(|&x| i32::from_f32(x).0)
         .collect();
     assert_eq!(written, want);
+    let _ = std::fs::remove_file(path);
+}
+
+/// Every format, insisted on against a file PCM (which takes any): the file holds the
+/// offline render converted to that format with rtmix-core's rules, byte for byte.
+#[test]
+fn every_format_reaches_the_file_converted_exactly() {
+    use rtmix_alsa::SampleFormat;
+    use rtmix_core::convert::{I24Packed, Sample, I24};
+    alsa_config();
+    let frames = 1500;
+    let want = offline(frames);
+    for format in SampleFormat::PREFERENCE {
+        let path = temp(&format!("{format:?}.raw"));
+        let config = Config::new(&format!("rtmix_file:FILE={}", path.display()), RATE, 2)
+            .period(64)
+            .periods(2)
+            .format(format);
+        let mut device = OutputDevice::open(&config).unwrap();
+        assert_eq!(device.granted().format, format);
+        let mut q = Box::<Q>::default();
+        let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+        let (mut output, _) = engine.split();
+        schedule(&mut ctl);
+        let control = RunControl {
+            stop_after: Some(frames as u64),
+            ..RunControl::default()
+        };
+        let (report, allocations) = forbid_alloc(|| device.run(&mut output, &control));
+        assert_eq!(allocations, 0, "{format:?} allocated");
+        assert_eq!(report.unwrap().frames, frames as u64);
+        drop(device);
+        let bytes: Vec<u8> = want
+            .iter()
+            .flat_map(|&x| match format {
+                SampleFormat::F32 => x.to_le_bytes().to_vec(),
+                SampleFormat::S32 => i32::from_f32(x).0.to_le_bytes().to_vec(),
+                SampleFormat::S24 => I24::from_f32(x).0 .0.to_le_bytes().to_vec(),
+                SampleFormat::S24Packed => I24Packed::from_f32(x).0 .0.to_vec(),
+                SampleFormat::S16 => i16::from_f32(x).0.to_le_bytes().to_vec(),
+            })
+            .collect();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{format:?}");
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Captured integer samples come to the recording as rtmix-core decodes them.
+#[test]
+fn an_integer_capture_is_decoded_exactly() {
+    use rtmix_alsa::SampleFormat;
+    use rtmix_core::convert::Sample;
+    alsa_config();
+    let path = temp("in16.raw");
+    let input: Vec<i16> = (0..6000)
+        .map(|i| ((i * 37) % 65_536 - 32_768) as i16)
+        .collect();
+    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&path, bytes).unwrap();
+    let config = Config::new(&format!("rtmix_infile:FILE={}", path.display()), RATE, 2)
+        .period(64)
+        .periods(4)
+        .format(SampleFormat::S16);
+    let mut device = InputDevice::open(&config).unwrap();
+    let mut q = Box::<Q>::default();
+    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (_, mut input_engine) = engine.split();
+    let rec = ctl
+        .record(
+            Record::new(vec![0.0; 500 * 2], ChannelMap::new(&[0, 1]).unwrap()).at(At::Frame(99)),
+        )
+        .unwrap();
+    let control = RunControl {
+        stop_after: Some(1000),
+        ..RunControl::default()
+    };
+    let (report, allocations) = forbid_alloc(|| device.run(&mut input_engine, &control));
+    assert_eq!(allocations, 0);
+    assert_eq!(report.unwrap().frames, 1000);
+    let got = ctl.take(rec).unwrap().into_recording().unwrap();
+    let want: Vec<f32> = input[99 * 2..599 * 2].iter().map(|x| x.to_f32()).collect();
+    assert_eq!(got, want);
     let _ = std::fs::remove_file(path);
 }
 
