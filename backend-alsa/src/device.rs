@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use alsa::pcm::{Access, Format, HwParams, IO, PCM};
 use alsa::{Direction, ValueOr};
@@ -26,6 +26,9 @@ pub struct RunControl {
     /// End the loop by itself once this many frames have been transferred (for offline
     /// devices such as a `file` PCM, which are not paced).
     pub stop_after: Option<u64>,
+    /// A test hook: once this many frames have been transferred, the loop sleeps this
+    /// long, as a descheduled audio thread would. Never set it in production.
+    pub stall: Option<(u64, Duration)>,
 }
 
 /// What a transfer loop did.
@@ -40,6 +43,9 @@ pub struct RunReport {
     pub frames_lost_estimate: u64,
     /// Samples clamped on the way to an integer device format.
     pub clipped: u64,
+    /// The engine's frame clock when the loop ended: the frames transferred plus those
+    /// reported lost, so it stays on the device timeline.
+    pub engine_clock: u64,
 }
 
 /// A PCM opened for playback, with its scratch block.
@@ -167,9 +173,20 @@ struct Pump<'a> {
     report: RunReport,
     last_good: Instant,
     rate: u64,
+    stalled: bool,
 }
 
 impl Pump<'_> {
+    /// Runs the stall test hook once, when its frame has come.
+    fn maybe_stall(&mut self) {
+        if let Some((after, duration)) = self.control.stall {
+            if !self.stalled && self.report.frames >= after {
+                self.stalled = true;
+                std::thread::sleep(duration);
+            }
+        }
+    }
+
     fn done(&self) -> bool {
         self.control.stop.load(Ordering::Acquire)
             || self
@@ -318,9 +335,11 @@ where
         report: RunReport::default(),
         last_good: Instant::now(),
         rate: u64::from(granted.rate),
+        stalled: false,
     };
     let mut started = false;
     while !pump.done() {
+        pump.maybe_stall();
         let Some(avail) = pump.avail(|lost| engine.lost(lost))? else {
             started = false;
             continue;
@@ -371,6 +390,7 @@ where
         // Let what was committed play out (an offline device returns at once).
         let _ = pcm.drain();
     }
+    pump.report.engine_clock = engine.clock();
     Ok(pump.report)
 }
 
@@ -472,9 +492,11 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
         report: RunReport::default(),
         last_good: Instant::now(),
         rate: u64::from(granted.rate),
+        stalled: false,
     };
     pcm.start().map_err(|e| AlsaError::io(&e))?;
     while !pump.done() {
+        pump.maybe_stall();
         let Some(avail) = pump.avail(|lost| engine.lost(lost))? else {
             pcm.start().map_err(|e| AlsaError::io(&e))?;
             continue;
@@ -499,22 +521,32 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
         pump.last_good = Instant::now();
     }
     let _ = pcm.drop();
+    pump.report.engine_clock = engine.clock();
     Ok(pump.report)
 }
 
 /// An engine half that can be told about frames lost to an xrun.
 trait LostFrames {
     fn lost(&mut self, frames: u64);
+    fn clock(&self) -> u64;
 }
 
 impl<P: PlaySource, const A: usize> LostFrames for OutputEngine<'_, P, A> {
     fn lost(&mut self, frames: u64) {
         self.report_lost(frames);
     }
+
+    fn clock(&self) -> u64 {
+        OutputEngine::clock(self)
+    }
 }
 
 impl<R: RecordTarget, const A: usize> LostFrames for InputEngine<'_, R, A> {
     fn lost(&mut self, frames: u64) {
         self.report_lost(frames);
+    }
+
+    fn clock(&self) -> u64 {
+        InputEngine::clock(self)
     }
 }

@@ -1,0 +1,133 @@
+//! rtmix-alsa against a paced device: ALSA's `jack` PCM (fixtures/alsa/rtmix.conf) on
+//! `jackd -L 2 -d dummy -r 48000 -p 1024`, which `.ci/run` starts and stops by its PID and
+//! then runs these tests with `--ignored` (they need the server).
+//!
+//! Timing on these machines is noisy, so the tests check counts and consistency, never
+//! wall-clock times:
+//! * the frames delivered equal the frames requested, on a realtime thread;
+//! * a stall of the audio thread is survived: the stream goes on to its end, the xrun is
+//!   counted, and the engine's clock stays on the device timeline (it moved over the frames
+//!   reported lost as well as the frames played);
+//! * a channel count the JACK PCM cannot give is a typed error.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use rtmix_alsa::{AlsaError, AlsaStream, Config, InputDevice, OutputDevice, RunControl};
+use rtmix_core::{At, ChannelMap, Play, Queues, Record, StreamConfig};
+
+const RATE: u32 = 48_000;
+type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
+
+fn alsa_config() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/alsa/rtmix.conf");
+        std::env::set_var(
+            "ALSA_CONFIG_PATH",
+            format!("/usr/share/alsa/alsa.conf:{ours}"),
+        );
+    });
+}
+
+fn config() -> Config {
+    Config::new("rtmix_jack", RATE, 2).period(1024).periods(3)
+}
+
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_paced_play_delivers_the_frames_requested() {
+    alsa_config();
+    let device = OutputDevice::open(&config()).unwrap();
+    let granted = device.granted().clone();
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (output, _) = engine.split();
+    let id = ctl
+        .play(
+            Play::new(vec![0.25; 2 * 4800], ChannelMap::new(&[0, 1]).unwrap()).at(At::Frame(2048)),
+        )
+        .unwrap();
+    let frames = u64::from(granted.rate) / 2;
+    let control = RunControl {
+        stop_after: Some(frames),
+        ..RunControl::default()
+    };
+    let stream = AlsaStream::play(device, output, control).unwrap();
+    eprintln!("granted {granted:?}, scheduling {:?}", stream.realtime());
+    let report = stream.join().unwrap();
+    assert_eq!(report.frames, frames);
+    let done = ctl.take(id).unwrap();
+    assert_eq!(done.actual_start, Some(2048));
+    assert_eq!(done.frames + done.stats.frames_lost, 4800);
+}
+
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_stalled_thread_is_survived_and_counted() {
+    alsa_config();
+    let device = OutputDevice::open(&config()).unwrap();
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (output, _) = engine.split();
+    let frames = 48_000;
+    let control = RunControl {
+        stop_after: Some(frames),
+        // 300 ms asleep: far longer than the 3 x 1024-frame buffer (64 ms).
+        stall: Some((8192, Duration::from_millis(300))),
+        ..RunControl::default()
+    };
+    let stream = AlsaStream::play(device, output, control).unwrap();
+    let report = stream.join().unwrap();
+    assert_eq!(report.frames, frames, "the stream went on after the stall");
+    assert!(report.xruns >= 1, "the stall was not counted: {report:?}");
+    // The stall was longer than the buffer: the device went without about
+    // 300 ms - 64 ms of frames (estimated from the clock, so only a loose lower bound).
+    assert!(report.frames_lost_estimate > 4800, "{report:?}");
+    // The engine moved its clock over the frames lost as well as those played.
+    assert_eq!(
+        report.engine_clock,
+        report.frames + report.frames_lost_estimate
+    );
+    eprintln!("{report:?}");
+}
+
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_paced_recording_fills_its_buffer() {
+    alsa_config();
+    let device = InputDevice::open(&config()).unwrap();
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (_, input) = engine.split();
+    let rec = ctl
+        .record(
+            Record::new(vec![f32::NAN; 2 * 4096], ChannelMap::new(&[0, 1]).unwrap())
+                .at(At::Frame(1000)),
+        )
+        .unwrap();
+    let control = RunControl {
+        stop_after: Some(12_000),
+        ..RunControl::default()
+    };
+    let report = AlsaStream::record(device, input, control)
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(report.frames, 12_000);
+    let done = ctl.take(rec).unwrap();
+    assert_eq!(done.frames + done.stats.frames_lost, 4096);
+    let got = done.into_recording().unwrap();
+    assert!(got.iter().all(|x| x.is_finite()), "every frame was written");
+}
+
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_channel_count_jack_cannot_give_is_a_typed_error() {
+    alsa_config();
+    let refused = OutputDevice::open(&Config::new("rtmix_jack", RATE, 7));
+    assert!(
+        matches!(refused, Err(AlsaError::Unsupported { .. })),
+        "{refused:?}"
+    );
+}
