@@ -131,3 +131,13 @@ fn a_channel_count_jack_cannot_give_is_a_typed_error() {
         "{refused:?}"
     );
 }
+
+/// Run by `.ci/run` after it has stopped jackd: the JACK PCM then refuses to open, and
+/// that is a typed error, not a hang.
+#[test]
+#[ignore = "needs jackd NOT running (run by .ci/run after stopping it)"]
+fn opening_jack_without_a_server_is_a_typed_error() {
+    alsa_config();
+    let absent = OutputDevice::open(&config());
+    assert!(matches!(absent, Err(AlsaError::Open { .. })), "{absent:?}");
+}
