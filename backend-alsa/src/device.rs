@@ -66,7 +66,7 @@ pub struct InputDevice {
 
 /// Opens `config.device` and negotiates mmap interleaved access with it: `FLOAT_LE` if the
 /// device takes it, else `S16_LE`.
-fn open(config: &Config, direction: Direction) -> Result<(PCM, Granted), AlsaError> {
+pub(crate) fn open(config: &Config, direction: Direction) -> Result<(PCM, Granted), AlsaError> {
     let pcm = PCM::new(&config.device, direction, false).map_err(|e| AlsaError::Open {
         device: config.device.clone(),
         errno: e.errno(),

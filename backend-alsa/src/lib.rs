@@ -35,19 +35,22 @@
 //!
 //! ## Not yet
 //!
-//! Duplex in one thread (`snd_pcm_link`), ALSA timestamps and `now()`, paced (JACK) tests
-//! and the kernel-direct mmap path are still to come (see the project's issues).
+//! [`DuplexDevice`] drives a playback and a capture PCM in one loop (linked when the
+//! devices allow; `FLOAT_LE` only so far). ALSA timestamps and `now()`, and the
+//! kernel-direct mmap path are still to come (see the project's issues).
 
 #![deny(missing_docs)]
 
 mod config;
 mod device;
+mod duplex;
 mod error;
 mod realtime;
 mod stream;
 
 pub use config::{Config, Granted, SampleFormat};
 pub use device::{InputDevice, OutputDevice, RunControl, RunReport};
+pub use duplex::{DuplexDevice, DuplexReport};
 pub use error::AlsaError;
 pub use realtime::Realtime;
 pub use stream::AlsaStream;

@@ -2,13 +2,17 @@
 //! `jackd -L 2 -d dummy -r 48000 -p 1024`, which `.ci/run` starts and stops by its PID and
 //! then runs these tests with `--ignored` (they need the server).
 //!
-//! Timing on these machines is noisy, so the tests check counts and consistency, never
-//! wall-clock times:
+//! They share the server's loopback ports, where JACK mixes what every client plays, so
+//! they run one at a time (`--test-threads=1`). Timing on these machines is noisy, so the
+//! tests check counts and consistency, never wall-clock times:
 //! * the frames delivered equal the frames requested, on a realtime thread;
 //! * a stall of the audio thread is survived: the stream goes on to its end, the xrun is
 //!   counted, and the engine's clock stays on the device timeline (it moved over the frames
 //!   reported lost as well as the frames played);
-//! * a channel count the JACK PCM cannot give is a typed error.
+//! * a channel count the JACK PCM cannot give is a typed error;
+//! * duplex in one thread: a click comes back through the loopback a whole number of
+//!   periods later (one period in every run here; `jack_iodelay` reports one period for
+//!   a dummy server too, per the project's AUDIO-ON-CI notes, but was not run beside it).
 
 use std::sync::Once;
 use std::time::Duration;
@@ -140,4 +144,58 @@ fn opening_jack_without_a_server_is_a_typed_error() {
     alsa_config();
     let absent = OutputDevice::open(&config());
     assert!(matches!(absent, Err(AlsaError::Open { .. })), "{absent:?}");
+}
+
+/// Duplex in one thread through JACK's loopback ports: a click played at output frame F
+/// comes back in the recording at F plus the round trip, which is a whole number of JACK
+/// periods and within the buffers. (The jack plugin cannot be linked, so the round trip is
+/// measured, not assumed.)
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_duplex_loopback_round_trip_is_whole_periods() {
+    use rtmix_alsa::DuplexDevice;
+    alsa_config();
+    let mut device = DuplexDevice::open(&config(), &config()).unwrap();
+    assert!(!device.linked(), "the jack plugin cannot be linked");
+    let (granted, _) = device.granted();
+    let (period, buffer) = (u64::from(granted.period), u64::from(granted.buffer));
+    let mut q = Box::<Q>::default();
+    let (mut ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let click_at = 4 * period + 123;
+    ctl.play(Play::new(vec![1.0], ChannelMap::new(&[0]).unwrap()).at(At::Frame(click_at)))
+        .unwrap();
+    let listen = 8 * period as usize;
+    let rec = ctl
+        .record(Record::new(vec![0.0; listen], ChannelMap::new(&[0]).unwrap()).at(At::Frame(0)))
+        .unwrap();
+    let control = RunControl {
+        stop_after: Some(12 * period),
+        ..RunControl::default()
+    };
+    let report = device.run(&mut engine, &control).unwrap();
+    eprintln!("{report:?}");
+    let got = ctl.take(rec).unwrap().into_recording().unwrap();
+    let at = got
+        .iter()
+        .position(|&x| x == 1.0)
+        .expect("the click came back");
+    let round_trip = at as u64 - click_at;
+    eprintln!(
+        "round trip: {round_trip} frames ({} periods)",
+        round_trip / period
+    );
+    assert_eq!(
+        round_trip % period,
+        0,
+        "round trip {round_trip} is not whole periods"
+    );
+    assert!(
+        round_trip <= 2 * buffer + period,
+        "round trip {round_trip} beyond the buffers"
+    );
+    assert_eq!(
+        got.iter().filter(|&&x| x != 0.0).count(),
+        1,
+        "one click, once"
+    );
 }

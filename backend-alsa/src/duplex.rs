@@ -1,0 +1,198 @@
+//! Duplex in one thread: a playback PCM and a capture PCM driven by one loop, each turn
+//! taking what was captured, then rendering what can be played, both into the same
+//! engine.
+//!
+//! The two PCMs are linked (`snd_pcm_link`) when the devices allow it, so they start on the
+//! same hardware tick and the input and output clocks are aligned by construction. When
+//! they cannot be linked (ALSA's `jack` plugin, two different cards), they are started back
+//! to back and [`DuplexDevice::linked`] says so: the offset between the clocks is then only
+//! known by measuring it (a loopback test, `tests/jack.rs`).
+
+use std::time::Instant;
+
+use alsa::pcm::PCM;
+use rtmix_core::{Engine, PlaySource, RecordTarget};
+
+use crate::device::{open, RunControl, RunReport};
+use crate::{AlsaError, Config, Granted, SampleFormat};
+
+/// How long one wait for the output may take before the loop looks at its stop flag.
+const WAIT_MS: u32 = 100;
+
+/// A playback and a capture PCM, float only, driven together.
+#[derive(Debug)]
+pub struct DuplexDevice {
+    output: PCM,
+    input: PCM,
+    granted: (Granted, Granted),
+    linked: bool,
+}
+
+/// What a duplex loop did, per direction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DuplexReport {
+    /// The playback side.
+    pub output: RunReport,
+    /// The capture side.
+    pub input: RunReport,
+}
+
+impl DuplexDevice {
+    /// Opens `output` for playback and `input` for capture, both in `FLOAT_LE` (the only
+    /// format duplex speaks so far), and links them if the devices allow it.
+    pub fn open(output: &Config, input: &Config) -> Result<Self, AlsaError> {
+        let output = output.clone().format(SampleFormat::F32);
+        let input = input.clone().format(SampleFormat::F32);
+        let (out_pcm, out_granted) = open(&output, alsa::Direction::Playback)?;
+        let (in_pcm, in_granted) = open(&input, alsa::Direction::Capture)?;
+        let linked = out_pcm.link(&in_pcm).is_ok();
+        Ok(Self {
+            output: out_pcm,
+            input: in_pcm,
+            granted: (out_granted, in_granted),
+            linked,
+        })
+    }
+
+    /// What the devices granted: `(output, input)`.
+    pub fn granted(&self) -> (&Granted, &Granted) {
+        (&self.granted.0, &self.granted.1)
+    }
+
+    /// True when the two PCMs are linked and start together. When false they were started
+    /// back to back, and the offset between the input and output clocks is not known
+    /// exactly: measure it.
+    pub fn linked(&self) -> bool {
+        self.linked
+    }
+
+    /// The duplex loop: pre-fills the output, starts both, then each turn hands the engine
+    /// what was captured and renders what can be played, until `control` says to stop
+    /// (`stop_after` counts output frames). Allocation-free.
+    pub fn run<P: PlaySource, R: RecordTarget, const A: usize>(
+        &mut self,
+        engine: &mut Engine<'_, P, R, A>,
+        control: &RunControl,
+    ) -> Result<DuplexReport, AlsaError> {
+        let io_err = |e: alsa::Error| AlsaError::io(&e);
+        let out_io = self.output.io_checked::<f32>().map_err(io_err)?;
+        let in_io = self.input.io_checked::<f32>().map_err(io_err)?;
+        let out_ch = usize::from(self.granted.0.channels);
+        let in_ch = usize::from(self.granted.1.channels);
+        let period = self.granted.0.period as usize;
+        let rate = u64::from(self.granted.0.rate);
+        let mut report = DuplexReport::default();
+        let mut last_good = Instant::now();
+        let mut started = false;
+        let done = |report: &DuplexReport| {
+            control.stop.load(std::sync::atomic::Ordering::Acquire)
+                || control
+                    .stop_after
+                    .is_some_and(|limit| report.output.frames >= limit)
+        };
+        while !done(&report) {
+            if !started {
+                // Pre-fill the output, then start both (one start when linked).
+                let avail = self.output.avail_update().map_err(io_err)?;
+                let frames = out_io
+                    .mmap(usize::try_from(avail).unwrap_or(0), |buf| {
+                        engine.output.process(buf);
+                        buf.len() / out_ch
+                    })
+                    .map_err(io_err)?;
+                report.output.frames += frames as u64;
+                self.output.start().map_err(io_err)?;
+                if !self.linked {
+                    self.input.start().map_err(io_err)?;
+                }
+                started = true;
+                last_good = Instant::now();
+                continue;
+            }
+            // Capture first, so the input a block depends on is in before the output.
+            let mut moved = false;
+            match self.input.avail_update() {
+                Ok(n) if n > 0 => {
+                    let frames = in_io
+                        .mmap(usize::try_from(n).unwrap_or(0), |buf| {
+                            engine.input.process(buf);
+                            buf.len() / in_ch
+                        })
+                        .map_err(io_err)?;
+                    report.input.frames += frames as u64;
+                    moved |= frames > 0;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let lost = recover(&self.input, &e, last_good, rate, &mut report.input)?;
+                    engine.input.report_lost(lost);
+                    self.input.start().map_err(io_err)?;
+                }
+            }
+            match self.output.avail_update() {
+                Ok(n) if usize::try_from(n).unwrap_or(0) >= period => {
+                    let left = control
+                        .stop_after
+                        .map_or(u64::MAX, |l| l.saturating_sub(report.output.frames));
+                    let want = usize::try_from(n)
+                        .unwrap_or(0)
+                        .min(usize::try_from(left).unwrap_or(usize::MAX));
+                    let frames = out_io
+                        .mmap(want, |buf| {
+                            engine.output.process(buf);
+                            buf.len() / out_ch
+                        })
+                        .map_err(io_err)?;
+                    report.output.frames += frames as u64;
+                    moved |= frames > 0;
+                    last_good = Instant::now();
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let lost = recover(&self.output, &e, last_good, rate, &mut report.output)?;
+                    engine.output.report_lost(lost);
+                    started = false;
+                    continue;
+                }
+            }
+            if !moved {
+                if let Err(e) = self.output.wait(Some(WAIT_MS)) {
+                    let lost = recover(&self.output, &e, last_good, rate, &mut report.output)?;
+                    engine.output.report_lost(lost);
+                    started = false;
+                }
+            }
+        }
+        let _ = self.output.drop();
+        let _ = self.input.drop();
+        report.output.engine_clock = engine.output.clock();
+        report.input.engine_clock = engine.input.clock();
+        Ok(report)
+    }
+}
+
+/// Recovers `pcm` from an xrun or suspend, counting it in `report`, and returns the frames
+/// lost (estimated from the clock since `last_good`).
+fn recover(
+    pcm: &PCM,
+    e: &alsa::Error,
+    last_good: Instant,
+    rate: u64,
+    report: &mut RunReport,
+) -> Result<u64, AlsaError> {
+    let errno = e.errno().abs();
+    if errno != 32 && errno != 86 {
+        return Err(AlsaError::io(e));
+    }
+    report.xruns += 1;
+    if errno == 86 {
+        while pcm.resume().is_err_and(|e| e.errno().abs() == 11) {
+            std::thread::yield_now();
+        }
+    }
+    pcm.prepare().map_err(|e| AlsaError::io(&e))?;
+    let lost = u64::try_from(last_good.elapsed().as_nanos() * u128::from(rate) / 1_000_000_000)
+        .unwrap_or(u64::MAX);
+    report.frames_lost_estimate += lost;
+    Ok(lost)
+}
