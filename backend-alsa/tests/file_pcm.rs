@@ -8,8 +8,9 @@
 //!   (float, and 16-bit decoded);
 //! * a device that does not exist, or a channel count it refuses, is a typed error.
 
-use std::sync::Once;
+mod common;
 
+use common::alsa_config;
 use rtmix_alsa::{AlsaError, AlsaStream, Config, InputDevice, OutputDevice, RunControl};
 use rtmix_core::{At, ChannelMap, Interval, Play, Queues, Record, Repeat, StreamConfig};
 use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
@@ -19,18 +20,6 @@ static ALLOC: GuardedAlloc = GuardedAlloc;
 
 const RATE: u32 = 48_000;
 type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
-
-/// Points alsa-lib at the project's PCMs besides the system ones (before its first use).
-fn alsa_config() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/alsa/rtmix.conf");
-        std::env::set_var(
-            "ALSA_CONFIG_PATH",
-            format!("/usr/share/alsa/alsa.conf:{ours}"),
-        );
-    });
-}
 
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("rtmix-alsa-{}-{name}", std::process::id()))

@@ -14,7 +14,9 @@
 //!   periods later (one period in every run here; `jack_iodelay` reports one period for
 //!   a dummy server too, per the project's AUDIO-ON-CI notes, but was not run beside it).
 
-use std::sync::Once;
+mod common;
+
+use common::alsa_config;
 use std::time::Duration;
 
 use rtmix_alsa::{AlsaError, AlsaStream, Config, InputDevice, OutputDevice, RunControl};
@@ -22,17 +24,6 @@ use rtmix_core::{At, ChannelMap, Play, Queues, Record, StreamConfig};
 
 const RATE: u32 = 48_000;
 type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
-
-fn alsa_config() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/alsa/rtmix.conf");
-        std::env::set_var(
-            "ALSA_CONFIG_PATH",
-            format!("/usr/share/alsa/alsa.conf:{ours}"),
-        );
-    });
-}
 
 fn config() -> Config {
     Config::new("rtmix_jack", RATE, 2).period(1024).periods(3)

@@ -13,7 +13,8 @@ use std::thread;
 use std::time::Duration;
 use std::vec::Vec;
 
-use crate::{RecordTarget, SampleSink};
+use crate::stream::{sink_target, write_ring};
+use crate::SampleSink;
 
 /// One piece of a recording.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +41,8 @@ struct Mark {
     samples: usize,
 }
 
-/// The audio side of a chunked recording: pass it to [`Record::new`](crate::Record::new).
+/// The audio side of a chunked recording: pass it to [`Record::new`](crate::Record::new)
+/// (it is a [`RecordTarget`](crate::RecordTarget) stream).
 #[derive(Debug)]
 pub struct ChunkSink {
     samples: rtrb::Producer<f32>,
@@ -97,37 +99,17 @@ impl SampleSink for ChunkSink {
     }
 
     fn write(&mut self, frame: u64, samples: &[f32]) -> usize {
-        let n = samples.len().min(self.room());
-        if n == 0 {
-            return 0;
+        let room = self.room();
+        let n = write_ring(&mut self.samples, &samples[..samples.len().min(room)]);
+        if n > 0 {
+            // `room` saw a free mark slot and this is the only producer.
+            let _ = self.marks.push(Mark { frame, samples: n });
         }
-        let Ok(mut chunk) = self.samples.write_chunk(n) else {
-            return 0;
-        };
-        let (a, b) = chunk.as_mut_slices();
-        let split = a.len();
-        a.copy_from_slice(&samples[..split]);
-        b.copy_from_slice(&samples[split..n]);
-        chunk.commit_all();
-        // `room` saw a free mark slot and this is the only producer.
-        let _ = self.marks.push(Mark { frame, samples: n });
         n
     }
 }
 
-impl RecordTarget for ChunkSink {
-    fn buffer(&self) -> Option<&[f32]> {
-        None
-    }
-
-    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
-        None
-    }
-
-    fn sink(&mut self) -> Option<&mut dyn SampleSink> {
-        Some(self)
-    }
-}
+sink_target!(ChunkSink);
 
 impl ChunkReader {
     /// The next chunk, if one has arrived.

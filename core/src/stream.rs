@@ -149,6 +149,42 @@ impl<B: RecordTarget, S: RecordTarget> RecordTarget for Feed<B, S> {
     }
 }
 
+/// `RecordTarget` for a stream sink type: no buffer, itself as the sink.
+macro_rules! sink_target {
+    ($ty:ty) => {
+        impl $crate::RecordTarget for $ty {
+            fn buffer(&self) -> Option<&[f32]> {
+                None
+            }
+
+            fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+                None
+            }
+
+            fn sink(&mut self) -> Option<&mut dyn $crate::SampleSink> {
+                Some(self)
+            }
+        }
+    };
+}
+#[cfg(feature = "std")]
+pub(crate) use sink_target;
+
+/// `PlaySource` for a stream source type: no buffer, itself as the source.
+macro_rules! source_play {
+    ($ty:ty) => {
+        impl PlaySource for $ty {
+            fn buffer(&self) -> Option<&[f32]> {
+                None
+            }
+
+            fn source(&mut self) -> Option<&mut dyn SampleSource> {
+                Some(self)
+            }
+        }
+    };
+}
+
 macro_rules! play_buffer {
     ($($ty:ty $(, $gen:ident)?);* $(;)?) => {$(
         impl<$($gen)?> PlaySource for $ty {
@@ -205,15 +241,7 @@ impl SampleSource for heapless::spsc::Consumer<'_, f32> {
     }
 }
 
-impl PlaySource for heapless::spsc::Consumer<'_, f32> {
-    fn buffer(&self) -> Option<&[f32]> {
-        None
-    }
-
-    fn source(&mut self) -> Option<&mut dyn SampleSource> {
-        Some(self)
-    }
-}
+source_play!(heapless::spsc::Consumer<'_, f32>);
 
 impl SampleSink for heapless::spsc::Producer<'_, f32> {
     fn room(&self) -> usize {
@@ -230,19 +258,7 @@ impl SampleSink for heapless::spsc::Producer<'_, f32> {
     }
 }
 
-impl RecordTarget for heapless::spsc::Producer<'_, f32> {
-    fn buffer(&self) -> Option<&[f32]> {
-        None
-    }
-
-    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
-        None
-    }
-
-    fn sink(&mut self) -> Option<&mut dyn SampleSink> {
-        Some(self)
-    }
-}
+sink_target!(heapless::spsc::Producer<'_, f32>);
 
 #[cfg(feature = "alloc")]
 mod with_alloc {
@@ -279,8 +295,11 @@ mod with_alloc {
 }
 
 #[cfg(feature = "std")]
+pub(crate) use with_std::write_ring;
+
+#[cfg(feature = "std")]
 mod with_std {
-    use super::{PlaySource, RecordTarget, SampleSink, SampleSource};
+    use super::{PlaySource, SampleSink, SampleSource};
 
     impl SampleSource for rtrb::Consumer<f32> {
         fn available(&self) -> usize {
@@ -300,15 +319,7 @@ mod with_std {
         }
     }
 
-    impl PlaySource for rtrb::Consumer<f32> {
-        fn buffer(&self) -> Option<&[f32]> {
-            None
-        }
-
-        fn source(&mut self) -> Option<&mut dyn SampleSource> {
-            Some(self)
-        }
-    }
+    source_play!(rtrb::Consumer<f32>);
 
     impl SampleSink for rtrb::Producer<f32> {
         fn room(&self) -> usize {
@@ -316,30 +327,23 @@ mod with_std {
         }
 
         fn write(&mut self, _frame: u64, samples: &[f32]) -> usize {
-            let n = samples.len().min(self.slots());
-            let Ok(mut chunk) = self.write_chunk(n) else {
-                return 0;
-            };
-            let (a, b) = chunk.as_mut_slices();
-            let split = a.len();
-            a.copy_from_slice(&samples[..split]);
-            b.copy_from_slice(&samples[split..n]);
-            chunk.commit_all();
-            n
+            write_ring(self, samples)
         }
     }
 
-    impl RecordTarget for rtrb::Producer<f32> {
-        fn buffer(&self) -> Option<&[f32]> {
-            None
-        }
+    sink_target!(rtrb::Producer<f32>);
 
-        fn buffer_mut(&mut self) -> Option<&mut [f32]> {
-            None
-        }
-
-        fn sink(&mut self) -> Option<&mut dyn SampleSink> {
-            Some(self)
-        }
+    /// Copies as many of `samples` as fit into `ring` and returns how many.
+    pub(crate) fn write_ring(ring: &mut rtrb::Producer<f32>, samples: &[f32]) -> usize {
+        let n = samples.len().min(ring.slots());
+        let Ok(mut chunk) = ring.write_chunk(n) else {
+            return 0;
+        };
+        let (a, b) = chunk.as_mut_slices();
+        let split = a.len();
+        a.copy_from_slice(&samples[..split]);
+        b.copy_from_slice(&samples[split..n]);
+        chunk.commit_all();
+        n
     }
 }
