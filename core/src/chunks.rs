@@ -1,9 +1,9 @@
 //! Input chunks (AMIO's input chunk callback, done gap-free): a recording that hands what
 //! it captures to an ordinary thread as it goes, each chunk stamped with its first frame.
 //!
-//! The audio side writes into a [`ChunkSink`] (a [`RecordTarget`] stream: record into it
-//! like into any ring) two lock-free rings: the samples, and for each write a mark with
-//! its first frame and length. The control side's [`ChunkReader`] pairs them back into
+//! The audio side writes into a [`ChunkSink`] (a [`RecordTarget`](crate::RecordTarget)
+//! stream: record into it like into any ring) two lock-free rings: the samples, and for
+//! each write a mark with its first frame and length. The control side's [`ChunkReader`] pairs them back into
 //! [`Chunk`]s. Consecutive chunks are contiguous (`next.frame == prev.frame +
 //! prev.frames()`) except where the sink was full: those frames are dropped and counted
 //! in the recording's [`ActionStats::dropped`](crate::ActionStats::dropped), and the next
