@@ -206,22 +206,7 @@ impl Pump<'_> {
     /// Recovers from an xrun or suspend and returns the frames the device went without
     /// (an estimate), or the error if it is anything else.
     fn recover(&mut self, e: &alsa::Error) -> Result<u64, AlsaError> {
-        let errno = e.errno().abs();
-        if errno != EPIPE && errno != ESTRPIPE {
-            return Err(AlsaError::io(e));
-        }
-        self.report.xruns += 1;
-        if errno == ESTRPIPE {
-            while self.pcm.resume().is_err_and(|e| e.errno().abs() == 11) {
-                std::thread::yield_now();
-            }
-        }
-        self.pcm.prepare().map_err(|e| AlsaError::io(&e))?;
-        let elapsed = self.last_good.elapsed();
-        let lost = u64::try_from(elapsed.as_nanos() * u128::from(self.rate) / 1_000_000_000)
-            .unwrap_or(u64::MAX);
-        self.report.frames_lost_estimate += lost;
-        Ok(lost)
+        recover(self.pcm, e, self.last_good, self.rate, &mut self.report)
     }
 
     /// Waits for the device; returns the frames it can transfer now, or `None` after an
@@ -523,6 +508,34 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
     let _ = pcm.drop();
     pump.report.engine_clock = engine.clock();
     Ok(pump.report)
+}
+
+/// Recovers `pcm` from an xrun (`EPIPE`) or a suspend (`ESTRPIPE`), counting it in
+/// `report`, and returns the frames the device went without: estimated from the monotonic
+/// clock since `last_good`, the end of the last good transfer. Any other error is returned.
+pub(crate) fn recover(
+    pcm: &PCM,
+    e: &alsa::Error,
+    last_good: Instant,
+    rate: u64,
+    report: &mut RunReport,
+) -> Result<u64, AlsaError> {
+    let errno = e.errno().abs();
+    if errno != EPIPE && errno != ESTRPIPE {
+        return Err(AlsaError::io(e));
+    }
+    report.xruns += 1;
+    if errno == ESTRPIPE {
+        while pcm.resume().is_err_and(|e| e.errno().abs() == 11) {
+            std::thread::yield_now();
+        }
+    }
+    pcm.prepare().map_err(|e| AlsaError::io(&e))?;
+    let elapsed = last_good.elapsed();
+    let lost =
+        u64::try_from(elapsed.as_nanos() * u128::from(rate) / 1_000_000_000).unwrap_or(u64::MAX);
+    report.frames_lost_estimate += lost;
+    Ok(lost)
 }
 
 /// An engine half that can be told about frames lost to an xrun.

@@ -13,7 +13,7 @@ use std::time::Instant;
 use alsa::pcm::PCM;
 use rtmix_core::{Engine, PlaySource, RecordTarget};
 
-use crate::device::{open, RunControl, RunReport};
+use crate::device::{open, recover, RunControl, RunReport};
 use crate::{AlsaError, Config, Granted, SampleFormat};
 
 /// How long one wait for the output may take before the loop looks at its stop flag.
@@ -169,30 +169,4 @@ impl DuplexDevice {
         report.input.engine_clock = engine.input.clock();
         Ok(report)
     }
-}
-
-/// Recovers `pcm` from an xrun or suspend, counting it in `report`, and returns the frames
-/// lost (estimated from the clock since `last_good`).
-fn recover(
-    pcm: &PCM,
-    e: &alsa::Error,
-    last_good: Instant,
-    rate: u64,
-    report: &mut RunReport,
-) -> Result<u64, AlsaError> {
-    let errno = e.errno().abs();
-    if errno != 32 && errno != 86 {
-        return Err(AlsaError::io(e));
-    }
-    report.xruns += 1;
-    if errno == 86 {
-        while pcm.resume().is_err_and(|e| e.errno().abs() == 11) {
-            std::thread::yield_now();
-        }
-    }
-    pcm.prepare().map_err(|e| AlsaError::io(&e))?;
-    let lost = u64::try_from(last_good.elapsed().as_nanos() * u128::from(rate) / 1_000_000_000)
-        .unwrap_or(u64::MAX);
-    report.frames_lost_estimate += lost;
-    Ok(lost)
 }
