@@ -179,12 +179,7 @@ struct Pump<'a> {
 impl Pump<'_> {
     /// Runs the stall test hook once, when its frame has come.
     fn maybe_stall(&mut self) {
-        if let Some((after, duration)) = self.control.stall {
-            if !self.stalled && self.report.frames >= after {
-                self.stalled = true;
-                std::thread::sleep(duration);
-            }
-        }
+        stall_once(self.control, self.report.frames, &mut self.stalled);
     }
 
     fn done(&self) -> bool {
@@ -508,6 +503,16 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
     let _ = pcm.drop();
     pump.report.engine_clock = engine.clock();
     Ok(pump.report)
+}
+
+/// The stall test hook of `control`: sleeps once, when `frames` have been transferred.
+pub(crate) fn stall_once(control: &RunControl, frames: u64, stalled: &mut bool) {
+    if let Some((after, duration)) = control.stall {
+        if !*stalled && frames >= after {
+            *stalled = true;
+            std::thread::sleep(duration);
+        }
+    }
 }
 
 /// Recovers `pcm` from an xrun (`EPIPE`) or a suspend (`ESTRPIPE`), counting it in

@@ -10,10 +10,10 @@
 
 use std::time::Instant;
 
-use alsa::pcm::PCM;
+use alsa::pcm::{State, PCM};
 use rtmix_core::{Engine, PlaySource, RecordTarget};
 
-use crate::device::{open, recover, RunControl, RunReport};
+use crate::device::{open, recover, stall_once, RunControl, RunReport};
 use crate::{AlsaError, Config, Granted, SampleFormat};
 
 /// How long one wait for the output may take before the loop looks at its stop flag.
@@ -84,6 +84,7 @@ impl DuplexDevice {
         let mut report = DuplexReport::default();
         let mut last_good = Instant::now();
         let mut started = false;
+        let mut stalled = false;
         let done = |report: &DuplexReport| {
             control.stop.load(std::sync::atomic::Ordering::Acquire)
                 || control
@@ -91,6 +92,7 @@ impl DuplexDevice {
                     .is_some_and(|limit| report.output.frames >= limit)
         };
         while !done(&report) {
+            stall_once(control, report.output.frames, &mut stalled);
             if !started {
                 // Pre-fill the output, then start both (one start when linked).
                 let avail = self.output.avail_update().map_err(io_err)?;
@@ -102,7 +104,9 @@ impl DuplexDevice {
                     .map_err(io_err)?;
                 report.output.frames += frames as u64;
                 self.output.start().map_err(io_err)?;
-                if !self.linked {
+                // After an output xrun the input may still be running: start only a
+                // stopped one (an xrun of its own is recovered below).
+                if !self.linked && self.input.state() != State::Running {
                     self.input.start().map_err(io_err)?;
                 }
                 started = true;

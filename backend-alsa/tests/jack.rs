@@ -10,6 +10,7 @@
 //!   counted, and the engine's clock stays on the device timeline (it moved over the frames
 //!   reported lost as well as the frames played);
 //! * a channel count the JACK PCM cannot give is a typed error;
+//! * duplex in one thread survives a stall too, both clocks on the device timeline;
 //! * duplex in one thread: a click comes back through the loopback a whole number of
 //!   periods later (one period in every run here; `jack_iodelay` reports one period for
 //!   a dummy server too, per the project's AUDIO-ON-CI notes, but was not run beside it).
@@ -188,5 +189,40 @@ fn a_duplex_loopback_round_trip_is_whole_periods() {
         got.iter().filter(|&&x| x != 0.0).count(),
         1,
         "one click, once"
+    );
+}
+
+/// Duplex survives a stall of its thread: both directions recover and go on to the end,
+/// and the output clock moved over the frames reported lost as well as those played.
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_stalled_duplex_thread_is_survived_and_counted() {
+    use rtmix_alsa::DuplexDevice;
+    alsa_config();
+    let mut device = DuplexDevice::open(&config(), &config()).unwrap();
+    let mut q = Box::<Q>::default();
+    let (_ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let control = RunControl {
+        stop_after: Some(48_000),
+        stall: Some((8192, Duration::from_millis(300))),
+        ..RunControl::default()
+    };
+    let report = device.run(&mut engine, &control).unwrap();
+    eprintln!("{report:?}");
+    assert_eq!(
+        report.output.frames, 48_000,
+        "the stream went on after the stall"
+    );
+    assert!(
+        report.output.xruns >= 1,
+        "the stall was not counted: {report:?}"
+    );
+    assert_eq!(
+        report.output.engine_clock,
+        report.output.frames + report.output.frames_lost_estimate
+    );
+    assert_eq!(
+        report.input.engine_clock,
+        report.input.frames + report.input.frames_lost_estimate
     );
 }
