@@ -457,6 +457,15 @@ pub(crate) enum Gain {
     Master(u16),
 }
 
+impl From<GainTarget> for Gain {
+    fn from(target: GainTarget) -> Self {
+        match target {
+            GainTarget::Action(id) => Gain::Action(id.seq()),
+            GainTarget::Master(channel) => Gain::Master(channel),
+        }
+    }
+}
+
 /// Where in its buffer a transfer plays, how often, and its envelope settings: checked on
 /// the control side. A recording covers its whole buffer once.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -683,13 +683,7 @@ where
                 ramp,
                 at,
                 late,
-            } => {
-                let target = match target {
-                    GainTarget::Action(id) => Gain::Action(id.seq()),
-                    GainTarget::Master(c) => Gain::Master(c),
-                };
-                self.send_gain(target, gain, ramp, at, late, mark)
-            }
+            } => self.send_gain(Gain::from(target), gain, ramp, at, late, mark),
             Member::Stats { direction, at } => self.send_stats(direction, at, mark),
         }
     }
@@ -781,16 +775,15 @@ where
                 if id.direction() != Direction::Output {
                     return Err(Error::WrongDirection);
                 }
-                Ok(Gain::Action(id.seq()))
             }
             GainTarget::Master(channel) => {
                 let channels = self.output.channels.min(MAX_MASTER_CHANNELS as u16);
                 if channel >= channels {
                     return Err(Error::ChannelOutOfRange { channel, channels });
                 }
-                Ok(Gain::Master(channel))
             }
         }
+        Ok(Gain::from(target))
     }
 
     fn port_exists(&self, direction: Direction) -> Result<(), Error> {
