@@ -1,0 +1,1 @@
+//! rtmix on cpal (being built: see issue 5).

@@ -1,0 +1,3 @@
+//! The `rtmix` command-line program (being built: see issue 6).
+
+fn main() {}
