@@ -61,6 +61,8 @@ mod completion;
 mod config;
 mod controller;
 pub mod convert;
+#[cfg(feature = "std")]
+mod device_clock;
 mod ending;
 mod engine;
 mod envelope;
@@ -93,6 +95,8 @@ pub use command::{GainTarget, Member, Play, Record};
 pub use completion::{ActionKind, ActionStats, Completion, EndReason, Payload};
 pub use config::StreamConfig;
 pub use controller::Controller;
+#[cfg(feature = "std")]
+pub use device_clock::{Anchor, DeviceClock, TimeSource};
 pub use ending::Ending;
 pub use engine::Engine;
 pub use error::{Error, Rejected};
