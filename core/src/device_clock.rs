@@ -137,7 +137,7 @@ impl DeviceClock {
             if before == 0 {
                 return None;
             }
-            if before % 2 == 0 {
+            if before.is_multiple_of(2) {
                 let frame = self.frame.load(Ordering::Relaxed);
                 let nanos = self.nanos.load(Ordering::Relaxed);
                 let next_frame = self.next_frame.load(Ordering::Relaxed);
@@ -164,7 +164,7 @@ impl DeviceClock {
             // The writer is between its stores: a few instructions, unless it was
             // descheduled there.
             spins += 1;
-            if spins % 64 == 0 {
+            if spins.is_multiple_of(64) {
                 std::thread::yield_now();
             } else {
                 core::hint::spin_loop();
@@ -217,12 +217,10 @@ impl DeviceClock {
 
     /// Nanoseconds from the epoch to `at` (negative before it), saturating.
     fn nanos_since_epoch(&self, at: Instant) -> i64 {
-        match at.checked_duration_since(self.epoch) {
-            Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
-            None => {
-                let d = self.epoch.duration_since(at);
-                i64::try_from(d.as_nanos()).map_or(i64::MIN, |n| -n)
-            }
+        if at >= self.epoch {
+            i64::try_from((at - self.epoch).as_nanos()).unwrap_or(i64::MAX)
+        } else {
+            i64::try_from((self.epoch - at).as_nanos()).map_or(i64::MIN, |n| -n)
         }
     }
 
@@ -238,6 +236,7 @@ impl DeviceClock {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unchecked_time_subtraction)]
     use super::*;
 
     fn anchored(rate: u32, frame: u64, at: Instant) -> DeviceClock {
@@ -314,7 +313,7 @@ mod tests {
                         at: t0 + Duration::from_nanos(k * 7),
                         next_frame: k * 3,
                         latency_frames: k * 2,
-                        source: if k % 2 == 0 {
+                        source: if k.is_multiple_of(2) {
                             TimeSource::Device
                         } else {
                             TimeSource::Host
@@ -335,7 +334,7 @@ mod tests {
                 let k = a.frame;
                 assert_eq!(a.at - clock.epoch(), Duration::from_nanos(k * 7));
                 assert_eq!((a.next_frame, a.latency_frames), (k * 3, k * 2));
-                assert_eq!(a.source == TimeSource::Device, k % 2 == 0);
+                assert_eq!(a.source == TimeSource::Device, k.is_multiple_of(2));
                 assert!(k >= last, "anchors go forward");
                 distinct += usize::from(k != last);
                 last = k;
