@@ -100,6 +100,10 @@ pub struct Granted {
     pub period: u32,
     /// Frames in the device buffer.
     pub buffer: u32,
+    /// The device took ALSA's monotonic timestamps (`tstamp_mode` enabled,
+    /// `tstamp_type` monotonic): its clock anchors carry the device's own time. When
+    /// false, they carry the host's clock read next to the device position.
+    pub timestamps: bool,
 }
 
 impl Granted {
@@ -107,5 +111,14 @@ impl Granted {
     /// renders at most.
     pub fn buffer_latency(&self) -> u32 {
         self.buffer
+    }
+
+    /// [`buffer_latency`](Self::buffer_latency) as a duration. The latency of a running
+    /// stream, measured from commit to the converter, is in its clock
+    /// ([`DeviceClock::latency`](rtmix_core::DeviceClock::latency)).
+    pub fn latency(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(
+            u64::from(self.buffer) * 1_000_000_000 / u64::from(self.rate.max(1)),
+        )
     }
 }

@@ -4,11 +4,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alsa::pcm::{Access, Format, HwParams, IO, PCM};
+use alsa::pcm::{Access, Format, HwParams, TstampType, IO, PCM};
 use alsa::{Direction, ValueOr};
 use rtmix_core::convert::{decode, encode, I24Packed, Sample, I24};
-use rtmix_core::{InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_core::{DeviceClock, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
+use crate::timestamp::Timestamper;
 use crate::{AlsaError, Config, Granted, SampleFormat};
 
 /// `EPIPE`: an underrun or overrun.
@@ -19,7 +20,7 @@ const ESTRPIPE: i32 = 86;
 const WAIT_MS: u32 = 100;
 
 /// How the control side steers a running transfer loop.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RunControl {
     /// Set to end the loop after its current period.
     pub stop: Arc<AtomicBool>,
@@ -29,6 +30,31 @@ pub struct RunControl {
     /// A test hook: once this many frames have been transferred, the loop sleeps this
     /// long, as a descheduled audio thread would. Never set it in production.
     pub stall: Option<(u64, Duration)>,
+    /// How long a running device may take no frames at all before the loop gives up with
+    /// [`AlsaError::NotResponding`] (a device unplugged without an error, a sound server
+    /// that died). The loop waits at least two buffers' time whatever this says.
+    pub device_timeout: Duration,
+}
+
+impl Default for RunControl {
+    fn default() -> Self {
+        Self {
+            stop: Arc::default(),
+            stop_after: None,
+            stall: None,
+            device_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RunControl {
+    /// The time without progress after which a device at `rate` with `buffer` frames is
+    /// taken for gone.
+    pub(crate) fn timeout(&self, buffer: u32, rate: u32) -> Duration {
+        let two_buffers =
+            Duration::from_nanos(2 * u64::from(buffer) * 1_000_000_000 / u64::from(rate.max(1)));
+        self.device_timeout.max(two_buffers)
+    }
 }
 
 /// What a transfer loop did.
@@ -54,6 +80,7 @@ pub struct OutputDevice {
     pcm: PCM,
     granted: Granted,
     scratch: Vec<f32>,
+    stamps: Timestamper,
 }
 
 /// A PCM opened for capture, with its scratch block.
@@ -62,6 +89,7 @@ pub struct InputDevice {
     pcm: PCM,
     granted: Granted,
     scratch: Vec<f32>,
+    stamps: Timestamper,
 }
 
 /// Opens `config.device` and negotiates mmap interleaved access with it: `FLOAT_LE` if the
@@ -110,24 +138,35 @@ pub(crate) fn open(config: &Config, direction: Direction) -> Result<(PCM, Grante
     let hw = pcm.hw_params_current().map_err(|e| AlsaError::io(&e))?;
     let period = hw.get_period_size().map_err(|e| AlsaError::io(&e))?;
     let buffer = hw.get_buffer_size().map_err(|e| AlsaError::io(&e))?;
-    let granted = Granted {
+    let mut granted = Granted {
         format,
         rate: hw.get_rate().map_err(|e| AlsaError::io(&e))?,
         channels: config.channels,
         period: u32::try_from(period).unwrap_or(u32::MAX),
         buffer: u32::try_from(buffer).unwrap_or(u32::MAX),
+        timestamps: false,
     };
     drop(hw);
-    {
-        let sw = pcm.sw_params_current().map_err(|e| AlsaError::io(&e))?;
-        sw.set_avail_min(period).map_err(unsupported("avail_min"))?;
-        // The loop starts the stream itself, after pre-filling it.
-        sw.set_start_threshold(i64::MAX / 2)
-            .map_err(unsupported("start threshold"))?;
-        pcm.sw_params(&sw)
-            .map_err(unsupported("software parameters"))?;
+    // Timestamps in the clock `Instant` reads. A device that refuses them still plays, and
+    // its clock anchors say their time is the host's.
+    granted.timestamps = software_params(&pcm, period, true).is_ok();
+    if !granted.timestamps {
+        software_params(&pcm, period, false).map_err(unsupported("software parameters"))?;
     }
     Ok((pcm, granted))
+}
+
+/// Wakes the loop once a period is free, leaves starting to the loop (which pre-fills the
+/// buffer first) and, with `timestamps`, asks for monotonic timestamps.
+fn software_params(pcm: &PCM, period: i64, timestamps: bool) -> alsa::Result<()> {
+    let sw = pcm.sw_params_current()?;
+    sw.set_avail_min(period)?;
+    sw.set_start_threshold(i64::MAX / 2)?;
+    if timestamps {
+        sw.set_tstamp_mode(true)?;
+        sw.set_tstamp_type(TstampType::Monotonic)?;
+    }
+    pcm.sw_params(&sw)
 }
 
 /// The ALSA format of a [`SampleFormat`].
@@ -167,6 +206,7 @@ fn encode_i24_packed(block: &[f32], dst: &mut [u8]) -> u64 {
 struct Pump<'a> {
     pcm: &'a PCM,
     control: &'a RunControl,
+    stamps: &'a Timestamper,
     /// Samples of the mapped type per frame.
     unit: usize,
     period: usize,
@@ -174,9 +214,60 @@ struct Pump<'a> {
     last_good: Instant,
     rate: u64,
     stalled: bool,
+    timeout: Duration,
+    buffer: u32,
 }
 
-impl Pump<'_> {
+impl<'a> Pump<'a> {
+    /// A pump for `pcm`, moving `unit` samples of the mapped type per frame.
+    fn new(
+        pcm: &'a PCM,
+        granted: &Granted,
+        control: &'a RunControl,
+        stamps: &'a Timestamper,
+        unit: usize,
+    ) -> Self {
+        Self {
+            pcm,
+            control,
+            stamps,
+            unit,
+            period: granted.period as usize,
+            report: RunReport::default(),
+            last_good: Instant::now(),
+            rate: u64::from(granted.rate),
+            stalled: false,
+            timeout: control.timeout(granted.buffer, granted.rate),
+            buffer: granted.buffer,
+        }
+    }
+
+    /// Sleeps until the device has a period to move (or `WAIT_MS`); an error if it has
+    /// moved nothing for the timeout. Returns `false` after an xrun (told to `lost`).
+    fn wait(&mut self, lost: impl FnOnce(u64)) -> Result<bool, AlsaError> {
+        if let Err(e) = self.pcm.wait(Some(WAIT_MS)) {
+            lost(self.recover(&e)?);
+            return Ok(false);
+        }
+        check_progress(self.last_good, self.timeout)?;
+        Ok(true)
+    }
+
+    /// Lets what was committed play out, as `drain` would, but never for longer than the
+    /// device timeout (a dead server never drains), then stops the PCM.
+    fn play_out(&self) {
+        let begun = Instant::now();
+        while begun.elapsed() < self.timeout {
+            match self.pcm.avail_update() {
+                Ok(avail) if avail < i64::from(self.buffer) => {
+                    let _ = self.pcm.wait(Some(WAIT_MS));
+                }
+                _ => break,
+            }
+        }
+        let _ = self.pcm.drop();
+    }
+
     /// Runs the stall test hook once, when its frame has come.
     fn maybe_stall(&mut self) {
         stall_once(self.control, self.report.frames, &mut self.stalled);
@@ -223,16 +314,23 @@ impl OutputDevice {
     pub fn open(config: &Config) -> Result<Self, AlsaError> {
         let (pcm, granted) = open(config, Direction::Playback)?;
         let scratch = vec![0.0; granted.buffer as usize * usize::from(granted.channels)];
+        let stamps = Timestamper::new(granted.rate, Direction::Playback);
         Ok(Self {
             pcm,
             granted,
             scratch,
+            stamps,
         })
     }
 
     /// What the device granted.
     pub fn granted(&self) -> &Granted {
         &self.granted
+    }
+
+    /// The stream's clock: where its frames are at the converter, once it runs.
+    pub fn clock(&self) -> Arc<DeviceClock> {
+        self.stamps.clock().clone()
     }
 
     /// The transfer loop: fills the device buffer, starts the device, then renders each
@@ -246,48 +344,74 @@ impl OutputDevice {
             pcm,
             granted,
             scratch,
+            stamps,
         } = self;
         let io_error = |e: alsa::Error| AlsaError::io(&e);
         let ch = usize::from(granted.channels);
         match granted.format {
             SampleFormat::F32 => {
                 let io = pcm.io_checked::<f32>().map_err(io_error)?;
-                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    engine.process(buf);
-                    0
-                })
+                play_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        engine.process(buf);
+                        0
+                    },
+                )
             }
             SampleFormat::S32 => {
                 let io = pcm.io_i32().map_err(io_error)?;
-                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len()];
-                    engine.process(block);
-                    encode(block, buf) as u64
-                })
+                play_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len()];
+                        engine.process(block);
+                        encode(block, buf) as u64
+                    },
+                )
             }
             SampleFormat::S24 => {
                 let io = pcm.io_i32_s24().map_err(io_error)?;
-                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len()];
-                    engine.process(block);
-                    encode_i24(block, buf)
-                })
+                play_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len()];
+                        engine.process(block);
+                        encode_i24(block, buf)
+                    },
+                )
             }
             SampleFormat::S24Packed => {
                 let io = pcm.io_bytes();
-                play_loop(pcm, &io, ch * 3, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len() / 3];
-                    engine.process(block);
-                    encode_i24_packed(block, buf)
-                })
+                play_loop(
+                    Pump::new(pcm, granted, control, stamps, ch * 3),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len() / 3];
+                        engine.process(block);
+                        encode_i24_packed(block, buf)
+                    },
+                )
             }
             SampleFormat::S16 => {
                 let io = pcm.io_checked::<i16>().map_err(io_error)?;
-                play_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len()];
-                    engine.process(block);
-                    encode(block, buf) as u64
-                })
+                play_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len()];
+                        engine.process(block);
+                        encode(block, buf) as u64
+                    },
+                )
             }
         }
     }
@@ -296,27 +420,15 @@ impl OutputDevice {
 /// The playback loop over samples of type `S`, `unit` of them to a frame; `render` fills
 /// a mapped slice and returns the samples it clamped.
 fn play_loop<S: alsa::pcm::IoFormat, E>(
-    pcm: &PCM,
+    mut pump: Pump<'_>,
     io: &IO<'_, S>,
-    unit: usize,
-    granted: &Granted,
-    control: &RunControl,
     engine: &mut E,
     mut render: impl FnMut(&mut E, &mut [S]) -> u64,
 ) -> Result<RunReport, AlsaError>
 where
     E: LostFrames,
 {
-    let mut pump = Pump {
-        pcm,
-        control,
-        unit,
-        period: granted.period as usize,
-        report: RunReport::default(),
-        last_good: Instant::now(),
-        rate: u64::from(granted.rate),
-        stalled: false,
-    };
+    let pcm = pump.pcm;
     let mut started = false;
     while !pump.done() {
         pump.maybe_stall();
@@ -325,11 +437,7 @@ where
             continue;
         };
         if started && avail < pump.period {
-            if let Err(e) = pcm.wait(Some(WAIT_MS)) {
-                let lost = pump.recover(&e)?;
-                engine.lost(lost);
-                started = false;
-            }
+            started = pump.wait(|lost| engine.lost(lost))?;
             continue;
         }
         let want = pump.budget(avail);
@@ -346,6 +454,7 @@ where
                 pump.report.frames += frames as u64;
                 pump.report.clipped += clipped;
                 pump.last_good = Instant::now();
+                pump.stamps.publish(pcm, engine.clock());
             }
             Err(AlsaError::Io { errno, .. }) if errno.abs() == EPIPE || errno.abs() == ESTRPIPE => {
                 let e = alsa::Error::new("snd_pcm_mmap_commit", -errno.abs());
@@ -368,7 +477,7 @@ where
     }
     if started {
         // Let what was committed play out (an offline device returns at once).
-        let _ = pcm.drain();
+        pump.play_out();
     }
     pump.report.engine_clock = engine.clock();
     Ok(pump.report)
@@ -379,16 +488,23 @@ impl InputDevice {
     pub fn open(config: &Config) -> Result<Self, AlsaError> {
         let (pcm, granted) = open(config, Direction::Capture)?;
         let scratch = vec![0.0; granted.buffer as usize * usize::from(granted.channels)];
+        let stamps = Timestamper::new(granted.rate, Direction::Capture);
         Ok(Self {
             pcm,
             granted,
             scratch,
+            stamps,
         })
     }
 
     /// What the device granted.
     pub fn granted(&self) -> &Granted {
         &self.granted
+    }
+
+    /// The stream's clock: where its frames are at the converter, once it runs.
+    pub fn clock(&self) -> Arc<DeviceClock> {
+        self.stamps.clock().clone()
     }
 
     /// The transfer loop: starts the device, then hands each captured period to the
@@ -402,52 +518,78 @@ impl InputDevice {
             pcm,
             granted,
             scratch,
+            stamps,
         } = self;
         let io_error = |e: alsa::Error| AlsaError::io(&e);
         let ch = usize::from(granted.channels);
         match granted.format {
             SampleFormat::F32 => {
                 let io = pcm.io_checked::<f32>().map_err(io_error)?;
-                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    engine.process(buf);
-                })
+                capture_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        engine.process(buf);
+                    },
+                )
             }
             SampleFormat::S32 => {
                 let io = pcm.io_i32().map_err(io_error)?;
-                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len()];
-                    decode(buf, block);
-                    engine.process(block);
-                })
+                capture_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len()];
+                        decode(buf, block);
+                        engine.process(block);
+                    },
+                )
             }
             SampleFormat::S24 => {
                 let io = pcm.io_i32_s24().map_err(io_error)?;
-                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len()];
-                    for (b, &v) in block.iter_mut().zip(buf.iter()) {
-                        // Sign-extend the low 24 bits.
-                        *b = I24((v << 8) >> 8).to_f32();
-                    }
-                    engine.process(block);
-                })
+                capture_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len()];
+                        for (b, &v) in block.iter_mut().zip(buf.iter()) {
+                            // Sign-extend the low 24 bits.
+                            *b = I24((v << 8) >> 8).to_f32();
+                        }
+                        engine.process(block);
+                    },
+                )
             }
             SampleFormat::S24Packed => {
                 let io = pcm.io_bytes();
-                capture_loop(pcm, &io, ch * 3, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len() / 3];
-                    for (b, v) in block.iter_mut().zip(buf.chunks_exact(3)) {
-                        *b = I24Packed([v[0], v[1], v[2]]).to_f32();
-                    }
-                    engine.process(block);
-                })
+                capture_loop(
+                    Pump::new(pcm, granted, control, stamps, ch * 3),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len() / 3];
+                        for (b, v) in block.iter_mut().zip(buf.chunks_exact(3)) {
+                            *b = I24Packed([v[0], v[1], v[2]]).to_f32();
+                        }
+                        engine.process(block);
+                    },
+                )
             }
             SampleFormat::S16 => {
                 let io = pcm.io_checked::<i16>().map_err(io_error)?;
-                capture_loop(pcm, &io, ch, granted, control, engine, |engine, buf| {
-                    let block = &mut scratch[..buf.len()];
-                    decode(buf, block);
-                    engine.process(block);
-                })
+                capture_loop(
+                    Pump::new(pcm, granted, control, stamps, ch),
+                    &io,
+                    engine,
+                    |engine, buf| {
+                        let block = &mut scratch[..buf.len()];
+                        decode(buf, block);
+                        engine.process(block);
+                    },
+                )
             }
         }
     }
@@ -456,24 +598,12 @@ impl InputDevice {
 /// The capture loop over samples of type `S`, `unit` of them to a frame; `take` hands a
 /// mapped slice to the engine.
 fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
-    pcm: &PCM,
+    mut pump: Pump<'_>,
     io: &IO<'_, S>,
-    unit: usize,
-    granted: &Granted,
-    control: &RunControl,
     engine: &mut E,
     mut take: impl FnMut(&mut E, &[S]),
 ) -> Result<RunReport, AlsaError> {
-    let mut pump = Pump {
-        pcm,
-        control,
-        unit,
-        period: granted.period as usize,
-        report: RunReport::default(),
-        last_good: Instant::now(),
-        rate: u64::from(granted.rate),
-        stalled: false,
-    };
+    let pcm = pump.pcm;
     pcm.start().map_err(|e| AlsaError::io(&e))?;
     while !pump.done() {
         pump.maybe_stall();
@@ -482,9 +612,7 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
             continue;
         };
         if avail < pump.period.min(pump.budget(usize::MAX)) {
-            if let Err(e) = pcm.wait(Some(WAIT_MS)) {
-                let lost = pump.recover(&e)?;
-                engine.lost(lost);
+            if !pump.wait(|lost| engine.lost(lost))? {
                 pcm.start().map_err(|e| AlsaError::io(&e))?;
             }
             continue;
@@ -499,10 +627,22 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
             .map_err(|e| AlsaError::io(&e))?;
         pump.report.frames += frames as u64;
         pump.last_good = Instant::now();
+        pump.stamps.publish(pcm, engine.clock());
     }
     let _ = pcm.drop();
     pump.report.engine_clock = engine.clock();
     Ok(pump.report)
+}
+
+/// An error if nothing moved since `last_good` for `timeout`.
+pub(crate) fn check_progress(last_good: Instant, timeout: Duration) -> Result<(), AlsaError> {
+    let waited = last_good.elapsed();
+    if waited > timeout {
+        return Err(AlsaError::NotResponding {
+            waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+        });
+    }
+    Ok(())
 }
 
 /// The stall test hook of `control`: sleeps once, when `frames` have been transferred.

@@ -8,12 +8,14 @@
 //! to back and [`DuplexDevice::linked`] says so: the offset between the clocks is then only
 //! known by measuring it (a loopback test, `tests/jack.rs`).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use alsa::pcm::{State, PCM};
-use rtmix_core::{Engine, PlaySource, RecordTarget};
+use rtmix_core::{DeviceClock, Engine, PlaySource, RecordTarget, TimeSource};
 
-use crate::device::{open, recover, stall_once, RunControl, RunReport};
+use crate::device::{check_progress, open, recover, stall_once, RunControl, RunReport};
+use crate::timestamp::Timestamper;
 use crate::{AlsaError, Config, Granted, SampleFormat};
 
 /// How long one wait for the output may take before the loop looks at its stop flag.
@@ -26,6 +28,32 @@ pub struct DuplexDevice {
     input: PCM,
     granted: (Granted, Granted),
     linked: bool,
+    stamps: (Timestamper, Timestamper),
+}
+
+/// The offset between a duplex stream's input and output frame clocks: the input frame at
+/// the ADC when output frame `f` is at the DAC is `f + frames`. Through a loopback cable
+/// with no delay of its own, that is the round trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DuplexOffset {
+    /// Input frame minus output frame, at the same instant.
+    pub frames: i64,
+    /// How far to trust it.
+    pub kind: OffsetKind,
+}
+
+/// How a [`DuplexOffset`] was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetKind {
+    /// The PCMs are linked (they start on the same hardware tick) and both clocks carry
+    /// device timestamps: the offset is the devices' own account, exact up to converter
+    /// delays the driver does not report.
+    Linked,
+    /// The PCMs were started back to back, or a clock has only host time: the offset is
+    /// an estimate from two positions read at slightly different times, and the true
+    /// round trip can differ by the plugin's own buffering. Measure it (a loopback
+    /// cross-correlation) where it matters.
+    Estimate,
 }
 
 /// What a duplex loop did, per direction.
@@ -46,11 +74,16 @@ impl DuplexDevice {
         let (out_pcm, out_granted) = open(&output, alsa::Direction::Playback)?;
         let (in_pcm, in_granted) = open(&input, alsa::Direction::Capture)?;
         let linked = out_pcm.link(&in_pcm).is_ok();
+        let stamps = (
+            Timestamper::new(out_granted.rate, alsa::Direction::Playback),
+            Timestamper::new(in_granted.rate, alsa::Direction::Capture),
+        );
         Ok(Self {
             output: out_pcm,
             input: in_pcm,
             granted: (out_granted, in_granted),
             linked,
+            stamps,
         })
     }
 
@@ -64,6 +97,18 @@ impl DuplexDevice {
     /// exactly: measure it.
     pub fn linked(&self) -> bool {
         self.linked
+    }
+
+    /// The clocks of the two directions, `(output, input)`.
+    pub fn clocks(&self) -> (Arc<DeviceClock>, Arc<DeviceClock>) {
+        (self.stamps.0.clock().clone(), self.stamps.1.clock().clone())
+    }
+
+    /// The offset between the input and output frame clocks (see [`duplex_offset`]), or
+    /// `None` until both have run a period.
+    pub fn offset(&self) -> Option<DuplexOffset> {
+        let (output, input) = self.clocks();
+        duplex_offset(&output, &input, self.linked)
     }
 
     /// The duplex loop: pre-fills the output, starts both, then each turn hands the engine
@@ -81,6 +126,7 @@ impl DuplexDevice {
         let in_ch = usize::from(self.granted.1.channels);
         let period = self.granted.0.period as usize;
         let rate = u64::from(self.granted.0.rate);
+        let timeout = control.timeout(self.granted.0.buffer, self.granted.0.rate);
         let mut report = DuplexReport::default();
         let mut last_good = Instant::now();
         let mut started = false;
@@ -125,6 +171,7 @@ impl DuplexDevice {
                         .map_err(io_err)?;
                     report.input.frames += frames as u64;
                     moved |= frames > 0;
+                    self.stamps.1.publish(&self.input, engine.input.clock());
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -150,6 +197,7 @@ impl DuplexDevice {
                     report.output.frames += frames as u64;
                     moved |= frames > 0;
                     last_good = Instant::now();
+                    self.stamps.0.publish(&self.output, engine.output.clock());
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -164,7 +212,9 @@ impl DuplexDevice {
                     let lost = recover(&self.output, &e, last_good, rate, &mut report.output)?;
                     engine.output.report_lost(lost);
                     started = false;
+                    continue;
                 }
+                check_progress(last_good, timeout)?;
             }
         }
         let _ = self.output.drop();
@@ -173,4 +223,26 @@ impl DuplexDevice {
         report.input.engine_clock = engine.input.clock();
         Ok(report)
     }
+}
+
+/// The offset between an input and an output clock of one duplex stream: the input frame
+/// at the ADC minus the output frame at the DAC, both read at the output's latest anchor.
+/// `linked` says the two devices start together. `None` until both clocks have anchors.
+pub fn duplex_offset(
+    output: &DeviceClock,
+    input: &DeviceClock,
+    linked: bool,
+) -> Option<DuplexOffset> {
+    let out = output.anchor()?;
+    let input_frame = input.frame_at(out.at)?;
+    let exact =
+        linked && out.source == TimeSource::Device && input.anchor()?.source == TimeSource::Device;
+    Some(DuplexOffset {
+        frames: i64::try_from(i128::from(input_frame) - i128::from(out.frame)).ok()?,
+        kind: if exact {
+            OffsetKind::Linked
+        } else {
+            OffsetKind::Estimate
+        },
+    })
 }

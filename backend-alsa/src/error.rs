@@ -34,11 +34,34 @@ pub enum AlsaError {
         /// The error number.
         errno: i32,
     },
+    /// A running device moved no frames for longer than
+    /// [`RunControl::device_timeout`](crate::RunControl::device_timeout), without an error
+    /// of its own: it is gone (a sound server that died, a device unplugged behind a
+    /// plugin). The loop ended; everything pending completed with `StreamStopped`.
+    NotResponding {
+        /// How long it had been silent.
+        waited_ms: u64,
+    },
     /// The audio thread could not be started, or ended by panicking.
     Thread,
 }
 
 impl AlsaError {
+    /// True when the device itself is gone: it disappeared (`ENODEV`), was closed under
+    /// the stream (`EBADFD`, `ENOTTY`, `EIO`), or stopped responding.
+    pub fn is_device_gone(&self) -> bool {
+        match self {
+            AlsaError::Io { errno, .. } => {
+                matches!(
+                    errno.abs(),
+                    libc::ENODEV | libc::EBADFD | libc::ENOTTY | libc::EIO
+                )
+            }
+            AlsaError::NotResponding { .. } => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(e: &alsa::Error) -> Self {
         AlsaError::Io {
             function: e.func(),
@@ -59,6 +82,10 @@ impl fmt::Display for AlsaError {
             AlsaError::Io { function, errno } => {
                 write!(f, "ALSA {function} failed (errno {errno})")
             }
+            AlsaError::NotResponding { waited_ms } => write!(
+                f,
+                "the device moved no audio for {waited_ms} ms: it is gone or its server stopped"
+            ),
             AlsaError::Thread => f.write_str("the audio thread failed"),
         }
     }

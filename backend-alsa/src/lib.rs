@@ -33,11 +33,33 @@
 //! was is measured from the monotonic clock between the last good transfer and the
 //! restart: an estimate, and [`RunReport`] says so.
 //!
+//! ## Time
+//!
+//! Each device asks for ALSA's monotonic timestamps (`tstamp_mode`, `tstamp_type`) and,
+//! after every transfer, reads the PCM's status (`htstamp`, `delay`; the audio timestamp
+//! is requested too). From them it publishes an [`Anchor`](rtmix_core::Anchor) into the
+//! stream's [`DeviceClock`](rtmix_core::DeviceClock): "engine frame F is at the converter
+//! at instant T". The control side reads it through [`AlsaStream::clock`]: `now()`,
+//! frame-to-instant conversion both ways, the commit-to-DAC latency, and the earliest
+//! frame a new action can still make. A duplex stream also reports the offset between its
+//! input and output clocks ([`DuplexOffset`]), marked [`OffsetKind::Linked`] only when the
+//! PCMs are linked and both clocks carry device timestamps, and
+//! [`OffsetKind::Estimate`] otherwise.
+//!
+//! ## When the device goes away
+//!
+//! An error that recovery cannot fix (`ENODEV`, `EBADFD`, ...) ends the loop with
+//! [`AlsaError::Io`]; a device that simply stops moving (a sound server that died, which
+//! the `jack` plugin does not report) ends it after [`RunControl::device_timeout`] with
+//! [`AlsaError::NotResponding`]. Either way [`AlsaStream`] then stops the engine, so every
+//! pending action completes with `StreamStopped`, a recording handing back what it
+//! captured; [`AlsaError::is_device_gone`] tells these errors apart.
+//!
 //! ## Not yet
 //!
-//! [`DuplexDevice`] drives a playback and a capture PCM in one loop (linked when the
-//! devices allow; `FLOAT_LE` only so far). ALSA timestamps and `now()`, and the
-//! kernel-direct mmap path are still to come (see the project's issues).
+//! [`DuplexDevice`] speaks `FLOAT_LE` only (use a `plug` PCM for other formats). The
+//! kernel-direct mmap path (`hw:` devices only) is not written: it cannot be tested on
+//! machines without a sound card.
 
 #![deny(missing_docs)]
 
@@ -47,10 +69,11 @@ mod duplex;
 mod error;
 mod realtime;
 mod stream;
+mod timestamp;
 
 pub use config::{Config, Granted, SampleFormat};
 pub use device::{InputDevice, OutputDevice, RunControl, RunReport};
-pub use duplex::{DuplexDevice, DuplexReport};
+pub use duplex::{duplex_offset, DuplexDevice, DuplexOffset, DuplexReport, OffsetKind};
 pub use error::AlsaError;
 pub use realtime::Realtime;
 pub use stream::AlsaStream;

@@ -1,12 +1,16 @@
 //! A transfer loop on its own realtime thread.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rtmix_core::{InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_core::{DeviceClock, Engine, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::realtime::promote;
-use crate::{AlsaError, Granted, InputDevice, OutputDevice, Realtime, RunControl, RunReport};
+use crate::{
+    duplex_offset, AlsaError, DuplexDevice, DuplexOffset, DuplexReport, Granted, InputDevice,
+    OutputDevice, Realtime, RunControl, RunReport,
+};
 
 /// The priority asked for (`SCHED_FIFO` runs 1 to 99; JACK's default is 70-ish).
 const PRIORITY: i32 = 70;
@@ -25,11 +29,14 @@ const PRIORITY: i32 = 70;
 /// let report = stream.stop().unwrap();
 /// ```
 #[derive(Debug)]
-pub struct AlsaStream {
+pub struct AlsaStream<Report = RunReport> {
     granted: Granted,
+    clock: Arc<DeviceClock>,
+    /// A duplex stream's input clock, and whether its PCMs are linked.
+    input: Option<(Arc<DeviceClock>, bool)>,
     control: RunControl,
     realtime: std::sync::mpsc::Receiver<Realtime>,
-    thread: JoinHandle<Result<RunReport, AlsaError>>,
+    thread: JoinHandle<Result<Report, AlsaError>>,
 }
 
 impl AlsaStream {
@@ -43,8 +50,9 @@ impl AlsaStream {
         P: PlaySource + Send + 'static,
     {
         let granted = device.granted().clone();
+        let clock = device.clock();
         let loop_control = control.clone();
-        Self::spawn(granted, control, move || {
+        Self::spawn(granted, (clock, None), control, move || {
             let result = device.run(&mut engine, &loop_control);
             wind_down(|| {
                 engine.stop();
@@ -65,8 +73,9 @@ impl AlsaStream {
         R: RecordTarget + Send + 'static,
     {
         let granted = device.granted().clone();
+        let clock = device.clock();
         let loop_control = control.clone();
-        Self::spawn(granted, control, move || {
+        Self::spawn(granted, (clock, None), control, move || {
             let result = device.run(&mut engine, &loop_control);
             wind_down(|| {
                 engine.stop();
@@ -75,11 +84,61 @@ impl AlsaStream {
             result
         })
     }
+}
 
+impl AlsaStream<DuplexReport> {
+    /// Runs a duplex `device` for `engine` on a new thread at realtime priority where
+    /// permitted. `stop_after` in `control` counts output frames.
+    pub fn duplex<P, R, const A: usize>(
+        mut device: DuplexDevice,
+        mut engine: Engine<'static, P, R, A>,
+        control: RunControl,
+    ) -> Result<Self, AlsaError>
+    where
+        P: PlaySource + Send + 'static,
+        R: RecordTarget + Send + 'static,
+    {
+        let granted = device.granted().0.clone();
+        let (output, input) = device.clocks();
+        let linked = device.linked();
+        let loop_control = control.clone();
+        Self::spawn(
+            granted,
+            (output, Some((input, linked))),
+            control,
+            move || {
+                let result = device.run(&mut engine, &loop_control);
+                wind_down(|| {
+                    engine.output.stop();
+                    engine.input.stop();
+                    engine.output.is_idle() && engine.input.is_idle()
+                });
+                result
+            },
+        )
+    }
+
+    /// The input's clock.
+    pub fn input_clock(&self) -> Arc<DeviceClock> {
+        self.input
+            .as_ref()
+            .map_or_else(|| self.clock.clone(), |(c, _)| c.clone())
+    }
+
+    /// The offset between the input and output frame clocks, exact or marked as an
+    /// estimate ([`DuplexOffset`]); `None` until both directions have run a period.
+    pub fn offset(&self) -> Option<DuplexOffset> {
+        let (input, linked) = self.input.as_ref()?;
+        duplex_offset(&self.clock, input, *linked)
+    }
+}
+
+impl<Report: Send + 'static> AlsaStream<Report> {
     fn spawn(
         granted: Granted,
+        (clock, input): (Arc<DeviceClock>, Option<(Arc<DeviceClock>, bool)>),
         control: RunControl,
-        body: impl FnOnce() -> Result<RunReport, AlsaError> + Send + 'static,
+        body: impl FnOnce() -> Result<Report, AlsaError> + Send + 'static,
     ) -> Result<Self, AlsaError> {
         let (tx, realtime) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -91,15 +150,25 @@ impl AlsaStream {
             .map_err(|_| AlsaError::Thread)?;
         Ok(Self {
             granted,
+            clock,
+            input,
             control,
             realtime,
             thread,
         })
     }
 
-    /// What the device granted.
+    /// What the device granted (the output's, for duplex).
     pub fn granted(&self) -> &Granted {
         &self.granted
+    }
+
+    /// The stream's clock (the output's, for duplex): [`DeviceClock::now`] gives the frame
+    /// at the converter, [`DeviceClock::instant_of`] and [`DeviceClock::frame_at`] convert,
+    /// [`DeviceClock::latency`] is the latest commit-to-DAC latency, and
+    /// [`DeviceClock::earliest`] the first frame a new action can still make.
+    pub fn clock(&self) -> Arc<DeviceClock> {
+        self.clock.clone()
     }
 
     /// What scheduling the audio thread got (waits for the thread to say).
@@ -109,13 +178,18 @@ impl AlsaStream {
 
     /// Stops the loop after its current period and waits for the thread. Everything still
     /// scheduled completes with `EndReason::StreamStopped`.
-    pub fn stop(self) -> Result<RunReport, AlsaError> {
+    pub fn stop(self) -> Result<Report, AlsaError> {
         self.control.stop.store(true, Ordering::Release);
         self.join()
     }
 
+    /// True once the loop has ended (by itself, or after [`stop`](Self::stop)).
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
     /// Waits for the loop to end by itself (`RunControl::stop_after`, or an error).
-    pub fn join(self) -> Result<RunReport, AlsaError> {
+    pub fn join(self) -> Result<Report, AlsaError> {
         self.thread.join().map_err(|_| AlsaError::Thread)?
     }
 }
