@@ -12,8 +12,12 @@
 //! * a channel count the JACK PCM cannot give is a typed error;
 //! * duplex in one thread survives a stall too, both clocks on the device timeline;
 //! * duplex in one thread: a click comes back through the loopback a whole number of
-//!   periods later (one period in every run here; `jack_iodelay` reports one period for
-//!   a dummy server too, per the project's AUDIO-ON-CI notes, but was not run beside it).
+//!   periods later (one period in every run here), the duplex clocks' offset is marked as
+//!   an estimate and is within a period of it, and `jack_iodelay`, run beside it on the
+//!   same ports, reports the same round trip;
+//! * the stream's clock carries device timestamps, trails the engine by at most the buffer,
+//!   and advances at the rate its timestamps say;
+//! * the paced playback and duplex loops allocate nothing.
 
 mod common;
 
@@ -21,7 +25,7 @@ use common::alsa_config;
 use std::time::Duration;
 
 use rtmix_alsa::{
-    AlsaError, AlsaStream, Config, InputDevice, OffsetKind, OutputDevice, RunControl,
+    AlsaError, AlsaStream, Config, DuplexOffset, InputDevice, OffsetKind, OutputDevice, RunControl,
 };
 use rtmix_core::{At, ChannelMap, Play, Queues, Record, StreamConfig, TimeSource};
 
@@ -149,9 +153,9 @@ fn opening_jack_without_a_server_is_a_typed_error() {
 /// comes back in the recording at F plus the round trip, which is a whole number of JACK
 /// periods and within the buffers. (The jack plugin cannot be linked, so the round trip is
 /// measured, not assumed.)
-#[test]
-#[ignore = "needs jackd (run by .ci/run with --ignored)"]
-fn a_duplex_loopback_round_trip_is_whole_periods() {
+/// A click played at a known frame through the loopback, found in a duplex recording:
+/// `(round trip in frames, period, the clocks' offset)`.
+fn loopback_round_trip() -> (u64, u64, DuplexOffset) {
     use rtmix_alsa::DuplexDevice;
     alsa_config();
     let mut device = DuplexDevice::open(&config(), &config()).unwrap();
@@ -179,7 +183,23 @@ fn a_duplex_loopback_round_trip_is_whole_periods() {
         .iter()
         .position(|&x| x == 1.0)
         .expect("the click came back");
+    assert_eq!(
+        got.iter().filter(|&&x| x != 0.0).count(),
+        1,
+        "one click, once"
+    );
     let round_trip = at as u64 - click_at;
+    assert!(
+        round_trip <= 2 * buffer + period,
+        "round trip {round_trip} beyond the buffers"
+    );
+    (round_trip, period, offset)
+}
+
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_duplex_loopback_round_trip_is_whole_periods() {
+    let (round_trip, period, offset) = loopback_round_trip();
     eprintln!(
         "round trip: {round_trip} frames ({} periods)",
         round_trip / period
@@ -188,15 +208,6 @@ fn a_duplex_loopback_round_trip_is_whole_periods() {
         round_trip % period,
         0,
         "round trip {round_trip} is not whole periods"
-    );
-    assert!(
-        round_trip <= 2 * buffer + period,
-        "round trip {round_trip} beyond the buffers"
-    );
-    assert_eq!(
-        got.iter().filter(|&&x| x != 0.0).count(),
-        1,
-        "one click, once"
     );
     // The clocks' own account: marked as an estimate (the plugin cannot be linked), and
     // short of the true round trip by at most the loopback's period, which no ALSA delay
@@ -210,56 +221,56 @@ fn a_duplex_loopback_round_trip_is_whole_periods() {
     );
 }
 
-/// The stream's clock follows the device: anchors carry the device's timestamps, the
-/// frame at the DAC trails the engine by the committed frames (at most the buffer), and
-/// over the run the anchors' frames advance at the rate their timestamps say.
+/// JACK's own latency tool, `jack_iodelay`, wired through the same loopback ports, sees
+/// the round trip that rtmix's duplex measures.
 #[test]
 #[ignore = "needs jackd (run by .ci/run with --ignored)"]
-fn the_clock_maps_frames_to_the_device_timeline() {
-    alsa_config();
-    let device = OutputDevice::open(&config()).unwrap();
-    let granted = device.granted().clone();
-    assert!(
-        granted.timestamps,
-        "the jack PCM takes monotonic timestamps"
-    );
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
-    let (output, _) = engine.split();
-    let control = RunControl {
-        stop_after: Some(u64::from(RATE)),
-        ..RunControl::default()
-    };
-    let stream = AlsaStream::play(device, output, control).unwrap();
-    let clock = stream.clock();
-    let mut anchors = Vec::new();
-    while !stream.is_finished() {
-        if let Some(a) = clock.anchor() {
-            anchors.push(a);
+fn jack_iodelay_sees_the_round_trip_rtmix_measures() {
+    use std::process::{Command, Stdio};
+    let (round_trip, _, _) = loopback_round_trip();
+    let log = std::env::temp_dir().join(format!("rtmix-iodelay-{}.txt", std::process::id()));
+    // Unbuffered, or its figures die in a pipe buffer when it is killed.
+    let mut iodelay = Command::new("stdbuf")
+        .args(["-o0", "jack_iodelay"])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jack_iodelay runs");
+    let connect = |from: &str, to: &str| {
+        for _ in 0..50 {
+            let ok = Command::new("jack_connect")
+                .args([from, to])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        std::thread::sleep(Duration::from_millis(20));
+        panic!("cannot connect {from} to {to}");
+    };
+    connect("jack_delay:out", "loopback:playback_1");
+    connect("loopback:capture_1", "jack_delay:in");
+    let mut figure = None;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        figure = text
+            .lines()
+            .filter(|l| l.contains("total roundtrip latency"))
+            .filter_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+            .last();
+        if figure.is_some() {
+            break;
+        }
     }
-    let report = stream.join().unwrap();
-    let last = clock.anchor().expect("the clock was published");
-    eprintln!("{report:?}; {} anchors; last {last:?}", anchors.len());
-    assert_eq!(last.next_frame, report.engine_clock);
-    for a in &anchors {
-        assert_eq!(a.source, TimeSource::Device);
-        assert!(a.latency_frames <= u64::from(granted.buffer), "{a:?}");
-        assert_eq!(a.frame + a.latency_frames, a.next_frame, "{a:?}");
-        assert_eq!(clock.rate(), RATE);
-    }
-    let first = anchors.first().expect("anchors while running");
-    if report.xruns == 0 {
-        let span = last.at.duration_since(first.at);
-        let by_time = span.as_secs_f64() * f64::from(RATE);
-        let by_frames = (last.frame - first.frame) as f64;
-        let tolerance = (2.0 * f64::from(granted.period)).max(by_time * 0.02);
-        assert!(
-            (by_time - by_frames).abs() <= tolerance,
-            "{by_frames} frames in {span:?}"
-        );
-    }
+    let _ = iodelay.kill();
+    let _ = iodelay.wait();
+    let _ = std::fs::remove_file(&log);
+    let iodelay_frames = figure.expect("jack_iodelay printed a round trip");
+    eprintln!("jack_iodelay: {iodelay_frames} frames; rtmix duplex: {round_trip} frames");
+    assert_eq!(iodelay_frames, round_trip as f64);
 }
 
 /// Duplex survives a stall of its thread: both directions recover and go on to the end,
