@@ -260,7 +260,7 @@ fn jack_iodelay_sees_the_round_trip_rtmix_measures() {
             .lines()
             .filter(|l| l.contains("total roundtrip latency"))
             .filter_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
-            .last();
+            .next_back();
         if figure.is_some() {
             break;
         }
@@ -271,6 +271,58 @@ fn jack_iodelay_sees_the_round_trip_rtmix_measures() {
     let iodelay_frames = figure.expect("jack_iodelay printed a round trip");
     eprintln!("jack_iodelay: {iodelay_frames} frames; rtmix duplex: {round_trip} frames");
     assert_eq!(iodelay_frames, round_trip as f64);
+}
+
+/// The stream's clock follows the device: anchors carry the device's timestamps, the
+/// frame at the DAC trails the engine by the committed frames (at most the buffer), and
+/// over the run the anchors' frames advance at the rate their timestamps say.
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn the_clock_maps_frames_to_the_device_timeline() {
+    alsa_config();
+    let device = OutputDevice::open(&config()).unwrap();
+    let granted = device.granted().clone();
+    assert!(
+        granted.timestamps,
+        "the jack PCM takes monotonic timestamps"
+    );
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (output, _) = engine.split();
+    let control = RunControl {
+        stop_after: Some(u64::from(RATE)),
+        ..RunControl::default()
+    };
+    let stream = AlsaStream::play(device, output, control).unwrap();
+    let clock = stream.clock();
+    let mut anchors = Vec::new();
+    while !stream.is_finished() {
+        if let Some(a) = clock.anchor() {
+            anchors.push(a);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = stream.join().unwrap();
+    let last = clock.anchor().expect("the clock was published");
+    eprintln!("{report:?}; {} anchors; last {last:?}", anchors.len());
+    assert_eq!(last.next_frame, report.engine_clock);
+    for a in &anchors {
+        assert_eq!(a.source, TimeSource::Device);
+        assert!(a.latency_frames <= u64::from(granted.buffer), "{a:?}");
+        assert_eq!(a.frame + a.latency_frames, a.next_frame, "{a:?}");
+        assert_eq!(clock.rate(), RATE);
+    }
+    let first = anchors.first().expect("anchors while running");
+    if report.xruns == 0 {
+        let span = last.at.duration_since(first.at);
+        let by_time = span.as_secs_f64() * f64::from(RATE);
+        let by_frames = (last.frame - first.frame) as f64;
+        let tolerance = (2.0 * f64::from(granted.period)).max(by_time * 0.02);
+        assert!(
+            (by_time - by_frames).abs() <= tolerance,
+            "{by_frames} frames in {span:?}"
+        );
+    }
 }
 
 /// Duplex survives a stall of its thread: both directions recover and go on to the end,
