@@ -1,1 +1,84 @@
-//! rtmix on cpal (being built: see issue 5).
+//! # rtmix-cpal
+//!
+//! rtmix on cpal: exact scheduling and recording on every host cpal reaches (ALSA, JACK
+//! with the `jack` feature, CoreAudio, WASAPI, …), with the same control API as
+//! rtmix-alsa, so that switching backends changes the line that opens the device.
+//!
+//! ## Design
+//!
+//! A stream has two sides, like every rtmix backend. The control side is rtmix-core's
+//! [`Controller`](rtmix_core::Controller): nothing here changes how actions are submitted
+//! or completed. The audio side is an engine half that runs inside a cpal callback:
+//!
+//! 1. [`OutputDevice::open`] / [`InputDevice::open`] find the host and the device by name
+//!    ([`Config`]) and check the rate, the channel count and a sample format against what
+//!    the device lists (`f32` first, then the widest integer, unless [`Config::format`]
+//!    insists). A missing host or device or a refused configuration is a typed
+//!    [`CpalError`] that says what there is instead. [`hosts`] and [`devices`] enumerate.
+//! 2. [`CpalStream::play`] / [`CpalStream::record`] build the cpal stream around an
+//!    [`OutputCallback`] / [`InputCallback`]: the engine half, a scratch block for integer
+//!    formats (converted with rtmix-core's `convert`), and a [`DeviceClock`] on which every
+//!    callback publishes an anchor: the engine frame at the converter (the engine clock
+//!    at the block's start) at cpal's playback (capture) instant, with the latency between
+//!    cpal's callback and playback (capture) instants. The callbacks never allocate, free,
+//!    lock or print: `tests/no_alloc.rs` runs them under a counting allocator, alone and
+//!    inside running cpal streams.
+//! 3. A control-side thread owns the cpal streams and ends them when asked, when
+//!    [`RunControl::stop_after`] frames are done, or when the host reports that the device
+//!    disappeared or the stream is invalid. Ending a stream drops its callback, and the
+//!    callback's engine ends everything it holds with `EndReason::StreamStopped`: nothing
+//!    waits forever on a dead device.
+//!
+//! cpal's `StreamInstant`s count from an epoch of the host's choosing; each stream pairs
+//! its first callback's instant with `Instant::now()` once, and converts through that
+//! pairing. The pairing is a host-clock estimate (see [`DeviceClock`] for how frames and
+//! instants convert).
+//!
+//! Xruns reach rtmix through cpal's error callback: each is counted, and the next data
+//! callback reports the frames lost to the engine (`report_lost`), measured as the gap
+//! between its converter instant and the one it would have had, so the engine clock stays
+//! on the device timeline. Other host errors are kept for the control side
+//! ([`RunReport::errors`], [`CpalStream::error`]).
+//!
+//! ## Duplex
+//!
+//! cpal has no duplex stream. [`CpalStream::duplex`] runs the output half of an engine in
+//! an output stream and its input half in an input stream; rtmix-core's halves are
+//! independent, each on its own frame clock, so no ring between the callbacks is needed
+//! and no latency is added. What a duplex needs to know is where one clock stands against
+//! the other: [`DuplexStream::offset`] measures it from the two clocks' anchors, says
+//! whether it is [`OffsetKind::Exact`] (both streams on one clock with a shared timestamp
+//! epoch: JACK) or an [`OffsetKind::Estimate`] (ALSA, where each stream has its own
+//! epoch), and reports the drift between the two once the anchors are a second apart.
+//!
+//! ## Not yet
+//!
+//! A JACK stream's ports are connected by cpal to the system ports; connecting them
+//! elsewhere (the tests use `jack_connect`) is up to the caller. Callback timestamps are
+//! only as good as the host's: cpal's ALSA host reads them from the PCM status, which some
+//! plugins leave empty.
+
+#![deny(missing_docs)]
+
+mod callback;
+mod config;
+mod device;
+mod enumerate;
+mod epoch;
+mod error;
+mod offset;
+mod shared;
+mod stream;
+
+pub use callback::{InBlock, InputCallback, OutBlock, OutputCallback};
+pub use config::{Config, Granted, SampleFormat};
+pub use device::{DuplexDevice, InputDevice, OutputDevice};
+pub use enumerate::{devices, hosts, ConfigRange, DeviceInfo, HostInfo};
+pub use error::{CpalError, ErrorKind};
+pub use offset::{Offset, OffsetKind};
+pub use rtmix_core::DeviceClock;
+pub use shared::{RunControl, RunReport};
+pub use stream::{CpalStream, DuplexReport, DuplexStream};
+
+/// The cpal this crate is built on, for callers who need its types.
+pub use cpal;

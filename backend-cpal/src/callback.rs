@@ -1,0 +1,554 @@
+//! The bodies of the cpal callbacks: the engine halves, the format conversion, the
+//! timestamps and the xrun accounting. Nothing here allocates, frees, locks or prints;
+//! `tests/no_alloc.rs` runs these bodies under a counting allocator, on their own and
+//! inside running cpal streams.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cpal::StreamInstant;
+use rtmix_core::convert::{Sample, I24};
+use rtmix_core::{Anchor, DeviceClock, InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_core::TimeSource;
+
+use crate::epoch::Epoch;
+use crate::shared::Side;
+use crate::RunControl;
+
+/// Frames per chunk of the scratch block that converts to and from integer formats; a
+/// longer callback is handled in chunks of this size.
+pub(crate) const SCRATCH_FRAMES: usize = 4096;
+
+/// An output buffer in any format cpal hands over.
+#[derive(Debug)]
+#[allow(missing_docs)]
+pub enum OutBlock<'a> {
+    F32(&'a mut [f32]),
+    F64(&'a mut [f64]),
+    I32(&'a mut [i32]),
+    I24(&'a mut [cpal::I24]),
+    I16(&'a mut [i16]),
+    U16(&'a mut [u16]),
+    U32(&'a mut [u32]),
+    I8(&'a mut [i8]),
+    U8(&'a mut [u8]),
+}
+
+/// An input buffer in any format cpal hands over.
+#[derive(Debug)]
+#[allow(missing_docs)]
+pub enum InBlock<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    I32(&'a [i32]),
+    I24(&'a [cpal::I24]),
+    I16(&'a [i16]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    I8(&'a [i8]),
+    U8(&'a [u8]),
+}
+
+impl<'a> OutBlock<'a> {
+    /// The typed view of cpal's raw buffer, or `None` for a format rtmix does not speak.
+    pub fn from_data(data: &'a mut cpal::Data) -> Option<Self> {
+        use cpal::SampleFormat as F;
+        Some(match data.sample_format() {
+            F::F32 => OutBlock::F32(data.as_slice_mut()?),
+            F::F64 => OutBlock::F64(data.as_slice_mut()?),
+            F::I32 => OutBlock::I32(data.as_slice_mut()?),
+            F::I24 => OutBlock::I24(data.as_slice_mut()?),
+            F::I16 => OutBlock::I16(data.as_slice_mut()?),
+            F::U16 => OutBlock::U16(data.as_slice_mut()?),
+            F::U32 => OutBlock::U32(data.as_slice_mut()?),
+            F::I8 => OutBlock::I8(data.as_slice_mut()?),
+            F::U8 => OutBlock::U8(data.as_slice_mut()?),
+            _ => return None,
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            OutBlock::F32(b) => b.len(),
+            OutBlock::F64(b) => b.len(),
+            OutBlock::I32(b) => b.len(),
+            OutBlock::I24(b) => b.len(),
+            OutBlock::I16(b) => b.len(),
+            OutBlock::U16(b) => b.len(),
+            OutBlock::U32(b) => b.len(),
+            OutBlock::I8(b) => b.len(),
+            OutBlock::U8(b) => b.len(),
+        }
+    }
+}
+
+impl<'a> InBlock<'a> {
+    /// The typed view of cpal's raw buffer, or `None` for a format rtmix does not speak.
+    pub fn from_data(data: &'a cpal::Data) -> Option<Self> {
+        use cpal::SampleFormat as F;
+        Some(match data.sample_format() {
+            F::F32 => InBlock::F32(data.as_slice()?),
+            F::F64 => InBlock::F64(data.as_slice()?),
+            F::I32 => InBlock::I32(data.as_slice()?),
+            F::I24 => InBlock::I24(data.as_slice()?),
+            F::I16 => InBlock::I16(data.as_slice()?),
+            F::U16 => InBlock::U16(data.as_slice()?),
+            F::U32 => InBlock::U32(data.as_slice()?),
+            F::I8 => InBlock::I8(data.as_slice()?),
+            F::U8 => InBlock::U8(data.as_slice()?),
+            _ => return None,
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            InBlock::F32(b) => b.len(),
+            InBlock::F64(b) => b.len(),
+            InBlock::I32(b) => b.len(),
+            InBlock::I24(b) => b.len(),
+            InBlock::I16(b) => b.len(),
+            InBlock::U16(b) => b.len(),
+            InBlock::U32(b) => b.len(),
+            InBlock::I8(b) => b.len(),
+            InBlock::U8(b) => b.len(),
+        }
+    }
+}
+
+/// What both directions' callbacks keep besides their engine half.
+#[derive(Debug)]
+struct Common {
+    channels: usize,
+    rate: u32,
+    scratch: Vec<f32>,
+    clock: Arc<DeviceClock>,
+    /// The first anchor, kept for drift measurement.
+    first: Arc<DeviceClock>,
+    epoch: Arc<Epoch>,
+    side: Arc<Side>,
+    control: RunControl,
+    frames: u64,
+    stalled: bool,
+    xruns_seen: u64,
+    /// The converter instant the next callback has if nothing is lost.
+    expected: Option<StreamInstant>,
+    first_published: bool,
+}
+
+impl Common {
+    fn new(channels: u16, rate: u32, epoch: Arc<Epoch>, control: RunControl) -> Self {
+        Self {
+            channels: usize::from(channels.max(1)),
+            rate,
+            scratch: vec![0.0; SCRATCH_FRAMES * usize::from(channels.max(1))],
+            clock: Arc::new(DeviceClock::new(rate)),
+            first: Arc::new(DeviceClock::new(rate)),
+            epoch,
+            side: Arc::new(Side::default()),
+            control,
+            frames: 0,
+            stalled: false,
+            xruns_seen: 0,
+            expected: None,
+            first_published: false,
+        }
+    }
+
+    /// Runs the stall test hook once, when its frame has come.
+    fn maybe_stall(&mut self) {
+        if let Some((after, duration)) = self.control.stall {
+            if !self.stalled && self.frames >= after {
+                self.stalled = true;
+                std::thread::sleep(duration);
+            }
+        }
+    }
+
+    /// Frames lost since the last callback, if the host reported an xrun since: the gap
+    /// between the converter instant this callback has and the one expected.
+    fn lost(&mut self, converter: StreamInstant) -> u64 {
+        let reports = self.side.xrun_reports.load(Ordering::Acquire);
+        if reports == self.xruns_seen {
+            return 0;
+        }
+        self.side
+            .xruns
+            .fetch_add(reports - self.xruns_seen, Ordering::AcqRel);
+        self.xruns_seen = reports;
+        let Some(expected) = self.expected else {
+            return 0;
+        };
+        let gap = converter.checked_duration_since(expected).unwrap_or_default();
+        let lost = frames_in(gap, self.rate);
+        self.side.lost.fetch_add(lost, Ordering::AcqRel);
+        lost
+    }
+
+    /// Frames of a `len`-sample block this callback passes to the engine (`stop_after`
+    /// may leave fewer).
+    fn budget(&self, len: usize) -> usize {
+        let frames = len / self.channels;
+        match self.control.stop_after {
+            Some(limit) => {
+                frames.min(usize::try_from(limit.saturating_sub(self.frames)).unwrap_or(usize::MAX))
+            }
+            None => frames,
+        }
+    }
+
+    /// Publishes where the block's first frame is at the converter, and counts the block.
+    #[allow(clippy::too_many_arguments)]
+    fn publish(
+        &mut self,
+        frame: u64,
+        next_frame: u64,
+        moved: usize,
+        callback: StreamInstant,
+        converter: StreamInstant,
+        latency: Duration,
+    ) {
+        if let Some(at) = self.epoch.instant(callback, converter) {
+            let anchor = Anchor {
+                frame,
+                at,
+                next_frame,
+                latency_frames: frames_in(latency, self.rate),
+                source: TimeSource::Device,
+            };
+            self.clock.publish(anchor);
+            if !self.first_published {
+                self.first.publish(anchor);
+                self.first_published = true;
+            }
+        }
+        self.frames += moved as u64;
+        self.expected = converter.checked_add(duration_of(moved as u64, self.rate));
+        self.side.frames.store(self.frames, Ordering::Release);
+        self.side.engine_clock.store(next_frame, Ordering::Release);
+        if self
+            .control
+            .stop_after
+            .is_some_and(|limit| self.frames >= limit)
+        {
+            self.side.finished.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// `duration` in frames at `rate`, rounded to the nearest.
+pub(crate) fn frames_in(duration: Duration, rate: u32) -> u64 {
+    let n = duration.as_nanos() * u128::from(rate);
+    u64::try_from((n + 500_000_000) / 1_000_000_000).unwrap_or(u64::MAX)
+}
+
+fn duration_of(frames: u64, rate: u32) -> Duration {
+    let nanos = u128::from(frames) * 1_000_000_000 / u128::from(rate);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// The audio side of an output stream, as the cpal callback runs it: renders each buffer
+/// with the engine (converting to the device format through a scratch block allocated
+/// here), publishes an anchor on the output [`DeviceClock`] (the engine frame at the DAC at
+/// cpal's playback instant), and turns the xruns cpal reports into lost frames.
+///
+/// [`CpalStream::play`](crate::CpalStream::play) builds one and moves it into the cpal
+/// stream; it is public for benchmarks and for callers who build their cpal stream
+/// themselves. Dropping it ends everything the engine still holds with
+/// `EndReason::StreamStopped`.
+#[derive(Debug)]
+pub struct OutputCallback<P: PlaySource + 'static, const A: usize> {
+    engine: OutputEngine<'static, P, A>,
+    common: Common,
+}
+
+impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
+    /// The callback for `engine` at `rate`, steered by `control`.
+    pub fn new(engine: OutputEngine<'static, P, A>, rate: u32, control: RunControl) -> Self {
+        Self::with_epoch(engine, rate, control, Arc::new(Epoch::new()))
+    }
+
+    pub(crate) fn with_epoch(
+        engine: OutputEngine<'static, P, A>,
+        rate: u32,
+        control: RunControl,
+        epoch: Arc<Epoch>,
+    ) -> Self {
+        let channels = engine.channels();
+        Self {
+            engine,
+            common: Common::new(channels, rate, epoch, control),
+        }
+    }
+
+    /// The output clock this callback publishes to.
+    pub fn clock(&self) -> Arc<DeviceClock> {
+        self.common.clock.clone()
+    }
+
+    pub(crate) fn first_clock(&self) -> Arc<DeviceClock> {
+        self.common.first.clone()
+    }
+
+    pub(crate) fn side(&self) -> Arc<Side> {
+        self.common.side.clone()
+    }
+
+    /// The body of cpal's output data callback.
+    pub fn on_data(&mut self, data: &mut cpal::Data, info: &cpal::OutputCallbackInfo) {
+        let ts = info.timestamp();
+        match OutBlock::from_data(data) {
+            Some(block) => self.render(block, ts.callback, ts.playback),
+            // A format cpal was not asked for: silence (cpal pre-fills the buffer).
+            None => {}
+        }
+    }
+
+    /// Renders one buffer; `callback` and `playback` are cpal's instants for it.
+    pub fn render(&mut self, block: OutBlock<'_>, callback: StreamInstant, playback: StreamInstant) {
+        match self.common.control.audit {
+            Some(audit) => {
+                let mut block = Some(block);
+                audit(&mut || {
+                    if let Some(block) = block.take() {
+                        self.render_inner(block, callback, playback);
+                    }
+                });
+            }
+            None => self.render_inner(block, callback, playback),
+        }
+    }
+
+    fn render_inner(&mut self, block: OutBlock<'_>, callback: StreamInstant, playback: StreamInstant) {
+        let c = &mut self.common;
+        c.maybe_stall();
+        let lost = c.lost(playback);
+        self.engine.report_lost(lost);
+        let frames = c.budget(block.len());
+        let n = frames * c.channels;
+        let start = self.engine.clock();
+        let engine = &mut self.engine;
+        let scratch = &mut c.scratch;
+        let clipped = match block {
+            OutBlock::F32(b) => {
+                engine.process(&mut b[..n]);
+                b[n..].fill(0.0);
+                0
+            }
+            OutBlock::F64(b) => convert_out(engine, scratch, b, n, 0.0),
+            OutBlock::I32(b) => convert_out(engine, scratch, b, n, 0),
+            OutBlock::I24(b) => convert_out(engine, scratch, b, n, cpal::I24::new_unchecked(0)),
+            OutBlock::I16(b) => convert_out(engine, scratch, b, n, 0),
+            OutBlock::U16(b) => convert_out(engine, scratch, b, n, 1 << 15),
+            OutBlock::U32(b) => convert_out(engine, scratch, b, n, 1 << 31),
+            OutBlock::I8(b) => convert_out(engine, scratch, b, n, 0),
+            OutBlock::U8(b) => convert_out(engine, scratch, b, n, 1 << 7),
+        };
+        c.side.clipped.fetch_add(clipped, Ordering::AcqRel);
+        if frames > 0 {
+            let latency = playback.checked_duration_since(callback).unwrap_or_default();
+            c.publish(start, self.engine.clock(), frames, callback, playback, latency);
+        }
+    }
+}
+
+impl<P: PlaySource + 'static, const A: usize> Drop for OutputCallback<P, A> {
+    fn drop(&mut self) {
+        self.common
+            .side
+            .engine_clock
+            .store(self.engine.clock(), Ordering::Release);
+        let engine = &mut self.engine;
+        wind_down(|| {
+            engine.stop();
+            engine.is_idle()
+        });
+    }
+}
+
+/// The audio side of an input stream, as the cpal callback runs it: hands each buffer to
+/// the engine (converting from the device format through a scratch block), publishes an
+/// anchor on the input [`DeviceClock`] (the engine frame at the ADC at cpal's capture
+/// instant), and turns the xruns cpal reports into lost frames. Dropping it ends everything
+/// the engine still holds with `EndReason::StreamStopped`.
+#[derive(Debug)]
+pub struct InputCallback<R: RecordTarget + 'static, const A: usize> {
+    engine: InputEngine<'static, R, A>,
+    common: Common,
+}
+
+impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
+    /// The callback for `engine` at `rate`, steered by `control`.
+    pub fn new(engine: InputEngine<'static, R, A>, rate: u32, control: RunControl) -> Self {
+        Self::with_epoch(engine, rate, control, Arc::new(Epoch::new()))
+    }
+
+    pub(crate) fn with_epoch(
+        engine: InputEngine<'static, R, A>,
+        rate: u32,
+        control: RunControl,
+        epoch: Arc<Epoch>,
+    ) -> Self {
+        let channels = engine.channels();
+        Self {
+            engine,
+            common: Common::new(channels, rate, epoch, control),
+        }
+    }
+
+    /// The input clock this callback publishes to.
+    pub fn clock(&self) -> Arc<DeviceClock> {
+        self.common.clock.clone()
+    }
+
+    pub(crate) fn first_clock(&self) -> Arc<DeviceClock> {
+        self.common.first.clone()
+    }
+
+    pub(crate) fn side(&self) -> Arc<Side> {
+        self.common.side.clone()
+    }
+
+    /// The body of cpal's input data callback.
+    pub fn on_data(&mut self, data: &cpal::Data, info: &cpal::InputCallbackInfo) {
+        let ts = info.timestamp();
+        if let Some(block) = InBlock::from_data(data) {
+            self.take(block, ts.callback, ts.capture);
+        }
+    }
+
+    /// Takes one buffer; `callback` and `capture` are cpal's instants for it.
+    pub fn take(&mut self, block: InBlock<'_>, callback: StreamInstant, capture: StreamInstant) {
+        match self.common.control.audit {
+            Some(audit) => {
+                let mut block = Some(block);
+                audit(&mut || {
+                    if let Some(block) = block.take() {
+                        self.take_inner(block, callback, capture);
+                    }
+                });
+            }
+            None => self.take_inner(block, callback, capture),
+        }
+    }
+
+    fn take_inner(&mut self, block: InBlock<'_>, callback: StreamInstant, capture: StreamInstant) {
+        let c = &mut self.common;
+        c.maybe_stall();
+        let lost = c.lost(capture);
+        self.engine.report_lost(lost);
+        let frames = c.budget(block.len());
+        let n = frames * c.channels;
+        let start = self.engine.clock();
+        let engine = &mut self.engine;
+        let scratch = &mut c.scratch;
+        match block {
+            InBlock::F32(b) => engine.process(&b[..n]),
+            InBlock::F64(b) => convert_in(engine, scratch, &b[..n]),
+            InBlock::I32(b) => convert_in(engine, scratch, &b[..n]),
+            InBlock::I24(b) => convert_in(engine, scratch, &b[..n]),
+            InBlock::I16(b) => convert_in(engine, scratch, &b[..n]),
+            InBlock::U16(b) => convert_in(engine, scratch, &b[..n]),
+            InBlock::U32(b) => convert_in(engine, scratch, &b[..n]),
+            InBlock::I8(b) => convert_in(engine, scratch, &b[..n]),
+            InBlock::U8(b) => convert_in(engine, scratch, &b[..n]),
+        }
+        if frames > 0 {
+            let latency = callback.checked_duration_since(capture).unwrap_or_default();
+            c.publish(start, self.engine.clock(), frames, callback, capture, latency);
+        }
+    }
+}
+
+impl<R: RecordTarget + 'static, const A: usize> Drop for InputCallback<R, A> {
+    fn drop(&mut self) {
+        self.common
+            .side
+            .engine_clock
+            .store(self.engine.clock(), Ordering::Release);
+        let engine = &mut self.engine;
+        wind_down(|| {
+            engine.stop();
+            engine.is_idle()
+        });
+    }
+}
+
+/// A device sample rtmix converts to and from `f32` with rtmix-core's rules.
+trait DeviceSample: Copy {
+    fn encode(x: f32) -> (Self, bool);
+    fn decode(self) -> f32;
+}
+
+macro_rules! device_sample {
+    ($($t:ty),*) => {$(
+        impl DeviceSample for $t {
+            fn encode(x: f32) -> (Self, bool) {
+                <$t as Sample>::from_f32(x)
+            }
+            fn decode(self) -> f32 {
+                <$t as Sample>::to_f32(self)
+            }
+        }
+    )*};
+}
+device_sample!(f64, i32, i16, u16, u32, i8, u8);
+
+impl DeviceSample for cpal::I24 {
+    fn encode(x: f32) -> (Self, bool) {
+        let (v, clipped) = I24::from_f32(x);
+        (cpal::I24::new_unchecked(v.0), clipped)
+    }
+    fn decode(self) -> f32 {
+        I24(self.inner()).to_f32()
+    }
+}
+
+/// Renders the first `n` samples of `out` through `scratch`, chunk by chunk, and fills the
+/// rest with `silence`; returns the samples clamped.
+fn convert_out<P: PlaySource + 'static, const A: usize, S: DeviceSample>(
+    engine: &mut OutputEngine<'static, P, A>,
+    scratch: &mut [f32],
+    out: &mut [S],
+    n: usize,
+    silence: S,
+) -> u64 {
+    let mut clipped = 0;
+    for chunk in out[..n].chunks_mut(scratch.len()) {
+        let block = &mut scratch[..chunk.len()];
+        engine.process(block);
+        for (d, &x) in chunk.iter_mut().zip(block.iter()) {
+            let (v, c) = S::encode(x);
+            *d = v;
+            clipped += u64::from(c);
+        }
+    }
+    out[n..].fill(silence);
+    clipped
+}
+
+/// Hands `input` to the engine through `scratch`, chunk by chunk.
+fn convert_in<R: RecordTarget + 'static, const A: usize, S: DeviceSample>(
+    engine: &mut InputEngine<'static, R, A>,
+    scratch: &mut [f32],
+    input: &[S],
+) {
+    for chunk in input.chunks(scratch.len()) {
+        let block = &mut scratch[..chunk.len()];
+        for (d, &s) in block.iter_mut().zip(chunk) {
+            *d = s.decode();
+        }
+        engine.process(block);
+    }
+}
+
+/// Ends everything the engine holds with `StreamStopped`, giving the controller a moment
+/// to take completions when the queue is full (bounded: it never hangs).
+fn wind_down(mut stop_and_check_idle: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if stop_and_check_idle() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

@@ -1,0 +1,395 @@
+//! Running engines in cpal streams, supervised from a thread of the control side.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use cpal::traits::{DeviceTrait, StreamTrait};
+use rtmix_core::{DeviceClock, Engine, OutputEngine, InputEngine, PlaySource, RecordTarget};
+
+use crate::callback::{InputCallback, OutputCallback};
+use crate::device::Opened;
+use crate::epoch::Epoch;
+use crate::offset::{measure, Offset, OffsetKind};
+use crate::shared::{on_error, Side};
+use crate::{CpalError, DuplexDevice, Granted, InputDevice, OutputDevice, RunControl, RunReport};
+
+/// Errors a stream's error callback can hold for the control side before dropping more.
+const ERROR_RING: usize = 32;
+/// How often the supervisor looks at the flags.
+const POLL: Duration = Duration::from_millis(2);
+
+/// An engine half running in a cpal stream. Same shape as rtmix-alsa's `AlsaStream`:
+/// switching backends changes the device line.
+///
+/// ```no_run
+/// use rtmix_cpal::{Config, CpalStream, OutputDevice, RunControl};
+/// use rtmix_core::{Queues, StreamConfig};
+/// let queues: &'static mut Queues<Vec<f32>, Vec<f32>, 16, 16> = Box::leak(Box::default());
+/// let (mut ctl, engine) = queues.split(StreamConfig::output(2)).unwrap();
+/// let (output, _input) = engine.split();
+/// let device = OutputDevice::open(&Config::new("default", 48_000, 2)).unwrap();
+/// let stream = CpalStream::play(device, output, RunControl::default()).unwrap();
+/// // ... schedule plays with `ctl`; `stream.clock().now()` is the frame at the DAC ...
+/// let report = stream.stop().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct CpalStream {
+    granted: Granted,
+    clock: Arc<DeviceClock>,
+    run: Supervised,
+}
+
+/// A duplex engine running in two cpal streams (an output and an input), with the offset
+/// between their frame clocks.
+#[derive(Debug)]
+pub struct DuplexStream {
+    granted: (Granted, Granted),
+    clocks: [Arc<DeviceClock>; 2],
+    first: [Arc<DeviceClock>; 2],
+    kind: OffsetKind,
+    run: Supervised,
+}
+
+/// What a duplex stream did, per direction, and the offset between them at the end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DuplexReport {
+    /// The playback side.
+    pub output: RunReport,
+    /// The capture side.
+    pub input: RunReport,
+    /// The offset between the clocks as last measured, if both directions ran.
+    pub offset: Option<Offset>,
+}
+
+impl CpalStream {
+    /// Runs `engine` in a cpal output stream on `device`.
+    pub fn play<P, const A: usize>(
+        device: OutputDevice,
+        engine: OutputEngine<'static, P, A>,
+        control: RunControl,
+    ) -> Result<Self, CpalError>
+    where
+        P: PlaySource + Send + 'static,
+    {
+        let callback = OutputCallback::new(engine, device.opened.config.sample_rate, control.clone());
+        let clock = callback.clock();
+        let (stream, side, errors) = build_output(&device.opened, callback)?;
+        let granted = granted(&device.opened, &stream);
+        let run = Supervised::spawn(vec![stream], vec![(side, errors)], control)?;
+        Ok(Self { granted, clock, run })
+    }
+
+    /// Runs `engine` in a cpal input stream on `device`.
+    pub fn record<R, const A: usize>(
+        device: InputDevice,
+        engine: InputEngine<'static, R, A>,
+        control: RunControl,
+    ) -> Result<Self, CpalError>
+    where
+        R: RecordTarget + Send + 'static,
+    {
+        let callback = InputCallback::new(engine, device.opened.config.sample_rate, control.clone());
+        let clock = callback.clock();
+        let (stream, side, errors) = build_input(&device.opened, callback)?;
+        let granted = granted(&device.opened, &stream);
+        let run = Supervised::spawn(vec![stream], vec![(side, errors)], control)?;
+        Ok(Self { granted, clock, run })
+    }
+
+    /// Runs a duplex `engine`: its output half in a cpal output stream, its input half in
+    /// a cpal input stream (cpal has no duplex stream). `control.stop_after` counts output
+    /// frames. The offset between the two frame clocks is measured as they run
+    /// ([`DuplexStream::offset`]).
+    pub fn duplex<P, R, const A: usize>(
+        device: DuplexDevice,
+        engine: Engine<'static, P, R, A>,
+        control: RunControl,
+    ) -> Result<DuplexStream, CpalError>
+    where
+        P: PlaySource + Send + 'static,
+        R: RecordTarget + Send + 'static,
+    {
+        let shared = device.shared_clock();
+        let (output, input) = engine.split();
+        let out_epoch = Arc::new(Epoch::new());
+        let in_epoch = if shared { out_epoch.clone() } else { Arc::new(Epoch::new()) };
+        let rate = device.output.opened.config.sample_rate;
+        let in_control = RunControl {
+            stop_after: None,
+            ..control.clone()
+        };
+        let out_cb = OutputCallback::with_epoch(output, rate, control.clone(), out_epoch);
+        let in_cb = InputCallback::with_epoch(input, rate, in_control, in_epoch);
+        let clocks = [out_cb.clock(), in_cb.clock()];
+        let first = [out_cb.first_clock(), in_cb.first_clock()];
+        // Input first, so that its callbacks are running when the output starts.
+        let (in_stream, in_side, in_errors) = build_input(&device.input.opened, in_cb)?;
+        let (out_stream, out_side, out_errors) = build_output(&device.output.opened, out_cb)?;
+        let granted = (
+            granted(&device.output.opened, &out_stream),
+            granted(&device.input.opened, &in_stream),
+        );
+        let run = Supervised::spawn(
+            vec![out_stream, in_stream],
+            vec![(out_side, out_errors), (in_side, in_errors)],
+            control,
+        )?;
+        Ok(DuplexStream {
+            granted,
+            clocks,
+            first,
+            kind: if shared {
+                OffsetKind::Exact
+            } else {
+                OffsetKind::Estimate
+            },
+            run,
+        })
+    }
+
+    /// What the host and device granted (the period as the running stream reports it).
+    pub fn granted(&self) -> &Granted {
+        &self.granted
+    }
+
+    /// The stream's clock: engine frames at the converter against `Instant`s, anchored
+    /// by every callback from cpal's timestamps (`now()`, `instant_of()`, `latency()`).
+    pub fn clock(&self) -> Arc<DeviceClock> {
+        self.clock.clone()
+    }
+
+    /// The fatal error that ended the stream, if one did (the device disappeared, say).
+    pub fn error(&self) -> Option<CpalError> {
+        self.run.error()
+    }
+
+    /// Whether the stream has ended by itself (`stop_after`, or a fatal error).
+    pub fn is_finished(&self) -> bool {
+        self.run.is_finished()
+    }
+
+    /// Stops the stream and waits for it. Everything still scheduled completes with
+    /// `EndReason::StreamStopped`. A fatal error during the run is returned instead of
+    /// the report.
+    pub fn stop(self) -> Result<RunReport, CpalError> {
+        self.run.control.stop.store(true, Ordering::Release);
+        self.join()
+    }
+
+    /// Waits for the stream to end by itself (`RunControl::stop_after`, or a fatal error).
+    pub fn join(self) -> Result<RunReport, CpalError> {
+        let mut reports = self.run.join()?;
+        Ok(reports.remove(0))
+    }
+}
+
+impl DuplexStream {
+    /// What the devices granted: `(output, input)`.
+    pub fn granted(&self) -> (&Granted, &Granted) {
+        (&self.granted.0, &self.granted.1)
+    }
+
+    /// The output clock (engine output frames at the DAC).
+    pub fn clock(&self) -> Arc<DeviceClock> {
+        self.clocks[0].clone()
+    }
+
+    /// The input clock (engine input frames at the ADC).
+    pub fn input_clock(&self) -> Arc<DeviceClock> {
+        self.clocks[1].clone()
+    }
+
+    /// The offset between the input and output frame clocks, exact or an estimate, with
+    /// the drift between them once it can be seen; `None` until both have run.
+    pub fn offset(&self) -> Option<Offset> {
+        measure(
+            &self.clocks[0],
+            &self.clocks[1],
+            &self.first[0],
+            &self.first[1],
+            self.kind,
+        )
+    }
+
+    /// The fatal error that ended the stream, if one did.
+    pub fn error(&self) -> Option<CpalError> {
+        self.run.error()
+    }
+
+    /// Whether the stream has ended by itself.
+    pub fn is_finished(&self) -> bool {
+        self.run.is_finished()
+    }
+
+    /// Stops both streams and waits for them; everything still scheduled completes with
+    /// `EndReason::StreamStopped`.
+    pub fn stop(self) -> Result<DuplexReport, CpalError> {
+        self.run.control.stop.store(true, Ordering::Release);
+        self.join()
+    }
+
+    /// Waits for the stream to end by itself (`stop_after` output frames, or an error).
+    pub fn join(self) -> Result<DuplexReport, CpalError> {
+        let offset = self.offset();
+        let mut reports = self.run.join()?;
+        let input = reports.pop().unwrap_or_default();
+        let output = reports.pop().unwrap_or_default();
+        Ok(DuplexReport {
+            output,
+            input,
+            offset,
+        })
+    }
+}
+
+/// Builds and starts an output stream around `callback`.
+fn build_output<P: PlaySource + Send + 'static, const A: usize>(
+    opened: &Opened,
+    mut callback: OutputCallback<P, A>,
+) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError> {
+    let side = callback.side();
+    let error_side = side.clone();
+    let (mut tx, rx) = rtrb::RingBuffer::new(ERROR_RING);
+    let stream = opened
+        .device
+        .build_output_stream_raw(
+            opened.config,
+            opened.granted.format.to_cpal(),
+            move |data, info| callback.on_data(data, info),
+            move |e| on_error(&error_side, &mut tx, e),
+            None,
+        )
+        .map_err(|e| CpalError::build(&e))?;
+    stream.play().map_err(|e| CpalError::build(&e))?;
+    Ok((stream, side, rx))
+}
+
+/// Builds and starts an input stream around `callback`.
+fn build_input<R: RecordTarget + Send + 'static, const A: usize>(
+    opened: &Opened,
+    mut callback: InputCallback<R, A>,
+) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError> {
+    let side = callback.side();
+    let error_side = side.clone();
+    let (mut tx, rx) = rtrb::RingBuffer::new(ERROR_RING);
+    let stream = opened
+        .device
+        .build_input_stream_raw(
+            opened.config,
+            opened.granted.format.to_cpal(),
+            move |data, info| callback.on_data(data, info),
+            move |e| on_error(&error_side, &mut tx, e),
+            None,
+        )
+        .map_err(|e| CpalError::build(&e))?;
+    stream.play().map_err(|e| CpalError::build(&e))?;
+    Ok((stream, side, rx))
+}
+
+/// What a running stream granted: the period from the stream itself when it says.
+fn granted(opened: &Opened, stream: &cpal::Stream) -> Granted {
+    let mut granted = opened.granted.clone();
+    if let Ok(period) = stream.buffer_size() {
+        granted.period = Some(period);
+    }
+    granted
+}
+
+/// The cpal streams of one rtmix stream, owned by a control-side thread that ends them
+/// when asked, when the first side has done its `stop_after` frames, or when a side
+/// reports a fatal error; dropping them drops the callbacks, which end everything their
+/// engines hold with `StreamStopped`.
+#[derive(Debug)]
+struct Supervised {
+    control: RunControl,
+    sides: Vec<Arc<Side>>,
+    failure: Arc<Mutex<Option<CpalError>>>,
+    thread: JoinHandle<Vec<Vec<CpalError>>>,
+}
+
+impl Supervised {
+    fn spawn(
+        streams: Vec<cpal::Stream>,
+        sides: Vec<(Arc<Side>, rtrb::Consumer<cpal::Error>)>,
+        control: RunControl,
+    ) -> Result<Self, CpalError> {
+        let failure = Arc::new(Mutex::new(None));
+        let (sides, rings): (Vec<_>, Vec<_>) = sides.into_iter().unzip();
+        let thread = {
+            let (sides, failure, control) = (sides.clone(), failure.clone(), control.clone());
+            std::thread::Builder::new()
+                .name("rtmix-cpal".into())
+                .spawn(move || supervise(streams, &sides, rings, &control, &failure))
+                .map_err(|_| CpalError::Thread)?
+        };
+        Ok(Self {
+            control,
+            sides,
+            failure,
+            thread,
+        })
+    }
+
+    fn error(&self) -> Option<CpalError> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Waits for the thread; the reports per side, or the fatal error.
+    fn join(self) -> Result<Vec<RunReport>, CpalError> {
+        let errors = self.thread.join().map_err(|_| CpalError::Thread)?;
+        if let Some(e) = self.failure.lock().ok().and_then(|f| f.clone()) {
+            return Err(e);
+        }
+        Ok(self
+            .sides
+            .iter()
+            .zip(errors)
+            .map(|(side, errors)| side.report(errors))
+            .collect())
+    }
+}
+
+/// The supervisor's loop; returns the non-fatal errors per side.
+fn supervise(
+    streams: Vec<cpal::Stream>,
+    sides: &[Arc<Side>],
+    mut rings: Vec<rtrb::Consumer<cpal::Error>>,
+    control: &RunControl,
+    failure: &Mutex<Option<CpalError>>,
+) -> Vec<Vec<CpalError>> {
+    let mut errors = vec![Vec::new(); sides.len()];
+    let drain = |rings: &mut [rtrb::Consumer<cpal::Error>], errors: &mut [Vec<CpalError>]| {
+        for (ring, errors) in rings.iter_mut().zip(errors.iter_mut()) {
+            while let Ok(e) = ring.pop() {
+                let e = CpalError::stream(&e);
+                if e.is_fatal() {
+                    if let Ok(mut f) = failure.lock() {
+                        f.get_or_insert(e);
+                    }
+                } else {
+                    errors.push(e);
+                }
+            }
+        }
+    };
+    loop {
+        drain(&mut rings, &mut errors);
+        let fatal = sides.iter().any(|s| s.fatal.load(Ordering::Acquire));
+        let finished = sides[0].finished.load(Ordering::Acquire);
+        if fatal || finished || control.stop.load(Ordering::Acquire) {
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    // Dropping the streams stops them, and drops the callbacks: their engines end
+    // everything they hold with `StreamStopped`.
+    drop(streams);
+    drain(&mut rings, &mut errors);
+    errors
+}
