@@ -1,0 +1,165 @@
+//! Everything that can go wrong, as one typed error whose message names the file, the
+//! line, the session entry and the field at fault.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where in a session file something is: the file, a line, an entry and a field.
+///
+/// ```
+/// use rtmix_cli::error::Place;
+/// let place = Place::new("s.toml".into(), Some(7), "[[play]] 2 (\"drums\")", "channels");
+/// assert_eq!(place.to_string(), "s.toml:7: [[play]] 2 (\"drums\"), field `channels`");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The session file.
+    pub file: PathBuf,
+    /// The 1-based line, when known.
+    pub line: Option<usize>,
+    /// The entry, as a person reads it: `[[play]] 2 ("drums")`, or `top level`.
+    pub entry: String,
+    /// The field (key) at fault.
+    pub field: String,
+}
+
+impl Place {
+    /// A place in `file`.
+    pub fn new(file: PathBuf, line: Option<usize>, entry: &str, field: &str) -> Self {
+        Self {
+            file,
+            line,
+            entry: entry.to_owned(),
+            field: field.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": {}, field `{}`", self.entry, self.field)
+    }
+}
+
+/// Why an audio file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AudioProblem {
+    /// The file does not exist.
+    #[error("no such file")]
+    NotFound,
+    /// The file exists but could not be read.
+    #[error("cannot read it: {0}")]
+    Unreadable(std::io::Error),
+    /// Neither a WAV file nor any format symphonia knows.
+    #[error("not an audio file (neither WAV nor a format rtmix can decode)")]
+    NotAudio,
+    /// A header that announces more audio than the file holds.
+    #[error("truncated: {0}")]
+    Truncated(String),
+    /// A file in a known format that could not be decoded.
+    #[error("cannot decode it: {0}")]
+    Decode(String),
+    /// An encoding rtmix does not read (say, 12-bit integers).
+    #[error("unsupported encoding: {0}")]
+    Unsupported(String),
+    /// No frames at all.
+    #[error("it holds no audio frames")]
+    Empty,
+    /// A NaN or infinite sample (float files only).
+    #[error("sample {index} is not a finite number")]
+    NonFinite {
+        /// Index of the first such sample, interleaved.
+        index: usize,
+    },
+    /// Resampling failed.
+    #[error("cannot resample it from {from} Hz to {to} Hz: {message}")]
+    Resample {
+        /// The file's rate.
+        from: u32,
+        /// The session's rate.
+        to: u32,
+        /// rubato's message.
+        message: String,
+    },
+}
+
+/// An `rtmix` error. Every one ends the program with exit code 2, and no output file is
+/// left behind.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The session file could not be read.
+    #[error("cannot read session file {path}: {source}")]
+    SessionUnreadable {
+        /// The session file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The session file is not valid TOML, or has a key of the wrong type, a missing key or
+    /// an unknown key (toml's message names the line, the column and the key).
+    #[error("{path}: {message}")]
+    SessionSyntax {
+        /// The session file.
+        path: PathBuf,
+        /// toml's message, with line and column.
+        message: String,
+    },
+    /// A session value that parses but makes no sense: bad time syntax, a channel out of
+    /// range, a wrong channel count, an unknown id, a region that is negative or crossed,
+    /// a fade longer than its play...
+    #[error("{place}: {message}")]
+    SessionValue {
+        /// Where.
+        place: Place,
+        /// What is wrong.
+        message: String,
+    },
+    /// An audio file named by a session entry (or by `--input`) cannot be used.
+    #[error("{context}: audio file {path}: {problem}")]
+    Audio {
+        /// Who named it: a place in the session, or `--input`.
+        context: String,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: AudioProblem,
+    },
+    /// An output file (the mix or a recording) cannot be written.
+    #[error("cannot write {path}: {source}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A bad command-line value (a block pattern, say).
+    #[error("{0}")]
+    Usage(String),
+    /// The engine refused a request the session checks had let through, or too many
+    /// actions overlap at one frame for the engine's fixed capacity.
+    #[error("{0}")]
+    Engine(String),
+}
+
+impl Error {
+    /// The exit code for this error (always 2, as issue 6 asks).
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}
+
+/// Turns a hound error on an output file into an [`Error::Output`].
+pub(crate) fn output_error(path: &std::path::Path, e: hound::Error) -> Error {
+    let source = match e {
+        hound::Error::IoError(io) => io,
+        other => std::io::Error::other(other.to_string()),
+    };
+    Error::Output {
+        path: path.to_owned(),
+        source,
+    }
+}

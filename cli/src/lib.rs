@@ -1,0 +1,29 @@
+//! # rtmix (the command-line program)
+//!
+//! `rtmix render SESSION.toml -o OUT.wav` renders a session file offline, through a real
+//! `rtmix-core` engine on a simulated device, with no sound card. The output is
+//! bit-identical for every block pattern (`--block N`, `--blocks random:SEED`), which is
+//! how anyone can check rtmix's exactness.
+//!
+//! The crate is a library with a thin `main`, one module per concept:
+//!
+//! * [`session`]: the TOML session file, parsed and checked (docs/session-format.md);
+//! * [`time`]: frame and `"1.5s"` / `"250ms"` times;
+//! * [`audio_file`]: reading WAV (hound) and other formats (symphonia), resampling
+//!   (rubato);
+//! * [`render`]: checking a session against its audio, and the offline engine driver;
+//! * [`wav_out`]: writing f32, s16 or s24 WAV files, atomically;
+//! * [`summary`]: what is printed at the end;
+//! * [`error`]: the typed errors (exit code 2);
+//! * [`cli`]: the clap command line.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod audio_file;
+pub mod cli;
+pub mod error;
+pub mod render;
+pub mod session;
+pub mod summary;
+pub mod time;
+pub mod wav_out;
