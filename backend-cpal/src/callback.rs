@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use cpal::StreamInstant;
 use rtmix_core::convert::{Sample, I24};
-use rtmix_core::{Anchor, DeviceClock, InputEngine, OutputEngine, PlaySource, RecordTarget};
 use rtmix_core::TimeSource;
+use rtmix_core::{Anchor, DeviceClock, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::epoch::Epoch;
 use crate::shared::Side;
@@ -179,7 +179,9 @@ impl Common {
         let Some(expected) = self.expected else {
             return 0;
         };
-        let gap = converter.checked_duration_since(expected).unwrap_or_default();
+        let gap = converter
+            .checked_duration_since(expected)
+            .unwrap_or_default();
         let lost = frames_in(gap, self.rate);
         self.side.lost.fetch_add(lost, Ordering::AcqRel);
         lost
@@ -305,7 +307,12 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
     }
 
     /// Renders one buffer; `callback` and `playback` are cpal's instants for it.
-    pub fn render(&mut self, block: OutBlock<'_>, callback: StreamInstant, playback: StreamInstant) {
+    pub fn render(
+        &mut self,
+        block: OutBlock<'_>,
+        callback: StreamInstant,
+        playback: StreamInstant,
+    ) {
         match self.common.control.audit {
             Some(audit) => {
                 let mut block = Some(block);
@@ -319,7 +326,12 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
         }
     }
 
-    fn render_inner(&mut self, block: OutBlock<'_>, callback: StreamInstant, playback: StreamInstant) {
+    fn render_inner(
+        &mut self,
+        block: OutBlock<'_>,
+        callback: StreamInstant,
+        playback: StreamInstant,
+    ) {
         let c = &mut self.common;
         c.maybe_stall();
         let lost = c.lost(playback);
@@ -346,8 +358,17 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
         };
         c.side.clipped.fetch_add(clipped, Ordering::AcqRel);
         if frames > 0 {
-            let latency = playback.checked_duration_since(callback).unwrap_or_default();
-            c.publish(start, self.engine.clock(), frames, callback, playback, latency);
+            let latency = playback
+                .checked_duration_since(callback)
+                .unwrap_or_default();
+            c.publish(
+                start,
+                self.engine.clock(),
+                frames,
+                callback,
+                playback,
+                latency,
+            );
         }
     }
 }
@@ -455,7 +476,14 @@ impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
         }
         if frames > 0 {
             let latency = callback.checked_duration_since(capture).unwrap_or_default();
-            c.publish(start, self.engine.clock(), frames, callback, capture, latency);
+            c.publish(
+                start,
+                self.engine.clock(),
+                frames,
+                callback,
+                capture,
+                latency,
+            );
         }
     }
 }

@@ -91,8 +91,19 @@ pub fn devices(host: Option<&str>) -> Result<Vec<DeviceInfo>, CpalError> {
     let host_name = host.id().name().to_owned();
     let default_out = host.default_output_device().map(|d| device_name(&d));
     let default_in = host.default_input_device().map(|d| device_name(&d));
-    let devices = host.devices().map_err(|e| CpalError::build(&e))?;
+    let mut devices: Vec<cpal::Device> =
+        host.devices().map_err(|e| CpalError::build(&e))?.collect();
+    // The defaults, when the host does not list them (ALSA's `default` has no hint).
+    for d in [host.default_output_device(), host.default_input_device()]
+        .into_iter()
+        .flatten()
+    {
+        if !devices.iter().any(|l| device_name(l) == device_name(&d)) {
+            devices.insert(0, d);
+        }
+    }
     Ok(devices
+        .into_iter()
         .map(|d| {
             let name = device_name(&d);
             let ranges = |r: Result<Vec<cpal::SupportedStreamConfigRange>, cpal::Error>| {
@@ -136,7 +147,9 @@ fn range(r: &cpal::SupportedStreamConfigRange) -> ConfigRange {
 pub(crate) fn device_name(d: &cpal::Device) -> String {
     match d.id() {
         Ok(id) => id.id().to_owned(),
-        Err(_) => d.description().map_or_else(|_| String::new(), |x| x.name().to_owned()),
+        Err(_) => d
+            .description()
+            .map_or_else(|_| String::new(), |x| x.name().to_owned()),
     }
 }
 
@@ -172,10 +185,7 @@ pub(crate) fn find_device(
     name: &str,
     way: Way,
 ) -> Result<cpal::Device, CpalError> {
-    let listed: Vec<cpal::Device> = host
-        .devices()
-        .map_err(|e| CpalError::build(&e))?
-        .collect();
+    let listed: Vec<cpal::Device> = host.devices().map_err(|e| CpalError::build(&e))?.collect();
     let matches = |d: &cpal::Device| {
         d.id()
             .is_ok_and(|id| id.id() == name || id.to_string() == name)

@@ -108,8 +108,14 @@ mod tests {
         // Two seconds on, the input has gained 48 frames: 500 ppm.
         clocks[0].publish(anchor(96_000, t + p + Duration::from_secs(2)));
         clocks[1].publish(anchor(96_048, t + Duration::from_secs(2)));
-        let o = measure(&clocks[0], &clocks[1], &clocks[2], &clocks[3], OffsetKind::Exact)
-            .unwrap();
+        let o = measure(
+            &clocks[0],
+            &clocks[1],
+            &clocks[2],
+            &clocks[3],
+            OffsetKind::Exact,
+        )
+        .unwrap();
         assert_eq!(o.frames, 1024 + 48);
         let drift = o.drift_ppm.unwrap();
         assert!((drift - 500.0).abs() < 0.01, "{drift}");

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use cpal::traits::{DeviceTrait, StreamTrait};
-use rtmix_core::{DeviceClock, Engine, OutputEngine, InputEngine, PlaySource, RecordTarget};
+use rtmix_core::{DeviceClock, Engine, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::callback::{InputCallback, OutputCallback};
 use crate::device::Opened;
@@ -73,12 +73,17 @@ impl CpalStream {
     where
         P: PlaySource + Send + 'static,
     {
-        let callback = OutputCallback::new(engine, device.opened.config.sample_rate, control.clone());
+        let callback =
+            OutputCallback::new(engine, device.opened.config.sample_rate, control.clone());
         let clock = callback.clock();
         let (stream, side, errors) = build_output(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
         let run = Supervised::spawn(vec![stream], vec![(side, errors)], control)?;
-        Ok(Self { granted, clock, run })
+        Ok(Self {
+            granted,
+            clock,
+            run,
+        })
     }
 
     /// Runs `engine` in a cpal input stream on `device`.
@@ -90,12 +95,17 @@ impl CpalStream {
     where
         R: RecordTarget + Send + 'static,
     {
-        let callback = InputCallback::new(engine, device.opened.config.sample_rate, control.clone());
+        let callback =
+            InputCallback::new(engine, device.opened.config.sample_rate, control.clone());
         let clock = callback.clock();
         let (stream, side, errors) = build_input(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
         let run = Supervised::spawn(vec![stream], vec![(side, errors)], control)?;
-        Ok(Self { granted, clock, run })
+        Ok(Self {
+            granted,
+            clock,
+            run,
+        })
     }
 
     /// Runs a duplex `engine`: its output half in a cpal output stream, its input half in
@@ -114,7 +124,11 @@ impl CpalStream {
         let shared = device.shared_clock();
         let (output, input) = engine.split();
         let out_epoch = Arc::new(Epoch::new());
-        let in_epoch = if shared { out_epoch.clone() } else { Arc::new(Epoch::new()) };
+        let in_epoch = if shared {
+            out_epoch.clone()
+        } else {
+            Arc::new(Epoch::new())
+        };
         let rate = device.output.opened.config.sample_rate;
         let in_control = RunControl {
             stop_after: None,
@@ -232,8 +246,10 @@ impl DuplexStream {
 
     /// Waits for the stream to end by itself (`stop_after` output frames, or an error).
     pub fn join(self) -> Result<DuplexReport, CpalError> {
-        let offset = self.offset();
+        let (clocks, first, kind) = (self.clocks, self.first, self.kind);
         let mut reports = self.run.join()?;
+        // The anchors outlive the streams: the offset over the whole run.
+        let offset = measure(&clocks[0], &clocks[1], &first[0], &first[1], kind);
         let input = reports.pop().unwrap_or_default();
         let output = reports.pop().unwrap_or_default();
         Ok(DuplexReport {

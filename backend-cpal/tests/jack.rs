@@ -1,0 +1,334 @@
+//! rtmix-cpal against a paced device: `jackd -L 2 -d dummy -r 48000 -p 1024`, which
+//! `.ci/run` starts (and stops by its PID); these tests run with `--ignored` and
+//! `--test-threads=1`, since JACK mixes whatever every client plays into the shared
+//! loopback ports.
+//!
+//! * cpal's ALSA host on the private config's `rtmix_jack` PCM: a duplex plays a scheduled
+//!   noise burst to the loopback ports and records it back; the frames delivered equal the
+//!   frames requested and the recording holds the burst sample for sample. The offset is
+//!   reported as an estimate (two ALSA streams, two epochs).
+//! * cpal's JACK host (feature `jack`): a duplex loopback aligned by cross-correlation;
+//!   the offset the API reports (exact: one server cycle drives both clients) equals the
+//!   measured round trip; a stalled callback is counted as an xrun with its frames lost,
+//!   and the engine clock stays on the device timeline.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{alsa_config, audit, CALLBACK_ALLOCATIONS};
+use rtmix_core::{At, ChannelMap, Controller, EndReason, Play, Queues, Record, StreamConfig};
+use rtmix_cpal::{Config, CpalStream, DuplexDevice, DuplexStream, OffsetKind, RunControl};
+use rtmix_host_tests::alloc_guard::GuardedAlloc;
+
+#[global_allocator]
+static ALLOC: GuardedAlloc = GuardedAlloc;
+
+const RATE: u32 = 48_000;
+const PERIOD: u32 = 1024;
+type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
+
+/// A reproducible noise burst (xorshift), in [-0.5, 0.5).
+fn noise(len: usize, seed: u32) -> Vec<f32> {
+    let mut x = seed.max(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as f32 / u32::MAX as f32) - 0.5
+        })
+        .collect()
+}
+
+/// The lag at which `needle` best matches `hay` (plain cross-correlation).
+fn best_lag(hay: &[f32], needle: &[f32]) -> usize {
+    let mut best = (f32::MIN, 0);
+    for lag in 0..=hay.len().saturating_sub(needle.len()) {
+        let c: f32 = hay[lag..lag + needle.len()]
+            .iter()
+            .zip(needle)
+            .map(|(a, b)| a * b)
+            .sum();
+        if c > best.0 {
+            best = (c, lag);
+        }
+    }
+    best.1
+}
+
+/// Asserts that `got` is `want` sample for sample, saying how far off it is if not.
+fn assert_same(got: &[f32], want: &[f32]) {
+    let differ = got.iter().zip(want).filter(|(a, b)| a != b).count();
+
+    let worst = got
+        .iter()
+        .zip(want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    let first = got.iter().zip(want).position(|(a, b)| a != b);
+    let last = got.iter().zip(want).rposition(|(a, b)| a != b);
+    assert_eq!(
+        differ, 0,
+        "the burst did not come back sample for sample: {differ} differ (from {first:?} to \
+         {last:?}), by up to {worst}"
+    );
+}
+
+/// Waits (bounded) until both clocks of `stream` have anchors.
+fn wait_for_anchors(stream: &DuplexStream) {
+    let t = Instant::now();
+    while stream.offset().is_none() {
+        assert!(t.elapsed() < Duration::from_secs(10), "no callbacks came");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Plays a burst at an output frame safely ahead of the DAC, records well around where it
+/// comes back, and returns `(burst, play frame, recording, record frame)` after the stream
+/// has run `total` output frames.
+fn loopback_round(
+    ctl: &mut Controller<'static, Vec<f32>, Vec<f32>, 16>,
+    stream: &DuplexStream,
+) -> (Vec<f32>, u64, rtmix_core::ActionId, u64) {
+    wait_for_anchors(stream);
+    let now = stream.clock().now().unwrap();
+    let at = now + 6 * u64::from(PERIOD) + 77;
+    let burst = noise(4800, 7);
+    let play = Play::new(burst.clone(), ChannelMap::new(&[0]).unwrap()).at(At::Frame(at));
+    let play_id = ctl.play(play).unwrap();
+    // Record from an input frame comfortably before the burst can arrive.
+    let in_now = stream.input_clock().now().unwrap();
+    let rec_at = in_now + u64::from(PERIOD);
+    let rec = ctl
+        .record(
+            Record::new(vec![0.0; 48_000], ChannelMap::new(&[0]).unwrap()).at(At::Frame(rec_at)),
+        )
+        .unwrap();
+    let _ = play_id;
+    (burst, at, rec, rec_at)
+}
+
+/// cpal's ALSA host on `rtmix_jack`: what was scheduled comes back through the loopback
+/// ports exactly, and every frame asked for was delivered.
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn alsa_host_duplex_on_the_jack_pcm_delivers_and_records_the_schedule() {
+    alsa_config();
+    let config = Config::new("rtmix_jack", RATE, 2)
+        .host("ALSA")
+        .period(PERIOD);
+    let device = DuplexDevice::open(&config, &config).unwrap();
+    assert!(!device.shared_clock());
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let total = 3 * u64::from(RATE);
+    let control = RunControl {
+        stop_after: Some(total),
+        audit: Some(audit),
+        ..RunControl::default()
+    };
+    let allocations = CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
+    let stream = CpalStream::duplex(device, engine, control).unwrap();
+    eprintln!("granted {:?}", stream.granted());
+    let (burst, at, rec, rec_at) = loopback_round(&mut ctl, &stream);
+    let report = stream.join().unwrap();
+    eprintln!("{report:?}");
+    assert_eq!(report.output.frames, total, "frames delivered");
+    assert_eq!(
+        CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - allocations,
+        0,
+        "the callbacks allocated"
+    );
+    let offset = report.offset.expect("an offset was measured");
+    assert_eq!(offset.kind, OffsetKind::Estimate);
+    let mut played = None;
+    let mut recorded = None;
+    while let Some(done) = ctl.try_next() {
+        if done.id == rec {
+            recorded = Some(done);
+        } else if done.kind == rtmix_core::ActionKind::Play {
+            played = Some(done);
+        }
+    }
+    let played = played.expect("the play completed");
+    assert_eq!(played.end, EndReason::Finished);
+    assert_eq!(played.actual_start, Some(at));
+    assert_eq!(played.frames, 4800, "every frame of the burst was played");
+    assert_eq!(played.stats.frames_lost, 0);
+    let got = recorded
+        .expect("the recording completed")
+        .into_recording()
+        .unwrap();
+    let lag = best_lag(&got, &burst);
+    assert_same(&got[lag..lag + burst.len()], &burst);
+    let round_trip = (rec_at + lag as u64) as i64 - at as i64;
+    eprintln!(
+        "ALSA host: measured round trip {round_trip} frames, reported offset {} ({:.1}, {:?}, drift {:?} ppm)",
+        offset.frames, offset.precise, offset.kind, offset.drift_ppm
+    );
+    assert!(
+        round_trip > 0 && round_trip <= 8 * i64::from(PERIOD),
+        "{round_trip}"
+    );
+    // Two ALSA streams, each with its own epoch paired with the host clock, and the jack
+    // plugin's delay for a converter latency: an estimate, within two buffers here.
+    let error = (offset.frames - round_trip).abs();
+    assert!(
+        error <= 4 * i64::from(PERIOD),
+        "estimate off by {error} frames"
+    );
+}
+
+/// A port's declared latency (`jack_lsp -l`), in frames: `kind` is `playback` or `capture`.
+fn latency(port: &str, kind: &str) -> i64 {
+    let out = Command::new("jack_lsp")
+        .args(["-l", port])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("port {kind} latency")))
+        .unwrap_or_else(|| panic!("no {kind} latency for {port}: {text}"));
+    // "	port playback latency = [ 2048 2048 ] frames": the maximum.
+    let numbers: Vec<i64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    *numbers.last().unwrap()
+}
+
+fn jack_link(from: &str, to: &str, connect: bool) {
+    let tool = if connect {
+        "jack_connect"
+    } else {
+        "jack_disconnect"
+    };
+    let status = Command::new(tool).args([from, to]).status().unwrap();
+    assert!(status.success(), "{tool} {from} {to}");
+}
+
+/// Wires the duplex's JACK clients to the loopback ports only.
+fn wire_loopback() {
+    let pid = std::process::id();
+    let (out, inp) = (
+        format!("cpal_client_{pid}_out"),
+        format!("cpal_client_{pid}_in"),
+    );
+    for ch in 1..=2 {
+        // cpal connected them to the system ports; the loopback is what is measured.
+        let _ = Command::new("jack_disconnect")
+            .args([
+                format!("{out}:out_{}", ch - 1),
+                format!("system:playback_{ch}"),
+            ])
+            .status();
+        let _ = Command::new("jack_disconnect")
+            .args([
+                format!("system:capture_{ch}"),
+                format!("{inp}:in_{}", ch - 1),
+            ])
+            .status();
+        jack_link(
+            &format!("{out}:out_{}", ch - 1),
+            &format!("loopback:playback_{ch}"),
+            true,
+        );
+        jack_link(
+            &format!("loopback:capture_{ch}"),
+            &format!("{inp}:in_{}", ch - 1),
+            true,
+        );
+    }
+}
+
+/// cpal's JACK host: the reported offset is exact and equals the round trip measured by
+/// cross-correlation through the loopback ports.
+#[cfg(feature = "jack")]
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn jack_host_duplex_offset_is_exact_and_matches_the_loopback() {
+    let config = Config::new("output", RATE, 2).host("JACK").period(PERIOD);
+    let input = Config::new("input", RATE, 2).host("JACK").period(PERIOD);
+    let device = DuplexDevice::open(&config, &input).unwrap();
+    assert!(device.shared_clock());
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let total = 3 * u64::from(RATE);
+    let control = RunControl {
+        stop_after: Some(total),
+        audit: Some(audit),
+        ..RunControl::default()
+    };
+    let allocations = CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
+    let stream = CpalStream::duplex(device, engine, control).unwrap();
+    assert_eq!(stream.granted().0.period, Some(PERIOD));
+    wire_loopback();
+    let (burst, at, rec, rec_at) = loopback_round(&mut ctl, &stream);
+    let report = stream.join().unwrap();
+    eprintln!("{report:?}");
+    assert_eq!(report.output.frames, total);
+    assert_eq!(
+        CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - allocations,
+        0,
+        "the callbacks allocated"
+    );
+    let got = ctl.take(rec).unwrap().into_recording().unwrap();
+    let lag = best_lag(&got, &burst);
+    assert_same(&got[lag..lag + burst.len()], &burst);
+    let round_trip = (rec_at + lag as u64) as i64 - at as i64;
+    let offset = report.offset.expect("an offset was measured");
+    eprintln!(
+        "JACK host: measured round trip {round_trip} frames, reported offset {} ({:.3}, {:?}, drift {:?} ppm over {:?})",
+        offset.frames, offset.precise, offset.kind, offset.drift_ppm, offset.span
+    );
+    assert_eq!(offset.kind, OffsetKind::Exact);
+    assert_eq!(offset.precise.fract(), 0.0, "a whole number of frames");
+    // cpal's JACK timestamps put the converters where the ports' declared latencies say
+    // (playback: cycle start + the playback latency; capture: cycle start - the capture
+    // latency). The loopback ports declare hardware-like latencies but move the signal in
+    // one period (as jack_iodelay measures), so through them output frame f comes back at
+    // input frame f + offset - declared playback - declared capture + one period.
+    let declared =
+        latency("loopback:playback_1", "playback") + latency("loopback:capture_1", "capture");
+    eprintln!("declared loopback latencies: {declared} frames");
+    assert_eq!(
+        round_trip,
+        offset.frames - declared + i64::from(PERIOD),
+        "reported offset vs measured round trip"
+    );
+    assert_eq!(round_trip % i64::from(PERIOD), 0, "whole periods");
+}
+
+/// cpal's JACK host: a callback that sleeps far longer than a period is counted as an
+/// xrun, and the engine clock stays on the device timeline (it moved over the frames
+/// reported lost as well as those played; jackd's dummy driver waits for a late client, so
+/// its timestamps show no gap and no frame is lost there).
+#[cfg(feature = "jack")]
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn jack_host_stall_is_an_xrun_with_frames_lost() {
+    use rtmix_cpal::OutputDevice;
+    let device = OutputDevice::open(&Config::new("output", RATE, 2).host("JACK")).unwrap();
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (output, _) = engine.split();
+    let control = RunControl {
+        stop_after: Some(u64::from(RATE)),
+        stall: Some((8192, Duration::from_millis(300))),
+        ..RunControl::default()
+    };
+    let report = CpalStream::play(device, output, control)
+        .unwrap()
+        .join()
+        .unwrap();
+    eprintln!("{report:?}");
+    assert_eq!(report.frames, u64::from(RATE));
+    assert!(report.xruns >= 1, "{report:?}");
+    assert_eq!(
+        report.engine_clock,
+        report.frames + report.frames_lost_estimate
+    );
+}
