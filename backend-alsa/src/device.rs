@@ -254,13 +254,17 @@ impl<'a> Pump<'a> {
     }
 
     /// Lets what was committed play out, as `drain` would, but never for longer than the
-    /// device timeout (a dead server never drains), then stops the PCM.
+    /// device timeout (a dead server never drains), then stops the PCM. It sleeps for
+    /// what is still queued rather than polling: with less than a period left to write,
+    /// the device is always "ready" and a poll would spin.
     fn play_out(&self) {
         let begun = Instant::now();
         while begun.elapsed() < self.timeout {
             match self.pcm.avail_update() {
                 Ok(avail) if avail < i64::from(self.buffer) => {
-                    let _ = self.pcm.wait(Some(WAIT_MS));
+                    let queued = u64::try_from(i64::from(self.buffer) - avail).unwrap_or(0);
+                    let nanos = queued * 1_000_000_000 / self.rate.max(1);
+                    std::thread::sleep(Duration::from_nanos(nanos.max(1_000_000)));
                 }
                 _ => break,
             }
