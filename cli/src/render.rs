@@ -249,12 +249,12 @@ pub struct Plan {
 
 /// Where each play ends (exclusive), by the session's rules: its natural end, or where a
 /// cancel stops it (`F + fade`); `None` while it loops forever. A play that a cancel
-/// removes before it starts ends at its start.
+/// removes before it starts (a cancel at or before its `at`) ends at 0: it adds nothing.
 fn play_end(plan_play: &PlannedPlay, cancels: &[PlannedCancel], index: usize) -> Option<u64> {
     let mut end = plan_play.total.map(|t| plan_play.at + t);
     for c in cancels.iter().filter(|c| c.target == index) {
         let stop = if plan_play.at >= c.at {
-            plan_play.at
+            0
         } else {
             c.at + c.fade
         };

@@ -1,0 +1,145 @@
+//! Helpers shared by the integration tests: scratch folders, WAV files, running the
+//! binary, and an offline render through the library.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rtmix_cli::render::{self, Blocks};
+use rtmix_cli::session;
+
+/// A scratch folder, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "rtmix-cli-{}-{name}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `text` to `name` and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// The names of the files in the folder, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes a 32-bit float WAV file.
+pub fn write_f32(path: &Path, channels: u16, rate: u32, samples: &[f32]) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// Reads a WAV file: its spec and its samples as f32 (integers divided by full scale).
+pub fn read_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let samples = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) => r.samples::<f32>().map(Result::unwrap).collect(),
+        (hound::SampleFormat::Int, bits) => {
+            let scale = f64::from(1u32 << (bits - 1));
+            r.samples::<i32>()
+                .map(|s| (f64::from(s.unwrap()) / scale) as f32)
+                .collect()
+        }
+        other => panic!("unexpected format {other:?}"),
+    };
+    (spec, samples)
+}
+
+/// Reads a WAV file's raw integer samples.
+pub fn read_ints(path: &Path) -> Vec<i32> {
+    let mut r = hound::WavReader::open(path).unwrap();
+    r.samples::<i32>().map(Result::unwrap).collect()
+}
+
+/// Runs the binary with `args`.
+pub fn rtmix(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rtmix"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Renders session `text` (saved as `dir/session.toml`) through the library, in memory.
+pub fn render_text(
+    dir: &Scratch,
+    text: &str,
+    blocks: Blocks,
+    input: Option<&Path>,
+) -> Result<(Vec<f32>, render::Rendered), rtmix_cli::error::Error> {
+    let path = dir.write("session.toml", text);
+    let s = session::load(&path)?;
+    let plan = render::plan(s, input, &dir.0)?;
+    let mut out = Vec::new();
+    let rendered = render::render(&plan, blocks, &mut out, &mut |_, _| {})?;
+    Ok((out, rendered))
+}
+
+/// A small seeded generator (`SplitMix64`).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
