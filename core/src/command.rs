@@ -284,6 +284,7 @@ timing_setters!(Play, PlaySource);
 timing_setters!(Record, RecordTarget);
 
 /// One member of a group submitted with [`Controller::group`](crate::Controller::group).
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Member<P, R> {
     /// A play.
     Play(Play<P>),

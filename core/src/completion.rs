@@ -132,6 +132,7 @@ pub enum Payload<P, R> {
 /// first frame of the block that took it. For a cancel or a stats fetch, `actual_start` is
 /// the frame at which it took effect.
 #[derive(Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Completion<P, R> {
     /// The action.
     pub id: ActionId,

@@ -176,6 +176,7 @@ impl std::error::Error for Error {}
 /// assert_eq!(refused.returned.into_buffer(), vec![0.1; 8]); // the buffer comes back
 /// ```
 #[derive(Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Rejected<T> {
     /// Why it was refused.
     pub error: Error,

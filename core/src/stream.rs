@@ -103,6 +103,7 @@ pub enum OnFull {
 /// assert_eq!(feed.source().unwrap().available(), 1);
 /// ```
 #[derive(Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Feed<B, S> {
     /// A buffer.
     Buffer(B),

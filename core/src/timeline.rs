@@ -54,6 +54,7 @@ impl<P> Entry<P> {
 
 /// Where the transport is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 enum Transport {
     /// Stopped at this timeline frame.
     Stopped(u64),
@@ -82,6 +83,7 @@ enum Transport {
 /// assert_eq!(&out[4..14], &[0.0, 0.0, 1.0, 0.5, 0.0, 1.0, 0.5, 0.0, 1.0, 0.5]);
 /// ```
 #[derive(Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timeline<P, const N: usize> {
     entries: heapless::Vec<Entry<P>, N>,
     /// Every play this timeline started whose completion has not been taken: a change ends
