@@ -79,7 +79,10 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 fn hound_problem(e: hound::Error) -> AudioProblem {
     match e {
-        hound::Error::IoError(io) if io.kind() == ErrorKind::UnexpectedEof => {
+        // hound reports a short read as "Failed to read enough bytes".
+        hound::Error::IoError(io)
+            if io.kind() == ErrorKind::UnexpectedEof || io.to_string().contains("enough bytes") =>
+        {
             AudioProblem::Truncated("the file ends inside its header or its samples".into())
         }
         hound::Error::IoError(io) => AudioProblem::Unreadable(io),
