@@ -11,17 +11,18 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use alsa::pcm::{State, PCM};
+use alsa::pcm::{State, IO, PCM};
 use rtmix_core::{DeviceClock, Engine, PlaySource, RecordTarget, TimeSource};
 
 use crate::device::{check_progress, open, recover, stall_once, RunControl, RunReport};
+use crate::edge::{decode_bytes, encode_bytes};
 use crate::timestamp::Timestamper;
 use crate::{AlsaError, Config, Granted, SampleFormat};
 
 /// How long one wait for the output may take before the loop looks at its stop flag.
 const WAIT_MS: u32 = 100;
 
-/// A playback and a capture PCM, float only, driven together.
+/// A playback and a capture PCM driven together by one loop.
 #[derive(Debug)]
 pub struct DuplexDevice {
     output: PCM,
@@ -29,6 +30,8 @@ pub struct DuplexDevice {
     granted: (Granted, Granted),
     linked: bool,
     stamps: (Timestamper, Timestamper),
+    /// Conversion blocks for formats other than `FLOAT_LE`: `(output, input)`.
+    scratch: (Vec<f32>, Vec<f32>),
 }
 
 /// The offset between a duplex stream's input and output frame clocks: the input frame at
@@ -66,13 +69,14 @@ pub struct DuplexReport {
 }
 
 impl DuplexDevice {
-    /// Opens `output` for playback and `input` for capture, both in `FLOAT_LE` (the only
-    /// format duplex speaks so far), and links them if the devices allow it.
+    /// Opens `output` for playback and `input` for capture, each in the format its config
+    /// insists on or the best the device has (as [`OutputDevice::open`](crate::OutputDevice::open)
+    /// negotiates), and links them if the devices allow it.
     pub fn open(output: &Config, input: &Config) -> Result<Self, AlsaError> {
-        let output = output.clone().format(SampleFormat::F32);
-        let input = input.clone().format(SampleFormat::F32);
-        let (out_pcm, out_granted) = open(&output, alsa::Direction::Playback)?;
-        let (in_pcm, in_granted) = open(&input, alsa::Direction::Capture)?;
+        let (out_pcm, out_granted) = open(output, alsa::Direction::Playback)?;
+        let (in_pcm, in_granted) = open(input, alsa::Direction::Capture)?;
+        let block = |g: &Granted| vec![0.0; g.buffer as usize * usize::from(g.channels)];
+        let scratch = (block(&out_granted), block(&in_granted));
         let linked = out_pcm.link(&in_pcm).is_ok();
         let stamps = (
             Timestamper::new(out_granted.rate, alsa::Direction::Playback),
@@ -84,6 +88,7 @@ impl DuplexDevice {
             granted: (out_granted, in_granted),
             linked,
             stamps,
+            scratch,
         })
     }
 
@@ -114,16 +119,99 @@ impl DuplexDevice {
     /// The duplex loop: pre-fills the output, starts both, then each turn hands the engine
     /// what was captured and renders what can be played, until `control` says to stop
     /// (`stop_after` counts output frames). Allocation-free.
+    ///
+    /// With `FLOAT_LE` on both sides the engine reads and renders in the mmap areas
+    /// themselves; any other pair of formats goes through the scratch blocks, converted
+    /// at the edge.
     pub fn run<P: PlaySource, R: RecordTarget, const A: usize>(
         &mut self,
         engine: &mut Engine<'_, P, R, A>,
         control: &RunControl,
     ) -> Result<DuplexReport, AlsaError> {
+        let Self {
+            output,
+            input,
+            granted,
+            linked,
+            stamps,
+            scratch,
+        } = self;
         let io_err = |e: alsa::Error| AlsaError::io(&e);
-        let out_io = self.output.io_checked::<f32>().map_err(io_err)?;
-        let in_io = self.input.io_checked::<f32>().map_err(io_err)?;
-        let out_ch = usize::from(self.granted.0.channels);
-        let in_ch = usize::from(self.granted.1.channels);
+        let sides = Sides {
+            output,
+            input,
+            granted,
+            linked: *linked,
+            stamps,
+        };
+        let (out_ch, in_ch) = (
+            usize::from(granted.0.channels),
+            usize::from(granted.1.channels),
+        );
+        let (out_format, in_format) = (granted.0.format, granted.1.format);
+        if out_format == SampleFormat::F32 && in_format == SampleFormat::F32 {
+            let out_io = output.io_checked::<f32>().map_err(io_err)?;
+            let in_io = input.io_checked::<f32>().map_err(io_err)?;
+            sides.turns(
+                (&out_io, out_ch),
+                (&in_io, in_ch),
+                engine,
+                control,
+                |engine, buf| {
+                    engine.output.process(buf);
+                    0
+                },
+                |engine, buf| engine.input.process(buf),
+            )
+        } else {
+            let (out_scratch, in_scratch) = scratch;
+            let (out_io, in_io) = (output.io_bytes(), input.io_bytes());
+            sides.turns(
+                (&out_io, out_ch * out_format.bytes()),
+                (&in_io, in_ch * in_format.bytes()),
+                engine,
+                control,
+                |engine, bytes| {
+                    let block = &mut out_scratch[..bytes.len() / out_format.bytes()];
+                    engine.output.process(block);
+                    encode_bytes(out_format, block, bytes)
+                },
+                |engine, bytes| {
+                    let block = &mut in_scratch[..bytes.len() / in_format.bytes()];
+                    decode_bytes(in_format, bytes, block);
+                    engine.input.process(block);
+                },
+            )
+        }
+    }
+}
+
+/// The parts of a [`DuplexDevice`] its loop reads, apart from the scratch blocks that its
+/// conversions borrow.
+struct Sides<'a> {
+    output: &'a PCM,
+    input: &'a PCM,
+    granted: &'a (Granted, Granted),
+    linked: bool,
+    stamps: &'a (Timestamper, Timestamper),
+}
+
+impl Sides<'_> {
+    /// The loop over mapped samples of types `O` (output) and `I` (input), each with its
+    /// samples per frame; `render` fills a mapped output slice and returns the samples it
+    /// clamped, `take` hands a mapped input slice to the engine.
+    #[allow(clippy::too_many_lines)]
+    fn turns<O: alsa::pcm::IoFormat, I: alsa::pcm::IoFormat, E: DuplexEngine>(
+        &self,
+        (out_io, out_unit): (&IO<'_, O>, usize),
+        (in_io, in_unit): (&IO<'_, I>, usize),
+        engine: &mut E,
+        control: &RunControl,
+        mut render: impl FnMut(&mut E, &mut [O]) -> u64,
+        mut take: impl FnMut(&mut E, &[I]),
+    ) -> Result<DuplexReport, AlsaError> {
+        let io_err = |e: alsa::Error| AlsaError::io(&e);
+        let (output, input) = (self.output, self.input);
         let period = self.granted.0.period as usize;
         let rate = u64::from(self.granted.0.rate);
         let timeout = control.timeout(self.granted.0.buffer, self.granted.0.rate);
@@ -137,23 +225,29 @@ impl DuplexDevice {
                     .stop_after
                     .is_some_and(|limit| report.output.frames >= limit)
         };
+        let mut play = |engine: &mut E, report: &mut DuplexReport, want: usize| {
+            let mut clipped = 0;
+            let frames = out_io
+                .mmap(want, |buf| {
+                    clipped = render(engine, buf);
+                    buf.len() / out_unit
+                })
+                .map_err(io_err)?;
+            report.output.frames += frames as u64;
+            report.output.clipped += clipped;
+            Ok::<usize, AlsaError>(frames)
+        };
         while !done(&report) {
             stall_once(control, report.output.frames, &mut stalled);
             if !started {
                 // Pre-fill the output, then start both (one start when linked).
-                let avail = self.output.avail_update().map_err(io_err)?;
-                let frames = out_io
-                    .mmap(usize::try_from(avail).unwrap_or(0), |buf| {
-                        engine.output.process(buf);
-                        buf.len() / out_ch
-                    })
-                    .map_err(io_err)?;
-                report.output.frames += frames as u64;
-                self.output.start().map_err(io_err)?;
+                let avail = output.avail_update().map_err(io_err)?;
+                play(engine, &mut report, usize::try_from(avail).unwrap_or(0))?;
+                output.start().map_err(io_err)?;
                 // After an output xrun the input may still be running: start only a
                 // stopped one (an xrun of its own is recovered below).
-                if !self.linked && self.input.state() != State::Running {
-                    self.input.start().map_err(io_err)?;
+                if !self.linked && input.state() != State::Running {
+                    input.start().map_err(io_err)?;
                 }
                 started = true;
                 last_good = Instant::now();
@@ -161,26 +255,26 @@ impl DuplexDevice {
             }
             // Capture first, so the input a block depends on is in before the output.
             let mut moved = false;
-            match self.input.avail_update() {
+            match input.avail_update() {
                 Ok(n) if n > 0 => {
                     let frames = in_io
                         .mmap(usize::try_from(n).unwrap_or(0), |buf| {
-                            engine.input.process(buf);
-                            buf.len() / in_ch
+                            take(engine, buf);
+                            buf.len() / in_unit
                         })
                         .map_err(io_err)?;
                     report.input.frames += frames as u64;
                     moved |= frames > 0;
-                    self.stamps.1.publish(&self.input, engine.input.clock());
+                    self.stamps.1.publish(input, engine.input_clock());
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    let lost = recover(&self.input, &e, last_good, rate, &mut report.input)?;
-                    engine.input.report_lost(lost);
-                    self.input.start().map_err(io_err)?;
+                    let lost = recover(input, &e, last_good, rate, &mut report.input)?;
+                    engine.input_lost(lost);
+                    input.start().map_err(io_err)?;
                 }
             }
-            match self.output.avail_update() {
+            match output.avail_update() {
                 Ok(n) if usize::try_from(n).unwrap_or(0) >= period => {
                     let left = control
                         .stop_after
@@ -188,40 +282,57 @@ impl DuplexDevice {
                     let want = usize::try_from(n)
                         .unwrap_or(0)
                         .min(usize::try_from(left).unwrap_or(usize::MAX));
-                    let frames = out_io
-                        .mmap(want, |buf| {
-                            engine.output.process(buf);
-                            buf.len() / out_ch
-                        })
-                        .map_err(io_err)?;
-                    report.output.frames += frames as u64;
+                    let frames = play(engine, &mut report, want)?;
                     moved |= frames > 0;
                     last_good = Instant::now();
-                    self.stamps.0.publish(&self.output, engine.output.clock());
+                    self.stamps.0.publish(output, engine.output_clock());
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    let lost = recover(&self.output, &e, last_good, rate, &mut report.output)?;
-                    engine.output.report_lost(lost);
+                    let lost = recover(output, &e, last_good, rate, &mut report.output)?;
+                    engine.output_lost(lost);
                     started = false;
                     continue;
                 }
             }
             if !moved {
-                if let Err(e) = self.output.wait(Some(WAIT_MS)) {
-                    let lost = recover(&self.output, &e, last_good, rate, &mut report.output)?;
-                    engine.output.report_lost(lost);
+                if let Err(e) = output.wait(Some(WAIT_MS)) {
+                    let lost = recover(output, &e, last_good, rate, &mut report.output)?;
+                    engine.output_lost(lost);
                     started = false;
                     continue;
                 }
                 check_progress(last_good, timeout)?;
             }
         }
-        let _ = self.output.drop();
-        let _ = self.input.drop();
-        report.output.engine_clock = engine.output.clock();
-        report.input.engine_clock = engine.input.clock();
+        let _ = output.drop();
+        let _ = input.drop();
+        report.output.engine_clock = engine.output_clock();
+        report.input.engine_clock = engine.input_clock();
         Ok(report)
+    }
+}
+
+/// What the duplex loop needs of an engine besides the closures that feed it.
+trait DuplexEngine {
+    fn output_clock(&self) -> u64;
+    fn input_clock(&self) -> u64;
+    fn output_lost(&mut self, frames: u64);
+    fn input_lost(&mut self, frames: u64);
+}
+
+impl<P: PlaySource, R: RecordTarget, const A: usize> DuplexEngine for Engine<'_, P, R, A> {
+    fn output_clock(&self) -> u64 {
+        self.output.clock()
+    }
+    fn input_clock(&self) -> u64 {
+        self.input.clock()
+    }
+    fn output_lost(&mut self, frames: u64) {
+        self.output.report_lost(frames);
+    }
+    fn input_lost(&mut self, frames: u64) {
+        self.input.report_lost(frames);
     }
 }
 

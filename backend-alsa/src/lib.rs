@@ -57,8 +57,7 @@
 //!
 //! ## Not yet
 //!
-//! [`DuplexDevice`] speaks `FLOAT_LE` only (use a `plug` PCM for other formats). The
-//! kernel-direct mmap path (`hw:` devices only) is not written: it cannot be tested on
+//! The kernel-direct mmap path (`hw:` devices only) is not written: it cannot be tested on
 //! machines without a sound card.
 
 #![deny(missing_docs)]
@@ -66,6 +65,7 @@
 mod config;
 mod device;
 mod duplex;
+mod edge;
 mod error;
 mod realtime;
 mod stream;

@@ -71,6 +71,38 @@ fn offline(frames: usize) -> Vec<f32> {
     out
 }
 
+/// `samples` in `format`, little-endian, by rtmix-core's conversions.
+fn encoded(format: rtmix_alsa::SampleFormat, samples: &[f32]) -> Vec<u8> {
+    use rtmix_alsa::SampleFormat;
+    use rtmix_core::convert::{I24Packed, Sample, I24};
+    samples
+        .iter()
+        .flat_map(|&x| match format {
+            SampleFormat::F32 => x.to_le_bytes().to_vec(),
+            SampleFormat::S32 => i32::from_f32(x).0.to_le_bytes().to_vec(),
+            SampleFormat::S24 => I24::from_f32(x).0 .0.to_le_bytes().to_vec(),
+            SampleFormat::S24Packed => I24Packed::from_f32(x).0 .0.to_vec(),
+            SampleFormat::S16 => i16::from_f32(x).0.to_le_bytes().to_vec(),
+        })
+        .collect()
+}
+
+/// What a device in `format` gives for `samples`: each converted and back.
+fn quantised(format: rtmix_alsa::SampleFormat, samples: &[f32]) -> Vec<f32> {
+    use rtmix_alsa::SampleFormat;
+    use rtmix_core::convert::{I24Packed, Sample, I24};
+    samples
+        .iter()
+        .map(|&x| match format {
+            SampleFormat::F32 => x,
+            SampleFormat::S32 => i32::from_f32(x).0.to_f32(),
+            SampleFormat::S24 => I24::from_f32(x).0.to_f32(),
+            SampleFormat::S24Packed => I24Packed::from_f32(x).0.to_f32(),
+            SampleFormat::S16 => i16::from_f32(x).0.to_f32(),
+        })
+        .collect()
+}
+
 fn read_f32(path: &std::path::Path) -> Vec<f32> {
     std::fs::read(path)
         .unwrap()
@@ -165,7 +197,6 @@ fn an_integer_device_gets_the_widest_integer_format() {
 #[test]
 fn every_format_reaches_the_file_converted_exactly() {
     use rtmix_alsa::SampleFormat;
-    use rtmix_core::convert::{I24Packed, Sample, I24};
     alsa_config();
     let frames = 1500;
     let want = offline(frames);
@@ -189,17 +220,11 @@ fn every_format_reaches_the_file_converted_exactly() {
         assert_eq!(allocations, 0, "{format:?} allocated");
         assert_eq!(report.unwrap().frames, frames as u64);
         drop(device);
-        let bytes: Vec<u8> = want
-            .iter()
-            .flat_map(|&x| match format {
-                SampleFormat::F32 => x.to_le_bytes().to_vec(),
-                SampleFormat::S32 => i32::from_f32(x).0.to_le_bytes().to_vec(),
-                SampleFormat::S24 => I24::from_f32(x).0 .0.to_le_bytes().to_vec(),
-                SampleFormat::S24Packed => I24Packed::from_f32(x).0 .0.to_vec(),
-                SampleFormat::S16 => i16::from_f32(x).0.to_le_bytes().to_vec(),
-            })
-            .collect();
-        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{format:?}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            encoded(format, &want),
+            "{format:?}"
+        );
         let _ = std::fs::remove_file(path);
     }
 }
@@ -296,4 +321,75 @@ fn missing_devices_and_refused_configurations_are_typed_errors() {
         "{refused:?}"
     );
     let _ = std::fs::remove_file(path);
+}
+
+/// Duplex in any pair of formats (every format on each side): the output file holds the
+/// offline render converted to its format, byte for byte, and a recording holds the input
+/// file's samples from its frame, decoded; the loop allocates nothing.
+#[test]
+fn duplex_converts_every_format_on_both_sides_exactly() {
+    use rtmix_alsa::{DuplexDevice, SampleFormat::*};
+    alsa_config();
+    let frames = 1500;
+    let want = offline(frames);
+    let source: Vec<f32> = (0..2 * 3000)
+        .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
+        .collect();
+    for (out_format, in_format) in [
+        (F32, F32),
+        (S16, S32),
+        (S24, S24Packed),
+        (S24Packed, S16),
+        (S32, F32),
+        (F32, S24),
+    ] {
+        let out_path = temp(&format!("duplex-out-{out_format:?}.raw"));
+        let in_path = temp(&format!("duplex-in-{in_format:?}.raw"));
+        std::fs::write(&in_path, encoded(in_format, &source)).unwrap();
+        let output = Config::new(&format!("rtmix_file:FILE={}", out_path.display()), RATE, 2)
+            .period(64)
+            .periods(2)
+            .format(out_format);
+        let input = Config::new(&format!("rtmix_infile:FILE={}", in_path.display()), RATE, 2)
+            .period(64)
+            .periods(2)
+            .format(in_format);
+        let mut device = DuplexDevice::open(&output, &input).unwrap();
+        assert_eq!(
+            (device.granted().0.format, device.granted().1.format),
+            (out_format, in_format)
+        );
+        let mut q = Box::<Q>::default();
+        let (mut ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+        schedule(&mut ctl);
+        let rec = ctl
+            .record(
+                Record::new(vec![0.0; 2 * 500], ChannelMap::new(&[0, 1]).unwrap())
+                    .at(At::Frame(99)),
+            )
+            .unwrap();
+        let control = RunControl {
+            stop_after: Some(frames as u64),
+            ..RunControl::default()
+        };
+        let (report, allocations) = forbid_alloc(|| device.run(&mut engine, &control));
+        let report = report.unwrap();
+        assert_eq!(allocations, 0, "{out_format:?}/{in_format:?} allocated");
+        assert_eq!(report.output.frames, frames as u64);
+        drop(device);
+        let pair = format!("{out_format:?} out, {in_format:?} in");
+        assert_eq!(
+            std::fs::read(&out_path).unwrap(),
+            encoded(out_format, &want),
+            "{pair}"
+        );
+        let got = ctl.take(rec).unwrap().into_recording().unwrap();
+        assert_eq!(
+            got,
+            quantised(in_format, &source[99 * 2..599 * 2]),
+            "{pair}"
+        );
+        let _ = std::fs::remove_file(out_path);
+        let _ = std::fs::remove_file(in_path);
+    }
 }
