@@ -36,7 +36,7 @@ pub enum OutBlock<'a> {
 }
 
 /// An input buffer in any format cpal hands over.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 #[allow(missing_docs)]
 pub enum InBlock<'a> {
     F32(&'a [f32]),
@@ -133,7 +133,8 @@ struct Common {
     xruns_seen: u64,
     /// The converter instant the next callback has if nothing is lost.
     expected: Option<StreamInstant>,
-    first_published: bool,
+    /// The latency of the drift reference (`first`), once published.
+    first_latency: Option<u64>,
 }
 
 impl Common {
@@ -151,7 +152,7 @@ impl Common {
             stalled: false,
             xruns_seen: 0,
             expected: None,
-            first_published: false,
+            first_latency: None,
         }
     }
 
@@ -219,9 +220,16 @@ impl Common {
                 source: TimeSource::Device,
             };
             self.clock.publish(anchor);
-            if !self.first_published {
+            // The drift reference: the first anchor, taken again whenever the host's
+            // latency changes by more than a quarter block (JACK ports connected, say), so
+            // that a latency step is not taken for drift.
+            let step = (moved as u64 / 4).max(32);
+            if self
+                .first_latency
+                .is_none_or(|l| l.abs_diff(anchor.latency_frames) > step)
+            {
                 self.first.publish(anchor);
-                self.first_published = true;
+                self.first_latency = Some(anchor.latency_frames);
             }
         }
         self.frames += moved as u64;
@@ -299,10 +307,9 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
     /// The body of cpal's output data callback.
     pub fn on_data(&mut self, data: &mut cpal::Data, info: &cpal::OutputCallbackInfo) {
         let ts = info.timestamp();
-        match OutBlock::from_data(data) {
-            Some(block) => self.render(block, ts.callback, ts.playback),
-            // A format cpal was not asked for: silence (cpal pre-fills the buffer).
-            None => {}
+        // A format cpal was not asked for stays silent (cpal pre-fills the buffer).
+        if let Some(block) = OutBlock::from_data(data) {
+            self.render(block, ts.callback, ts.playback);
         }
     }
 

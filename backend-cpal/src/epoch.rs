@@ -94,7 +94,7 @@ mod tests {
         );
         assert_eq!(
             first - epoch.instant(later, earlier).unwrap(),
-            Duration::from_nanos(1_000)
+            Duration::from_micros(1)
         );
         // The pairing was taken once, next to the first callback.
         assert!(first <= Instant::now());

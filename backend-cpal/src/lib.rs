@@ -1,7 +1,7 @@
 //! # rtmix-cpal
 //!
 //! rtmix on cpal: exact scheduling and recording on every host cpal reaches (ALSA, JACK
-//! with the `jack` feature, CoreAudio, WASAPI, …), with the same control API as
+//! with the `jack` feature, `CoreAudio`, `WASAPI`, …), with the same control API as
 //! rtmix-alsa, so that switching backends changes the line that opens the device.
 //!
 //! ## Design

@@ -33,10 +33,12 @@ pub struct Offset {
     /// Exact or an estimate.
     pub kind: OffsetKind,
     /// How fast the offset changes, in parts per million of the output rate (the input
-    /// device's clock running fast shows as positive), measured between the first anchors
-    /// and the latest ones; `None` until they are a second apart.
+    /// device's clock running fast shows as positive), measured between reference anchors
+    /// (each direction's first, taken again when the host's reported latency steps) and
+    /// the latest ones; `None` until they are a second apart.
     pub drift_ppm: Option<f64>,
-    /// The time between the first and latest output anchors the drift was measured over.
+    /// The time between the reference and latest output anchors the drift was measured
+    /// over.
     pub span: Duration,
 }
 

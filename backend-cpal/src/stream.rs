@@ -65,6 +65,7 @@ pub struct DuplexReport {
 
 impl CpalStream {
     /// Runs `engine` in a cpal output stream on `device`.
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
     pub fn play<P, const A: usize>(
         device: OutputDevice,
         engine: OutputEngine<'static, P, A>,
@@ -87,6 +88,7 @@ impl CpalStream {
     }
 
     /// Runs `engine` in a cpal input stream on `device`.
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
     pub fn record<R, const A: usize>(
         device: InputDevice,
         engine: InputEngine<'static, R, A>,
@@ -112,6 +114,7 @@ impl CpalStream {
     /// a cpal input stream (cpal has no duplex stream). `control.stop_after` counts output
     /// frames. The offset between the two frame clocks is measured as they run
     /// ([`DuplexStream::offset`]).
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
     pub fn duplex<P, R, const A: usize>(
         device: DuplexDevice,
         engine: Engine<'static, P, R, A>,

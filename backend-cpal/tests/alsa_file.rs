@@ -198,6 +198,7 @@ fn record_from_file(input: &[u8], format: SampleFormat, at: u64, frames: usize) 
 
 #[test]
 fn a_recording_holds_the_infile_from_its_frame() {
+    use rtmix_core::convert::Sample;
     let _files = file_pcms();
     let allocations = CALLBACK_ALLOCATIONS.load(Ordering::Relaxed);
     let input: Vec<f32> = (0..16_000).map(|i| (i as f32 - 8000.0) / 8192.0).collect();
@@ -208,7 +209,6 @@ fn a_recording_holds_the_infile_from_its_frame() {
         assert_eq!(frame, [input[f * 2 + 1], input[f * 2]], "frame {f}");
     }
     // 16-bit capture, decoded by rtmix-core's rules.
-    use rtmix_core::convert::Sample;
     let input16: Vec<i16> = (0..16_000)
         .map(|i| ((i * 37) % 65_536 - 32_768) as i16)
         .collect();
