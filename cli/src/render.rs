@@ -746,6 +746,13 @@ impl Driver<'_, '_> {
                         RANK_RECORD => &self.plan.records[ev.index].label,
                         _ => &self.plan.cancels[ev.index].label,
                     };
+                    if let rtmix_core::Error::Capacity { .. } = e {
+                        return Err(Error::Engine(format!(
+                            "{label}: more than {} plays, recordings and fade-outs would be under way at once around frame {}, more than the render holds",
+                            ACTIONS - 1,
+                            ev.submit
+                        )));
+                    }
                     return Err(refused(label, &e));
                 }
             }

@@ -265,6 +265,24 @@ fn times_regions_loops_and_fades() {
 }
 
 #[test]
+fn too_many_plays_at_once() {
+    let mut session = HEAD.to_owned();
+    for _ in 0..130 {
+        session.push_str("[[play]]\nfile = \"mono.wav\"\nloop = 100\n");
+    }
+    fails(
+        "many",
+        &session,
+        &[],
+        &[
+            "[[play]] 128",
+            "under way at once",
+            "more than the render holds",
+        ],
+    );
+}
+
+#[test]
 fn ids_and_cancels() {
     fails(
         "unknown-id",

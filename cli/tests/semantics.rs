@@ -422,6 +422,21 @@ fn the_length_cuts_or_pads_the_output() {
     check("length-pad", &s);
 }
 
+#[test]
+fn hundreds_of_plays_render_exactly_whatever_the_blocks() {
+    // More requests than the engine's queue holds in one block: the render shortens
+    // blocks to submit them all on time, and the output does not change.
+    let files = vec![File::distinct(0, 1, 4)];
+    let plays = (0..300)
+        .map(|i| {
+            let mut p = play(0, i * 2, &[0]);
+            p.fade_out = 3;
+            p
+        })
+        .collect();
+    check("many", &spec(1, files, plays, vec![]));
+}
+
 /// A random session: up to four files and six plays with random starts, regions, loops,
 /// gains, fades and cancels.
 fn random_spec(rng: &mut Rng) -> Spec {
