@@ -62,7 +62,7 @@ impl InputDevice {
 /// An output device and an input device to run as one duplex stream: cpal has no duplex
 /// stream, so they are two cpal streams, each running its half of the engine in its own
 /// callback. The offset between their frame clocks is measured from cpal's timestamps and
-/// reported ([`CpalStream::offset`](crate::CpalStream::offset)).
+/// reported ([`DuplexStream::offset`](crate::DuplexStream::offset)).
 #[derive(Debug)]
 pub struct DuplexDevice {
     pub(crate) output: OutputDevice,
