@@ -407,3 +407,39 @@ fn the_paced_loops_do_not_allocate() {
     assert_eq!(allocations, 0, "the duplex loop allocated");
     assert!(device.offset().is_some(), "both clocks were published");
 }
+
+/// A duplex stream on its own thread: it runs to `stop_after`, its report has both
+/// directions, and its clocks and offset are readable from the control side.
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn a_duplex_stream_runs_on_its_thread_with_both_clocks() {
+    use rtmix_alsa::DuplexDevice;
+    alsa_config();
+    let device = DuplexDevice::open(&config(), &config()).unwrap();
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let rec = ctl
+        .record(
+            Record::new(vec![0.0; 2 * 4800], ChannelMap::new(&[0, 1]).unwrap()).at(At::Frame(4800)),
+        )
+        .unwrap();
+    let control = RunControl {
+        stop_after: Some(24_000),
+        ..RunControl::default()
+    };
+    let stream = AlsaStream::duplex(device, engine, control).unwrap();
+    while !stream.is_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let offset = stream.offset().expect("both directions ran");
+    assert_eq!(offset.kind, OffsetKind::Estimate);
+    assert!(stream.input_clock().anchor().is_some());
+    assert_eq!(stream.clock().rate(), RATE);
+    let report = stream.join().unwrap();
+    assert_eq!(report.output.frames, 24_000);
+    let done = ctl.take(rec).unwrap();
+    assert_eq!(
+        (done.actual_start, done.frames + done.stats.frames_lost),
+        (Some(4800), 4800)
+    );
+}
