@@ -1,7 +1,7 @@
 //! The bodies of the cpal callbacks: the engine halves, the format conversion, the
 //! timestamps and the xrun accounting. Nothing here allocates, frees, locks or prints;
-//! `tests/no_alloc.rs` runs these bodies under a counting allocator, on their own and
-//! inside running cpal streams.
+//! `tests/alsa_file.rs` and `tests/jack.rs` run these bodies under a counting allocator
+//! inside running cpal streams, on cpal's audio threads (`RunControl::audit`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -21,8 +21,8 @@
 //!    callback publishes an anchor: the engine frame at the converter (the engine clock
 //!    at the block's start) at cpal's playback (capture) instant, with the latency between
 //!    cpal's callback and playback (capture) instants. The callbacks never allocate, free,
-//!    lock or print: `tests/no_alloc.rs` runs them under a counting allocator, alone and
-//!    inside running cpal streams.
+//!    lock or print: `tests/alsa_file.rs` and `tests/jack.rs` run them under a counting
+//!    allocator inside running cpal streams (`RunControl::audit`).
 //! 3. A control-side thread owns the cpal streams and ends them when asked, when
 //!    [`RunControl::stop_after`] frames are done, or when the host reports that the device
 //!    disappeared or the stream is invalid. Ending a stream drops its callback, and the

@@ -289,7 +289,12 @@ fn jack_host_duplex_offset_is_exact_and_matches_the_loopback() {
         offset.frames, offset.precise, offset.kind, offset.drift_ppm, offset.span
     );
     assert_eq!(offset.kind, OffsetKind::Exact);
-    assert_eq!(offset.precise.fract(), 0.0, "a whole number of frames");
+    // JACK's cycle times are whole microseconds: the unrounded offset is within a small
+    // fraction of a frame of the whole number.
+    assert!(
+        (offset.precise - offset.frames as f64).abs() < 0.25,
+        "{offset:?}"
+    );
     // cpal's JACK timestamps put the converters where the ports' declared latencies say
     // (playback: cycle start + the playback latency; capture: cycle start - the capture
     // latency). The loopback ports declare hardware-like latencies but move the signal in
