@@ -373,6 +373,7 @@ where
     out
 }
 
+#[allow(clippy::too_many_lines)]
 fn check<F>(seed: u64, channels: u16, half: usize, miss_per_mille: u64)
 where
     F: Reference,
