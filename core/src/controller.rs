@@ -31,6 +31,12 @@ impl<B, const A: usize> Mailbox<B, A> {
             outstanding: heapless::Vec::new(),
         }
     }
+
+    /// Empties it in place (see `Schedule::reset`).
+    pub(crate) fn reset(&mut self) {
+        self.arrived.clear();
+        self.outstanding.clear();
+    }
 }
 
 /// One direction's queues, as the controller sees them.

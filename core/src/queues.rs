@@ -96,6 +96,20 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
         }
     }
 
+    /// Empties everything in place, dropping what an earlier split left, field by field:
+    /// `*self = Self::new()` would build the whole storage on the stack first (58 KB for
+    /// 16 actions and queues of 32 on a Cortex-M), more stack than a firmware has.
+    fn reset(&mut self) {
+        while self.output_commands.dequeue().is_some() {}
+        while self.output_done.dequeue().is_some() {}
+        while self.input_commands.dequeue().is_some() {}
+        while self.input_done.dequeue().is_some() {}
+        self.output_schedule.reset();
+        self.input_schedule.reset();
+        self.output_mailbox.reset();
+        self.input_mailbox.reset();
+    }
+
     /// Empties the queues (anything left from an earlier split is dropped here, on the
     /// control side) and splits them into the control side and the audio side.
     ///
@@ -117,7 +131,7 @@ impl<P, R, const A: usize, const C: usize> Queues<P, R, A, C> {
             return Err(Error::NoChannels);
         }
         let generation = self.generation.wrapping_add(1);
-        *self = Self::new();
+        self.reset();
         self.generation = generation;
         self.mixdown.reset(config.clamp_output);
         self.output_meters.reset();

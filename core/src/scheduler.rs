@@ -99,6 +99,24 @@ impl<B, const A: usize> Schedule<B, A> {
             stats: StreamStats::new(direction),
         }
     }
+
+    /// Empties it in place, dropping what it holds, as [`new`](Self::new) would make it.
+    /// In place because a `Schedule` is large (tens of KB) and a fresh one assigned
+    /// over it would be built on the stack first, which a microcontroller does not have.
+    pub(crate) fn reset(&mut self) {
+        for slot in &mut self.slots {
+            *slot = None;
+        }
+        self.free.clear();
+        self.staged.clear();
+        self.waiting.clear();
+        self.pending.clear();
+        self.active.clear();
+        self.ended.clear();
+        self.recent.clear();
+        self.clock = 0;
+        self.stats = StreamStats::new(self.stats.direction);
+    }
 }
 
 /// Where the action an [`At::After`](crate::At::After) follows stops, as far as known now.

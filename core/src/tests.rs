@@ -264,3 +264,26 @@ fn handles_are_small_and_the_storage_holds_the_rest() {
         size_of::<Queues<P, R, 64, 32>>()
     );
 }
+
+#[test]
+fn splitting_needs_little_stack() {
+    // A firmware splits its storage (a `static`) on a stack of a few KB. 16 actions and
+    // queues of 32 take about 80 KB of storage; splitting must not build a copy of it on
+    // the stack (it once did: `*self = Queues::new()`). On a 32 KB stack that overflows.
+    type P = &'static [f32];
+    type R = &'static mut [f32];
+    let mut q: std::boxed::Box<Queues<P, R, 16, 32>> = std::boxed::Box::default();
+    assert!(core::mem::size_of::<Queues<P, R, 16, 32>>() > 64 * 1024);
+    std::thread::Builder::new()
+        .stack_size(32 * 1024)
+        .spawn(move || {
+            for _ in 0..2 {
+                let (ctl, mut engine) = q.split(StreamConfig::output(2)).unwrap();
+                engine.output.process(&mut [0.0; 8]);
+                assert_eq!(ctl.config().output_channels, 2);
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
