@@ -304,6 +304,10 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
         self.common.side.clone()
     }
 
+    pub(crate) fn audit(&self) -> Option<fn(&mut dyn FnMut())> {
+        self.common.control.audit
+    }
+
     /// The body of cpal's output data callback.
     pub fn on_data(&mut self, data: &mut cpal::Data, info: &cpal::OutputCallbackInfo) {
         let ts = info.timestamp();
@@ -340,6 +344,7 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
         playback: StreamInstant,
     ) {
         let c = &mut self.common;
+        c.side.callbacks.fetch_add(1, Ordering::AcqRel);
         c.maybe_stall();
         let lost = c.lost(playback);
         self.engine.report_lost(lost);
@@ -437,6 +442,10 @@ impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
         self.common.side.clone()
     }
 
+    pub(crate) fn audit(&self) -> Option<fn(&mut dyn FnMut())> {
+        self.common.control.audit
+    }
+
     /// The body of cpal's input data callback.
     pub fn on_data(&mut self, data: &cpal::Data, info: &cpal::InputCallbackInfo) {
         let ts = info.timestamp();
@@ -462,6 +471,7 @@ impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
 
     fn take_inner(&mut self, block: InBlock<'_>, callback: StreamInstant, capture: StreamInstant) {
         let c = &mut self.common;
+        c.side.callbacks.fetch_add(1, Ordering::AcqRel);
         c.maybe_stall();
         let lost = c.lost(capture);
         self.engine.report_lost(lost);

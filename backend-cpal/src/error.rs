@@ -59,6 +59,15 @@ pub enum CpalError {
         /// cpal's message.
         message: String,
     },
+    /// A running stream's callbacks stopped coming for longer than
+    /// [`RunControl::device_timeout`](crate::RunControl::device_timeout) (and at least two
+    /// buffers' time), without the host reporting anything: the device or its sound server
+    /// is gone (a JACK server killed under ALSA's `jack` plugin, say). The stream was ended;
+    /// everything pending completed with `EndReason::StreamStopped`.
+    NotResponding {
+        /// How long no callback had come, in milliseconds.
+        waited_ms: u64,
+    },
     /// The supervising thread could not be started, or ended by panicking.
     Thread,
 }
@@ -86,7 +95,7 @@ impl CpalError {
             CpalError::Stream {
                 kind: ErrorKind::DeviceNotAvailable | ErrorKind::StreamInvalidated,
                 ..
-            }
+            } | CpalError::NotResponding { .. }
         )
     }
 }
@@ -117,6 +126,10 @@ impl fmt::Display for CpalError {
             CpalError::Stream { kind, message } => {
                 write!(f, "the stream failed ({kind:?}): {message}")
             }
+            CpalError::NotResponding { waited_ms } => write!(
+                f,
+                "no audio callback came for {waited_ms} ms: the device is gone or its server stopped"
+            ),
             CpalError::Thread => f.write_str("the supervising thread failed"),
         }
     }

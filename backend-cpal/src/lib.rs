@@ -66,9 +66,11 @@ mod device;
 mod enumerate;
 mod epoch;
 mod error;
+mod error_callback;
 mod offset;
 mod shared;
 mod stream;
+mod supervise;
 
 pub use callback::{InBlock, InputCallback, OutBlock, OutputCallback};
 pub use config::{Config, Granted, SampleFormat};

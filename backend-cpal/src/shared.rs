@@ -1,6 +1,6 @@
 //! What the callbacks and the control side share: counters and flags, atomics only.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,8 +12,9 @@ use crate::CpalError;
 /// use rtmix_cpal::RunControl;
 /// let c = RunControl { stop_after: Some(48_000), ..RunControl::default() };
 /// assert!(!c.stop.load(std::sync::atomic::Ordering::Relaxed));
+/// assert_eq!(c.device_timeout, std::time::Duration::from_secs(2));
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RunControl {
     /// Set to end the stream (as [`CpalStream::stop`](crate::CpalStream::stop) does).
     pub stop: Arc<AtomicBool>,
@@ -26,6 +27,36 @@ pub struct RunControl {
     /// A test hook: every callback body runs inside this function (a test wraps it in an
     /// allocation counter, say). Never set it in production.
     pub audit: Option<fn(&mut dyn FnMut())>,
+    /// How long a running stream may go without a data callback (on either side of a
+    /// duplex) before it is taken for gone and ended with
+    /// [`CpalError::NotResponding`](crate::CpalError::NotResponding): a device or sound
+    /// server that died without the host reporting it (cpal's ALSA host on the `jack`
+    /// plugin waits forever when the JACK server is killed). At least two buffers' time
+    /// (two periods, as granted) is waited whatever this says. Default: 2 s.
+    pub device_timeout: Duration,
+}
+
+impl Default for RunControl {
+    fn default() -> Self {
+        Self {
+            stop: Arc::default(),
+            stop_after: None,
+            stall: None,
+            audit: None,
+            device_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RunControl {
+    /// How long a stream with `period` frames per callback at `rate` may go without a
+    /// callback: [`device_timeout`](Self::device_timeout), but at least two periods.
+    pub(crate) fn timeout(&self, period: Option<u32>, rate: u32) -> Duration {
+        let two_periods = period.map_or(Duration::ZERO, |p| {
+            Duration::from_nanos(2 * u64::from(p) * 1_000_000_000 / u64::from(rate.max(1)))
+        });
+        self.device_timeout.max(two_periods)
+    }
 }
 
 /// What a stream did, per direction. Mirrors rtmix-alsa's `RunReport`.
@@ -60,11 +91,36 @@ pub(crate) struct Side {
     pub(crate) finished: AtomicBool,
     /// Xruns the error callback reported (the data callback catches up with them).
     pub(crate) xrun_reports: AtomicU64,
-    /// A fatal error was reported: the supervisor ends the stream.
-    pub(crate) fatal: AtomicBool,
+    /// A fatal error was reported (the `FATAL_*` code of its kind): the supervisor ends
+    /// the stream.
+    pub(crate) fatal: AtomicU8,
+    /// Data callbacks run so far (the supervisor's watchdog sees them move).
+    pub(crate) callbacks: AtomicU64,
 }
 
+/// [`Side::fatal`]: no fatal error.
+pub(crate) const FATAL_NONE: u8 = 0;
+/// [`Side::fatal`]: the device is not available any more.
+pub(crate) const FATAL_GONE: u8 = 1;
+/// [`Side::fatal`]: the stream was invalidated.
+pub(crate) const FATAL_INVALIDATED: u8 = 2;
+
 impl Side {
+    /// The fatal error the error callback flagged, if any, for when its message could not
+    /// be kept (the error ring was full).
+    pub(crate) fn fatal_error(&self) -> Option<CpalError> {
+        let kind = match self.fatal.load(Ordering::Acquire) {
+            FATAL_NONE => return None,
+            FATAL_GONE => cpal::ErrorKind::DeviceNotAvailable,
+            _ => cpal::ErrorKind::StreamInvalidated,
+        };
+        Some(CpalError::Stream {
+            kind,
+            message: "the host reported it; its message was dropped (the error ring was full)"
+                .into(),
+        })
+    }
+
     pub(crate) fn report(&self, errors: Vec<CpalError>) -> RunReport {
         RunReport {
             frames: self.frames.load(Ordering::Acquire),
@@ -73,27 +129,6 @@ impl Side {
             clipped: self.clipped.load(Ordering::Acquire),
             engine_clock: self.engine_clock.load(Ordering::Acquire),
             errors,
-        }
-    }
-}
-
-/// The body of cpal's error callback: an xrun is counted for the data callback to measure,
-/// anything else goes to the control side through `errors` (a fixed ring: nothing is
-/// allocated or freed here unless the ring is full, when the error is dropped). A device
-/// that disappeared or an invalidated stream marks the side fatal.
-pub(crate) fn on_error(side: &Side, errors: &mut rtrb::Producer<cpal::Error>, e: cpal::Error) {
-    match e.kind() {
-        cpal::ErrorKind::Xrun => {
-            side.xrun_reports.fetch_add(1, Ordering::AcqRel);
-        }
-        kind => {
-            if matches!(
-                kind,
-                cpal::ErrorKind::DeviceNotAvailable | cpal::ErrorKind::StreamInvalidated
-            ) {
-                side.fatal.store(true, Ordering::Release);
-            }
-            let _ = errors.push(e);
         }
     }
 }

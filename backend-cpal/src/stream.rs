@@ -1,9 +1,7 @@
 //! Running engines in cpal streams, supervised from a thread of the control side.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::Arc;
 
 use cpal::traits::{DeviceTrait, StreamTrait};
 use rtmix_core::{DeviceClock, Engine, InputEngine, OutputEngine, PlaySource, RecordTarget};
@@ -11,14 +9,11 @@ use rtmix_core::{DeviceClock, Engine, InputEngine, OutputEngine, PlaySource, Rec
 use crate::callback::{InputCallback, OutputCallback};
 use crate::device::Opened;
 use crate::epoch::Epoch;
+use crate::error_callback::ErrorCallback;
 use crate::offset::{measure, Offset, OffsetKind};
-use crate::shared::{on_error, Side};
+use crate::shared::Side;
+use crate::supervise::{Supervised, Watched};
 use crate::{CpalError, DuplexDevice, Granted, InputDevice, OutputDevice, RunControl, RunReport};
-
-/// Errors a stream's error callback can hold for the control side before dropping more.
-const ERROR_RING: usize = 32;
-/// How often the supervisor looks at the flags.
-const POLL: Duration = Duration::from_millis(2);
 
 /// An engine half running in a cpal stream. Same shape as rtmix-alsa's `AlsaStream`:
 /// switching backends changes the device line.
@@ -79,7 +74,8 @@ impl CpalStream {
         let clock = callback.clock();
         let (stream, side, errors) = build_output(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
-        let run = Supervised::spawn(vec![stream], vec![(side, errors)], control)?;
+        let watched = watched(side, errors, &granted, &control);
+        let run = Supervised::spawn(vec![stream], vec![watched], control)?;
         Ok(Self {
             granted,
             clock,
@@ -102,7 +98,8 @@ impl CpalStream {
         let clock = callback.clock();
         let (stream, side, errors) = build_input(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
-        let run = Supervised::spawn(vec![stream], vec![(side, errors)], control)?;
+        let watched = watched(side, errors, &granted, &control);
+        let run = Supervised::spawn(vec![stream], vec![watched], control)?;
         Ok(Self {
             granted,
             clock,
@@ -148,11 +145,11 @@ impl CpalStream {
             granted(&device.output.opened, &out_stream),
             granted(&device.input.opened, &in_stream),
         );
-        let run = Supervised::spawn(
-            vec![out_stream, in_stream],
-            vec![(out_side, out_errors), (in_side, in_errors)],
-            control,
-        )?;
+        let sides = vec![
+            watched(out_side, out_errors, &granted.0, &control),
+            watched(in_side, in_errors, &granted.1, &control),
+        ];
+        let run = Supervised::spawn(vec![out_stream, in_stream], sides, control)?;
         Ok(DuplexStream {
             granted,
             clocks,
@@ -269,15 +266,14 @@ fn build_output<P: PlaySource + Send + 'static, const A: usize>(
     mut callback: OutputCallback<P, A>,
 ) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError> {
     let side = callback.side();
-    let error_side = side.clone();
-    let (mut tx, rx) = rtrb::RingBuffer::new(ERROR_RING);
+    let (mut on_error, rx) = ErrorCallback::new(side.clone(), callback.audit());
     let stream = opened
         .device
         .build_output_stream_raw(
             opened.config,
             opened.granted.format.to_cpal(),
             move |data, info| callback.on_data(data, info),
-            move |e| on_error(&error_side, &mut tx, e),
+            move |e| on_error.on_error(e),
             None,
         )
         .map_err(|e| CpalError::build(&e))?;
@@ -291,15 +287,14 @@ fn build_input<R: RecordTarget + Send + 'static, const A: usize>(
     mut callback: InputCallback<R, A>,
 ) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError> {
     let side = callback.side();
-    let error_side = side.clone();
-    let (mut tx, rx) = rtrb::RingBuffer::new(ERROR_RING);
+    let (mut on_error, rx) = ErrorCallback::new(side.clone(), callback.audit());
     let stream = opened
         .device
         .build_input_stream_raw(
             opened.config,
             opened.granted.format.to_cpal(),
             move |data, info| callback.on_data(data, info),
-            move |e| on_error(&error_side, &mut tx, e),
+            move |e| on_error.on_error(e),
             None,
         )
         .map_err(|e| CpalError::build(&e))?;
@@ -316,99 +311,16 @@ fn granted(opened: &Opened, stream: &cpal::Stream) -> Granted {
     granted
 }
 
-/// The cpal streams of one rtmix stream, owned by a control-side thread that ends them
-/// when asked, when the first side has done its `stop_after` frames, or when a side
-/// reports a fatal error; dropping them drops the callbacks, which end everything their
-/// engines hold with `StreamStopped`.
-#[derive(Debug)]
-struct Supervised {
-    control: RunControl,
-    sides: Vec<Arc<Side>>,
-    failure: Arc<Mutex<Option<CpalError>>>,
-    thread: JoinHandle<Vec<Vec<CpalError>>>,
-}
-
-impl Supervised {
-    fn spawn(
-        streams: Vec<cpal::Stream>,
-        sides: Vec<(Arc<Side>, rtrb::Consumer<cpal::Error>)>,
-        control: RunControl,
-    ) -> Result<Self, CpalError> {
-        let failure = Arc::new(Mutex::new(None));
-        let (sides, rings): (Vec<_>, Vec<_>) = sides.into_iter().unzip();
-        let thread = {
-            let (sides, failure, control) = (sides.clone(), failure.clone(), control.clone());
-            std::thread::Builder::new()
-                .name("rtmix-cpal".into())
-                .spawn(move || supervise(streams, &sides, rings, &control, &failure))
-                .map_err(|_| CpalError::Thread)?
-        };
-        Ok(Self {
-            control,
-            sides,
-            failure,
-            thread,
-        })
-    }
-
-    fn error(&self) -> Option<CpalError> {
-        self.failure.lock().ok().and_then(|f| f.clone())
-    }
-
-    fn is_finished(&self) -> bool {
-        self.thread.is_finished()
-    }
-
-    /// Waits for the thread; the reports per side, or the fatal error.
-    fn join(self) -> Result<Vec<RunReport>, CpalError> {
-        let errors = self.thread.join().map_err(|_| CpalError::Thread)?;
-        if let Some(e) = self.failure.lock().ok().and_then(|f| f.clone()) {
-            return Err(e);
-        }
-        Ok(self
-            .sides
-            .iter()
-            .zip(errors)
-            .map(|(side, errors)| side.report(errors))
-            .collect())
-    }
-}
-
-/// The supervisor's loop; returns the non-fatal errors per side.
-fn supervise(
-    streams: Vec<cpal::Stream>,
-    sides: &[Arc<Side>],
-    mut rings: Vec<rtrb::Consumer<cpal::Error>>,
+/// A side as the supervisor watches it, with its callback timeout for what was granted.
+fn watched(
+    side: Arc<Side>,
+    errors: rtrb::Consumer<cpal::Error>,
+    granted: &Granted,
     control: &RunControl,
-    failure: &Mutex<Option<CpalError>>,
-) -> Vec<Vec<CpalError>> {
-    let mut errors = vec![Vec::new(); sides.len()];
-    let drain = |rings: &mut [rtrb::Consumer<cpal::Error>], errors: &mut [Vec<CpalError>]| {
-        for (ring, errors) in rings.iter_mut().zip(errors.iter_mut()) {
-            while let Ok(e) = ring.pop() {
-                let e = CpalError::stream(&e);
-                if e.is_fatal() {
-                    if let Ok(mut f) = failure.lock() {
-                        f.get_or_insert(e);
-                    }
-                } else {
-                    errors.push(e);
-                }
-            }
-        }
-    };
-    loop {
-        drain(&mut rings, &mut errors);
-        let fatal = sides.iter().any(|s| s.fatal.load(Ordering::Acquire));
-        let finished = sides[0].finished.load(Ordering::Acquire);
-        if fatal || finished || control.stop.load(Ordering::Acquire) {
-            break;
-        }
-        std::thread::sleep(POLL);
+) -> Watched {
+    Watched {
+        side,
+        errors,
+        timeout: control.timeout(granted.period, granted.rate),
     }
-    // Dropping the streams stops them, and drops the callbacks: their engines end
-    // everything they hold with `StreamStopped`.
-    drop(streams);
-    drain(&mut rings, &mut errors);
-    errors
 }

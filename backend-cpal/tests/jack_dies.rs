@@ -1,0 +1,300 @@
+//! A device that disappears mid-stream. Each test starts a JACK server of its own (named
+//! `rtmix-cpal-dies`, through `JACK_DEFAULT_SERVER`, so that a server already running under
+//! the default name, the CI's, is left alone), runs a duplex that plays and records through
+//! the server's loopback ports, and kills the server by its PID while the streams run:
+//!
+//! * through cpal's ALSA host on the private configuration's `rtmix_jack` PCM;
+//! * through cpal's JACK host (feature `jack`).
+//!
+//! What must hold: the control side gets a typed error within a bounded time (not a hang),
+//! the supervising thread ends by itself, every pending action completes with
+//! `EndReason::StreamStopped` and what it did, the recording hands back what it captured
+//! before the kill (the played constant, back through the loopback) and nothing after.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, Once};
+use std::time::{Duration, Instant};
+
+use common::{alsa_config, audit, CALLBACK_ALLOCATIONS};
+use rtmix_core::{At, ChannelMap, Controller, EndReason, Play, Queues, Record, StreamConfig};
+use rtmix_cpal::{Config, CpalError, CpalStream, DuplexDevice, DuplexStream, RunControl};
+use rtmix_host_tests::alloc_guard::GuardedAlloc;
+
+#[global_allocator]
+static ALLOC: GuardedAlloc = GuardedAlloc;
+
+/// The private server's name: unique to this test binary.
+const SERVER: &str = "rtmix-cpal-dies";
+const RATE: u32 = 48_000;
+const PERIOD: u32 = 1024;
+/// Ten seconds of stereo: the kill comes long before the end.
+const LONG: usize = 10 * RATE as usize;
+/// The watchdog's timeout: how long a stream may go without a callback.
+const TIMEOUT: Duration = Duration::from_millis(500);
+/// How long the control side may wait for the typed error after the kill: the watchdog's
+/// timeout and ample time for the supervisor to end the cpal streams on a shared machine.
+const BOUND: Duration = Duration::from_secs(3);
+/// How long anything is waited for before it is taken for hung.
+const HANG: Duration = Duration::from_secs(10);
+
+type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
+
+/// A private jackd, killed (by its PID) on drop.
+struct Server(Child);
+
+impl Server {
+    /// Starts the private server and waits (bounded) until it takes clients.
+    fn start() -> Self {
+        let child = Command::new("jackd")
+            .args([
+                "-n", SERVER, "-L", "2", "-d", "dummy", "-r", "48000", "-p", "1024",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("jackd starts (is jackd2 installed?)");
+        let server = Server(child);
+        let ready = Command::new("jack_wait")
+            .args(["-s", SERVER, "-w", "-t", "10"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("jack_wait runs");
+        assert!(
+            ready.success(),
+            "the private jackd {SERVER} did not come up"
+        );
+        server
+    }
+
+    /// Kills the server (SIGKILL, its PID only) and reaps it.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One test at a time owns the private server name; `JACK_DEFAULT_SERVER` and the ALSA
+/// configuration are set once, before anything in this process touches JACK or ALSA.
+fn private_server() -> MutexGuard<'static, ()> {
+    static ENV: Once = Once::new();
+    static LOCK: Mutex<()> = Mutex::new(());
+    ENV.call_once(|| {
+        std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
+        alsa_config();
+    });
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What the test scheduled before the streams started.
+struct Pending {
+    long: rtmix_core::ActionId,
+    later: rtmix_core::ActionId,
+    rec: rtmix_core::ActionId,
+}
+
+/// A long constant from frame 0 (which the loopback brings back to the recording), a play
+/// far beyond the kill, and a recording of both channels from input frame 0.
+fn schedule(ctl: &mut Controller<'static, Vec<f32>, Vec<f32>, 16>) -> Pending {
+    let both = || ChannelMap::new(&[0, 1]).unwrap();
+    let long = ctl
+        .play(Play::new(vec![0.25; 2 * LONG], both()).at(At::Frame(0)))
+        .unwrap();
+    let later = ctl
+        .play(Play::new(vec![0.25; 2], both()).at(At::Frame(1_000_000)))
+        .unwrap();
+    let rec = ctl
+        .record(Record::new(vec![0.0; 2 * LONG], both()).at(At::Frame(0)))
+        .unwrap();
+    Pending { long, later, rec }
+}
+
+/// Lets the duplex run, kills the server, and checks everything the control side sees.
+fn kill_mid_stream(
+    mut server: Server,
+    stream: DuplexStream,
+    mut ctl: Controller<'static, Vec<f32>, Vec<f32>, 16>,
+    pending: &Pending,
+    expected: fn(&CpalError) -> bool,
+) {
+    // Both directions run (and the loopback has brought the constant back) first.
+    let t = Instant::now();
+    while stream
+        .input_clock()
+        .now()
+        .is_none_or(|f| f < 3 * u64::from(PERIOD))
+    {
+        assert!(t.elapsed() < HANG, "the streams never ran");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!stream.is_finished(), "the stream ended before the kill");
+    let allocations = CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
+    server.kill();
+    let killed = Instant::now();
+    while !stream.is_finished() && killed.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let waited = killed.elapsed();
+    assert!(
+        stream.is_finished(),
+        "the stream still runs {waited:?} after the server died"
+    );
+    assert!(waited < BOUND, "the stream took {waited:?} to end");
+    let error = stream
+        .error()
+        .expect("the stream's error is there before join");
+    let joined = stream.join();
+    eprintln!("{error} ({waited:?} after the kill)");
+    assert_eq!(joined.as_ref().err(), Some(&error), "{joined:?}");
+    assert!(error.is_fatal(), "{error:?}");
+    assert!(expected(&error), "{error:?}");
+    assert_eq!(
+        CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - allocations,
+        0,
+        "the callbacks allocated while the server died"
+    );
+
+    // Everything pending completed, with what it had done.
+    let long = ctl.take(pending.long).expect("the long play completed");
+    assert_eq!(long.end, EndReason::StreamStopped);
+    assert!(
+        long.frames > 0 && long.frames < LONG as u64,
+        "{}",
+        long.frames
+    );
+    let later = ctl.take(pending.later).expect("the later play completed");
+    assert_eq!(
+        (later.end, later.frames, later.actual_start),
+        (EndReason::StreamStopped, 0, None)
+    );
+    let rec = ctl.take(pending.rec).expect("the recording completed");
+    assert_eq!(rec.end, EndReason::StreamStopped);
+    assert_eq!(rec.actual_start, Some(0));
+    let frames = usize::try_from(rec.frames).unwrap();
+    let got = rec
+        .into_recording()
+        .expect("the recording's buffer came back");
+    assert_eq!(got.len(), 2 * LONG);
+    eprintln!(
+        "played {} frames, recorded {frames} frames before the stream ended",
+        long.frames
+    );
+    assert!(frames > 0 && frames < LONG, "{frames}");
+    // What was captured before the kill is there: the played constant, back through the
+    // loopback, on both channels; and nothing past what was recorded.
+    let constant = got[..2 * frames].iter().filter(|&&x| x == 0.25).count();
+    assert!(
+        constant >= 2 * usize::try_from(PERIOD).unwrap(),
+        "the loopback's audio is in the recording ({constant} samples)"
+    );
+    assert!(
+        got[..2 * frames].iter().all(|&x| x == 0.0 || x == 0.25),
+        "only silence and the constant were recorded"
+    );
+    assert!(
+        got[2 * frames..].iter().all(|&x| x == 0.0),
+        "nothing past what was recorded"
+    );
+    assert!(ctl.try_next().is_none(), "no completion beyond the three");
+}
+
+/// cpal's ALSA host on the `rtmix_jack` PCM (wired to the loopback ports by the ALSA
+/// configuration): the server dies under both ALSA streams.
+#[test]
+#[ignore = "needs jackd installed; starts a private server (run by .ci/run with --ignored)"]
+fn alsa_host_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
+    let _private = private_server();
+    let server = Server::start();
+    let config = Config::new("rtmix_jack", RATE, 2)
+        .host("ALSA")
+        .period(PERIOD);
+    let device = DuplexDevice::open(&config, &config).expect("the jack PCM opens both ways");
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let pending = schedule(&mut ctl);
+    let control = RunControl {
+        audit: Some(audit),
+        device_timeout: TIMEOUT,
+        ..RunControl::default()
+    };
+    let stream = CpalStream::duplex(device, engine, control).expect("the duplex starts");
+    // cpal's ALSA host reports nothing when the server dies (its thread waits on the jack
+    // plugin forever): rtmix-cpal's watchdog ends the stream after `TIMEOUT`.
+    kill_mid_stream(
+        server,
+        stream,
+        ctl,
+        &pending,
+        |e| matches!(e, CpalError::NotResponding { waited_ms } if *waited_ms >= 500),
+    );
+}
+
+/// Connects the duplex's JACK clients to the private server's loopback ports (cpal wired
+/// them to the system ports), with the JACK tools, on `JACK_DEFAULT_SERVER`.
+#[cfg(feature = "jack")]
+fn wire_loopback() {
+    let pid = std::process::id();
+    for ch in 1..=2 {
+        let links = [
+            (
+                format!("cpal_client_{pid}_out:out_{}", ch - 1),
+                format!("loopback:playback_{ch}"),
+            ),
+            (
+                format!("loopback:capture_{ch}"),
+                format!("cpal_client_{pid}_in:in_{}", ch - 1),
+            ),
+        ];
+        for (from, to) in links {
+            let status = Command::new("jack_connect")
+                .args([&from, &to])
+                .stdout(Stdio::null())
+                .status()
+                .expect("jack_connect runs");
+            assert!(status.success(), "jack_connect {from} {to}");
+        }
+    }
+}
+
+/// cpal's JACK host, wired to the loopback ports: the server dies under both clients.
+#[cfg(feature = "jack")]
+#[test]
+#[ignore = "needs jackd installed; starts a private server (run by .ci/run with --ignored)"]
+fn jack_host_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
+    let _private = private_server();
+    let server = Server::start();
+    let output = Config::new("output", RATE, 2).host("JACK").period(PERIOD);
+    let input = Config::new("input", RATE, 2).host("JACK").period(PERIOD);
+    let device = DuplexDevice::open(&output, &input).expect("the JACK host opens both ways");
+    assert!(device.shared_clock());
+    let q: &'static mut Q = Box::leak(Box::default());
+    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let pending = schedule(&mut ctl);
+    let control = RunControl {
+        audit: Some(audit),
+        device_timeout: TIMEOUT,
+        ..RunControl::default()
+    };
+    let stream = CpalStream::duplex(device, engine, control).expect("the duplex starts");
+    wire_loopback();
+    // cpal's JACK host reports the server's shutdown through the error callback (on
+    // JACK's notification thread, under the audit hook like the data callbacks).
+    kill_mid_stream(server, stream, ctl, &pending, |e| {
+        matches!(
+            e,
+            CpalError::Stream {
+                kind: rtmix_cpal::ErrorKind::DeviceNotAvailable,
+                ..
+            }
+        )
+    });
+}
