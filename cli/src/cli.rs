@@ -28,6 +28,26 @@ pub enum Command {
     /// The output is bit-identical for every block pattern. The session format is
     /// documented in docs/session-format.md.
     Render(RenderArgs),
+    /// Play files on a device, each from its exact frame, mixed: FILE[@AT][:CHANNELS][*GAIN].
+    ///
+    /// Shows peak meters on a terminal; Ctrl-C fades out over 50 ms and stops. See
+    /// docs/cli.md.
+    Play(crate::play::PlayArgs),
+    /// Record input channels of a device into a WAV file, frame-exact; lost frames are
+    /// reported (exit code 1).
+    Record(crate::record::RecordArgs),
+    /// List the ALSA PCMs and the cpal hosts and devices, with what each takes.
+    Devices(DevicesArgs),
+    /// Measure a loopback's round trip on a duplex stream (MLS burst, cross-correlation).
+    Latency(crate::latency::LatencyArgs),
+}
+
+/// `rtmix devices`.
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// List one backend only: alsa or cpal (default: both).
+    #[arg(long, value_enum)]
+    pub backend: Option<crate::backend::Backend>,
 }
 
 /// `rtmix render SESSION.toml -o OUT.wav`.
@@ -75,6 +95,10 @@ pub fn run(cli: Cli) -> Result<String, Error> {
             let summary = render_files(&args, progress)?;
             Ok(if args.quiet { String::new() } else { summary })
         }
+        Command::Play(args) => crate::play::run(&args, std::io::stderr().is_terminal()),
+        Command::Record(args) => crate::record::run(&args, std::io::stderr().is_terminal()),
+        Command::Devices(args) => Ok(crate::devices::list(args.backend)),
+        Command::Latency(args) => crate::latency::run(&args),
     }
 }
 

@@ -143,12 +143,70 @@ pub enum Error {
     /// actions overlap at one frame for the engine's fixed capacity.
     #[error("{0}")]
     Engine(String),
+    /// The audio device (or the cpal host) named does not exist, is busy, or cannot be
+    /// opened.
+    #[error("{backend} device {device:?}: {message}")]
+    NoDevice {
+        /// `ALSA` or `cpal`.
+        backend: &'static str,
+        /// The name asked for.
+        device: String,
+        /// Why, and what to do.
+        message: String,
+    },
+    /// The device is a client of a sound server (JACK) that is not running.
+    #[error("{backend} device {device:?} is a JACK client, and no JACK server is running: start jackd first (for instance `jackd -d dummy -r 48000 -p 1024`)")]
+    ServerDown {
+        /// `ALSA` or `cpal`.
+        backend: &'static str,
+        /// The name asked for.
+        device: String,
+    },
+    /// The device does not take the channel count, rate or format asked of it.
+    #[error("{backend} device {device:?} does not take {what}: {message}")]
+    Unsupported {
+        /// `ALSA` or `cpal`.
+        backend: &'static str,
+        /// The device.
+        device: String,
+        /// What it refused: `2 channels`, `48000 Hz`, ...
+        what: String,
+        /// The details.
+        message: String,
+    },
+    /// A running stream failed (the device went away, its server stopped). Exit code 1.
+    #[error("the device failed while running: {0}")]
+    DeviceFailed(String),
+    /// A recording lost frames to overruns. The file is written, with silence in their
+    /// place. Exit code 1.
+    #[error("{frames} frame{} lost to {xruns} overrun{} while recording {path}: the file holds silence in their place", crate::session::plural(*frames), crate::session::plural(*xruns))]
+    FramesLost {
+        /// The recording.
+        path: PathBuf,
+        /// Frames lost.
+        frames: u64,
+        /// Overruns (xruns) counted.
+        xruns: u64,
+    },
+    /// `rtmix latency` did not hear its burst come back. Exit code 1.
+    #[error("{0}")]
+    NoEcho(String),
+    /// Stopped by Ctrl-C before the work was done; nothing was written. Exit code 130.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl Error {
-    /// The exit code for this error (always 2, as issue 6 asks).
+    /// The exit code for this error: 2 for bad input (a session, a file, an argument, a
+    /// device that is missing or refuses the configuration, a sound server that is not
+    /// running), 1 for a failure while running (a device that went away, frames lost, no
+    /// echo), 130 after Ctrl-C.
     pub fn exit_code(&self) -> i32 {
-        2
+        match self {
+            Error::DeviceFailed(_) | Error::FramesLost { .. } | Error::NoEcho(_) => 1,
+            Error::Interrupted(_) => 130,
+            _ => 2,
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 //! `rtmix render SESSION.toml -o OUT.wav` renders a session file offline, through a real
 //! `rtmix-core` engine on a simulated device, with no sound card. The output is
 //! bit-identical for every block pattern (`--block N`, `--blocks random:SEED`), which is
-//! how anyone can check rtmix's exactness.
+//! how anyone can check rtmix's exactness. `rtmix play`, `record`, `devices` and
+//! `latency` drive real devices through rtmix-alsa or rtmix-cpal (docs/cli.md).
 //!
 //! The crate is a library with a thin `main`, one module per concept:
 //!
@@ -15,13 +16,25 @@
 //! * [`wav_out`]: writing f32, s16 or s24 WAV files, atomically;
 //! * [`summary`]: what is printed at the end;
 //! * [`error`]: the typed errors (exit code 2);
-//! * [`cli`]: the clap command line.
+//! * [`cli`]: the clap command line;
+//! * [`backend`]: the devices (rtmix-alsa, rtmix-cpal) behind `play`, `record` and
+//!   `latency`, and their errors;
+//! * [`play`], [`record`], [`devices`], [`latency`]: those subcommands (docs/cli.md);
+//! * [`meters`]: live peak meters on a terminal;
+//! * [`correlate`]: the MLS burst and the cross-correlation of `latency`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod audio_file;
+pub mod backend;
 pub mod cli;
+pub mod correlate;
+pub mod devices;
 pub mod error;
+pub mod latency;
+pub mod meters;
+pub mod play;
+pub mod record;
 pub mod render;
 pub mod session;
 pub mod summary;
