@@ -279,11 +279,14 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = backend::ctrl_c_flag();
     let mut ids: Vec<ActionId> = Vec::new();
+    // The stream runs on in silence to the end of the period after the mix's last frame:
+    // a device that moves whole periods (ALSA's jack plugin) then plays the last one too.
+    let period = u64::from(args.device.period);
     let request = Request {
         rate,
         outputs,
         inputs: 0,
-        stop_after: Some(plan.length),
+        stop_after: Some(plan.length.div_ceil(period) * period + period),
     };
     let (mut ctl, stream, granted) =
         backend::start(&args.device, request, &stop, &mut |ctl: &mut Ctl| {
@@ -309,7 +312,7 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     let mut done: BTreeMap<ActionId, Completion<Arc<[f32]>, Vec<f32>>> = BTreeMap::new();
     let clock = stream.clock();
     let fade_frames = (u64::from(rate) * FADE_MS).div_ceil(1000);
-    let period = u64::from(granted.period.unwrap_or(1024));
+    let period = u64::from(granted.period.map_or(args.device.period, |p| p.max(1)));
     let mut fade: Option<(Vec<ActionId>, Instant)> = None;
     let mut fade_start: Option<u64> = None;
     let total = plan.length as f64 / f64::from(rate);

@@ -1,0 +1,282 @@
+//! `rtmix latency`, `record`, `play` and `devices` on a paced device: the private ALSA
+//! configuration's `rtmix_jack` PCM on `jackd -R -L 2 -d dummy -r 48000 -p 1024`, whose
+//! loopback ports bring back what is played. They need that server (hence `#[ignore]`) and
+//! share its loopback ports, so they run one at a time:
+//! `cargo test -p rtmix --test jack_cli -- --ignored --test-threads=1`.
+//!
+//! * `latency` measures one period (1024 frames) and `jack_iodelay`, wired to the same
+//!   ports, reports the same figure;
+//! * `record` while `play` plays a known file into the loopback holds that file exactly,
+//!   sample for sample on both channels, at one offset, and exactly the frames asked for;
+//! * Ctrl-C (SIGINT) ends `play` with a ramp to silence over 50 ms, no step: the loopback
+//!   recording of a constant 0.5 falls by 0.5 / 2400 per frame, then stays at 0;
+//! * `devices` shows what `rtmix_jack` takes; a channel count it cannot give is exit 2.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{read_wav, stderr, stdout, write_f32, Rng, Scratch};
+
+const RATE: u32 = 48_000;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rtmix"));
+    c.args(args).env(
+        "ALSA_CONFIG_PATH",
+        format!(
+            "/usr/share/alsa/alsa.conf:{}",
+            repo("fixtures/alsa/rtmix.conf").display()
+        ),
+    );
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    command(args).output().expect("the binary runs")
+}
+
+fn spawn(args: &[&str]) -> Child {
+    command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}{}", stdout(o), stderr(o));
+    stdout(o)
+}
+
+/// The round trip `jack_iodelay` reports on the loopback ports (its most frequent reading
+/// once locked on), as backend-alsa/tests/jack.rs runs it.
+fn jack_iodelay() -> f64 {
+    let log = std::env::temp_dir().join(format!("rtmix-cli-iodelay-{}.txt", std::process::id()));
+    let mut iodelay = Command::new("stdbuf")
+        .args(["-o0", "jack_iodelay"])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jack_iodelay runs");
+    let connect = |from: &str, to: &str| {
+        for _ in 0..50 {
+            let ok = Command::new("jack_connect")
+                .args([from, to])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("cannot connect {from} to {to}");
+    };
+    connect("jack_delay:out", "loopback:playback_1");
+    connect("loopback:capture_1", "jack_delay:in");
+    let mut readings = Vec::new();
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        readings = text
+            .lines()
+            .filter(|l| l.contains("total roundtrip latency"))
+            .filter_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+            .collect();
+        if readings.len() >= 5 {
+            break;
+        }
+    }
+    let _ = iodelay.kill();
+    let _ = iodelay.wait();
+    let _ = std::fs::remove_file(&log);
+    readings
+        .iter()
+        .copied()
+        .max_by_key(|r| readings.iter().filter(|&x| x == r).count())
+        .expect("jack_iodelay printed a round trip")
+}
+
+#[test]
+#[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
+fn latency_measures_one_period_as_jack_iodelay_does() {
+    let text = ok(&run(&["latency", "--device", "rtmix_jack", "--repeat", "3"]));
+    eprintln!("{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("round trip: "))
+        .expect("a round trip line");
+    let frames: i64 = line["round trip: ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(frames, 1024, "one JACK period: {line}");
+    assert!(line.contains("(21.333 ms)"), "{line}");
+    assert!(line.contains("min 1024, max 1024"), "{line}");
+    assert!(
+        text.contains("reported offset: ") && text.contains("estimate"),
+        "the backend's offset beside it, marked: {text}"
+    );
+    let iodelay = jack_iodelay();
+    eprintln!("jack_iodelay: {iodelay} frames; rtmix latency: {frames} frames");
+    assert_eq!(iodelay, frames as f64);
+}
+
+#[test]
+#[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
+fn record_hears_exactly_what_play_plays_through_the_loopback() {
+    let dir = Scratch::new("jack-loop");
+    let mut rng = Rng(11);
+    let frames = 24_000usize;
+    let known: Vec<f32> = (0..2 * frames)
+        .map(|_| (rng.next() % 2001) as f32 / 2000.0 - 0.5)
+        .collect();
+    let file = dir.path("known.wav");
+    write_f32(&file, 2, RATE, &known);
+    let take = dir.path("take.wav");
+    let recorder = spawn(&[
+        "record",
+        take.to_str().unwrap(),
+        "--duration",
+        "3s",
+        "--device",
+        "rtmix_jack",
+    ]);
+    std::thread::sleep(Duration::from_millis(600));
+    let played = ok(&run(&["play", file.to_str().unwrap(), "--device", "rtmix_jack"]));
+    assert!(played.contains("24000 frames of 24000, complete"), "{played}");
+    let recorded = recorder.wait_with_output().unwrap();
+    let text = ok(&recorded);
+    assert!(text.contains("recorded 144000 frames"), "{text}");
+    let (spec, got) = read_wav(&take);
+    assert_eq!((spec.channels, got.len()), (2, 2 * 144_000), "exactly the frames asked");
+    let left: Vec<f32> = known.iter().step_by(2).copied().collect();
+    let rec_left: Vec<f32> = got.iter().step_by(2).copied().collect();
+    let peak = rtmix_cli::correlate::find(&left, &rec_left).expect("found");
+    let at = peak.position;
+    eprintln!("the file arrived at recording frame {at} (gain {})", peak.gain);
+    let wrong: Vec<usize> = (0..2 * frames)
+        .filter(|&i| got[2 * at + i] != known[i])
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "both channels, sample for sample, at one offset: {} samples differ, first at {:?} ({:?})",
+        wrong.len(),
+        wrong.first(),
+        wrong.first().map(|&i| (got[2 * at + i], known[i]))
+    );
+}
+
+#[test]
+#[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
+fn ctrl_c_ends_play_with_a_fade_never_a_step() {
+    let dir = Scratch::new("jack-ctrl-c");
+    // 10 s of a constant 0.5: any step in the recording's fall is a click.
+    let dc = dir.path("dc.wav");
+    write_f32(&dc, 2, RATE, &vec![0.5; 2 * 10 * RATE as usize]);
+    let take = dir.path("take.wav");
+    let recorder = spawn(&[
+        "record",
+        take.to_str().unwrap(),
+        "--duration",
+        "3s",
+        "--device",
+        "rtmix_jack",
+    ]);
+    std::thread::sleep(Duration::from_millis(400));
+    let player = spawn(&["play", dc.to_str().unwrap(), "--device", "rtmix_jack"]);
+    std::thread::sleep(Duration::from_millis(1200));
+    let status = Command::new("kill")
+        .args(["-INT", &player.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let played = player.wait_with_output().unwrap();
+    let text = ok(&played);
+    assert!(
+        text.contains("stopped by Ctrl-C: faded out from frame")
+            && text.contains("over 2400 frames (50 ms)"),
+        "{text}"
+    );
+    ok(&recorder.wait_with_output().unwrap());
+    let (_, both) = read_wav(&take);
+    let got: Vec<f32> = both.iter().step_by(2).copied().collect();
+    let last_full = got
+        .iter()
+        .rposition(|&s| s == 0.5)
+        .expect("the constant was heard");
+    let fall = &got[last_full..];
+    let step = 0.5 / 2400.0;
+    for (i, w) in fall.windows(2).enumerate() {
+        assert!(
+            w[0] - w[1] <= step * 1.001 + 1e-7 && w[1] <= w[0] + 1e-7,
+            "a step of {} at {} frames into the fall ({:?})",
+            w[0] - w[1],
+            i,
+            &fall[i.saturating_sub(2)..(i + 3).min(fall.len())]
+        );
+    }
+    let ramp = fall.iter().take_while(|&&s| s > 0.0).count();
+    assert!(
+        (2399..=2401).contains(&ramp),
+        "a 2400-frame ramp, found {ramp}"
+    );
+    assert!(fall[ramp..].iter().all(|&s| s == 0.0), "then silence");
+}
+
+#[test]
+#[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
+fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_is_exit_2() {
+    let text = ok(&run(&["devices", "--backend", "alsa"]));
+    let jack = text
+        .split("\n  rtmix_jack ")
+        .nth(1)
+        .expect("rtmix_jack listed");
+    let caps: Vec<&str> = jack.lines().skip(1).take(2).collect();
+    assert!(
+        caps[0].starts_with("      out: 2 ch, 48000 Hz, FLOAT_LE, period 1024-"),
+        "{caps:?}"
+    );
+    assert!(caps[1].starts_with("      in : 2 ch, 48000 Hz, FLOAT_LE"), "{caps:?}");
+    let o = run(&[
+        "record",
+        "/nonexistent-dir-rtmix/x.wav",
+        "--duration",
+        "1s",
+        "--channels",
+        "1,2,3",
+        "--device",
+        "rtmix_jack",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // The file is created first: an unwritable path is the error here.
+    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    let dir = Scratch::new("jack-channels");
+    let out = dir.path("x.wav");
+    let o = run(&[
+        "record",
+        out.to_str().unwrap(),
+        "--duration",
+        "1s",
+        "--channels",
+        "1,2,3",
+        "--device",
+        "rtmix_jack",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ALSA device \"rtmix_jack\" does not take 3 channels"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(dir.files().is_empty(), "nothing left behind");
+}
