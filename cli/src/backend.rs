@@ -280,7 +280,8 @@ pub fn start(
     match args.backend() {
         Backend::Alsa => start_alsa(args, request, stop, prepare, ctl, engine),
         Backend::Cpal => {
-            let (stream, granted) = start_cpal(args, request, stop, &mut *prepare, &mut ctl, engine)?;
+            let (stream, granted) =
+                start_cpal(args, request, stop, &mut *prepare, &mut ctl, engine)?;
             Ok((ctl, stream, granted))
         }
     }
@@ -323,8 +324,15 @@ fn start_alsa(
         stop_after: request.stop_after,
         ..RunControl::default()
     };
-    let what = |channels: u16| format!("{channels} channel{}", crate::session::plural(channels.into()));
-    let err = |e: rtmix_alsa::AlsaError, channels: u16| alsa_error(device, &e, &what(channels), request.rate);
+    let what = |channels: u16| {
+        format!(
+            "{channels} channel{}",
+            crate::session::plural(channels.into())
+        )
+    };
+    let err = |e: rtmix_alsa::AlsaError, channels: u16| {
+        alsa_error(device, &e, &what(channels), request.rate)
+    };
     let check_rate = |granted: &rtmix_alsa::Granted| {
         if granted.rate == request.rate {
             Ok(())
@@ -354,7 +362,10 @@ fn start_alsa(
             prepare(&mut ctl)?;
             let (output, _) = engine.split();
             let s = AlsaStream::play(dev, output, control).map_err(|e| err(e, o))?;
-            (Stream::Alsa(s), granted_of(device, &describe(&g, "out"), &g))
+            (
+                Stream::Alsa(s),
+                granted_of(device, &describe(&g, "out"), &g),
+            )
         }
         (0, i) => {
             let dev = InputDevice::open(&config(i)).map_err(|e| err(e, i))?;
@@ -373,7 +384,11 @@ fn start_alsa(
             let linked = if dev.linked() { "linked" } else { "not linked" };
             prepare(&mut ctl)?;
             let s = AlsaStream::duplex(dev, engine, control).map_err(|e| err(e, o))?;
-            let text = format!("{}; {}; {linked}", describe(&go, "out"), describe(&gi, "in"));
+            let text = format!(
+                "{}; {}; {linked}",
+                describe(&go, "out"),
+                describe(&gi, "in")
+            );
             (Stream::AlsaDuplex(s), granted_of(device, &text, &go))
         }
     };
@@ -408,7 +423,10 @@ pub fn alsa_error(device: &str, e: &rtmix_alsa::AlsaError, channels: &str, rate:
                 16 => "it is busy (another program has it open)".to_owned(),
                 2 | 6 | 19 => "no such device or PCM".to_owned(),
                 13 => "permission denied (is the user in the `audio` group?)".to_owned(),
-                n => format!("it cannot be opened ({})", std::io::Error::from_raw_os_error(n)),
+                n => format!(
+                    "it cannot be opened ({})",
+                    std::io::Error::from_raw_os_error(n)
+                ),
             };
             Error::NoDevice {
                 backend: "ALSA",
@@ -464,9 +482,13 @@ fn start_cpal(
         stop_after: request.stop_after,
         ..RunControl::default()
     };
-    let err = |e: rtmix_cpal::CpalError, channels: u16| cpal_error(device, &e, channels, request.rate);
+    let err =
+        |e: rtmix_cpal::CpalError, channels: u16| cpal_error(device, &e, channels, request.rate);
     let describe = |g: &rtmix_cpal::Granted, way: &str| {
-        let period = g.period.map_or_else(|| "host's period".to_owned(), |p| format!("period {p} frames"));
+        let period = g.period.map_or_else(
+            || "host's period".to_owned(),
+            |p| format!("period {p} frames"),
+        );
         format!(
             "{way} {} ch, {} Hz, {:?}, {period}",
             g.channels, g.rate, g.format
@@ -499,7 +521,10 @@ fn start_cpal(
             prepare(ctl)?;
             let s = CpalStream::duplex(dev, engine, control).map_err(|e| err(e, o))?;
             let (go, gi) = s.granted();
-            let g = granted_of(go, format!("{}; {}", describe(go, "out"), describe(gi, "in")));
+            let g = granted_of(
+                go,
+                format!("{}; {}", describe(go, "out"), describe(gi, "in")),
+            );
             (Stream::CpalDuplex(s), g)
         }
     })
@@ -519,7 +544,10 @@ pub fn cpal_error(device: &str, e: &rtmix_cpal::CpalError, channels: u16, rate: 
             device: device.to_owned(),
             what: match *what {
                 "rate" => format!("{rate} Hz"),
-                "channel count" => format!("{channels} channel{}", crate::session::plural(channels.into())),
+                "channel count" => format!(
+                    "{channels} channel{}",
+                    crate::session::plural(channels.into())
+                ),
                 other => format!("the {other} asked"),
             },
             message: message.clone(),

@@ -28,7 +28,7 @@ pub enum Command {
     /// The output is bit-identical for every block pattern. The session format is
     /// documented in docs/session-format.md.
     Render(RenderArgs),
-    /// Play files on a device, each from its exact frame, mixed: FILE[@AT][:CHANNELS][*GAIN].
+    /// Play files on a device, each from its exact frame, mixed: `FILE[@AT][:CHANNELS][*GAIN]`.
     ///
     /// Shows peak meters on a terminal; Ctrl-C fades out over 50 ms and stops. See
     /// docs/cli.md.

@@ -61,10 +61,7 @@ pub fn find(signal: &[f32], recording: &[f32]) -> Option<Peak> {
     }
     let positions = recording.len() - signal.len() + 1;
     let corr = correlation(signal, recording, positions);
-    let (position, &best) = corr
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    let (position, &best) = corr.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
     let other = corr
         .iter()
         .enumerate()
@@ -74,7 +71,11 @@ pub fn find(signal: &[f32], recording: &[f32]) -> Option<Peak> {
     Some(Peak {
         position,
         gain: best / energy,
-        clarity: if other > 0.0 { best / other } else { f64::INFINITY },
+        clarity: if other > 0.0 {
+            best / other
+        } else {
+            f64::INFINITY
+        },
     })
 }
 
@@ -103,7 +104,9 @@ fn correlation(signal: &[f32], recording: &[f32], positions: usize) -> Vec<f64> 
     let _ = inverse.process(&mut product, &mut out);
     out.truncate(positions);
     let scale = 1.0 / n as f64;
-    out.iter_mut().for_each(|v| *v *= scale);
+    for v in &mut out {
+        *v *= scale;
+    }
     out
 }
 

@@ -153,8 +153,8 @@ pub fn alsa_pcms() -> Result<Vec<AlsaPcm>, String> {
     alsa::config::update().map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
     let top = alsa::config::update_ref()
         .map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
-    let mut out =
-        alsa::Output::buffer_open().map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
+    let mut out = alsa::Output::buffer_open()
+        .map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
     top.save(&mut out)
         .map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
     let text = out.buffer_string(|b| String::from_utf8_lossy(b).into_owned());
@@ -267,7 +267,11 @@ fn list_cpal(text: &mut String) {
             }
         })
         .collect();
-    let _ = writeln!(text, "cpal hosts (--backend cpal --host HOST): {}", names.join(", "));
+    let _ = writeln!(
+        text,
+        "cpal hosts (--backend cpal --host HOST): {}",
+        names.join(", ")
+    );
     for h in &hosts {
         let _ = writeln!(
             text,
@@ -324,7 +328,8 @@ fn summarize(ranges: &[rtmix_cpal::ConfigRange]) -> Vec<String> {
     formats
         .iter()
         .map(|f| {
-            let of: Vec<&rtmix_cpal::ConfigRange> = ranges.iter().filter(|r| r.format == *f).collect();
+            let of: Vec<&rtmix_cpal::ConfigRange> =
+                ranges.iter().filter(|r| r.format == *f).collect();
             let span = |lo: u64, hi: u64| {
                 if lo == hi {
                     lo.to_string()
@@ -332,8 +337,12 @@ fn summarize(ranges: &[rtmix_cpal::ConfigRange]) -> Vec<String> {
                     format!("{lo}-{hi}")
                 }
             };
-            let min = |g: &dyn Fn(&rtmix_cpal::ConfigRange) -> u64| of.iter().map(|r| g(r)).min().unwrap_or(0);
-            let max = |g: &dyn Fn(&rtmix_cpal::ConfigRange) -> u64| of.iter().map(|r| g(r)).max().unwrap_or(0);
+            let min = |g: &dyn Fn(&rtmix_cpal::ConfigRange) -> u64| {
+                of.iter().map(|r| g(r)).min().unwrap_or(0)
+            };
+            let max = |g: &dyn Fn(&rtmix_cpal::ConfigRange) -> u64| {
+                of.iter().map(|r| g(r)).max().unwrap_or(0)
+            };
             let channels = span(min(&|r| r.channels.into()), max(&|r| r.channels.into()));
             let rates = span(min(&|r| r.min_rate.into()), max(&|r| r.max_rate.into()));
             let periods: Vec<(u32, u32)> = of.iter().filter_map(|r| r.period).collect();

@@ -6,6 +6,7 @@
 //! offset between its input and output clocks is printed beside it, marked exact or
 //! estimate.
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,9 +135,8 @@ fn measure_once(
             summary.frames_lost.max(done.stats.frames_lost)
         )));
     }
-    let peak = correlate::find(burst, &recording).ok_or_else(|| {
-        Error::NoEcho("the recording is shorter than the burst".into())
-    })?;
+    let peak = correlate::find(burst, &recording)
+        .ok_or_else(|| Error::NoEcho("the recording is shorter than the burst".into()))?;
     if peak.gain < 0.01 || peak.clarity < 3.0 {
         return Err(Error::NoEcho(format!(
             "the burst played on output channel {} did not come back on input channel {} (best match: gain {:.4}, {:.1} times the next): is the output looped back to the input?",
@@ -145,7 +145,8 @@ fn measure_once(
     }
     Ok((
         Measurement {
-            round_trip: peak.position as i64 - start as i64,
+            round_trip: i64::try_from(peak.position).unwrap_or(i64::MAX)
+                - i64::try_from(start).unwrap_or(i64::MAX),
             gain: peak.gain / f64::from(AMPLITUDE),
             offset,
         },
@@ -174,22 +175,24 @@ pub fn run(args: &LatencyArgs) -> Result<String, Error> {
     for i in 0..args.repeat {
         let (m, granted) = measure_once(args, &burst, &interrupted)?;
         if i == 0 {
-            text.push_str(&format!(
-                "loopback round trip on {}\nburst: MLS, {} frames, amplitude {AMPLITUDE}, output channel {} -> input channel {}\n",
+            let _ = writeln!(
+            text,
+            "loopback round trip on {}\nburst: MLS, {} frames, amplitude {AMPLITUDE}, output channel {} -> input channel {}",
                 granted.description,
                 burst.len(),
                 args.out_channel,
                 args.in_channel
-            ));
+            );
         }
-        text.push_str(&format!(
-            "run {}: {} frames ({:.3} ms), echo gain {:.3}; the backend's offset: {}\n",
+        let _ = writeln!(
+            text,
+            "run {}: {} frames ({:.3} ms), echo gain {:.3}; the backend's offset: {}",
             i + 1,
             m.round_trip,
             ms(m.round_trip, rate),
             m.gain,
             offset_text(m.offset)
-        ));
+        );
         runs.push(m);
     }
     let trips: Vec<i64> = runs.iter().map(|m| m.round_trip).collect();
@@ -198,20 +201,25 @@ pub fn run(args: &LatencyArgs) -> Result<String, Error> {
         trips.iter().copied().max().unwrap_or(0),
     );
     let med = median(&trips).unwrap_or(0);
-    text.push_str(&format!(
-        "round trip: {med} frames ({:.3} ms), median of {} run{}; min {min}, max {max} (spread {} frame{}, {:.3} ms)\n",
+    let _ = writeln!(
+            text,
+            "round trip: {med} frames ({:.3} ms), median of {} run{}; min {min}, max {max} (spread {} frame{}, {:.3} ms)",
         ms(med, rate),
         runs.len(),
         plural(runs.len() as u64),
         max - min,
         plural((max - min).unsigned_abs()),
         ms(max - min, rate)
-    ));
-    let offsets: Vec<i64> = runs.iter().filter_map(|m| m.offset.map(|o| o.frames)).collect();
+    );
+    let offsets: Vec<i64> = runs
+        .iter()
+        .filter_map(|m| m.offset.map(|o| o.frames))
+        .collect();
     let exact = runs.iter().all(|m| m.offset.is_some_and(|o| o.exact));
     match median(&offsets) {
-        Some(o) => text.push_str(&format!(
-            "reported offset: {o} frames ({:.3} ms, {}), median of {} run{}; min {}, max {}; measured minus reported: {} frames\n",
+        Some(o) => drop(writeln!(
+            text,
+            "reported offset: {o} frames ({:.3} ms, {}), median of {} run{}; min {}, max {}; measured minus reported: {} frames",
             ms(o, rate),
             if exact { "exact" } else { "estimate" },
             offsets.len(),

@@ -36,7 +36,7 @@ pub fn db(peak: f32) -> f32 {
 /// use rtmix_cli::meters::bar;
 /// assert_eq!(bar(1, 1.0), " 1 [####################]   0.0 dB");
 /// assert_eq!(bar(2, 0.0), " 2 [                    ]  -inf dB");
-/// assert_eq!(bar(1, 0.001), " 1 [#######             ] -60.0 dB");
+/// assert_eq!(bar(1, 0.1), " 1 [#############       ] -20.0 dB");
 /// assert!(bar(1, 1.5).ends_with("CLIP"));
 /// ```
 pub fn bar(channel: u16, peak: f32) -> String {

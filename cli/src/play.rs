@@ -7,6 +7,7 @@
 //! `n` of the mix. The stream ends by itself after the mix's last frame.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub const FADE_MS: u64 = 50;
 /// `rtmix play`.
 #[derive(Debug, Args)]
 pub struct PlayArgs {
-    /// The files: FILE[@AT][:CHANNELS][*GAIN]. AT is the output frame of the file's first
+    /// The files: `FILE[@AT][:CHANNELS][*GAIN]`. AT is the output frame of the file's first
     /// frame: an integer number of frames, or seconds ("1.5s") or milliseconds ("250ms"),
     /// rounded to the nearest frame (default 0). CHANNELS are the 1-based output channels
     /// of the file's channels, comma-separated (default 1, 2, ... as many as the file has).
@@ -88,7 +89,8 @@ fn parse_channels(s: &str) -> Result<Vec<u16>, String> {
 
 /// Whether `s` is a well-formed time: frames, or a number followed by `s` or `ms`.
 fn is_time(s: &str) -> bool {
-    !s.is_empty() && (s.bytes().all(|b| b.is_ascii_digit()) || crate::time::parse_duration(s, 48_000).is_ok())
+    !s.is_empty()
+        && (s.bytes().all(|b| b.is_ascii_digit()) || crate::time::parse_duration(s, 48_000).is_ok())
 }
 
 impl PlaySpec {
@@ -126,7 +128,8 @@ impl PlaySpec {
             match gain.trim().parse::<f32>() {
                 Ok(g) if g.is_finite() => {
                     spec.gain = g;
-                    rest = file.to_owned();
+                    let keep = file.len();
+                    rest.truncate(keep);
                 }
                 _ if Path::new(file).is_file() || has_suffixes(file) => {
                     return Err(spec_error(
@@ -142,10 +145,13 @@ impl PlaySpec {
             match parse_channels(channels) {
                 Ok(c) => {
                     spec.channels = Some(c);
-                    rest = file.to_owned();
+                    let keep = file.len();
+                    rest.truncate(keep);
                 }
                 Err(message)
-                    if channels.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b' ')
+                    if channels
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b',' || b == b' ')
                         || Path::new(file).is_file()
                         || has_at(file) =>
                 {
@@ -157,7 +163,8 @@ impl PlaySpec {
         if let Some((file, at)) = rest.rsplit_once('@') {
             if is_time(at.trim()) {
                 spec.at = Some(at.trim().to_owned());
-                rest = file.to_owned();
+                let keep = file.len();
+                rest.truncate(keep);
             } else if Path::new(file).is_file() {
                 return Err(spec_error(
                     text,
@@ -174,7 +181,8 @@ impl PlaySpec {
 }
 
 fn has_at(file: &str) -> bool {
-    file.rsplit_once('@').is_some_and(|(f, at)| is_time(at) && !f.is_empty())
+    file.rsplit_once('@')
+        .is_some_and(|(f, at)| is_time(at) && !f.is_empty())
 }
 
 fn has_suffixes(file: &str) -> bool {
@@ -238,6 +246,8 @@ struct Outcome {
 }
 
 /// `rtmix play`: returns the summary for standard output.
+// One sequence, read top to bottom: parse, plan, open, watch, report.
+#[allow(clippy::too_many_lines)]
 pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     let specs = args
         .files
@@ -300,9 +310,9 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
                     .repeat(Repeat::Times(p.times.unwrap_or(1)))
                     .at(At::Frame(p.at))
                     .late(Late::Skip);
-                let id = ctl
-                    .play(play)
-                    .map_err(|r| Error::Engine(format!("{}: the engine refused it: {}", p.label, r.error)))?;
+                let id = ctl.play(play).map_err(|r| {
+                    Error::Engine(format!("{}: the engine refused it: {}", p.label, r.error))
+                })?;
                 ids.push(id);
             }
             Ok(())
@@ -371,16 +381,15 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     );
     for ((p, o), spec) in plan.plays.iter().zip(&outcomes).zip(&specs) {
         let src = &plan.sources[p.source];
-        let resampled = src
-            .resampled_from
-            .map_or_else(String::new, |from| {
-                format!(", resampled from {from} Hz to {rate} Hz before playing")
-            });
+        let resampled = src.resampled_from.map_or_else(String::new, |from| {
+            format!(", resampled from {from} Hz to {rate} Hz before playing")
+        });
         let what = match o {
             Some(o) => format!(
                 "asked frame {}, started {}, {} frame{} of {}, {}",
                 p.at,
-                o.start.map_or_else(|| "never".to_owned(), |s| format!("at frame {s}")),
+                o.start
+                    .map_or_else(|| "never".to_owned(), |s| format!("at frame {s}")),
                 o.frames,
                 crate::session::plural(o.frames),
                 p.total.unwrap_or(0),
@@ -388,17 +397,19 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
             ),
             None => "no completion".to_owned(),
         };
-        text.push_str(&format!("  {}: {what}{resampled}\n", spec.text));
+        let _ = writeln!(text, "  {}: {what}{resampled}", spec.text);
     }
     if let Some(f) = fade_start {
-        text.push_str(&format!(
-            "stopped by Ctrl-C: faded out from frame {f} over {fade_frames} frames ({FADE_MS} ms)\n"
-        ));
+        let _ = writeln!(
+            text,
+            "stopped by Ctrl-C: faded out from frame {f} over {fade_frames} frames ({FADE_MS} ms)"
+        );
     } else if fade.is_some() {
         text.push_str("stopped by Ctrl-C\n");
     }
-    text.push_str(&format!(
-        "{} frames rendered ({:.3} s), {} xrun{}, {} frame{} lost, {} sample{} clamped\n",
+    let _ = writeln!(
+        text,
+        "{} frames rendered ({:.3} s), {} xrun{}, {} frame{} lost, {} sample{} clamped",
         summary.frames,
         summary.frames as f64 / f64::from(rate),
         summary.xruns,
@@ -407,7 +418,7 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
         crate::session::plural(summary.frames_lost),
         summary.clipped,
         crate::session::plural(summary.clipped)
-    ));
+    );
     Ok(text)
 }
 

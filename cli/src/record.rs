@@ -55,9 +55,7 @@ pub struct RecordArgs {
 pub fn frames(option: &str, text: &str, rate: u32) -> Result<u64, String> {
     let t = text.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        return t
-            .parse()
-            .map_err(|_| format!("{option} {text}: too large"));
+        return t.parse().map_err(|_| format!("{option} {text}: too large"));
     }
     crate::time::parse_duration(t, rate).map_err(|m| format!("{option}: {m}"))
 }
@@ -74,7 +72,9 @@ pub fn channels(option: &str, text: &str) -> Result<Vec<u16>, String> {
     let mut out: Vec<u16> = Vec::new();
     for part in text.split(',') {
         let n: u16 = part.trim().parse().map_err(|_| {
-            format!("{option} {text}: write 1-based channel numbers separated by commas, such as 1,2")
+            format!(
+                "{option} {text}: write 1-based channel numbers separated by commas, such as 1,2"
+            )
         })?;
         if n == 0 || n > MAX_CHANNELS {
             return Err(format!(
@@ -90,6 +90,8 @@ pub fn channels(option: &str, text: &str) -> Result<Vec<u16>, String> {
 }
 
 /// `rtmix record`: returns the summary for standard output.
+// One sequence, read top to bottom: parse, open, watch, write, report.
+#[allow(clippy::too_many_lines)]
 pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
     let rate = args.rate;
     if rate == 0 || rate > crate::session::MAX_RATE {
@@ -125,11 +127,12 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
     let (mut ctl, stream, granted) =
         backend::start(&args.device, request, &stop, &mut |ctl: &mut Ctl| {
             let buf = buffer.take().unwrap_or_default();
-            let record = Record::new(buf, map.clone()).at(At::Frame(at)).late(Late::Skip);
-            id = Some(
-                ctl.record(record)
-                    .map_err(|r| Error::Engine(format!("the engine refused the recording: {}", r.error)))?,
-            );
+            let record = Record::new(buf, map.clone())
+                .at(At::Frame(at))
+                .late(Late::Skip);
+            id = Some(ctl.record(record).map_err(|r| {
+                Error::Engine(format!("the engine refused the recording: {}", r.error))
+            })?);
             Ok(())
         })?;
     let id = id.ok_or_else(|| Error::Engine("the recording was not submitted".into()))?;
@@ -166,13 +169,10 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
         )));
     }
     let summary = summary?;
-    let completion = match completion.or_else(|| ctl.take(id)) {
-        Some(c) => c,
-        None => {
-            return Err(Error::DeviceFailed(
-                "the stream ended without handing the recording back".into(),
-            ))
-        }
+    let Some(completion) = completion.or_else(|| ctl.take(id)) else {
+        return Err(Error::DeviceFailed(
+            "the stream ended without handing the recording back".into(),
+        ));
     };
     let got = completion.frames + completion.stats.frames_lost;
     if completion.end != EndReason::Finished || got < duration {
@@ -183,9 +183,8 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
     }
     let lost = completion.stats.frames_lost;
     let xruns = completion.stats.xruns;
-    let recorded = match completion.payload {
-        Payload::Recorded(samples) => samples,
-        _ => return Err(Error::Engine("the recording came back empty".into())),
+    let Payload::Recorded(recorded) = completion.payload else {
+        return Err(Error::Engine("the recording came back empty".into()));
     };
     file.write(&recorded)?;
     let clamped = file.clamped();

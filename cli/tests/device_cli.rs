@@ -8,7 +8,7 @@
 //! * so does `play` through rtmix-cpal (ALSA host), followed only by silence;
 //! * `record` from `rtmix_infile:FILE=` takes exactly the input frames `[at, at + D)` of
 //!   the listed channels;
-//! * `devices` lists the private configuration's PCMs (rtmix_jack, rtmix_file) and cpal's
+//! * `devices` lists the private configuration's PCMs (`rtmix_jack`, `rtmix_file`) and cpal's
 //!   hosts;
 //! * a missing device, a JACK PCM without its server, a malformed argument: a clear
 //!   message and exit code 2, and no file left behind.
@@ -131,8 +131,14 @@ fn play_through_alsa_writes_the_offline_render_to_the_frame() {
     let text = ok(&o);
     // Not a terminal: no meters.
     assert_eq!(stderr(&o), "", "stderr stays quiet off a terminal");
-    assert!(text.contains("resampled from 44100 Hz to 48000 Hz"), "{text}");
-    assert!(text.contains("asked frame 12000, started at frame 12000"), "{text}");
+    assert!(
+        text.contains("resampled from 44100 Hz to 48000 Hz"),
+        "{text}"
+    );
+    assert!(
+        text.contains("asked frame 12000, started at frame 12000"),
+        "{text}"
+    );
     let got = read_raw(&raw);
     // The mix, then silence to the end of the period after its last frame.
     let frames = expected.len() / 3;
@@ -140,8 +146,14 @@ fn play_through_alsa_writes_the_offline_render_to_the_frame() {
     assert_eq!(got.len(), 3 * padded, "the mix's frames and the padding");
     let first = got.iter().position(|&s| s != 0.0).unwrap() / 3;
     assert_eq!(first, 7, "the first sound at frame 7");
-    assert!(got[..expected.len()] == expected[..], "the offline render, bit for bit");
-    assert!(got[expected.len()..].iter().all(|&s| s == 0.0), "then silence");
+    assert!(
+        got[..expected.len()] == expected[..],
+        "the offline render, bit for bit"
+    );
+    assert!(
+        got[expected.len()..].iter().all(|&s| s == 0.0),
+        "then silence"
+    );
 }
 
 #[test]
@@ -152,16 +164,36 @@ fn play_through_cpal_writes_the_offline_render_then_silence() {
     let raw = dir.path("out.raw");
     let mut args = play_args(&tone, &chime, &burst);
     args.extend(
-        ["--backend", "cpal", "--host", "ALSA", "--device", "rtmix_cli_file", "--period", "512"]
-            .map(String::from),
+        [
+            "--backend",
+            "cpal",
+            "--host",
+            "ALSA",
+            "--device",
+            "rtmix_cli_file",
+            "--period",
+            "512",
+        ]
+        .map(String::from),
     );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let text = ok(&rtmix_alsa(&args, &[("RTMIX_CLI_FILE", &raw)]));
     assert!(text.contains("cpal ALSA"), "{text}");
     let got = read_raw(&raw);
-    assert!(got.len() >= expected.len(), "{} < {}", got.len(), expected.len());
-    assert!(got[..expected.len()] == expected[..], "the render, bit for bit");
-    assert!(got[expected.len()..].iter().all(|&s| s == 0.0), "then silence");
+    assert!(
+        got.len() >= expected.len(),
+        "{} < {}",
+        got.len(),
+        expected.len()
+    );
+    assert!(
+        got[..expected.len()] == expected[..],
+        "the render, bit for bit"
+    );
+    assert!(
+        got[expected.len()..].iter().all(|&s| s == 0.0),
+        "then silence"
+    );
 }
 
 #[test]
@@ -196,12 +228,22 @@ fn record_takes_exactly_the_frames_asked() {
     ));
     assert!(text.contains("recorded 5000 frames"), "{text}");
     let (spec, got) = read_wav(&out);
-    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 48_000, 32));
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (2, 48_000, 32)
+    );
     let expected: Vec<f32> = (1234..1234 + 5000)
         .flat_map(|f| [input[f * 3 + 2], input[f * 3]])
         .collect();
-    assert!(got == expected, "input frames [1234, 6234) of channels 3 and 1");
-    assert_eq!(dir.files(), ["in.raw", "take.wav"], "no temporary file left");
+    assert!(
+        got == expected,
+        "input frames [1234, 6234) of channels 3 and 1"
+    );
+    assert_eq!(
+        dir.files(),
+        ["in.raw", "take.wav"],
+        "no temporary file left"
+    );
 }
 
 #[test]
@@ -212,16 +254,32 @@ fn devices_lists_the_private_pcms_and_cpal_hosts() {
         .next()
         .expect("an ALSA section first");
     assert!(alsa.starts_with("ALSA PCMs"), "{text}");
-    for line in ["  rtmix_jack ", "  rtmix_file:FILE=... ", "  rtmix_infile:FILE=... "] {
+    for line in [
+        "  rtmix_jack ",
+        "  rtmix_file:FILE=... ",
+        "  rtmix_infile:FILE=... ",
+    ] {
         assert!(alsa.contains(line), "{line:?} not in\n{alsa}");
     }
-    let jack = alsa.lines().find(|l| l.starts_with("  rtmix_jack ")).unwrap();
+    let jack = alsa
+        .lines()
+        .find(|l| l.starts_with("  rtmix_jack "))
+        .unwrap();
     assert!(jack.contains("jack"), "{jack}");
     // An argument-free file-less PCM opens and shows what it takes.
     let null = alsa.split("\n  null ").nth(1).expect("null listed");
-    assert!(null.contains("out: ") && null.contains("FLOAT_LE"), "{null}");
-    assert!(text.contains("cpal hosts (--backend cpal --host HOST): ALSA"), "{text}");
-    assert!(text.contains("  rtmix_cli_file"), "the hinted PCM in cpal's list: {text}");
+    assert!(
+        null.contains("out: ") && null.contains("FLOAT_LE"),
+        "{null}"
+    );
+    assert!(
+        text.contains("cpal hosts (--backend cpal --host HOST): ALSA"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  rtmix_cli_file"),
+        "the hinted PCM in cpal's list: {text}"
+    );
 }
 
 #[test]
@@ -237,7 +295,14 @@ fn a_missing_device_is_a_clear_error_with_exit_code_2() {
             "rtmix: error: ALSA device \"rtmix_nosuch\": no such device or PCM",
         ),
         (
-            &["record", out, "--duration", "1s", "--device", "rtmix_nosuch"],
+            &[
+                "record",
+                out,
+                "--duration",
+                "1s",
+                "--device",
+                "rtmix_nosuch",
+            ],
             "rtmix: error: ALSA device \"rtmix_nosuch\": no such device or PCM",
         ),
         (
@@ -245,7 +310,14 @@ fn a_missing_device_is_a_clear_error_with_exit_code_2() {
             "rtmix: error: ALSA device \"rtmix_nosuch\": no such device or PCM",
         ),
         (
-            &["play", tone, "--backend", "cpal", "--device", "rtmix_nosuch"],
+            &[
+                "play",
+                tone,
+                "--backend",
+                "cpal",
+                "--device",
+                "rtmix_nosuch",
+            ],
             "rtmix: error: cpal device \"rtmix_nosuch\": the ALSA host has no device",
         ),
         (
@@ -265,7 +337,10 @@ fn a_missing_device_is_a_clear_error_with_exit_code_2() {
 fn a_jack_pcm_without_its_server_says_so() {
     // libjack looks for the server this names: there is none of that name.
     let o = Command::new(env!("CARGO_BIN_EXE_rtmix"))
-        .args(["play", repo("fixtures/audio/tone-440.wav").to_str().unwrap()])
+        .args([
+            "play",
+            repo("fixtures/audio/tone-440.wav").to_str().unwrap(),
+        ])
         .args(["--device", "rtmix_jack"])
         .env(
             "ALSA_CONFIG_PATH",
@@ -292,25 +367,50 @@ fn malformed_arguments_name_the_field_with_exit_code_2() {
     let tone = repo("fixtures/audio/tone-440.wav");
     let tone = tone.to_str().unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["play".into(), format!("{tone}@1.5")], "AT: `1.5` is not a time"),
-        (vec!["play".into(), format!("{tone}:0")], "CHANNELS: channel 0 is out of range"),
-        (vec!["play".into(), format!("{tone}:1,1")], "CHANNELS: channel 1 is listed twice"),
-        (vec!["play".into(), format!("{tone}*loud")], "GAIN: `loud` is not a finite number"),
+        (
+            vec!["play".into(), format!("{tone}@1.5")],
+            "AT: `1.5` is not a time",
+        ),
+        (
+            vec!["play".into(), format!("{tone}:0")],
+            "CHANNELS: channel 0 is out of range",
+        ),
+        (
+            vec!["play".into(), format!("{tone}:1,1")],
+            "CHANNELS: channel 1 is listed twice",
+        ),
+        (
+            vec!["play".into(), format!("{tone}*loud")],
+            "GAIN: `loud` is not a finite number",
+        ),
         (
             vec!["play".into(), format!("{tone}:1,2")],
             "2 channels listed, but",
         ),
-        (vec!["play".into(), "nosuch.wav@10".into()], "nosuch.wav: no such file"),
         (
-            vec!["play".into(), tone.into(), "--channels".into(), "1".into(), format!("{tone}:2")],
+            vec!["play".into(), "nosuch.wav@10".into()],
+            "nosuch.wav: no such file",
+        ),
+        (
+            vec![
+                "play".into(),
+                tone.into(),
+                "--channels".into(),
+                "1".into(),
+                format!("{tone}:2"),
+            ],
             "--channels 1, but a file plays on channel 2",
         ),
         (
-            ["record", "x.wav", "--duration", "2 sec"].map(String::from).to_vec(),
+            ["record", "x.wav", "--duration", "2 sec"]
+                .map(String::from)
+                .to_vec(),
             "--duration: `2 sec` is not a time",
         ),
         (
-            ["record", "x.wav", "--duration", "1s", "--channels", "1,x"].map(String::from).to_vec(),
+            ["record", "x.wav", "--duration", "1s", "--channels", "1,x"]
+                .map(String::from)
+                .to_vec(),
             "--channels 1,x: write 1-based channel numbers",
         ),
         (

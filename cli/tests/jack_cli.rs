@@ -107,7 +107,13 @@ fn jack_iodelay() -> f64 {
 #[test]
 #[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
 fn latency_measures_one_period_as_jack_iodelay_does() {
-    let text = ok(&run(&["latency", "--device", "rtmix_jack", "--repeat", "3"]));
+    let text = ok(&run(&[
+        "latency",
+        "--device",
+        "rtmix_jack",
+        "--repeat",
+        "3",
+    ]));
     eprintln!("{text}");
     let line = text
         .lines()
@@ -152,18 +158,33 @@ fn record_hears_exactly_what_play_plays_through_the_loopback() {
         "rtmix_jack",
     ]);
     std::thread::sleep(Duration::from_millis(600));
-    let played = ok(&run(&["play", file.to_str().unwrap(), "--device", "rtmix_jack"]));
-    assert!(played.contains("24000 frames of 24000, complete"), "{played}");
+    let played = ok(&run(&[
+        "play",
+        file.to_str().unwrap(),
+        "--device",
+        "rtmix_jack",
+    ]));
+    assert!(
+        played.contains("24000 frames of 24000, complete"),
+        "{played}"
+    );
     let recorded = recorder.wait_with_output().unwrap();
     let text = ok(&recorded);
     assert!(text.contains("recorded 144000 frames"), "{text}");
     let (spec, got) = read_wav(&take);
-    assert_eq!((spec.channels, got.len()), (2, 2 * 144_000), "exactly the frames asked");
+    assert_eq!(
+        (spec.channels, got.len()),
+        (2, 2 * 144_000),
+        "exactly the frames asked"
+    );
     let left: Vec<f32> = known.iter().step_by(2).copied().collect();
     let rec_left: Vec<f32> = got.iter().step_by(2).copied().collect();
     let peak = rtmix_cli::correlate::find(&left, &rec_left).expect("found");
     let at = peak.position;
-    eprintln!("the file arrived at recording frame {at} (gain {})", peak.gain);
+    eprintln!(
+        "the file arrived at recording frame {at} (gain {})",
+        peak.gain
+    );
     let wrong: Vec<usize> = (0..2 * frames)
         .filter(|&i| got[2 * at + i] != known[i])
         .collect();
@@ -246,7 +267,10 @@ fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_is_exit_2()
         caps[0].starts_with("      out: 2 ch, 48000 Hz, FLOAT_LE, period 1024-"),
         "{caps:?}"
     );
-    assert!(caps[1].starts_with("      in : 2 ch, 48000 Hz, FLOAT_LE"), "{caps:?}");
+    assert!(
+        caps[1].starts_with("      in : 2 ch, 48000 Hz, FLOAT_LE"),
+        "{caps:?}"
+    );
     let o = run(&[
         "record",
         "/nonexistent-dir-rtmix/x.wav",
