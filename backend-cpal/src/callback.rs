@@ -13,6 +13,7 @@ use rtmix_core::TimeSource;
 use rtmix_core::{Anchor, DeviceClock, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::epoch::Epoch;
+use crate::offset::CycleOffset;
 use crate::shared::Side;
 use crate::RunControl;
 
@@ -135,6 +136,18 @@ struct Common {
     expected: Option<StreamInstant>,
     /// The latency of the drift reference (`first`), once published.
     first_latency: Option<u64>,
+    /// In a duplex on one clock: the other direction's clock, and where the offset of one
+    /// cycle goes.
+    peer: Option<Peer>,
+}
+
+/// The other direction of a duplex whose streams one clock drives.
+#[derive(Debug)]
+pub(crate) struct Peer {
+    /// Its clock.
+    pub(crate) clock: Arc<DeviceClock>,
+    /// The offset the two directions' anchors of one cycle give.
+    pub(crate) offset: Arc<CycleOffset>,
 }
 
 impl Common {
@@ -153,6 +166,7 @@ impl Common {
             xruns_seen: 0,
             expected: None,
             first_latency: None,
+            peer: None,
         }
     }
 
@@ -204,6 +218,7 @@ impl Common {
     #[allow(clippy::too_many_arguments)]
     fn publish(
         &mut self,
+        output: bool,
         frame: u64,
         next_frame: u64,
         moved: usize,
@@ -230,6 +245,16 @@ impl Common {
             {
                 self.first.publish(anchor);
                 self.first_latency = Some(anchor.latency_frames);
+            }
+            if let Some(peer) = &self.peer {
+                if let Some(other) = peer.clock.anchor() {
+                    let (o, i) = if output {
+                        (&anchor, &other)
+                    } else {
+                        (&other, &anchor)
+                    };
+                    peer.offset.observe(o, i, self.rate);
+                }
             }
         }
         self.frames += moved as u64;
@@ -308,6 +333,11 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
         self.common.control.audit
     }
 
+    /// Makes this one direction of a duplex on one clock, with `peer` the other.
+    pub(crate) fn set_peer(&mut self, peer: Peer) {
+        self.common.peer = Some(peer);
+    }
+
     /// The body of cpal's output data callback.
     pub fn on_data(&mut self, data: &mut cpal::Data, info: &cpal::OutputCallbackInfo) {
         let ts = info.timestamp();
@@ -374,6 +404,7 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
                 .checked_duration_since(callback)
                 .unwrap_or_default();
             c.publish(
+                true,
                 start,
                 self.engine.clock(),
                 frames,
@@ -446,6 +477,11 @@ impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
         self.common.control.audit
     }
 
+    /// Makes this one direction of a duplex on one clock, with `peer` the other.
+    pub(crate) fn set_peer(&mut self, peer: Peer) {
+        self.common.peer = Some(peer);
+    }
+
     /// The body of cpal's input data callback.
     pub fn on_data(&mut self, data: &cpal::Data, info: &cpal::InputCallbackInfo) {
         let ts = info.timestamp();
@@ -494,6 +530,7 @@ impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
         if frames > 0 {
             let latency = callback.checked_duration_since(capture).unwrap_or_default();
             c.publish(
+                false,
                 start,
                 self.engine.clock(),
                 frames,

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use cpal::traits::{DeviceTrait, StreamTrait};
 use rtmix_core::{DeviceClock, Engine, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
+use crate::callback::Peer;
 use crate::callback::{InputCallback, OutputCallback};
 use crate::device::Opened;
 use crate::epoch::Epoch;
 use crate::error_callback::ErrorCallback;
-use crate::offset::{measure, Offset, OffsetKind};
+use crate::offset::{measure, CycleOffset, Offset, OffsetKind};
 use crate::shared::Side;
 use crate::supervise::{Supervised, Watched};
 use crate::{CpalError, DuplexDevice, Granted, InputDevice, OutputDevice, RunControl, RunReport};
@@ -44,6 +45,7 @@ pub struct DuplexStream {
     clocks: [Arc<DeviceClock>; 2],
     first: [Arc<DeviceClock>; 2],
     kind: OffsetKind,
+    cycle: Arc<CycleOffset>,
     run: Supervised,
 }
 
@@ -134,9 +136,20 @@ impl CpalStream {
             stop_after: None,
             ..control.clone()
         };
-        let out_cb = OutputCallback::with_epoch(output, rate, control.clone(), out_epoch);
-        let in_cb = InputCallback::with_epoch(input, rate, in_control, in_epoch);
+        let mut out_cb = OutputCallback::with_epoch(output, rate, control.clone(), out_epoch);
+        let mut in_cb = InputCallback::with_epoch(input, rate, in_control, in_epoch);
         let clocks = [out_cb.clock(), in_cb.clock()];
+        let cycle = Arc::new(CycleOffset::default());
+        if shared {
+            out_cb.set_peer(Peer {
+                clock: clocks[1].clone(),
+                offset: cycle.clone(),
+            });
+            in_cb.set_peer(Peer {
+                clock: clocks[0].clone(),
+                offset: cycle.clone(),
+            });
+        }
         let first = [out_cb.first_clock(), in_cb.first_clock()];
         // Input first, so that its callbacks are running when the output starts.
         let (in_stream, in_side, in_errors) = build_input(&device.input.opened, in_cb)?;
@@ -154,6 +167,7 @@ impl CpalStream {
             granted,
             clocks,
             first,
+            cycle,
             kind: if shared {
                 OffsetKind::Exact
             } else {
@@ -224,6 +238,7 @@ impl DuplexStream {
             &self.first[0],
             &self.first[1],
             self.kind,
+            &self.cycle,
         )
     }
 
@@ -246,10 +261,10 @@ impl DuplexStream {
 
     /// Waits for the stream to end by itself (`stop_after` output frames, or an error).
     pub fn join(self) -> Result<DuplexReport, CpalError> {
-        let (clocks, first, kind) = (self.clocks, self.first, self.kind);
+        let (clocks, first, kind, cycle) = (self.clocks, self.first, self.kind, self.cycle);
         let mut reports = self.run.join()?;
         // The anchors outlive the streams: the offset over the whole run.
-        let offset = measure(&clocks[0], &clocks[1], &first[0], &first[1], kind);
+        let offset = measure(&clocks[0], &clocks[1], &first[0], &first[1], kind, &cycle);
         let input = reports.pop().unwrap_or_default();
         let output = reports.pop().unwrap_or_default();
         Ok(DuplexReport {
