@@ -1,7 +1,8 @@
 //! The bodies of the cpal callbacks: the engine halves, the format conversion, the
 //! timestamps and the xrun accounting. Nothing here allocates, frees, locks or prints;
-//! `tests/alsa_file.rs` and `tests/jack.rs` run these bodies under a counting allocator
-//! inside running cpal streams, on cpal's audio threads (`RunControl::audit`).
+//! `tests/alsa_file.rs`, `tests/jack.rs` and `tests/jack_dies.rs` run these bodies under a
+//! counting allocator inside running cpal streams, on cpal's audio threads
+//! (`RunControl::audit`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -24,10 +24,14 @@
 //!    lock or print: `tests/alsa_file.rs` and `tests/jack.rs` run them under a counting
 //!    allocator inside running cpal streams (`RunControl::audit`).
 //! 3. A control-side thread owns the cpal streams and ends them when asked, when
-//!    [`RunControl::stop_after`] frames are done, or when the host reports that the device
-//!    disappeared or the stream is invalid. Ending a stream drops its callback, and the
-//!    callback's engine ends everything it holds with `EndReason::StreamStopped`: nothing
-//!    waits forever on a dead device.
+//!    [`RunControl::stop_after`] frames are done, when the host reports that the device
+//!    disappeared or the stream is invalid ([`CpalError::Stream`]), or when no data
+//!    callback has come for [`RunControl::device_timeout`] (at least two periods): a device
+//!    or server that died without the host saying so, as cpal's ALSA host does when the
+//!    JACK server behind the `jack` plugin is killed ([`CpalError::NotResponding`]).
+//!    Ending a stream drops its callback, and the callback's engine ends everything it
+//!    holds with `EndReason::StreamStopped`: nothing waits forever on a dead device
+//!    (`tests/jack_dies.rs` kills a private JACK server under both hosts).
 //!
 //! cpal's `StreamInstant`s count from an epoch of the host's choosing; each stream pairs
 //! its first callback's instant with `Instant::now()` once, and converts through that
@@ -38,7 +42,10 @@
 //! callback reports the frames lost to the engine (`report_lost`), measured as the gap
 //! between its converter instant and the one it would have had, so the engine clock stays
 //! on the device timeline. Other host errors are kept for the control side
-//! ([`RunReport::errors`], [`CpalStream::error`]).
+//! ([`RunReport::errors`], [`CpalStream::error`]) through a fixed ring. The error callback
+//! neither allocates nor frees (it runs under `RunControl::audit` like the data
+//! callbacks), except that an error arriving while 32 are still untaken is dropped, which
+//! frees the message cpal allocated for it.
 //!
 //! ## Duplex
 //!
@@ -48,8 +55,9 @@
 //! and no latency is added. What a duplex needs to know is where one clock stands against
 //! the other: [`DuplexStream::offset`] measures it from the two clocks' anchors, says
 //! whether it is [`OffsetKind::Exact`] (both streams on one clock with a shared timestamp
-//! epoch: JACK) or an [`OffsetKind::Estimate`] (ALSA, where each stream has its own
-//! epoch), and reports the drift between the two once the anchors are a second apart.
+//! epoch: JACK; a whole number of frames, taken by the callbacks from anchors of one
+//! cycle) or an [`OffsetKind::Estimate`] (ALSA, where each stream has its own epoch), and
+//! reports the drift between the two once the anchors are a second apart.
 //!
 //! ## Not yet
 //!

@@ -34,14 +34,15 @@ pub enum OffsetKind {
 pub struct Offset {
     /// The offset, rounded to the nearest frame.
     pub frames: i64,
-    /// The same, unrounded.
+    /// The same, unrounded (equal to `frames` when `Exact`).
     pub precise: f64,
     /// Exact or an estimate.
     pub kind: OffsetKind,
     /// How fast the offset changes, in parts per million of the output rate (the input
     /// device's clock running fast shows as positive), measured between reference anchors
     /// (each direction's first, taken again when the host's reported latency steps) and
-    /// the latest ones; `None` until they are a second apart.
+    /// the latest ones; `None` until they are a second apart. `Exact` offsets have none:
+    /// 0 (one clock drives both directions).
     pub drift_ppm: Option<f64>,
     /// The time between the reference and latest output anchors the drift was measured
     /// over.

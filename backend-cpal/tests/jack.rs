@@ -7,10 +7,16 @@
 //!   noise burst to the loopback ports and records it back; the frames delivered equal the
 //!   frames requested and the recording holds the burst sample for sample. The offset is
 //!   reported as an estimate (two ALSA streams, two epochs).
+//! * cpal's ALSA host: the reported estimate plus the loopback's one period is within half
+//!   a period of the measured round trip.
 //! * cpal's JACK host (feature `jack`): a duplex loopback aligned by cross-correlation;
-//!   the offset the API reports (exact: one server cycle drives both clients) equals the
-//!   measured round trip; a stalled callback is counted as an xrun with its frames lost,
-//!   and the engine clock stays on the device timeline.
+//!   the offset the API reports is exact (one server cycle drives both clients: a whole
+//!   number of frames) and, with the declared latencies of the stream's own ports taken
+//!   out and the loopback's one period put in, equals the measured round trip to the
+//!   frame; a stalled callback is counted as an xrun (through the error callback, audited)
+//!   with its frames lost, and the engine clock stays on the device timeline.
+//!
+//! `JACK_DEFAULT_SERVER=NAME` runs them on a private server (`jackd -n NAME ...`).
 
 mod common;
 
