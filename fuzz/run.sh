@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs every fuzz target (engine, session, audio_file, convert) for SECONDS each (default
+# 60), one job each, from a copy of the committed seed corpus in fuzz/corpus/<target>/, so
+# the repository is never modified. Prints each target's executions and exec/s, and any
+# crash with the path of the input that caused it (kept in fuzz/artifacts/<target>/, which
+# git ignores); exits non-zero on any finding.
+#
+#   fuzz/run.sh            # about a minute per target (CI)
+#   fuzz/run.sh 3600       # the long run, on demand
+#   FUZZ_TARGETS="engine convert" fuzz/run.sh 300
+#   FUZZ_KEEP_CORPUS=dir fuzz/run.sh 600   # keep the grown corpora in dir/<target>/
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). On a stable toolchain it sets
+# RUSTC_BOOTSTRAP=1 for cargo fuzz's nightly flags (-Zsanitizer). Builds once (release,
+# debug assertions and overflow checks on, AddressSanitizer), then runs.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+seconds="${1:-60}"
+targets="${FUZZ_TARGETS:-engine session audio_file convert}"
+export RUSTC_BOOTSTRAP=1
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# The targets write their scratch files (the audio file under test, the session's
+# fixtures) under TMPDIR: keep them in the work folder, removed at the end.
+mkdir -p "$work/tmp"
+
+start=$(date +%s)
+echo "== building the fuzz targets"
+cargo fuzz build
+echo "   built in $(( $(date +%s) - start ))s"
+
+failed=()
+summary=()
+for t in $targets; do
+    corpus="$work/corpus/$t"
+    mkdir -p "$corpus" "artifacts/$t"
+    cp -r "corpus/$t/." "$corpus/"
+    log="$work/$t.log"
+    echo "== $t: ${seconds}s from $(ls "corpus/$t" | wc -l) seeds"
+    rc=0
+    # -timeout: an input that takes over 10 s is a hang; -rss_limit_mb: 2 GB is an OOM.
+    TMPDIR="$work/tmp" cargo fuzz run "$t" "$corpus" -- \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$PWD/artifacts/$t/" -print_final_stats=1 \
+        >"$log" 2>&1 || rc=$?
+    runs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$log" | tail -1)
+    rate=$(awk '/stat::average_exec_per_sec/ { print $2 }' "$log" | tail -1)
+    units=$(ls "$corpus" | wc -l)
+    line="$t: ${runs:-?} executions, ${rate:-?} exec/s, corpus $(ls "corpus/$t" | wc -l) -> $units"
+    if [ "$rc" -ne 0 ]; then
+        failed+=("$t")
+        line="$line, FINDING (exit $rc)"
+        echo "-- $t failed; the end of its log:"
+        tail -n 60 "$log"
+        grep -E "Test unit written to|artifact_prefix" "$log" || true
+    fi
+    echo "   $line"
+    summary+=("$line")
+    if [ -n "${FUZZ_KEEP_CORPUS:-}" ]; then
+        mkdir -p "$FUZZ_KEEP_CORPUS/$t"
+        cp -r "$corpus/." "$FUZZ_KEEP_CORPUS/$t/"
+    fi
+done
+
+echo
+echo "== fuzzing: ${seconds}s per target, $(( $(date +%s) - start ))s in all"
+printf '   %s\n' "${summary[@]}"
+if [ "${#failed[@]}" -ne 0 ]; then
+    echo "FINDINGS in: ${failed[*]} (inputs in fuzz/artifacts/<target>/; replay one with"
+    echo "  RUSTC_BOOTSTRAP=1 cargo fuzz run <target> fuzz/artifacts/<target>/<file>)"
+    exit 1
+fi

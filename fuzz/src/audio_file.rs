@@ -1,0 +1,103 @@
+//! The `audio_file` target: arbitrary bytes written as a file and read by
+//! `rtmix_cli::audio_file::load` (WAV through hound, everything else through symphonia),
+//! then resampled to 48 kHz as `rtmix render` does with every file it loads.
+//!
+//! The first byte picks the file's extension (symphonia's probe takes it as a hint), the
+//! rest is the file. The load must not panic; it gives either a typed
+//! [`AudioProblem`] (never "no such file": the file is there) or valid audio: at least
+//! one channel, a sample rate above 0, a whole number of frames, only finite samples.
+//! Resampling valid audio must not panic either, and gives exactly
+//! [`resampled_len`] frames of finite samples (it is only tried when its output stays
+//! below a million samples, so that a file claiming 1 Hz does not make each run
+//! allocate gigabytes).
+
+use rtmix_cli::audio_file::{load, resample, resampled_len};
+use rtmix_cli::error::AudioProblem;
+
+use crate::scratch_dir;
+
+/// The extensions the first byte picks from.
+pub const EXTENSIONS: [&str; 8] = ["wav", "flac", "mp3", "ogg", "aiff", "aif", "bin", ""];
+
+/// The rate `rtmix render` sessions usually ask for.
+const SESSION_RATE: u32 = 48_000;
+
+/// The most samples a resampled file may have for the target to resample it.
+const MAX_RESAMPLED: u64 = 1 << 20;
+
+/// Decodes and checks one input: the whole of the `audio_file` target.
+pub fn check(data: &[u8]) {
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
+    let ext = EXTENSIONS[usize::from(first) % EXTENSIONS.len()];
+    let path = scratch_dir().join(if ext.is_empty() {
+        "input".to_owned()
+    } else {
+        format!("input.{ext}")
+    });
+    std::fs::write(&path, body).expect("cannot write the fuzz input file");
+    match load(&path) {
+        Err(problem) => {
+            assert!(
+                !matches!(problem, AudioProblem::NotFound),
+                "a file that exists was reported missing"
+            );
+            // The message is what users see: it must render.
+            let _ = problem.to_string();
+        }
+        Ok(audio) => {
+            let channels = usize::from(audio.channels);
+            assert!(channels > 0, "audio with 0 channels: {}", audio.format);
+            assert!(
+                audio.rate > 0,
+                "audio with a sample rate of 0 Hz: {} ({} channels, {} samples)",
+                audio.format,
+                audio.channels,
+                audio.samples.len()
+            );
+            assert!(!audio.samples.is_empty(), "empty audio accepted");
+            assert_eq!(
+                audio.samples.len() % channels,
+                0,
+                "{} samples is not a whole number of {channels}-channel frames ({})",
+                audio.samples.len(),
+                audio.format
+            );
+            assert!(
+                audio.samples.iter().all(|s| s.is_finite()),
+                "a non-finite sample accepted"
+            );
+            let wanted = resampled_len(audio.frames(), audio.rate, SESSION_RATE);
+            if wanted.saturating_mul(channels as u64) <= MAX_RESAMPLED {
+                check_resample(audio, wanted);
+            }
+        }
+    }
+}
+
+/// Resampling to the session rate gives exactly `wanted` frames, all finite.
+fn check_resample(audio: rtmix_cli::audio_file::Audio, wanted: u64) {
+    let (from, channels) = (audio.rate, audio.channels);
+    match resample(audio, SESSION_RATE) {
+        Ok(out) => {
+            assert_eq!(out.rate, SESSION_RATE);
+            assert_eq!(out.channels, channels);
+            assert_eq!(
+                out.frames(),
+                wanted,
+                "resampled from {from} Hz: frame count"
+            );
+            assert!(
+                out.samples.iter().all(|s| s.is_finite()),
+                "resampling from {from} Hz made a non-finite sample"
+            );
+        }
+        Err(problem) => {
+            assert!(
+                matches!(problem, AudioProblem::Resample { .. }),
+                "resample failed with {problem:?}"
+            );
+        }
+    }
+}
