@@ -32,17 +32,22 @@ pub enum Command {
     ///
     /// Shows peak meters on a terminal; Ctrl-C fades out over 50 ms and stops. See
     /// docs/cli.md.
+    #[cfg(feature = "devices")]
     Play(crate::play::PlayArgs),
     /// Record input channels of a device into a WAV file, frame-exact; lost frames are
     /// reported (exit code 1).
+    #[cfg(feature = "devices")]
     Record(crate::record::RecordArgs),
     /// List the ALSA PCMs and the cpal hosts and devices, with what each takes.
+    #[cfg(feature = "devices")]
     Devices(DevicesArgs),
     /// Measure a loopback's round trip on a duplex stream (MLS burst, cross-correlation).
+    #[cfg(feature = "devices")]
     Latency(crate::latency::LatencyArgs),
 }
 
 /// `rtmix devices`.
+#[cfg(feature = "devices")]
 #[derive(Debug, Args)]
 pub struct DevicesArgs {
     /// List one backend only: alsa or cpal (default: both).
@@ -95,9 +100,13 @@ pub fn run(cli: Cli) -> Result<String, Error> {
             let summary = render_files(&args, progress)?;
             Ok(if args.quiet { String::new() } else { summary })
         }
+        #[cfg(feature = "devices")]
         Command::Play(args) => crate::play::run(&args, std::io::stderr().is_terminal()),
+        #[cfg(feature = "devices")]
         Command::Record(args) => crate::record::run(&args, std::io::stderr().is_terminal()),
+        #[cfg(feature = "devices")]
         Command::Devices(args) => Ok(crate::devices::list(args.backend)),
+        #[cfg(feature = "devices")]
         Command::Latency(args) => crate::latency::run(&args),
     }
 }

@@ -26,14 +26,20 @@
 #![forbid(unsafe_code)]
 
 pub mod audio_file;
+#[cfg(feature = "devices")]
 pub mod backend;
 pub mod cli;
 pub mod correlate;
+#[cfg(feature = "devices")]
 pub mod devices;
 pub mod error;
+#[cfg(feature = "devices")]
 pub mod latency;
+#[cfg(feature = "devices")]
 pub mod meters;
+#[cfg(feature = "devices")]
 pub mod play;
+#[cfg(feature = "devices")]
 pub mod record;
 pub mod render;
 pub mod session;
