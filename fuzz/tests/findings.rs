@@ -1,0 +1,65 @@
+//! Findings of the fuzz targets in code this crate does not own, each a test that fails
+//! until it is fixed there (so `#[ignore]`: run them with `cargo test -- --ignored`). Their
+//! reproducers are in `regressions/<target>/`; docs/reliability.md describes them.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The system allocator, noting the largest single request.
+struct Largest;
+
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed to the system allocator unchanged.
+unsafe impl GlobalAlloc for Largest {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Largest = Largest;
+
+/// Finding 1: a 139-byte FLAC file whose Vorbis comment block announces a 4 GiB comment
+/// makes `rtmix_cli::audio_file::load` (symphonia 0.5.5's comment reader) ask for 4 GiB at
+/// once. With memory overcommit the zeroed pages are never touched and the load fails
+/// cleanly ("cannot decode it"); under an address-space limit (`ulimit -v 2000000`) the
+/// program aborts: "memory allocation of 4294967295 bytes failed".
+#[test]
+#[ignore = "finding 1: symphonia 0.5.5 allocates the length a FLAC comment announces"]
+fn a_tiny_flac_does_not_ask_for_gigabytes() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/regressions/audio_file/symphonia-flac-comment-4gib"
+    ))
+    .expect("the reproducer");
+    // The target's first byte picks the extension (1: .flac); the rest is the file.
+    let path = std::env::temp_dir().join(format!("rtmix-finding-1-{}.flac", std::process::id()));
+    std::fs::write(&path, &data[1..]).expect("a scratch file");
+    LARGEST.store(0, Ordering::Relaxed);
+    let result = rtmix_cli::audio_file::load(&path);
+    let largest = LARGEST.load(Ordering::Relaxed);
+    std::fs::remove_file(&path).ok();
+    assert!(
+        result.is_err(),
+        "{} bytes of garbage decoded",
+        data.len() - 1
+    );
+    assert!(
+        largest < 64 << 20,
+        "loading a {}-byte file asked for {largest} bytes at once",
+        data.len() - 1
+    );
+}
