@@ -7,12 +7,14 @@
 //! [`AudioProblem`] (never "no such file": the file is there) or valid audio: at least
 //! one channel, a sample rate above 0, a whole number of frames, only finite samples.
 //! Resampling valid audio must not panic either, and gives exactly
-//! [`resampled_len`] frames of finite samples (it is only tried when its output stays
-//! below a million samples, so that a file claiming 1 Hz does not make each run
-//! allocate gigabytes).
+//! [`resampled_len`] frames of finite samples. It is only tried from rates up to the
+//! highest a session may ask for (768 kHz, see finding 2 in docs/reliability.md), and when
+//! its output stays below a million samples, so that a file claiming 1 Hz does not make
+//! each run allocate gigabytes.
 
 use rtmix_cli::audio_file::{load, resample, resampled_len};
 use rtmix_cli::error::AudioProblem;
+use rtmix_cli::session::MAX_RATE;
 
 use crate::scratch_dir;
 
@@ -68,8 +70,11 @@ pub fn check(data: &[u8]) {
                 audio.samples.iter().all(|s| s.is_finite()),
                 "a non-finite sample accepted"
             );
+            // Finding 2 (docs/reliability.md): from a rate far above any real one (the
+            // header says 3.4 GHz) rubato plans an FFT of hundreds of millions of points
+            // and the resample does not end. Only rates a session may have are resampled.
             let wanted = resampled_len(audio.frames(), audio.rate, SESSION_RATE);
-            if wanted.saturating_mul(channels as u64) <= MAX_RESAMPLED {
+            if audio.rate <= MAX_RATE && wanted.saturating_mul(channels as u64) <= MAX_RESAMPLED {
                 check_resample(audio, wanted);
             }
         }

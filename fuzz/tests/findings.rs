@@ -63,3 +63,35 @@ fn a_tiny_flac_does_not_ask_for_gigabytes() {
         data.len() - 1
     );
 }
+
+/// Finding 2: a WAV header may claim any sample rate; `rtmix render` resamples every file
+/// to the session's rate, and from 3 400 576 068 Hz rubato's `FftFixedIn::new` plans an
+/// FFT of about 850 million points: the render does not end (over 2 minutes and 780 MB
+/// resident when stopped). The file loads (`audio_file::load` takes the rate as it is);
+/// the resample is what hangs.
+#[test]
+#[ignore = "finding 2: resampling from an absurd sample rate does not end"]
+fn an_absurd_sample_rate_is_refused_or_resampled_quickly() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/regressions/audio_file/rate-3400576068-hz-resample-hang"
+    ))
+    .expect("the reproducer");
+    // First byte 0: the file is named .wav.
+    let path = std::env::temp_dir().join(format!("rtmix-finding-2-{}.wav", std::process::id()));
+    std::fs::write(&path, &data[1..]).expect("a scratch file");
+    let loaded = rtmix_cli::audio_file::load(&path);
+    std::fs::remove_file(&path).ok();
+    let Ok(audio) = loaded else {
+        return; // refused: fixed
+    };
+    let rate = audio.rate;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(rtmix_cli::audio_file::resample(audio, 48_000).is_ok());
+    });
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok(),
+        "resampling {rate} Hz audio to 48 kHz took over 10 s"
+    );
+}
