@@ -172,13 +172,19 @@ fn loopback_round_trip() -> (u64, u64, DuplexOffset) {
         .record(Record::new(vec![0.0; listen], ChannelMap::new(&[0]).unwrap()).at(At::Frame(0)))
         .unwrap();
     let control = RunControl {
-        stop_after: Some(12 * period),
+        // Long enough that the input, which may start a few periods after the output on a
+        // cold server, captures the whole listening window.
+        stop_after: Some(24 * period),
         ..RunControl::default()
     };
     let report = device.run(&mut engine, &control).unwrap();
     eprintln!("{report:?}");
     let offset = device.offset().expect("both clocks ran");
-    let got = ctl.take(rec).unwrap().into_recording().unwrap();
+    let got = ctl
+        .take(rec)
+        .expect("the recording completed: the input captured its whole window")
+        .into_recording()
+        .unwrap();
     let at = got
         .iter()
         .position(|&x| x == 1.0)
