@@ -45,7 +45,7 @@ pub fn check(data: &[u8]) {
         check_float_formats(xs);
     }
 
-    check_ints(data.iter().map(|&b| b as i8), 8);
+    check_ints(data.iter().map(|&b| b.cast_signed()), 8);
     check_ints(data.iter().copied(), 8);
     check_ints(pairs(data).map(i16::from_le_bytes), 16);
     check_ints(pairs(data).map(u16::from_le_bytes), 16);
@@ -124,7 +124,7 @@ impl Device for I24Packed {
 /// The independent quantiser: `round(x * 2^(bits-1))` half away from zero, clamped, NaN
 /// to 0, and whether `x` had to be clamped.
 fn oracle(x: f32, bits: u32) -> (i64, bool) {
-    let scale = 2f64.powi(bits as i32 - 1);
+    let scale = 2f64.powi(bits.cast_signed() - 1);
     let flagged = x.is_nan() || !(-1.0..=1.0).contains(&x);
     if x.is_nan() {
         return (0, true);
@@ -137,7 +137,7 @@ fn oracle(x: f32, bits: u32) -> (i64, bool) {
 }
 
 fn check_floats<S: Device>(xs: &[f32], bits: u32) {
-    let step = 2f64.powi(1 - bits as i32);
+    let step = 2f64.powi(1 - bits.cast_signed());
     let mut flags = 0;
     for &x in xs {
         let (v, flagged) = S::from_f32(x);
@@ -241,7 +241,7 @@ fn check_float_formats(xs: &[f32]) {
 /// to `f32` rounding for 32 bits), and back unchanged and unflagged (within 64 steps for
 /// 32 bits).
 fn check_ints<S: Device>(values: impl Iterator<Item = S>, bits: u32) {
-    let scale = 2f64.powi(bits as i32 - 1);
+    let scale = 2f64.powi(bits.cast_signed() - 1);
     for v in values {
         let x = v.to_f32();
         assert!(
