@@ -3,7 +3,8 @@
 //! then resampled to 48 kHz as `rtmix render` does with every file it loads.
 //!
 //! The first byte picks the file's extension (symphonia's probe takes it as a hint), the
-//! rest is the file. The load must not panic; it gives either a typed
+//! rest is the file. The load must not panic (but for the [`KNOWN_PANICS`] of findings
+//! made here and not fixed yet); it gives either a typed
 //! [`AudioProblem`] (never "no such file": the file is there) or valid audio: at least
 //! one channel, a sample rate above 0, a whole number of frames, only finite samples.
 //! Resampling valid audio must not panic either, and gives exactly
@@ -39,7 +40,10 @@ pub fn check(data: &[u8]) {
         format!("input.{ext}")
     });
     std::fs::write(&path, body).expect("cannot write the fuzz input file");
-    match load(&path) {
+    let Some(loaded) = load_past_known_panics(&path) else {
+        return;
+    };
+    match loaded {
         Err(problem) => {
             assert!(
                 !matches!(problem, AudioProblem::NotFound),
@@ -76,6 +80,39 @@ pub fn check(data: &[u8]) {
             let wanted = resampled_len(audio.frames(), audio.rate, SESSION_RATE);
             if audio.rate <= MAX_RATE && wanted.saturating_mul(channels as u64) <= MAX_RESAMPLED {
                 check_resample(audio, wanted);
+            }
+        }
+    }
+}
+
+/// The panic of finding 3 (docs/reliability.md): symphonia 0.5.5's AIFF reader panics
+/// on a sample rate of 0 Hz (`TimeBase::new(1, 0)`).
+pub const KNOWN_PANICS: [&str; 1] = ["TimeBase cannot have 0 numerator or denominator"];
+
+/// `load(path)`, or `None` when it panicked with one of the [`KNOWN_PANICS`], so that
+/// fuzzing goes on past a finding that can only be fixed outside this repository (its
+/// reproducer and a failing test are committed). Any other panic goes on unwinding, into
+/// libFuzzer's crash report.
+fn load_past_known_panics(
+    path: &std::path::Path,
+) -> Option<Result<rtmix_cli::audio_file::Audio, AudioProblem>> {
+    // libFuzzer's panic hook aborts at once: hold it while symphonia may panic.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(|| load(path));
+    std::panic::set_hook(hook);
+    match result {
+        Ok(loaded) => Some(loaded),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            if KNOWN_PANICS.iter().any(|k| message.contains(k)) {
+                None
+            } else {
+                panic!("audio_file::load panicked: {message}")
             }
         }
     }

@@ -95,3 +95,23 @@ fn an_absurd_sample_rate_is_refused_or_resampled_quickly() {
         "resampling {rate} Hz audio to 48 kHz took over 10 s"
     );
 }
+
+/// Finding 3: an AIFF-C file whose `COMM` chunk gives a sample rate of 0 makes symphonia
+/// 0.5.5's AIFF reader panic ("TimeBase cannot have 0 numerator or denominator"), so
+/// `rtmix render` panics instead of reporting a bad file.
+#[test]
+#[ignore = "finding 3: symphonia 0.5.5 panics on a 0 Hz AIFF"]
+fn a_0_hz_aiff_is_refused_without_a_panic() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/regressions/audio_file/aiff-0-hz-timebase-panic"
+    ))
+    .expect("the reproducer");
+    // First byte 0: the file is named .wav (it is not RIFF, so symphonia probes it).
+    let path = std::env::temp_dir().join(format!("rtmix-finding-3-{}.wav", std::process::id()));
+    std::fs::write(&path, &data[1..]).expect("a scratch file");
+    let result = std::panic::catch_unwind(|| rtmix_cli::audio_file::load(&path));
+    std::fs::remove_file(&path).ok();
+    let loaded = result.expect("audio_file::load panicked");
+    assert!(loaded.is_err(), "a 0 Hz file was accepted");
+}
