@@ -115,3 +115,25 @@ fn a_0_hz_aiff_is_refused_without_a_panic() {
     let loaded = result.expect("audio_file::load panicked");
     assert!(loaded.is_err(), "a 0 Hz file was accepted");
 }
+
+/// Finding 4: a `WAVE_FORMAT_EXTENSIBLE` header of 36 channels whose channel mask is 0
+/// makes symphonia-format-riff 0.5.5's `fix_channel_mask` shift a 32-bit value by 36:
+/// with overflow checks on (debug builds, `cargo run` and `cargo test` without
+/// `--release`) `rtmix render` panics ("attempt to shift left with overflow"); a release
+/// build wraps the shift and goes on with a wrong mask. So this test fails only without
+/// `--release`: `cargo test --test findings -- --ignored`.
+#[test]
+#[ignore = "finding 4: symphonia 0.5.5 overflows a shift on a 36-channel WAV (debug builds)"]
+fn a_36_channel_extensible_wav_loads_without_a_panic() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/regressions/audio_file/wav-extensible-36-channels-shift-overflow"
+    ))
+    .expect("the reproducer");
+    // First byte 0: the file is named .wav.
+    let path = std::env::temp_dir().join(format!("rtmix-finding-4-{}.wav", std::process::id()));
+    std::fs::write(&path, &data[1..]).expect("a scratch file");
+    let result = std::panic::catch_unwind(|| rtmix_cli::audio_file::load(&path));
+    std::fs::remove_file(&path).ok();
+    assert!(result.is_ok(), "audio_file::load panicked");
+}
