@@ -49,14 +49,23 @@ pub fn load(path: &Path) -> Result<Audio, AudioProblem> {
     let n = read_up_to(&mut file, &mut head).map_err(AudioProblem::Unreadable)?;
     drop(file);
     let audio = if n == 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE" {
-        match load_wav(path) {
+        match contained(|| load_wav(path)) {
             // hound reads PCM and float; symphonia also knows ADPCM, A-law, mu-law.
-            Err(AudioProblem::Unsupported(_)) => load_symphonia(path)?,
+            Err(AudioProblem::Unsupported(_)) => contained(|| load_symphonia(path))?,
             other => other?,
         }
     } else {
-        load_symphonia(path)?
+        contained(|| load_symphonia(path))?
     };
+    if audio.rate == 0 || audio.rate > crate::session::MAX_RATE {
+        // Resampling from an absurd rate would plan an FFT of hundreds of millions of
+        // points (found by fuzzing: a WAV header claiming 3.4 GHz hung the render).
+        return Err(AudioProblem::Unsupported(format!(
+            "a sample rate of {} Hz (rtmix takes 1 to {} Hz)",
+            audio.rate,
+            crate::session::MAX_RATE
+        )));
+    }
     if audio.samples.is_empty() {
         return Err(AudioProblem::Empty);
     }
@@ -64,6 +73,27 @@ pub fn load(path: &Path) -> Result<Audio, AudioProblem> {
         return Err(AudioProblem::NonFinite { index });
     }
     Ok(audio)
+}
+
+/// Runs a decoder, turning a panic inside it into a decode error. The decoders are other
+/// crates' code, and fuzzing found files that make them panic (symphonia 0.5.5 on a 0 Hz
+/// AIFF, an arithmetic overflow on a WAV header): a bad file must be an error, never a
+/// crash. The panic's message is kept in the error and not printed by the default hook.
+fn contained(decode: impl FnOnce() -> Result<Audio, AudioProblem>) -> Result<Audio, AudioProblem> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    std::panic::set_hook(hook);
+    result.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(AudioProblem::Decode(format!(
+            "its decoder failed on it ({message})"
+        )))
+    })
 }
 
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
