@@ -8,8 +8,8 @@
 //! [`AudioProblem`] (never "no such file": the file is there) or valid audio: at least
 //! one channel, a sample rate above 0, a whole number of frames, only finite samples.
 //! Resampling valid audio must not panic either, and gives exactly
-//! [`resampled_len`] frames of finite samples. It is only tried from rates up to the
-//! highest a session may ask for (768 kHz, see finding 2 in docs/reliability.md), and when
+//! [`resampled_len`] frames of finite samples. It is only tried from rates of 1 kHz up to
+//! the highest a session may ask for (768 kHz, see finding 2 in docs/reliability.md), and when
 //! its output stays below a million samples, so that a file claiming 1 Hz does not make
 //! each run allocate gigabytes.
 
@@ -24,6 +24,9 @@ pub const EXTENSIONS: [&str; 8] = ["wav", "flac", "mp3", "ogg", "aiff", "aif", "
 
 /// The rate `rtmix render` sessions usually ask for.
 const SESSION_RATE: u32 = 48_000;
+
+/// The lowest rate the target resamples from (finding 2).
+const MIN_RESAMPLED_RATE: u32 = 1_000;
 
 /// The most samples a resampled file may have for the target to resample it.
 const MAX_RESAMPLED: u64 = 1 << 20;
@@ -76,9 +79,12 @@ pub fn check(data: &[u8]) {
             );
             // Finding 2 (docs/reliability.md): from a rate far above any real one (the
             // header says 3.4 GHz) rubato plans an FFT of hundreds of millions of points
-            // and the resample does not end. Only rates a session may have are resampled.
+            // and the resample does not end; from 1 Hz, one of 24 million (2.9 GB, 5 s).
+            // Only rates from 1 kHz to the highest a session may have are resampled.
             let wanted = resampled_len(audio.frames(), audio.rate, SESSION_RATE);
-            if audio.rate <= MAX_RATE && wanted.saturating_mul(channels as u64) <= MAX_RESAMPLED {
+            if (MIN_RESAMPLED_RATE..=MAX_RATE).contains(&audio.rate)
+                && wanted.saturating_mul(channels as u64) <= MAX_RESAMPLED
+            {
                 check_resample(audio, wanted);
             }
         }
