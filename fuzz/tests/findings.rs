@@ -97,7 +97,7 @@ fn an_absurd_sample_rate_is_refused_or_resampled_quickly() {
 }
 
 /// Finding 3: an AIFF-C file whose `COMM` chunk gives a sample rate of 0 makes symphonia
-/// 0.5.5's AIFF reader panic ("TimeBase cannot have 0 numerator or denominator"), so
+/// 0.5.5's AIFF reader panic (`TimeBase cannot have 0 numerator or denominator`), so
 /// `rtmix render` panics instead of reporting a bad file.
 #[test]
 #[ignore = "finding 3: symphonia 0.5.5 panics on a 0 Hz AIFF"]
