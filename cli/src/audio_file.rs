@@ -57,11 +57,11 @@ pub fn load(path: &Path) -> Result<Audio, AudioProblem> {
     } else {
         contained(|| load_symphonia(path))?
     };
-    if audio.rate == 0 || audio.rate > crate::session::MAX_RATE {
-        // Resampling from an absurd rate would plan an FFT of hundreds of millions of
-        // points (found by fuzzing: a WAV header claiming 3.4 GHz hung the render).
+    if !(MIN_FILE_RATE..=crate::session::MAX_RATE).contains(&audio.rate) {
+        // Resampling from an absurd rate plans absurd work (found by fuzzing: a WAV header
+        // claiming 3.4 GHz hung the render; a 1 Hz AIFF took 2.9 GB and 5 s).
         return Err(AudioProblem::Unsupported(format!(
-            "a sample rate of {} Hz (rtmix takes 1 to {} Hz)",
+            "a sample rate of {} Hz (rtmix takes {MIN_FILE_RATE} to {} Hz)",
             audio.rate,
             crate::session::MAX_RATE
         )));
@@ -74,6 +74,10 @@ pub fn load(path: &Path) -> Result<Audio, AudioProblem> {
     }
     Ok(audio)
 }
+
+/// The lowest sample rate a file may have: below it no real audio exists, and resampling
+/// from it would take gigabytes.
+pub const MIN_FILE_RATE: u32 = 1_000;
 
 /// Runs a decoder, turning a panic inside it into a decode error. The decoders are other
 /// crates' code, and fuzzing found files that make them panic (symphonia 0.5.5 on a 0 Hz

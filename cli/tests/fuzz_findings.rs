@@ -1,7 +1,7 @@
 //! The files the fuzzer found that broke the CLI's audio loading (`fuzz/regressions/
 //! audio_file`, docs/reliability.md): each must now be a typed error, quickly, never a
-//! panic or a hang. A reproducer's first byte picks the file's extension (0: .wav,
-//! 1: .flac, as in the fuzz target); the rest is the file.
+//! panic or a hang. A reproducer's first byte picks the file's extension (as in the fuzz
+//! target); the rest is the file.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ fn reproducer(name: &str) -> std::path::PathBuf {
         env!("CARGO_MANIFEST_DIR")
     ))
     .expect("the reproducer is committed");
-    let ext = ["wav", "flac"][usize::from(data[0])];
+    let ext = ["wav", "flac", "mp3", "ogg", "aiff", "aif", "bin", ""][usize::from(data[0]) % 8];
     let path =
         std::env::temp_dir().join(format!("rtmix-finding-{}-{name}.{ext}", std::process::id()));
     std::fs::write(&path, &data[1..]).unwrap();
@@ -56,6 +56,15 @@ fn a_wav_claiming_3_4_ghz_is_refused_before_any_resampling() {
     let problem = refused("rate-3400576068-hz-resample-hang");
     assert!(
         matches!(&problem, AudioProblem::Unsupported(m) if m.contains("3400576068 Hz")),
+        "{problem}"
+    );
+}
+
+#[test]
+fn a_1_hz_aiff_is_refused_before_resampling() {
+    let problem = refused("aiff-1-hz-resample-2.9-gb");
+    assert!(
+        matches!(&problem, AudioProblem::Unsupported(m) if m.contains("sample rate")),
         "{problem}"
     );
 }
