@@ -226,7 +226,11 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             let mut frame = from;
             let mut outcome = Flow::Done;
             while frame < to && outcome == Flow::Done {
-                let (buffer_frame, left) = t.place(frame - action.origin + t.shape.offset);
+                // The play's own frame. `from_frame` may skip up to u64::MAX frames into an
+                // endless loop; past 2^64 play frames the count wraps, as release builds
+                // always did (found by fuzzing with overflow checks on).
+                let play_frame = (frame - action.origin).wrapping_add(t.shape.offset);
+                let (buffer_frame, left) = t.place(play_frame);
                 if left == 0 {
                     outcome = Flow::Invalid; // an empty region never becomes active
                     break;

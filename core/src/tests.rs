@@ -287,3 +287,23 @@ fn splitting_needs_little_stack() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn an_endless_loop_started_near_the_last_play_frame_wraps_instead_of_overflowing() {
+    // Found by fuzzing with overflow checks on: `from_frame` close to u64::MAX on an
+    // endless loop made the play-frame count overflow within a few blocks.
+    use crate::{ChannelMap, Play, Repeat};
+    let mut q: Queues<std::vec::Vec<f32>, std::vec::Vec<f32>, 4, 4> = Queues::new();
+    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let buffer: std::vec::Vec<f32> = (0..4).map(|i| i as f32).collect();
+    let play = Play::new(buffer, ChannelMap::new(&[0]).unwrap())
+        .repeat(Repeat::Forever)
+        .from_frame(u64::MAX - 2);
+    ctl.play(play).unwrap();
+    let mut out = [0.0f32; 8];
+    engine.output.process(&mut out);
+    // Play frames u64::MAX-2, u64::MAX-1, u64::MAX, then 0, 1, ... of a 4-frame loop.
+    let p = |k: u64| (k % 4) as f32;
+    assert_eq!(out[..3], [p(u64::MAX - 2), p(u64::MAX - 1), p(u64::MAX)]);
+    assert_eq!(out[3..6], [0.0, 1.0, 2.0]);
+}
