@@ -6,11 +6,13 @@
 //! completes with a reason, and what was recorded so far is handed back.
 
 mod common;
+#[path = "common/jack_server.rs"]
+mod jack_server;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::alsa_config;
+use jack_server::JackServer;
 use rtmix_alsa::{AlsaStream, Config, InputDevice, OutputDevice, RunControl};
 use rtmix_core::{At, ChannelMap, EndReason, Play, Queues, Record, StreamConfig};
 
@@ -18,46 +20,11 @@ const SERVER: &str = "rtmix-dies";
 
 type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
 
-/// A private jackd, killed on drop.
-struct Server(Child);
-
-impl Server {
-    fn start() -> Option<Self> {
-        let child = Command::new("jackd")
-            .args([
-                "-n", SERVER, "-L", "2", "-d", "dummy", "-r", "48000", "-p", "1024",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let server = Server(child);
-        let ready = Command::new("jack_wait")
-            .args(["-s", SERVER, "-w", "-t", "10"])
-            .stdout(Stdio::null())
-            .status()
-            .ok()?;
-        ready.success().then_some(server)
-    }
-
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 #[test]
 #[ignore = "needs jackd installed (run by .ci/run with --ignored)"]
 fn a_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
     alsa_config();
-    std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
-    let mut server = Server::start().expect("a private jackd starts");
+    let mut server = JackServer::start(SERVER).expect("a private jackd starts");
     let config = Config::new("rtmix_jack", 48_000, 2).period(1024).periods(3);
     let output_device = OutputDevice::open(&config).expect("the jack PCM opens for playback");
     let input_device = InputDevice::open(&config).expect("the jack PCM opens for capture");

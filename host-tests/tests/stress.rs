@@ -1,0 +1,244 @@
+//! The control/audio hand-off at volume: an audio thread runs duplex blocks of random
+//! sizes (1 to 256 frames, with xruns now and then) as fast as it can, while the control
+//! thread pushes two million commands through the queues (`RTMIX_STRESS_COMMANDS` for
+//! more): short plays and timers, short recordings, cancels of recent actions (running,
+//! finished or long gone), stats fetches, and now and then a blocking wait.
+//!
+//! What must hold: every accepted command completes exactly once, as the kind it was
+//! submitted as, handing back the very buffer it was given (plays: unchanged; recordings:
+//! at their length); a cancel completes as `Cut` or `TargetNotActive`, and both happen; a
+//! refusal is only ever backpressure (`Capacity`, `QueueFull`), and it happens; no wait
+//! runs into its timeout; and when everything has completed, nothing more arrives.
+//! `threads.rs` checks the content of recordings and groups across threads; this one
+//! checks the bookkeeping, seventy times as often.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rtmix_core::{
+    ActionId, ActionKind, At, ChannelMap, Completion, Controller, Direction, EndReason, Engine,
+    Error, Late, Payload, Play, Queues, Record, StreamConfig,
+};
+use rtmix_host_tests::blocks::SplitMix64;
+
+const ACTIONS: usize = 64;
+type StressQueues = Queues<Vec<f32>, Vec<f32>, ACTIONS, 32>;
+type Ctl = Controller<'static, Vec<f32>, Vec<f32>, ACTIONS>;
+type Done = Completion<Vec<f32>, Vec<f32>>;
+
+fn commands() -> u64 {
+    std::env::var("RTMIX_STRESS_COMMANDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000_000)
+}
+
+/// Runs duplex blocks of 1 to 256 frames of silence, with an xrun on either side about
+/// once in 200 blocks, until told to stop; returns the blocks it ran.
+fn audio_thread(
+    mut engine: Engine<'static, Vec<f32>, Vec<f32>, ACTIONS>,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut rng = SplitMix64(2024);
+        let (input, mut output) = (vec![0.0f32; 256], vec![0.0f32; 2 * 256]);
+        let mut blocks = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let n = 1 + (rng.next_u64() % 256) as usize;
+            engine.process(&input[..n], &mut output[..2 * n]);
+            match rng.next_u64() % 400 {
+                0 => engine.output.report_lost(rng.next_u64() % 64),
+                1 => engine.input.report_lost(rng.next_u64() % 64),
+                _ => {}
+            }
+            blocks += 1;
+        }
+        blocks
+    })
+}
+
+/// What an accepted command must come back as.
+#[derive(Debug)]
+struct Expect {
+    kind: ActionKind,
+    /// The value every sample of its buffer was given, and the buffer's length.
+    buffer: Option<(f32, usize)>,
+}
+
+/// The bookkeeping: what is outstanding, and the counts.
+#[derive(Default)]
+struct Ledger {
+    outstanding: HashMap<ActionId, Expect>,
+    /// The most recent plays and recordings, for cancels to aim at.
+    recent: Vec<ActionId>,
+    accepted: u64,
+    completed: u64,
+    refused: u64,
+    /// Cancels that reached a running target, and those whose target had ended.
+    cuts: u64,
+    too_late: u64,
+    waits: u64,
+}
+
+impl Ledger {
+    fn accept(&mut self, id: ActionId, expect: Expect) {
+        if expect.buffer.is_some() {
+            if self.recent.len() == 64 {
+                self.recent.swap_remove(self.accepted as usize % 64);
+            }
+            self.recent.push(id);
+        }
+        assert!(
+            self.outstanding.insert(id, expect).is_none(),
+            "{id:?} reused"
+        );
+        self.accepted += 1;
+    }
+
+    fn complete(&mut self, c: &Done) {
+        let expect = self
+            .outstanding
+            .remove(&c.id)
+            .unwrap_or_else(|| panic!("{:?} completed twice or was never accepted", c.id));
+        assert_eq!(c.kind, expect.kind, "{:?}", c.id);
+        match (&c.payload, expect.buffer) {
+            (Payload::Played(b), Some((tag, len))) => {
+                assert_eq!(b.len(), len, "{:?}: another buffer came back", c.id);
+                assert!(b.iter().all(|&x| x == tag), "{:?}: buffer changed", c.id);
+            }
+            (Payload::Recorded(b), Some((tag, len))) => {
+                assert_eq!(b.len(), len, "{:?}: another buffer came back", c.id);
+                // Recorded frames hold the (silent) input; the rest is untouched.
+                assert!(b.iter().all(|&x| x == 0.0 || x == tag), "{:?}", c.id);
+            }
+            (Payload::Stats(_), None) => assert_eq!(c.kind, ActionKind::Stats),
+            (Payload::None, None) => match c.end {
+                EndReason::Cut => self.cuts += 1,
+                EndReason::TargetNotActive => self.too_late += 1,
+                end => panic!("{:?}: a cancel ended {end:?}", c.id),
+            },
+            (payload, buffer) => panic!("{:?}: {payload:?} for {buffer:?}", c.id),
+        }
+        self.completed += 1;
+    }
+}
+
+/// Submits one random command.
+fn submit(ctl: &mut Ctl, rng: &mut SplitMix64, ledger: &mut Ledger) -> Result<(), Error> {
+    let r = rng.next_u64();
+    let len = (r >> 8) as usize % 9;
+    // Exact in f32, never 0: the buffer's fingerprint.
+    let tag = (1 + ledger.accepted % (1 << 23)) as f32;
+    let (id, expect) = match r % 100 {
+        0..=44 => {
+            let play = Play::new(vec![tag; 2 * len], ChannelMap::new(&[1, 0]).unwrap());
+            let id = ctl.play(play).map_err(|r| r.error)?;
+            (id, (ActionKind::Play, Some((tag, 2 * len))))
+        }
+        45..=69 => {
+            let len = len.max(1);
+            let record = Record::new(vec![tag; len], ChannelMap::new(&[0]).unwrap());
+            let id = ctl.record(record.late(Late::Skip)).map_err(|r| r.error)?;
+            (id, (ActionKind::Record, Some((tag, len))))
+        }
+        70..=89 if !ledger.recent.is_empty() => {
+            let target = ledger.recent[(r >> 32) as usize % ledger.recent.len()];
+            let id = ctl.cancel(target, At::Asap, Late::StartNow)?;
+            (id, (ActionKind::Cancel, None))
+        }
+        _ => {
+            let direction = if r & 1 == 0 {
+                Direction::Output
+            } else {
+                Direction::Input
+            };
+            let id = ctl.fetch_stats(direction, At::Asap)?;
+            (id, (ActionKind::Stats, None))
+        }
+    };
+    ledger.accept(
+        id,
+        Expect {
+            kind: expect.0,
+            buffer: expect.1,
+        },
+    );
+    // Now and then, block on it: the engine must wake us long before the timeout.
+    if r % 1000 == 999 {
+        let start = Instant::now();
+        let c = ctl
+            .wait_timeout(id, Duration::from_secs(10))
+            .unwrap()
+            .expect("an accepted action never completed");
+        assert!(start.elapsed() < Duration::from_secs(5), "lost wake-up");
+        ledger.complete(&c);
+        ledger.waits += 1;
+    }
+    Ok(())
+}
+
+#[test]
+fn millions_of_commands_complete_exactly_once() {
+    let queues: &'static mut StressQueues = Box::leak(Box::default());
+    let (mut ctl, engine) = queues.split(StreamConfig::duplex(2, 1)).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let audio = audio_thread(engine, stop.clone());
+
+    let total = commands();
+    let mut rng = SplitMix64(7);
+    let mut ledger = Ledger::default();
+    while ledger.accepted < total {
+        match submit(&mut ctl, &mut rng, &mut ledger) {
+            Ok(()) => {}
+            Err(Error::Capacity { .. } | Error::QueueFull) => {
+                ledger.refused += 1;
+                std::thread::yield_now();
+            }
+            Err(e) => panic!("unexpected refusal {e:?}"),
+        }
+        while let Some(c) = ctl.try_next() {
+            ledger.complete(&c);
+        }
+    }
+    // Everything still outstanding is short: it ends by itself.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ledger.outstanding.is_empty() && Instant::now() < deadline {
+        match ctl.try_next() {
+            Some(c) => ledger.complete(&c),
+            None => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let blocks = audio.join().unwrap();
+    eprintln!(
+        "{} accepted, {} completed, {} refused for backpressure, cancels: {} cut, {} too \
+         late; {} waits, {blocks} audio blocks",
+        ledger.accepted,
+        ledger.completed,
+        ledger.refused,
+        ledger.cuts,
+        ledger.too_late,
+        ledger.waits
+    );
+    assert!(
+        ledger.outstanding.is_empty(),
+        "{} accepted commands never completed: {:?}",
+        ledger.outstanding.len(),
+        ledger.outstanding.iter().take(5).collect::<Vec<_>>()
+    );
+    assert!(
+        ctl.try_next().is_none(),
+        "a completion for nothing outstanding"
+    );
+    assert_eq!(ledger.completed, ledger.accepted);
+    assert!(
+        ledger.refused > 0,
+        "the queues never filled: backpressure untested"
+    );
+    assert!(ledger.cuts > 0, "no cancel reached a running action");
+    assert!(ledger.too_late > 0, "no cancel of a finished action");
+    assert!(ledger.waits > 100, "only {} waits", ledger.waits);
+}
