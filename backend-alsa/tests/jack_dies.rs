@@ -6,15 +6,13 @@
 //! completes with a reason, and what was recorded so far is handed back.
 
 mod common;
-#[path = "common/jack_server.rs"]
-mod jack_server;
 
 use std::time::{Duration, Instant};
 
 use common::alsa_config;
-use jack_server::JackServer;
 use rtmix_alsa::{AlsaStream, Config, InputDevice, OutputDevice, RunControl};
 use rtmix_core::{At, ChannelMap, EndReason, Play, Queues, Record, StreamConfig};
+use rtmix_host_tests::jack_server::JackServer;
 
 const SERVER: &str = "rtmix-dies";
 
@@ -24,6 +22,7 @@ type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
 #[ignore = "needs jackd installed (run by .ci/run with --ignored)"]
 fn a_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
     alsa_config();
+    std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
     let mut server = JackServer::start(SERVER).expect("a private jackd starts");
     let config = Config::new("rtmix_jack", 48_000, 2).period(1024).periods(3);
     let output_device = OutputDevice::open(&config).expect("the jack PCM opens for playback");

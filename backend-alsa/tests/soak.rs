@@ -19,17 +19,15 @@
 //! server).
 
 mod common;
-#[path = "common/jack_server.rs"]
-mod jack_server;
 
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::alsa_config;
-use jack_server::JackServer;
 use rtmix_alsa::{AlsaStream, Config, DuplexDevice, RunControl};
 use rtmix_core::chunks::{self, Chunk, ChunkReader, ChunkSink};
 use rtmix_core::{At, ChannelMap, EndReason, Late, Play, Queues, Record, Repeat, StreamConfig};
+use rtmix_host_tests::jack_server::JackServer;
 
 /// The private server's name: unique to this test binary.
 const SERVER: &str = "rtmix-soak";
@@ -156,6 +154,7 @@ fn slow_reader(mut reader: ChunkReader) -> JoinHandle<Tally> {
 #[ignore = "needs jackd installed; runs a minute (run by .ci/run with --ignored)"]
 fn a_slow_reader_loses_no_frame_unaccounted_and_hears_exactly_what_was_played() {
     alsa_config();
+    std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
     let _server = JackServer::start(SERVER).expect("a private jackd starts");
     let config = Config::new("rtmix_jack", RATE, 2).period(1024).periods(3);
     let device = DuplexDevice::open(&config, &config).expect("the jack PCM opens both ways");

@@ -13,7 +13,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use common::{alsa_config, audit, CALLBACK_ALLOCATIONS};
 use rtmix_core::{At, ChannelMap, Controller, EndReason, Play, Queues, Record, StreamConfig};
 use rtmix_cpal::{Config, CpalError, CpalStream, DuplexDevice, DuplexStream, RunControl};
 use rtmix_host_tests::alloc_guard::GuardedAlloc;
+use rtmix_host_tests::jack_server::JackServer;
 
 #[global_allocator]
 static ALLOC: GuardedAlloc = GuardedAlloc;
@@ -40,46 +41,6 @@ const BOUND: Duration = Duration::from_secs(3);
 const HANG: Duration = Duration::from_secs(10);
 
 type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
-
-/// A private jackd, killed (by its PID) on drop.
-struct Server(Child);
-
-impl Server {
-    /// Starts the private server and waits (bounded) until it takes clients.
-    fn start() -> Self {
-        let child = Command::new("jackd")
-            .args([
-                "-n", SERVER, "-L", "2", "-d", "dummy", "-r", "48000", "-p", "1024",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("jackd starts (is jackd2 installed?)");
-        let server = Server(child);
-        let ready = Command::new("jack_wait")
-            .args(["-s", SERVER, "-w", "-t", "10"])
-            .stdout(Stdio::null())
-            .status()
-            .expect("jack_wait runs");
-        assert!(
-            ready.success(),
-            "the private jackd {SERVER} did not come up"
-        );
-        server
-    }
-
-    /// Kills the server (SIGKILL, its PID only) and reaps it.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// One test at a time owns the private server name; `JACK_DEFAULT_SERVER` and the ALSA
 /// configuration are set once, before anything in this process touches JACK or ALSA.
@@ -119,7 +80,7 @@ fn schedule(ctl: &mut Controller<'static, Vec<f32>, Vec<f32>, 16>) -> Pending {
 
 /// Lets the duplex run, kills the server, and checks everything the control side sees.
 fn kill_mid_stream(
-    mut server: Server,
+    mut server: JackServer,
     stream: DuplexStream,
     mut ctl: Controller<'static, Vec<f32>, Vec<f32>, 16>,
     pending: &Pending,
@@ -213,7 +174,7 @@ fn kill_mid_stream(
 #[ignore = "needs jackd installed; starts a private server (run by .ci/run with --ignored)"]
 fn alsa_host_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
     let _private = private_server();
-    let server = Server::start();
+    let server = JackServer::start(SERVER).expect("the private jackd comes up");
     let config = Config::new("rtmix_jack", RATE, 2)
         .host("ALSA")
         .period(PERIOD);
@@ -271,7 +232,7 @@ fn wire_loopback() {
 #[ignore = "needs jackd installed; starts a private server (run by .ci/run with --ignored)"]
 fn jack_host_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
     let _private = private_server();
-    let server = Server::start();
+    let server = JackServer::start(SERVER).expect("the private jackd comes up");
     let output = Config::new("output", RATE, 2).host("JACK").period(PERIOD);
     let input = Config::new("input", RATE, 2).host("JACK").period(PERIOD);
     let device = DuplexDevice::open(&output, &input).expect("the JACK host opens both ways");

@@ -87,8 +87,10 @@ pub enum AudioProblem {
     },
 }
 
-/// An `rtmix` error. Every one ends the program with exit code 2, and no output file is
-/// left behind.
+/// An `rtmix` error. Each ends the program with its [`exit_code`](Error::exit_code). No
+/// partial output is left behind, except that `rtmix record` always keeps the audio it
+/// captured (see [`Error::DeviceFailed`], [`Error::Interrupted`] and
+/// [`Error::RecordingNotSaved`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The session file could not be read.
@@ -174,7 +176,8 @@ pub enum Error {
         /// The details.
         message: String,
     },
-    /// A running stream failed (the device went away, its server stopped). Exit code 1.
+    /// A running stream failed (the device went away, its server stopped). `rtmix record`
+    /// writes the frames captured before it to its file first. Exit code 1.
     #[error("the device failed while running: {0}")]
     DeviceFailed(String),
     /// A recording lost frames to overruns. The file is written, with silence in their
@@ -188,10 +191,25 @@ pub enum Error {
         /// Overruns (xruns) counted.
         xruns: u64,
     },
+    /// A recording's file could not be written once its audio had been captured (a disk
+    /// that filled up, a folder that went away). The audio is saved in a file of the
+    /// temporary folder instead, when that works. Exit code 1.
+    #[error("cannot write {path}: {source}; {}", rescue_note(*frames, saved))]
+    RecordingNotSaved {
+        /// The file asked for.
+        path: PathBuf,
+        /// Why it could not be written.
+        source: std::io::Error,
+        /// Frames recorded.
+        frames: u64,
+        /// Where they are instead, or why they could not be saved there either.
+        saved: Result<PathBuf, String>,
+    },
     /// `rtmix latency` did not hear its burst come back. Exit code 1.
     #[error("{0}")]
     NoEcho(String),
-    /// Stopped by Ctrl-C before the work was done; nothing was written. Exit code 130.
+    /// Stopped by Ctrl-C before the work was done. Nothing is written, except by `rtmix
+    /// record`, which keeps the frames captured until then. Exit code 130.
     #[error("interrupted: {0}")]
     Interrupted(String),
 }
@@ -203,10 +221,24 @@ impl Error {
     /// echo), 130 after Ctrl-C.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::DeviceFailed(_) | Error::FramesLost { .. } | Error::NoEcho(_) => 1,
+            Error::DeviceFailed(_)
+            | Error::FramesLost { .. }
+            | Error::RecordingNotSaved { .. }
+            | Error::NoEcho(_) => 1,
             Error::Interrupted(_) => 130,
             _ => 2,
         }
+    }
+}
+
+fn rescue_note(frames: u64, saved: &Result<PathBuf, String>) -> String {
+    let what = format!(
+        "the {frames} frame{} recorded",
+        crate::session::plural(frames)
+    );
+    match saved {
+        Ok(path) => format!("{what} are saved in {} instead", path.display()),
+        Err(why) => format!("{what} could not be saved elsewhere either ({why}) and are lost"),
     }
 }
 

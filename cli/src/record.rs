@@ -89,6 +89,37 @@ pub fn channels(option: &str, text: &str) -> Result<Vec<u16>, String> {
     Ok(out)
 }
 
+/// Writes the captured `samples` (`frames` frames) to the recording's file; when that
+/// fails, to a file of the same name in the temporary folder, so that the audio is not
+/// lost. Returns the samples clamped.
+fn save(file: WavFile, samples: &[f32], frames: u64, args: &RecordArgs) -> Result<u64, Error> {
+    fn write_all(mut file: WavFile, samples: &[f32]) -> Result<u64, Error> {
+        file.write(samples)?;
+        let clamped = file.clamped();
+        file.commit()?;
+        Ok(clamped)
+    }
+    let channels = (samples.len() as u64 / frames.max(1)) as u16;
+    write_all(file, samples).map_err(|error| {
+        let Error::Output { path, source } = error else {
+            return error;
+        };
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let rescue =
+            std::env::temp_dir().join(format!("rtmix-rescued-{}-{name}", std::process::id()));
+        let saved = WavFile::create(&rescue, channels, args.rate, args.format)
+            .and_then(|f| write_all(f, samples))
+            .map(|_| rescue)
+            .map_err(|e| e.to_string());
+        Error::RecordingNotSaved {
+            path,
+            source,
+            frames,
+            saved,
+        }
+    })
+}
+
 /// `rtmix record`: returns the summary for standard output.
 // One sequence, read top to bottom: parse, open, watch, write, report.
 #[allow(clippy::too_many_lines)]
@@ -110,8 +141,9 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
         .and_then(|d| d.checked_mul(width))
         .filter(|&n| n <= (1 << 34))
         .ok_or_else(|| Error::Usage(format!("--duration {}: too long", args.duration)))?;
-    // Created first: an unwritable path fails before the device is touched.
-    let mut file = WavFile::create(&args.output, width as u16, rate, args.format)?;
+    // Created first, with the space of the whole recording claimed: an unwritable path or
+    // a disk without room fails before the device is touched.
+    let file = WavFile::create_for(&args.output, width as u16, rate, args.format, duration)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = backend::ctrl_c_flag();
@@ -161,34 +193,52 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
     }
     let summary = stream.stop();
     meters.finish();
-    if was_interrupted {
-        drop(file);
-        return Err(Error::Interrupted(format!(
-            "stopped by Ctrl-C; {} not written",
-            args.output.display()
-        )));
-    }
-    let summary = summary?;
     let Some(completion) = completion.or_else(|| ctl.take(id)) else {
-        return Err(Error::DeviceFailed(
-            "the stream ended without handing the recording back".into(),
-        ));
+        return Err(summary.err().unwrap_or_else(|| {
+            Error::DeviceFailed("the stream ended without handing the recording back".into())
+        }));
     };
-    let got = completion.frames + completion.stats.frames_lost;
-    if completion.end != EndReason::Finished || got < duration {
-        return Err(Error::DeviceFailed(format!(
-            "the stream stopped after {got} of {duration} frames ({:?})",
-            completion.end
-        )));
-    }
     let lost = completion.stats.frames_lost;
     let xruns = completion.stats.xruns;
+    // The frames of the buffer the recording reached: those skipped at a late start and
+    // those lost to overruns hold silence.
+    let reached = (completion.skipped + completion.frames + lost).min(duration);
+    let whole = completion.end == EndReason::Finished && reached == duration;
+    let end = completion.end;
     let Payload::Recorded(recorded) = completion.payload else {
         return Err(Error::Engine("the recording came back empty".into()));
     };
-    file.write(&recorded)?;
-    let clamped = file.clamped();
-    file.commit()?;
+    // Whatever stopped it, what was captured goes to the file.
+    let clamped = if reached > 0 {
+        save(file, &recorded[..reached as usize * width], reached, args)?
+    } else {
+        drop(file);
+        0
+    };
+    let kept = if reached > 0 {
+        format!(
+            "the {reached} frame{} recorded are in {}",
+            plural(reached),
+            args.output.display()
+        )
+    } else {
+        format!(
+            "nothing was recorded, {} not written",
+            args.output.display()
+        )
+    };
+    if was_interrupted {
+        return Err(Error::Interrupted(format!("stopped by Ctrl-C; {kept}")));
+    }
+    let summary = summary.map_err(|e| match e {
+        Error::DeviceFailed(why) => Error::DeviceFailed(format!("{why}; {kept}")),
+        other => other,
+    })?;
+    if !whole {
+        return Err(Error::DeviceFailed(format!(
+            "the stream stopped after {reached} of {duration} frames ({end:?}); {kept}"
+        )));
+    }
     if lost > 0 {
         return Err(Error::FramesLost {
             path: args.output.clone(),

@@ -104,6 +104,33 @@ impl WavFile {
     /// Creates the temporary file for `path` at once, so that an unwritable path fails
     /// before any work is done.
     pub fn create(path: &Path, channels: u16, rate: u32, format: Format) -> Result<Self, Error> {
+        Self::open(path, format, format.spec(channels, rate), 0)
+    }
+
+    /// Like [`create`](Self::create), and also claims the disk space of `frames` frames
+    /// at once, so that a disk without room for a whole recording says so before the
+    /// recording starts, not after it (where the file system can claim space ahead;
+    /// elsewhere a full disk is found when the file is written).
+    pub fn create_for(
+        path: &Path,
+        channels: u16,
+        rate: u32,
+        format: Format,
+        frames: u64,
+    ) -> Result<Self, Error> {
+        let spec = format.spec(channels, rate);
+        let bytes = frames
+            .saturating_mul(u64::from(channels) * u64::from(spec.bits_per_sample / 8))
+            .saturating_add(HEADER_ROOM);
+        Self::open(path, format, spec, bytes)
+    }
+
+    fn open(
+        path: &Path,
+        format: Format,
+        spec: hound::WavSpec,
+        reserve: u64,
+    ) -> Result<Self, Error> {
         let name = path
             .file_name()
             .ok_or_else(|| Error::Output {
@@ -119,8 +146,23 @@ impl WavFile {
                 source: std::io::Error::other("it is a folder"),
             });
         }
-        let writer = hound::WavWriter::create(&temp, format.spec(channels, rate))
-            .map_err(|e| output_error(path, e))?;
+        let fail = |source| Error::Output {
+            path: path.to_owned(),
+            source,
+        };
+        let file = File::create(&temp).map_err(fail)?;
+        if let Err(e) = claim_space(&file, reserve) {
+            drop(file);
+            let _ = std::fs::remove_file(&temp);
+            return Err(fail(std::io::Error::new(
+                e.kind(),
+                format!("the disk has no room for the {reserve} bytes it needs ({e})"),
+            )));
+        }
+        let writer = hound::WavWriter::new(BufWriter::new(file), spec).map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            output_error(path, e)
+        })?;
         Ok(Self {
             path: path.to_owned(),
             temp,
@@ -142,14 +184,22 @@ impl WavFile {
         self.clamped
     }
 
-    /// Finishes the file and renames it into place.
+    /// Finishes the file and renames it into place; on failure, removes it.
     pub fn commit(mut self) -> Result<(), Error> {
         let writer = self.writer.take().expect("written once");
-        writer.finalize().map_err(|e| output_error(&self.path, e))?;
-        std::fs::rename(&self.temp, &self.path).map_err(|source| Error::Output {
+        let fail = |source| Error::Output {
             path: self.path.clone(),
             source,
-        })
+        };
+        let done = writer
+            .finalize()
+            .map_err(|e| output_error(&self.path, e))
+            .and_then(|()| cut_to_riff(&self.temp).map_err(fail))
+            .and_then(|()| std::fs::rename(&self.temp, &self.path).map_err(fail));
+        if done.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        done
     }
 }
 
@@ -183,6 +233,50 @@ impl Sink for WavFile {
         }
         Ok(())
     }
+}
+
+/// More than any header hound writes (44 bytes, or 68 with `WAVE_FORMAT_EXTENSIBLE`).
+const HEADER_ROOM: u64 = 128;
+
+/// Claims `bytes` of disk for `file` now: `fallocate`, which makes the file that long.
+/// A file system that cannot claim space ahead is left to say so when it is written.
+#[cfg(target_os = "linux")]
+fn claim_space(file: &File, bytes: u64) -> std::io::Result<()> {
+    use rustix::fs::{fallocate, FallocateFlags};
+    use rustix::io::Errno;
+    if bytes == 0 {
+        return Ok(());
+    }
+    match fallocate(file, FallocateFlags::empty(), 0, bytes) {
+        Ok(()) | Err(Errno::OPNOTSUPP | Errno::NOSYS) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn claim_space(_: &File, _: u64) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Cuts a finished WAV file to the length its RIFF header gives, giving back whatever
+/// [`claim_space`] claimed beyond the audio.
+fn cut_to_riff(path: &Path) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let mut header = [0u8; 8];
+    file.read_exact(&mut header)?;
+    let riff = u64::from(u32::from_le_bytes([
+        header[4], header[5], header[6], header[7],
+    ]));
+    // A RIFF chunk is padded to an even length.
+    let end = 8 + riff + (riff & 1);
+    if file.metadata()?.len() > end {
+        file.set_len(end)?;
+    }
+    Ok(())
 }
 
 impl Drop for WavFile {

@@ -18,7 +18,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{read_wav, stderr, stdout, write_f32, Rng, Scratch};
+use common::{read_wav, rtmix_on_alsa, stderr, stdout, write_f32, Rng, Scratch};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
@@ -26,17 +26,10 @@ fn repo(path: &str) -> PathBuf {
 
 /// The program, with the private ALSA configuration (and this suite's).
 fn rtmix_alsa(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let config = format!(
-        "/usr/share/alsa/alsa.conf:{}:{}",
-        repo("fixtures/alsa/rtmix.conf").display(),
-        repo("cli/tests/alsa/cli.conf").display()
-    );
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rtmix"));
-    c.args(args).env("ALSA_CONFIG_PATH", config);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("the binary runs")
+    rtmix_on_alsa(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
 }
 
 fn ok(o: &Output) -> String {

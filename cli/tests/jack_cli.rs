@@ -14,36 +14,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{read_wav, stderr, stdout, write_f32, Rng, Scratch};
+use common::{read_wav, rtmix_on_alsa, stderr, stdout, write_f32, Rng, Scratch};
 
 const RATE: u32 = 48_000;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rtmix"));
-    c.args(args).env(
-        "ALSA_CONFIG_PATH",
-        format!(
-            "/usr/share/alsa/alsa.conf:{}",
-            repo("fixtures/alsa/rtmix.conf").display()
-        ),
-    );
-    c
-}
-
 fn run(args: &[&str]) -> Output {
-    command(args).output().expect("the binary runs")
+    rtmix_on_alsa(args).output().expect("the binary runs")
 }
 
 fn spawn(args: &[&str]) -> Child {
-    command(args)
+    rtmix_on_alsa(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -10,11 +10,14 @@
 //!   and completions of the same scenario;
 //! * [`alloc_guard`]: a global allocator that fails a test on any allocation or free made
 //!   while it is armed;
+//! * [`jack_server`]: a private JACK server, for the backends' and the CLI's fault and
+//!   soak tests;
 //! * property suites in `tests/`, benchmarks in `benches/`.
 #![deny(missing_docs)]
 
 pub mod alloc_guard;
 pub mod blocks;
+pub mod jack_server;
 pub mod model;
 pub mod scenario;
 pub mod sim;

@@ -99,6 +99,20 @@ pub fn rtmix(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// The binary with `args`, with the private ALSA configurations (fixtures/alsa/rtmix.conf
+/// and cli/tests/alsa/cli.conf) besides the system's.
+pub fn rtmix_on_alsa(args: &[&str]) -> Command {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let config = format!(
+        "/usr/share/alsa/alsa.conf:{}:{}",
+        repo.join("fixtures/alsa/rtmix.conf").display(),
+        repo.join("cli/tests/alsa/cli.conf").display()
+    );
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rtmix"));
+    c.args(args).env("ALSA_CONFIG_PATH", config);
+    c
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
