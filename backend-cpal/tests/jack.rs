@@ -9,6 +9,8 @@
 //!   reported as an estimate (two ALSA streams, two epochs).
 //! * cpal's ALSA host: the reported estimate plus the loopback's one period is within half
 //!   a period of the measured round trip.
+//! * cpal's ALSA host and its JACK host: a callback stalled for 300 ms is survived and
+//!   counted as an xrun, and the engine clock moves over the frames lost.
 //! * cpal's JACK host (feature `jack`): a duplex loopback aligned by cross-correlation;
 //!   the offset the API reports is exact (one server cycle drives both clients: a whole
 //!   number of frames) and, with the declared latencies of the stream's own ports taken
@@ -332,21 +334,18 @@ fn jack_host_duplex_offset_is_exact_and_matches_the_loopback() {
     assert_eq!(round_trip % i64::from(PERIOD), 0, "whole periods");
 }
 
-/// cpal's JACK host: a callback that sleeps far longer than a period is counted as an
-/// xrun (through the error callback, allocation-free under the test allocator), and the engine clock stays on the device timeline (it moved over the frames
-/// reported lost as well as those played; jackd's dummy driver waits for a late client, so
-/// its timestamps show no gap and no frame is lost there).
-#[cfg(feature = "jack")]
-#[test]
-#[ignore = "needs jackd (run by .ci/run with --ignored)"]
-fn jack_host_stall_is_an_xrun_with_frames_lost() {
+/// A callback that sleeps far longer than a period (300 ms, against a 3-period buffer of
+/// 64 ms) is counted as an xrun (through the error callback, allocation-free under the test
+/// allocator), the stream goes on to its end, and the engine clock stays on the device
+/// timeline: it moved over the frames reported lost as well as those played.
+fn a_stalled_callback_is_survived_and_counted(config: &Config) -> rtmix_cpal::RunReport {
     use rtmix_cpal::OutputDevice;
-    let device = OutputDevice::open(&Config::new("output", RATE, 2).host("JACK")).unwrap();
+    let device = OutputDevice::open(config).unwrap();
     let q: &'static mut Q = Box::leak(Box::default());
     let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
     let (output, _) = engine.split();
-    // The error callback runs under the audit hook too: the xruns JACK reports (on its
-    // notification thread) go through it without allocating.
+    // The error callback runs under the audit hook too: the xruns the host reports go
+    // through it without allocating.
     let control = RunControl {
         stop_after: Some(u64::from(RATE)),
         stall: Some((8192, Duration::from_millis(300))),
@@ -359,8 +358,8 @@ fn jack_host_stall_is_an_xrun_with_frames_lost() {
         .join()
         .unwrap();
     eprintln!("{report:?}");
-    assert_eq!(report.frames, u64::from(RATE));
-    assert!(report.xruns >= 1, "{report:?}");
+    assert_eq!(report.frames, u64::from(RATE), "the stream went on");
+    assert!(report.xruns >= 1, "the stall was not counted: {report:?}");
     assert_eq!(
         CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - allocations,
         0,
@@ -370,4 +369,27 @@ fn jack_host_stall_is_an_xrun_with_frames_lost() {
         report.engine_clock,
         report.frames + report.frames_lost_estimate
     );
+    report
+}
+
+/// cpal's ALSA host on the jack PCM: the plugin underruns while the callback sleeps, cpal
+/// recovers it and reports the xrun, and the gap in its timestamps is the frames lost.
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn alsa_host_stall_is_an_xrun_with_frames_lost() {
+    alsa_config();
+    let config = Config::new("rtmix_jack", RATE, 2)
+        .host("ALSA")
+        .period(PERIOD);
+    let report = a_stalled_callback_is_survived_and_counted(&config);
+    assert!(report.frames_lost_estimate > 0, "{report:?}");
+}
+
+/// cpal's JACK host: jackd's dummy driver waits for a late client, so its timestamps show
+/// no gap and no frame is lost there; the xrun is JACK's own report.
+#[cfg(feature = "jack")]
+#[test]
+#[ignore = "needs jackd (run by .ci/run with --ignored)"]
+fn jack_host_stall_is_an_xrun_with_frames_lost() {
+    a_stalled_callback_is_survived_and_counted(&Config::new("output", RATE, 2).host("JACK"));
 }
