@@ -317,7 +317,27 @@ fn missing_devices_and_refused_configurations_are_typed_errors() {
     let wide = Config::new(&format!("rtmix_file:FILE={}", path.display()), RATE, 0);
     let refused = OutputDevice::open(&wide);
     assert!(
-        matches!(refused, Err(AlsaError::Unsupported { .. })),
+        matches!(
+            refused,
+            Err(AlsaError::Unsupported {
+                what: "channel count",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    // A float format insisted on where the PCM takes integers only.
+    let ints = Config::new(&format!("rtmix_int_file:FILE={}", path.display()), RATE, 2)
+        .format(rtmix_alsa::SampleFormat::F32);
+    let refused = OutputDevice::open(&ints);
+    assert!(
+        matches!(
+            refused,
+            Err(AlsaError::Unsupported {
+                what: "sample format",
+                ..
+            })
+        ),
         "{refused:?}"
     );
     let _ = std::fs::remove_file(path);

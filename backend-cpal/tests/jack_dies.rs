@@ -13,6 +13,7 @@
 
 mod common;
 
+#[cfg(feature = "jack")]
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};

@@ -581,3 +581,28 @@ pub fn ctrl_c_flag() -> Arc<AtomicBool> {
     })
     .clone()
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::alsa_error;
+    use crate::error::Error;
+    use rtmix_alsa::AlsaError;
+
+    /// A busy device (another program has a `hw:` PCM open) cannot be made on a machine
+    /// without a sound card; alsa-lib reports it as `-EBUSY` at open, which this maps.
+    #[test]
+    fn a_busy_device_is_named_busy() {
+        let busy = AlsaError::Open {
+            device: "hw:0".into(),
+            errno: -16,
+        };
+        let e = alsa_error("hw:0", &busy, "2 channels", 48_000);
+        assert!(matches!(e, Error::NoDevice { .. }), "{e:?}");
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .starts_with("ALSA device \"hw:0\": it is busy (another program has it open)"),
+            "{e}"
+        );
+    }
+}

@@ -407,6 +407,34 @@ fn malformed_arguments_name_the_field_with_exit_code_2() {
             "--channels 1,x: write 1-based channel numbers",
         ),
         (
+            ["record", "x.wav", "--duration", "0"]
+                .map(String::from)
+                .to_vec(),
+            "--duration: nothing to record",
+        ),
+        (
+            ["record", "x.wav", "--duration", "1s", "--channels", "1,1"]
+                .map(String::from)
+                .to_vec(),
+            "--channels 1,1: channel 1 is listed twice",
+        ),
+        (
+            ["record", "x.wav", "--duration", "1s", "--rate", "0"]
+                .map(String::from)
+                .to_vec(),
+            "--rate 0: not a rate",
+        ),
+        (
+            ["play", tone, "--rate", "800000"]
+                .map(String::from)
+                .to_vec(),
+            "--rate 800000: not a rate",
+        ),
+        (
+            ["play", tone, "--period", "8"].map(String::from).to_vec(),
+            "--period",
+        ),
+        (
             ["latency", "--out", "3"].map(String::from).to_vec(),
             "--out 3: the stream has channels 1 to 2",
         ),

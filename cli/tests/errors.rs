@@ -15,6 +15,14 @@ fn material(name: &str) -> Scratch {
     let whole = std::fs::read(dir.path("stereo.wav")).unwrap();
     std::fs::write(dir.path("cut.wav"), &whole[..whole.len() - 9]).unwrap();
     std::fs::write(dir.path("header.wav"), &whole[..30]).unwrap();
+    write_f32(
+        &dir.path("nan.wav"),
+        1,
+        1000,
+        &[0.5, 0.5, 0.5, f32::NAN, 0.5],
+    );
+    write_f32(&dir.path("inf.wav"), 1, 1000, &[0.5, f32::NEG_INFINITY]);
+    write_f32(&dir.path("empty.wav"), 1, 1000, &[]);
     dir
 }
 
@@ -141,6 +149,24 @@ fn audio_files_that_cannot_be_used() {
         &format!("{HEAD}[[play]]\nfile = \".\"\n"),
         &[],
         &["field `file`", "folder"],
+    );
+    for (file, index) in [("nan.wav", 3), ("inf.wav", 1)] {
+        fails(
+            "non-finite",
+            &format!("{HEAD}[[play]]\nfile = \"{file}\"\n"),
+            &[],
+            &[
+                "field `file`",
+                file,
+                &format!("sample {index} is not a finite number"),
+            ],
+        );
+    }
+    fails(
+        "empty",
+        &format!("{HEAD}[[play]]\nfile = \"empty.wav\"\n"),
+        &[],
+        &["field `file`", "empty.wav", "it holds no audio frames"],
     );
 }
 
