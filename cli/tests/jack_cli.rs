@@ -10,7 +10,8 @@
 //!   sample for sample on both channels, at one offset, and exactly the frames asked for;
 //! * Ctrl-C (SIGINT) ends `play` with a ramp to silence over 50 ms, no step: the loopback
 //!   recording of a constant 0.5 falls by 0.5 / 2400 per frame, then stays at 0;
-//! * `devices` shows what `rtmix_jack` takes; a channel count it cannot give is exit 2.
+//! * `devices` shows what `rtmix_jack` takes; a channel count or rate it cannot give is
+//!   exit 2.
 
 mod common;
 
@@ -239,7 +240,7 @@ fn ctrl_c_ends_play_with_a_fade_never_a_step() {
 
 #[test]
 #[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
-fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_is_exit_2() {
+fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_or_rate_is_exit_2() {
     let text = ok(&run(&["devices", "--backend", "alsa"]));
     let jack = text
         .split("\n  rtmix_jack ")
@@ -282,6 +283,23 @@ fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_is_exit_2()
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("ALSA device \"rtmix_jack\" does not take 3 channels"),
+        "{}",
+        stderr(&o)
+    );
+    // JACK runs at 48 kHz only.
+    let o = run(&[
+        "record",
+        out.to_str().unwrap(),
+        "--duration",
+        "1s",
+        "--rate",
+        "44100",
+        "--device",
+        "rtmix_jack",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ALSA device \"rtmix_jack\" does not take 44100 Hz"),
         "{}",
         stderr(&o)
     );
