@@ -129,14 +129,16 @@ fn unknown_and_foreign_ids_are_refused() {
 fn missing_directions_and_bad_maps_are_refused() {
     let mut q: Q<4, 4> = Queues::new();
     let (mut ctl, _engine) = q.split(StreamConfig::output(2)).unwrap();
-    let rec = ctl.record(Record::new(vec![0.0; 4], mono())).unwrap_err();
+    // Each refusal hands the request's buffer back as it was given.
+    let rec = ctl.record(Record::new(vec![0.5; 4], mono())).unwrap_err();
     assert_eq!(rec.error, Error::NoSuchDirection);
+    assert_eq!(rec.returned.into_buffer(), vec![0.5; 4]);
     assert_eq!(
         ctl.fetch_stats(Direction::Input, At::Asap),
         Err(Error::NoSuchDirection)
     );
     let play = ctl
-        .play(Play::new(vec![0.0; 3], ChannelMap::new(&[0, 1]).unwrap()))
+        .play(Play::new(vec![0.25; 3], ChannelMap::new(&[0, 1]).unwrap()))
         .unwrap_err();
     assert_eq!(
         play.error,
@@ -145,15 +147,24 @@ fn missing_directions_and_bad_maps_are_refused() {
             channels: 2
         }
     );
+    assert_eq!(play.returned.into_buffer(), vec![0.25; 3]);
     let play = ctl
         .play(Play::new(vec![0.0, f32::NAN], mono()))
         .unwrap_err();
     assert_eq!(play.error, Error::NonFiniteSample { index: 1 });
+    let back = play.returned.into_buffer();
+    assert!(back.len() == 2 && back[0] == 0.0 && back[1].is_nan());
     let play = ctl
-        .play(Play::new(vec![0.0; 2], mono()).at(At::Frame(u64::MAX)))
+        .play(Play::new(vec![0.75; 2], mono()).at(At::Frame(u64::MAX)))
         .unwrap_err();
     assert_eq!(play.error, Error::FrameOverflow);
+    assert_eq!(play.returned.into_buffer(), vec![0.75; 2]);
     assert_eq!(ctl.group::<0>([]).unwrap_err().error, Error::EmptyGroup);
+    assert_eq!(
+        ctl.outstanding(Direction::Output),
+        0,
+        "nothing reached the engine"
+    );
     let too_long = [0u16; MAX_MAP_CHANNELS + 1];
     assert_eq!(
         ChannelMap::new(&too_long),
