@@ -8,11 +8,21 @@
 //!   reader, dropped because the ring was full (counted in `dropped`), or lost to a device
 //!   xrun (counted in `frames_lost`); the gaps between the chunks' frame stamps are exactly
 //!   the dropped and the lost frames;
-//! * every delivered frame is bit for bit the frame played a fixed number of frames
-//!   earlier (the round trip): the signal numbers each output frame in its sample values,
-//!   so a frame delivered twice, out of order, from the wrong channel or altered is seen;
-//! * without xruns there is one round trip for the whole run and no silence once the
-//!   signal has arrived; each xrun may move it once.
+//! * every delivered sample is bit for bit the sample played on its channel a whole
+//!   number of device periods earlier, within the buffers, and most were played exactly
+//!   the loopback's one period earlier: the signal numbers each output frame in its sample
+//!   values, so a sample delivered from the wrong frame (one frame lost or repeated
+//!   unaccounted shifts every later one), from the wrong channel or altered is seen;
+//! * without xruns there is no silence once the signal has arrived.
+//!
+//! Why "a whole number of periods" and not one fixed round trip: the rig itself moves it.
+//! The jack PCM's playback and capture are two JACK clients, and under load (a compiler
+//! on both cores) the dummy server's loopback now and then hands the capture client the
+//! period played in the same cycle instead of the one before (round trip 0 instead of
+//! 1024: one period heard twice, the one before it never), sometimes for only part of a
+//! period on one channel (2 to 16 such moves in 2 minutes under load, none in runs without
+//! it). Every sample is still one played a whole number of periods earlier, and the test
+//! reports how often the round trip moved.
 //!
 //! The ten-minute run: `RTMIX_SOAK_SECONDS=600 cargo test --release -p rtmix-alsa --test
 //! soak -- --ignored --nocapture` (needs jackd installed; the test starts and stops its own
@@ -34,6 +44,8 @@ const SERVER: &str = "rtmix-soak";
 const RATE: u32 = 48_000;
 /// The signal's length: output frame n plays frame `n % LOOP` of it.
 const LOOP: u64 = 1 << 20;
+/// The device period, in frames: JACK's.
+const PERIOD: u64 = 1024;
 /// Frame k of the signal is `(k + 1) * STEP` on channel 0 and its negative on channel 1:
 /// every value is exact in `f32`, none is zero, and each names its frame.
 const STEP: f32 = 1.0 / (1u32 << 21) as f32;
@@ -62,25 +74,131 @@ fn signal() -> Vec<f32> {
         .collect()
 }
 
-/// What one captured frame holds.
+/// What one captured sample holds.
 #[derive(Debug, PartialEq)]
 enum Heard {
     Silence,
-    /// Frame k of the signal, on the right channels.
+    /// Frame k of the signal, as played on this channel.
     Signal(u64),
     /// Anything else.
     Corrupt,
 }
 
-fn heard(left: f32, right: f32) -> Heard {
-    if left == 0.0 && right == 0.0 {
+/// Channel 0 carries the signal, channel 1 its negative.
+fn heard(sample: f32, channel: usize) -> Heard {
+    if sample == 0.0 {
         return Heard::Silence;
     }
-    let k = left / STEP;
-    if right == -left && k.fract() == 0.0 && (1.0..=LOOP as f32).contains(&k) {
+    let k = if channel == 0 { sample } else { -sample } / STEP;
+    if k.fract() == 0.0 && (1.0..=LOOP as f32).contains(&k) {
         Heard::Signal(k as u64 - 1)
     } else {
         Heard::Corrupt
+    }
+}
+
+/// What one channel of the recording held.
+#[derive(Debug, Default)]
+struct Channel {
+    /// The last input frame seen, and its round trip.
+    last: Option<(u64, u64)>,
+    /// Each change of the round trip (modulo the loop): (input frame, round trip).
+    round_trips: Vec<(u64, u64)>,
+    /// Changes of the round trip inside a device period (between two frames of one).
+    inside_a_period: u64,
+    /// Frames heard at each round trip (modulo the loop).
+    frames_at: std::collections::BTreeMap<u64, u64>,
+    silent_before: u64,
+    silent_after: u64,
+    corrupt: u64,
+    /// The first few corrupt samples: (input frame, value).
+    first_corrupt: Vec<(u64, f32)>,
+}
+
+impl Channel {
+    fn take(&mut self, m: u64, sample: f32, channel: usize) {
+        match heard(sample, channel) {
+            Heard::Silence if self.round_trips.is_empty() => self.silent_before += 1,
+            Heard::Silence => self.silent_after += 1,
+            Heard::Signal(k) => {
+                let round_trip = (m % LOOP + LOOP - k) % LOOP;
+                match self.last {
+                    Some((_, r)) if r == round_trip => {}
+                    Some((prev, _)) if prev / PERIOD == m / PERIOD => {
+                        self.inside_a_period += 1;
+                        self.round_trips.push((m, round_trip));
+                    }
+                    _ => self.round_trips.push((m, round_trip)),
+                }
+                self.last = Some((m, round_trip));
+                *self.frames_at.entry(round_trip).or_default() += 1;
+            }
+            Heard::Corrupt => {
+                self.corrupt += 1;
+                if self.first_corrupt.len() < 8 {
+                    self.first_corrupt.push((m, sample));
+                }
+            }
+        }
+    }
+
+    /// The round trips heard, signed (an input that started late hears output frames from
+    /// before its frame 0), with the frames heard at each.
+    fn round_trips(&self) -> Vec<(i64, u64)> {
+        self.frames_at
+            .iter()
+            .map(|(&r, &n)| {
+                let signed = if r > LOOP / 2 {
+                    r.cast_signed() - LOOP.cast_signed()
+                } else {
+                    r.cast_signed()
+                };
+                (signed, n)
+            })
+            .collect()
+    }
+}
+
+impl Channel {
+    fn summary(&self) -> String {
+        format!(
+            "(round trip, frames) {:?}, {} changes ({} inside a period), the first at {:?}; \
+             silence {} before the signal, {} after; corrupt {} {:?}",
+            self.round_trips(),
+            self.round_trips.len().saturating_sub(1),
+            self.inside_a_period,
+            self.round_trips.iter().take(6).collect::<Vec<_>>(),
+            self.silent_before,
+            self.silent_after,
+            self.corrupt,
+            self.first_corrupt,
+        )
+    }
+
+    /// Every sample is one the channel played a whole number of periods earlier, within
+    /// the buffers, and most were played exactly the loopback's one period earlier; without
+    /// xruns there is no silence once the signal has arrived.
+    fn check(&self, c: usize, xruns: u64) {
+        assert_eq!(self.corrupt, 0, "channel {c}: samples never played");
+        let round_trips = self.round_trips();
+        let period = PERIOD.cast_signed();
+        for &(r, _) in &round_trips {
+            assert!(
+                r % period == 0 && r.abs() < 16 * period,
+                "channel {c}: a round trip of {r} frames is not whole periods within the buffers"
+            );
+        }
+        let (most, _) = *round_trips
+            .iter()
+            .max_by_key(|&&(_, n)| n)
+            .unwrap_or_else(|| panic!("channel {c}: the signal never came back"));
+        assert_eq!(most, period, "channel {c}: the loopback's round trip");
+        if xruns == 0 {
+            assert_eq!(
+                self.silent_after, 0,
+                "channel {c}: silence after the signal arrived"
+            );
+        }
     }
 }
 
@@ -93,11 +211,7 @@ struct Tally {
     gaps: u64,
     /// The frame after the last chunk.
     next: u64,
-    silent_before: u64,
-    silent_after: u64,
-    corrupt: u64,
-    /// Each change of the round trip (modulo the loop): (input frame, round trip).
-    round_trips: Vec<(u64, u64)>,
+    channels: [Channel; 2],
     stalls: u32,
 }
 
@@ -113,16 +227,8 @@ impl Tally {
         self.gaps += chunk.frame - self.next;
         for (i, frame) in chunk.samples.chunks_exact(2).enumerate() {
             let m = chunk.frame + i as u64;
-            match heard(frame[0], frame[1]) {
-                Heard::Silence if self.round_trips.is_empty() => self.silent_before += 1,
-                Heard::Silence => self.silent_after += 1,
-                Heard::Signal(k) => {
-                    let round_trip = (m % LOOP + LOOP - k) % LOOP;
-                    if self.round_trips.last().map(|r| r.1) != Some(round_trip) {
-                        self.round_trips.push((m, round_trip));
-                    }
-                }
-                Heard::Corrupt => self.corrupt += 1,
+            for (c, channel) in self.channels.iter_mut().enumerate() {
+                channel.take(m, frame[c], c);
             }
         }
         self.delivered += chunk.frames();
@@ -156,7 +262,9 @@ fn a_slow_reader_loses_no_frame_unaccounted_and_hears_exactly_what_was_played() 
     alsa_config();
     std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
     let _server = JackServer::start(SERVER).expect("a private jackd starts");
-    let config = Config::new("rtmix_jack", RATE, 2).period(1024).periods(3);
+    let config = Config::new("rtmix_jack", RATE, 2)
+        .period(PERIOD as u32)
+        .periods(3);
     let device = DuplexDevice::open(&config, &config).expect("the jack PCM opens both ways");
     let q: &'static mut Q = Box::leak(Box::default());
     let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
@@ -195,17 +303,15 @@ fn a_slow_reader_loses_no_frame_unaccounted_and_hears_exactly_what_was_played() 
     let tally = reader.join().expect("the reader ran to the end");
     eprintln!(
         "soak {} s: {window} input frames; delivered {} in {} chunks, dropped {dropped} \
-         (ring full, {} reader stalls), lost {lost} to {xruns} xruns ({report:?}); \
-         round trips {:?}; silence {} before the signal, {} after; corrupt {}",
+         (ring full, {} reader stalls), lost {lost} to {xruns} xruns ({report:?})",
         seconds(),
         tally.delivered,
         tally.chunks,
         tally.stalls,
-        tally.round_trips,
-        tally.silent_before,
-        tally.silent_after,
-        tally.corrupt,
     );
+    for (c, channel) in tally.channels.iter().enumerate() {
+        eprintln!("channel {c}: {}", channel.summary());
+    }
 
     // Every frame of the window, once: delivered, dropped or lost, and nothing else.
     assert_eq!(
@@ -226,26 +332,9 @@ fn a_slow_reader_loses_no_frame_unaccounted_and_hears_exactly_what_was_played() 
     assert!(dropped > 0, "the reader was never too slow: nothing tested");
     assert!(tally.delivered >= window / 2, "too little was delivered");
 
-    // What was delivered is what was played, a round trip earlier.
-    assert_eq!(tally.corrupt, 0, "frames that are not what was played");
-    let (_, round_trip) = *tally.round_trips.first().expect("the signal came back");
-    // Signed: an input that started late hears output frames from before its frame 0.
-    let round_trip = if round_trip > LOOP / 2 {
-        round_trip.cast_signed() - LOOP.cast_signed()
-    } else {
-        round_trip.cast_signed()
-    };
-    assert!(
-        round_trip.abs() < 16 * 1024,
-        "round trip {round_trip} frames: beyond the buffers"
-    );
-    if xruns == 0 {
-        assert_eq!(tally.round_trips.len(), 1, "the round trip moved");
-        assert_eq!(tally.silent_after, 0, "silence after the signal arrived");
-    } else {
-        assert!(
-            tally.round_trips.len() as u64 <= 1 + xruns,
-            "the round trip moved more often than there were xruns"
-        );
+    // What was delivered is what was played on that channel, a whole number of device
+    // periods earlier.
+    for (c, channel) in tally.channels.iter().enumerate() {
+        channel.check(c, xruns);
     }
 }

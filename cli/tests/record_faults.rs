@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{read_wav, rtmix_on_alsa, stderr, Scratch};
+use common::{files_in, read_wav, rtmix_on_alsa, stderr, Scratch};
 use rtmix_host_tests::jack_server::JackServer;
 
 /// How long anything is waited for before it is taken for hung.
@@ -43,12 +43,7 @@ impl Tmpfs {
     }
 
     fn files(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
+        files_in(&self.0)
     }
 }
 
@@ -125,17 +120,29 @@ fn record_on_jack(out: &Path, duration: &str, env: &[(&str, &str)]) -> Child {
     child
 }
 
-/// The frame count in "the N frames recorded are in/saved in".
-fn frames_said(text: &str) -> u64 {
+/// Checks that `text` says the frames recorded before `what` are in `out`, and that the
+/// file holds that many: at least half a second, and less than the 10 s asked.
+fn check_kept(text: &str, out: &Path, what: &str) {
+    let tail = format!(" frames recorded are in {}", out.display());
     let at = text
-        .find(" frames recorded are ")
-        .expect("the frames are named");
-    text[..at]
+        .find(&tail)
+        .unwrap_or_else(|| panic!("{tail:?} not in {text}"));
+    let said: u64 = text[..at]
         .rsplit(' ')
         .next()
         .unwrap()
         .parse()
-        .expect("a frame count")
+        .expect("a frame count");
+    let (_, got) = read_wav(out);
+    assert_eq!(
+        got.len() as u64,
+        2 * said,
+        "the file holds what the message says"
+    );
+    assert!(
+        (24_000..480_000).contains(&said),
+        "{said} frames before {what}"
+    );
 }
 
 #[test]
@@ -234,22 +241,8 @@ fn a_server_killed_mid_recording_keeps_what_was_captured() {
     eprintln!("{text}({waited:?} after the kill)");
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(waited < Duration::from_secs(5), "took {waited:?}");
-    assert!(
-        text.contains("the device failed while running")
-            && text.contains(&format!(" recorded are in {}", out.display())),
-        "{text}"
-    );
-    let said = frames_said(&text);
-    let (_, got) = read_wav(&out);
-    assert_eq!(
-        got.len() as u64,
-        2 * said,
-        "the file holds what the message says"
-    );
-    assert!(
-        (24_000..480_000).contains(&said),
-        "{said} frames before the kill"
-    );
+    assert!(text.contains("the device failed while running"), "{text}");
+    check_kept(&text, &out, "the kill");
 }
 
 #[test]
@@ -267,20 +260,9 @@ fn ctrl_c_keeps_what_was_recorded() {
     let text = stderr(&o);
     assert_eq!(o.status.code(), Some(130), "{text}");
     assert!(
-        text.contains("interrupted: stopped by Ctrl-C; the ")
-            && text.contains(&format!(" recorded are in {}", out.display())),
+        text.contains("interrupted: stopped by Ctrl-C; the "),
         "{text}"
     );
-    let said = frames_said(&text);
-    let (_, got) = read_wav(&out);
-    assert_eq!(
-        got.len() as u64,
-        2 * said,
-        "the file holds what the message says"
-    );
-    assert!(
-        (24_000..480_000).contains(&said),
-        "{said} frames before Ctrl-C"
-    );
+    check_kept(&text, &out, "Ctrl-C");
     assert_eq!(dir.files(), ["take.wav"], "no temporary file left");
 }
