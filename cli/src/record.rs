@@ -89,17 +89,16 @@ pub fn channels(option: &str, text: &str) -> Result<Vec<u16>, String> {
     Ok(out)
 }
 
-/// Writes the captured `samples` (`frames` frames) to the recording's file; when that
-/// fails, to a file of the same name in the temporary folder, so that the audio is not
-/// lost. Returns the samples clamped.
-fn save(file: WavFile, samples: &[f32], frames: u64, args: &RecordArgs) -> Result<u64, Error> {
+/// Writes the captured `samples` (of `channels` channels) to the recording's file; when
+/// that fails, to a file of the same name in the temporary folder, so that the audio is
+/// not lost. Returns the samples clamped.
+fn save(file: WavFile, samples: &[f32], channels: u16, args: &RecordArgs) -> Result<u64, Error> {
     fn write_all(mut file: WavFile, samples: &[f32]) -> Result<u64, Error> {
         file.write(samples)?;
         let clamped = file.clamped();
         file.commit()?;
         Ok(clamped)
     }
-    let channels = (samples.len() as u64 / frames.max(1)) as u16;
     write_all(file, samples).map_err(|error| {
         let Error::Output { path, source } = error else {
             return error;
@@ -114,7 +113,7 @@ fn save(file: WavFile, samples: &[f32], frames: u64, args: &RecordArgs) -> Resul
         Error::RecordingNotSaved {
             path,
             source,
-            frames,
+            frames: (samples.len() / usize::from(channels)) as u64,
             saved,
         }
     })
@@ -210,7 +209,12 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
     };
     // Whatever stopped it, what was captured goes to the file.
     let clamped = if reached > 0 {
-        save(file, &recorded[..reached as usize * width], reached, args)?
+        save(
+            file,
+            &recorded[..reached as usize * width],
+            width as u16,
+            args,
+        )?
     } else {
         drop(file);
         0

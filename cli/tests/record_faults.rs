@@ -121,7 +121,7 @@ fn record_on_jack(out: &Path, duration: &str, env: &[(&str, &str)]) -> Child {
 }
 
 /// Checks that `text` says the frames recorded before `what` are in `out`, and that the
-/// file holds that many: at least half a second, and less than the 10 s asked.
+/// file holds that many: at least a period, and less than the 10 s asked.
 fn check_kept(text: &str, out: &Path, what: &str) {
     let tail = format!(" frames recorded are in {}", out.display());
     let at = text
@@ -140,7 +140,7 @@ fn check_kept(text: &str, out: &Path, what: &str) {
         "the file holds what the message says"
     );
     assert!(
-        (24_000..480_000).contains(&said),
+        (1024..480_000).contains(&said),
         "{said} frames before {what}"
     );
 }
@@ -203,25 +203,26 @@ fn a_folder_in_the_way_at_the_end_saves_the_recording_in_the_temporary_folder() 
     let tmp = dir.path("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let out = dir.path("take.wav");
-    let child = record_on_jack(&out, "2s", &[("TMPDIR", tmp.to_str().unwrap())]);
+    let child = record_on_jack(&out, "3s", &[("TMPDIR", tmp.to_str().unwrap())]);
     let pid = child.id();
     // The file cannot be renamed into place now.
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("x"), "x").unwrap();
     let o = finish(child);
     let text = stderr(&o);
+    eprintln!("{text}");
     assert_eq!(o.status.code(), Some(1), "{text}");
     let rescued = tmp.join(format!("rtmix-rescued-{pid}-take.wav"));
     assert!(
         text.contains(&format!("cannot write {}", out.display()))
             && text.contains(&format!(
-                "the 96000 frames recorded are saved in {} instead",
+                "the 144000 frames recorded are saved in {} instead",
                 rescued.display()
             )),
         "{text}"
     );
     let (spec, got) = read_wav(&rescued);
-    assert_eq!((spec.channels, got.len()), (2, 2 * 96_000), "all of it");
+    assert_eq!((spec.channels, got.len()), (2, 2 * 144_000), "all of it");
     assert_eq!(dir.files(), ["take.wav", "tmp"], "no temporary file left");
 }
 
