@@ -5,7 +5,8 @@
 //!   device is touched, with nothing left on it; a recording that fits leaves a file
 //!   exactly as long as its audio (the space claimed ahead is given back);
 //! * a folder in the way of the file when the recording ends: the recording is saved in
-//!   the temporary folder instead, and the error (exit code 1) says where;
+//!   the temporary folder instead, and the error (exit code 1) says where; when that
+//!   fails too, the error says the take is lost;
 //! * a JACK server killed mid-recording (a private one, by its PID): exit code 1 within a
 //!   few seconds, and the frames captured before the kill are in the file, as many as the
 //!   message says;
@@ -224,6 +225,30 @@ fn a_folder_in_the_way_at_the_end_saves_the_recording_in_the_temporary_folder() 
     let (spec, got) = read_wav(&rescued);
     assert_eq!((spec.channels, got.len()), (2, 2 * 144_000), "all of it");
     assert_eq!(dir.files(), ["take.wav", "tmp"], "no temporary file left");
+}
+
+/// When the temporary folder cannot take the take either, the message says plainly that
+/// it is lost (exit code 1), rather than pretending it was saved.
+#[test]
+#[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
+fn a_take_that_cannot_be_saved_anywhere_says_so() {
+    let dir = Scratch::new("nowhere");
+    let out = dir.path("take.wav");
+    let child = record_on_jack(&out, "3s", &[("TMPDIR", "/nonexistent-rtmix-tmp")]);
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("x"), "x").unwrap();
+    let o = finish(child);
+    let text = stderr(&o);
+    eprintln!("{text}");
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("cannot write {}", out.display()))
+            && text.contains("the 144000 frames recorded could not be saved elsewhere either")
+            && text.contains("/nonexistent-rtmix-tmp/rtmix-rescued-")
+            && text.contains("and are lost"),
+        "{text}"
+    );
+    assert_eq!(dir.files(), ["take.wav"], "no temporary file left");
 }
 
 #[test]
