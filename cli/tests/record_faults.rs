@@ -197,6 +197,26 @@ fn a_disk_without_room_is_refused_before_recording_and_a_fitting_file_is_cut_to_
     assert_eq!(disk.files(), ["take.wav"], "no temporary file left");
 }
 
+/// Records 3 s into `out` with `TMPDIR=tmp`, puts a folder in the file's way while it
+/// records, and checks that the file cannot be written (exit code 1); returns the
+/// recorder's PID and its message.
+fn record_with_a_folder_in_the_way(out: &Path, tmp: &str) -> (u32, String) {
+    let child = record_on_jack(out, "3s", &[("TMPDIR", tmp)]);
+    let pid = child.id();
+    // The file cannot be renamed into place now.
+    std::fs::create_dir(out).unwrap();
+    std::fs::write(out.join("x"), "x").unwrap();
+    let o = finish(child);
+    let text = stderr(&o);
+    eprintln!("{text}");
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("cannot write {}", out.display())),
+        "{text}"
+    );
+    (pid, text)
+}
+
 #[test]
 #[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
 fn a_folder_in_the_way_at_the_end_saves_the_recording_in_the_temporary_folder() {
@@ -204,22 +224,13 @@ fn a_folder_in_the_way_at_the_end_saves_the_recording_in_the_temporary_folder() 
     let tmp = dir.path("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let out = dir.path("take.wav");
-    let child = record_on_jack(&out, "3s", &[("TMPDIR", tmp.to_str().unwrap())]);
-    let pid = child.id();
-    // The file cannot be renamed into place now.
-    std::fs::create_dir(&out).unwrap();
-    std::fs::write(out.join("x"), "x").unwrap();
-    let o = finish(child);
-    let text = stderr(&o);
-    eprintln!("{text}");
-    assert_eq!(o.status.code(), Some(1), "{text}");
+    let (pid, text) = record_with_a_folder_in_the_way(&out, tmp.to_str().unwrap());
     let rescued = tmp.join(format!("rtmix-rescued-{pid}-take.wav"));
     assert!(
-        text.contains(&format!("cannot write {}", out.display()))
-            && text.contains(&format!(
-                "the 144000 frames recorded are saved in {} instead",
-                rescued.display()
-            )),
+        text.contains(&format!(
+            "the 144000 frames recorded are saved in {} instead",
+            rescued.display()
+        )),
         "{text}"
     );
     let (spec, got) = read_wav(&rescued);
@@ -234,16 +245,9 @@ fn a_folder_in_the_way_at_the_end_saves_the_recording_in_the_temporary_folder() 
 fn a_take_that_cannot_be_saved_anywhere_says_so() {
     let dir = Scratch::new("nowhere");
     let out = dir.path("take.wav");
-    let child = record_on_jack(&out, "3s", &[("TMPDIR", "/nonexistent-rtmix-tmp")]);
-    std::fs::create_dir(&out).unwrap();
-    std::fs::write(out.join("x"), "x").unwrap();
-    let o = finish(child);
-    let text = stderr(&o);
-    eprintln!("{text}");
-    assert_eq!(o.status.code(), Some(1), "{text}");
+    let (_, text) = record_with_a_folder_in_the_way(&out, "/nonexistent-rtmix-tmp");
     assert!(
-        text.contains(&format!("cannot write {}", out.display()))
-            && text.contains("the 144000 frames recorded could not be saved elsewhere either")
+        text.contains("the 144000 frames recorded could not be saved elsewhere either")
             && text.contains("/nonexistent-rtmix-tmp/rtmix-rescued-")
             && text.contains("and are lost"),
         "{text}"
