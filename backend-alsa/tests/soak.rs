@@ -20,7 +20,7 @@
 //! loopback now and then hands the capture client the period played in the same cycle
 //! instead of the one before (round trip 0 instead of 1024: one period heard twice, the
 //! one before it never), sometimes for only part of a period on one channel: 52 moves in
-//! 10 minutes on a quiet machine, 46 to 66 in the 60 s of a CI run (where two servers run
+//! 10 minutes on a quiet machine, 46 to 122 in the 60 s of a CI run (where two servers run
 //! at realtime priority). Every sample is still one played a whole number of periods
 //! earlier, and the test reports how often the round trip moved.
 //!
