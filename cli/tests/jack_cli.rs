@@ -255,53 +255,55 @@ fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_or_rate_is_
         caps[1].starts_with("      in : 2 ch, 48000 Hz, FLOAT_LE"),
         "{caps:?}"
     );
-    let o = run(&[
-        "record",
-        "/nonexistent-dir-rtmix/x.wav",
-        "--duration",
-        "1s",
-        "--channels",
-        "1,2,3",
-        "--device",
-        "rtmix_jack",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // Each is exit code 2 with its message.
+    let refused = |args: &[&str], message: &str| {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{}", stderr(&o));
+    };
     // The file is created first: an unwritable path is the error here.
-    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    refused(
+        &[
+            "record",
+            "/nonexistent-dir-rtmix/x.wav",
+            "--duration",
+            "1s",
+            "--channels",
+            "1,2,3",
+            "--device",
+            "rtmix_jack",
+        ],
+        "cannot write",
+    );
     let dir = Scratch::new("jack-channels");
     let out = dir.path("x.wav");
-    let o = run(&[
-        "record",
-        out.to_str().unwrap(),
-        "--duration",
-        "1s",
-        "--channels",
-        "1,2,3",
-        "--device",
-        "rtmix_jack",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("ALSA device \"rtmix_jack\" does not take 3 channels"),
-        "{}",
-        stderr(&o)
+    let out = out.to_str().unwrap();
+    refused(
+        &[
+            "record",
+            out,
+            "--duration",
+            "1s",
+            "--channels",
+            "1,2,3",
+            "--device",
+            "rtmix_jack",
+        ],
+        "ALSA device \"rtmix_jack\" does not take 3 channels",
     );
     // JACK runs at 48 kHz only.
-    let o = run(&[
-        "record",
-        out.to_str().unwrap(),
-        "--duration",
-        "1s",
-        "--rate",
-        "44100",
-        "--device",
-        "rtmix_jack",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("ALSA device \"rtmix_jack\" does not take 44100 Hz"),
-        "{}",
-        stderr(&o)
+    refused(
+        &[
+            "record",
+            out,
+            "--duration",
+            "1s",
+            "--rate",
+            "44100",
+            "--device",
+            "rtmix_jack",
+        ],
+        "ALSA device \"rtmix_jack\" does not take 44100 Hz",
     );
     assert!(dir.files().is_empty(), "nothing left behind");
 }
