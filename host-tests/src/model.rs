@@ -621,6 +621,11 @@ impl World<'_, '_> {
             self.settle(t, at, s);
             return EndReason::Cut;
         }
+        // A transfer that has reached its end (a 0-frame play that started in this run)
+        // has nothing left to cut.
+        if target.end <= at {
+            return EndReason::TargetNotActive;
+        }
         let new_end = match ending {
             Ending::Cut | Ending::FadeOut(0) => at,
             Ending::FadeOut(n) => at.saturating_add(n),
@@ -634,7 +639,7 @@ impl World<'_, '_> {
                 }
             }
         };
-        if target.end <= at || (ending == Ending::AfterRepetition && new_end >= target.end) {
+        if ending == Ending::AfterRepetition && new_end >= target.end {
             return EndReason::TargetNotActive;
         }
         if let Ending::FadeOut(n @ 1..) = ending {

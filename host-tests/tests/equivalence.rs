@@ -49,3 +49,59 @@ proptest! {
         }
     }
 }
+
+/// The model once panicked here (an overflow in its `AfterRepetition` arithmetic, 4 CI runs
+/// in 140): a 0-frame play that starts from frame 1 of an empty region is active for no
+/// frames in its first block, and a cancel after its repetition lands in that same block.
+/// Nothing is left to cut: the cancel reports `TargetNotActive` in engine and model alike.
+#[test]
+fn zero_frame_play_cancelled_after_its_repetition_in_its_first_block() {
+    use rtmix_core::{At, EndReason, Ending, Late};
+    use rtmix_host_tests::blocks::Blocks;
+    use rtmix_host_tests::scenario::{Op, PlayShape, Scenario, Step};
+    let play = Op::Play {
+        samples: vec![0.25; 4],
+        map: vec![0],
+        gains: vec![1.0],
+        at: At::Asap,
+        late: Late::Drop,
+        shape: PlayShape {
+            region: Some((3, 3)),
+            offset: 1,
+            ..PlayShape::default()
+        },
+    };
+    let cancel = Op::Cancel {
+        target: 0,
+        at: At::Asap,
+        late: Late::Drop,
+        ending: Ending::AfterRepetition,
+    };
+    for pattern in [Blocks::Fixed(1), Blocks::Fixed(64)] {
+        let sc = Scenario {
+            output_channels: 1,
+            input_channels: 0,
+            // Two steps before the same block: the engine takes both in it.
+            steps: vec![
+                Step {
+                    submit_at: 10,
+                    ops: vec![play.clone()],
+                },
+                Step {
+                    submit_at: 10,
+                    ops: vec![cancel.clone()],
+                },
+            ],
+            xruns: vec![],
+            total_frames: 100,
+            clamp: false,
+        };
+        let outcome = simulate(&sc, &pattern);
+        let expected = expect(&sc, &outcome.runs, &outcome.submissions);
+        let cancel_id = outcome.accepted().nth(1).expect("the cancel was accepted");
+        let got = outcome.completions.iter().find(|c| c.id == cancel_id);
+        assert_eq!(got.map(|c| c.end), Some(EndReason::TargetNotActive));
+        assert_eq!(got, expected.completions.get(&cancel_id));
+        assert_eq!(bits(&outcome.output), bits(&expected.output));
+    }
+}
