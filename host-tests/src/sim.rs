@@ -73,6 +73,9 @@ pub struct Outcome {
     pub runs: [Vec<Run>; 2],
     /// What became of each op, in op order.
     pub submissions: Vec<Submission>,
+    /// For each submitted op, how many completions had been collected when it was
+    /// submitted (the first that many of `completions`).
+    pub completions_before: Vec<usize>,
     /// Every completion received, in arrival order.
     pub completions: Vec<SimCompletion>,
     /// Refusals whose returned buffer differed from the one submitted (must stay empty).
@@ -294,6 +297,7 @@ fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
         output: Vec::new(),
         runs: [Vec::new(), Vec::new()],
         submissions: Vec::new(),
+        completions_before: Vec::new(),
         completions: Vec::new(),
         mangled_returns: 0,
         drain_cancels: Vec::new(),
@@ -378,6 +382,10 @@ fn drain_all(
 }
 
 fn submit_step(ctl: &mut Ctl<'_>, ops: &[Op], outcome: &mut Outcome) {
+    let taken = outcome.completions.len();
+    outcome
+        .completions_before
+        .extend(std::iter::repeat_n(taken, ops.len()));
     let seen = |d: Direction, outcome: &Outcome| outcome.runs[dir_index(d)].len();
     let (members, mut readers): (Vec<_>, Vec<_>) = ops
         .iter()

@@ -146,3 +146,76 @@ fn count_features(sc: &Scenario, outcome: &Outcome, features: &mut [usize; 14]) 
         }
     }
 }
+
+/// The generators reach the exact boundaries: the last channel of each direction in
+/// accepted plays, records and master gains; the first channel past it refused exactly;
+/// empty buffers; regions that end at the buffer's end; frames at the start of the clock
+/// asked for after it has passed.
+#[test]
+fn generators_reach_every_boundary() {
+    let mut runner = runner();
+    // [last output channel played, last input channel recorded, last master gain,
+    //  first invalid channel refused, empty buffer accepted, region to the buffer's end,
+    //  frame 0..3 asked for late]
+    let mut seen = [0usize; 7];
+    for i in 0..600 {
+        let wild = i % 2 == 1;
+        let sc = if wild {
+            wild_scenario(60).new_tree(&mut runner).unwrap().current()
+        } else {
+            scenario(24).new_tree(&mut runner).unwrap().current()
+        };
+        let pattern = blocks().new_tree(&mut runner).unwrap().current();
+        let outcome = simulate_and_drain(&sc, &pattern);
+        let (outs, ins) = (sc.output_channels, sc.input_channels);
+        for (op, sub) in sc.ops().zip(&outcome.submissions) {
+            if let Submission::Refused(Error::ChannelOutOfRange { channel, channels }) = sub {
+                seen[3] += usize::from(channel == channels);
+            }
+            let Submission::Accepted { .. } = sub else {
+                continue;
+            };
+            match op {
+                Op::Play {
+                    samples,
+                    map,
+                    shape,
+                    ..
+                } => {
+                    seen[0] += usize::from(outs > 1 && map.contains(&(outs - 1)));
+                    seen[4] += usize::from(samples.is_empty());
+                    let frames = (samples.len() / map.len()) as u64;
+                    seen[5] +=
+                        usize::from(matches!(shape.region, Some((a, b)) if a > 0 && b == frames));
+                }
+                Op::Record { map, .. } => {
+                    seen[1] += usize::from(ins > 1 && map.contains(&(ins - 1)));
+                }
+                Op::Gain {
+                    target: GainOf::Master(c),
+                    ..
+                } => seen[2] += usize::from(outs > 1 && *c == outs - 1),
+                _ => {}
+            }
+        }
+        for (step, op) in sc
+            .steps
+            .iter()
+            .flat_map(|s| s.ops.iter().map(move |op| (s, op)))
+        {
+            let at = match op {
+                Op::Play { at, .. }
+                | Op::Record { at, .. }
+                | Op::Cancel { at, .. }
+                | Op::Gain { at, .. }
+                | Op::Stats { at, .. } => *at,
+            };
+            seen[6] += usize::from(matches!(at, At::Frame(f) if f < 3 && step.submit_at > f));
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n >= 50),
+        "[last output, last input, last master, first invalid refused, empty buffer, \
+         region to the end, early frame late]: {seen:?}"
+    );
+}
