@@ -281,7 +281,7 @@ fn handles_are_small_and_the_storage_holds_the_rest() {
 }
 
 /// The sizes docs/embedded.md ("RAM") gives for what takes the room in the storage, and
-/// docs/timing.md's 6 bytes per channel of a map: exact, on x86_64. When one changes,
+/// docs/timing.md's 6 bytes per channel of a map: exact, on `x86_64`. When one changes,
 /// update those pages with the new figures.
 #[test]
 #[cfg(target_arch = "x86_64")]
