@@ -7,8 +7,9 @@
 //! What must hold: every accepted command completes exactly once, as the kind it was
 //! submitted as, handing back the very buffer it was given (plays: unchanged; recordings:
 //! at their length); a cancel completes as `Cut` or `TargetNotActive`, and both happen; a
-//! refusal is only ever backpressure (`Capacity`, `QueueFull`), and it happens; no wait
-//! runs into its timeout; and when everything has completed, nothing more arrives.
+//! refusal is only ever backpressure, and both kinds (`Capacity`, `QueueFull`) happen; more
+//! than 100 waits are made and none runs into its timeout; and when everything has
+//! completed, nothing more arrives.
 //! `threads.rs` checks the content of recordings and groups across threads; this one
 //! checks the bookkeeping, seventy times as often.
 
