@@ -22,7 +22,8 @@
 //!    itself; with `S32_LE`, `S24_LE`, `S24_3LE` or `S16_LE` (tried in that order unless
 //!    [`Config::format`] insists) it renders into a scratch block allocated when the device
 //!    is opened, converted at the edge with rtmix-core's conversions. The loop never
-//!    allocates, locks or prints: `tests/no_alloc.rs` runs it under a counting allocator.
+//!    allocates, locks or prints; `tests/file_pcm.rs` and `tests/jack.rs` run it under a
+//!    counting allocator and assert that it allocates nothing.
 //! 3. [`AlsaStream`] spawns the loop on its own thread, first asking for `SCHED_FIFO` and
 //!    locking memory, and reports what it got ([`Realtime`]) instead of failing when the
 //!    system says no.

@@ -302,6 +302,7 @@ fn too_many_plays_at_once() {
         &[],
         &[
             "[[play]] 128",
+            "more than 127 plays",
             "under way at once",
             "more than the render holds",
         ],

@@ -108,7 +108,15 @@ fn the_demo_equals_the_reference_model_and_every_block_pattern_gives_the_same_fi
     let demo = demo.to_str().unwrap();
     let base = dir.path("base.wav");
     let summary = render_ok(&["render", demo, "-o", base.to_str().unwrap()]);
-    assert!(summary.contains("201600 frames"), "{summary}");
+    // The summary docs/session-format.md shows.
+    for line in [
+        "201600 frames (4.200 s), 2 channels, 48000 Hz, 32-bit float WAV",
+        "engine: 1024-frame blocks (197 blocks)",
+        "at 24000, forever -> at 24000, 155999 frames; cancelled: silent from frame 179999",
+        "at 168000, fade 12000 -> took effect at 168000; reached its play",
+    ] {
+        assert!(summary.contains(line), "{line:?} not in {summary}");
+    }
     assert!(
         summary.contains("clipped samples (beyond [-1, 1]): 0"),
         "{summary}"

@@ -269,11 +269,59 @@ fn handles_are_small_and_the_storage_holds_the_rest() {
         size_of::<Controller<'static, P, R, 1024>>()
     );
     assert!(size_of::<Engine<'static, P, R, 16>>() < 256);
-    std::eprintln!(
-        "storage: Queues<16, 16> {} bytes, Queues<64, 32> {} bytes",
-        size_of::<Queues<P, R, 16, 16>>(),
-        size_of::<Queues<P, R, 64, 32>>()
+    // "A duplex stream with A = C = 16 takes about 67 KB" (Queues' docs, docs/timing.md):
+    // at most 67,904 B on 64-bit targets, and no more than 10 % below (rtmix-embedded's
+    // tests/memory.rs holds the other capacities' budgets).
+    #[cfg(target_pointer_width = "64")]
+    {
+        let size = size_of::<Queues<P, R, 16, 16>>();
+        assert!(size <= 67_904, "Queues<16, 16> grew to {size} B");
+        assert!(size * 10 >= 67_904 * 9, "Queues<16, 16> shrank to {size} B");
+    }
+}
+
+/// The sizes docs/embedded.md ("RAM") gives for what takes the room in the storage, and
+/// docs/timing.md's 6 bytes per channel of a map: exact, on `x86_64`. When one changes,
+/// update those pages with the new figures.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn what_takes_the_room_in_the_storage() {
+    use crate::action::{Action, Done, Transfer};
+    use crate::envelope::Envelope;
+    use crate::meter::MeterBank;
+    use crate::mixdown::Mixdown;
+    use core::mem::size_of;
+    type P = &'static [f32];
+    type R = &'static mut [f32];
+    // Each action slot, and its parts.
+    assert_eq!(size_of::<Action<P>>(), 848);
+    assert_eq!(size_of::<Transfer<P>>(), 544);
+    assert_eq!(size_of::<ChannelMap>(), 208);
+    assert_eq!(
+        size_of::<ChannelMap>(),
+        16 + 32 * (2 + 4),
+        "32 channels of 6 bytes"
     );
+    assert_eq!(size_of::<Envelope>(), 136);
+    assert_eq!(size_of::<Shape>(), 104);
+    // Each queued command, each completion on its way back (with its stats), and each
+    // completion in the controller's mailbox (a `Done` and its sequence number).
+    assert_eq!(size_of::<Command<P>>(), 440);
+    assert_eq!(size_of::<Done<P>>(), 328);
+    assert_eq!(size_of::<StreamStats>(), 112);
+    assert_eq!(size_of::<Done<P>>() + size_of::<u64>(), 336);
+    // The fixed part: 32 master ramps and 2 x 32 meter channels.
+    assert_eq!(size_of::<Mixdown>() + 2 * size_of::<MeterBank>(), 3_352);
+    // What grows with A and C, from the storage's own sizes: per action slot (both
+    // directions) and per command queue entry (both directions).
+    let q = |a: usize, c: usize| match (a, c) {
+        (16, 16) => size_of::<Queues<P, R, 16, 16>>(),
+        (16, 32) => size_of::<Queues<P, R, 16, 32>>(),
+        (64, 32) => size_of::<Queues<P, R, 64, 32>>(),
+        _ => unreachable!(),
+    };
+    assert_eq!(q(16, 32) - q(16, 16), 16 * 2 * 440);
+    assert_eq!((q(64, 32) - q(16, 32)) / 48, 2 * 1_562);
 }
 
 #[test]

@@ -54,6 +54,8 @@ mod dma_input;
 mod error;
 mod format;
 mod half;
+#[cfg(all(target_arch = "arm", target_pointer_width = "32"))]
+mod ram;
 mod report;
 mod trigger;
 

@@ -538,3 +538,8 @@ fn i24_halfwords_stereo_odd_100_frame_halves() {
 fn i16_bits_eight_channels_7_frame_halves() {
     check::<I16Bits>(4, 8, 7, 1);
 }
+
+#[test]
+fn i16_mono_48_frame_halves_with_missed_interrupts() {
+    check::<I16>(5, 1, 48, 2);
+}

@@ -7,8 +7,9 @@
 //! What must hold: every accepted command completes exactly once, as the kind it was
 //! submitted as, handing back the very buffer it was given (plays: unchanged; recordings:
 //! at their length); a cancel completes as `Cut` or `TargetNotActive`, and both happen; a
-//! refusal is only ever backpressure (`Capacity`, `QueueFull`), and it happens; no wait
-//! runs into its timeout; and when everything has completed, nothing more arrives.
+//! refusal is only ever backpressure, and both kinds (`Capacity`, `QueueFull`) happen; more
+//! than 100 waits are made and none runs into its timeout; and when everything has
+//! completed, nothing more arrives.
 //! `threads.rs` checks the content of recordings and groups across threads; this one
 //! checks the bookkeeping, seventy times as often.
 
@@ -75,7 +76,9 @@ struct Ledger {
     /// The most recent plays and recordings, for cancels to aim at.
     recent: Vec<ActionId>,
     accepted: u64,
-    refused: u64,
+    /// Refusals for backpressure: every action slot taken, and the command queue full.
+    capacity: u64,
+    queue_full: u64,
     /// Cancels that reached a running target, and those whose target had ended.
     cuts: u64,
     too_late: u64,
@@ -191,8 +194,12 @@ fn millions_of_commands_complete_exactly_once() {
     while ledger.accepted < total {
         match submit(&mut ctl, &mut rng, &mut ledger) {
             Ok(()) => {}
-            Err(Error::Capacity { .. } | Error::QueueFull) => {
-                ledger.refused += 1;
+            Err(Error::Capacity { .. }) => {
+                ledger.capacity += 1;
+                std::thread::yield_now();
+            }
+            Err(Error::QueueFull) => {
+                ledger.queue_full += 1;
                 std::thread::yield_now();
             }
             Err(e) => panic!("unexpected refusal {e:?}"),
@@ -212,11 +219,12 @@ fn millions_of_commands_complete_exactly_once() {
     stop.store(true, Ordering::Relaxed);
     let blocks = audio.join().unwrap();
     eprintln!(
-        "{} accepted, {} completed, {} refused for backpressure, cancels: {} cut, {} too \
-         late; {} waits, {blocks} audio blocks",
+        "{} accepted, {} completed, refused for backpressure: {} Capacity, {} QueueFull; \
+         cancels: {} cut, {} too late; {} waits, {blocks} audio blocks",
         ledger.accepted,
         ledger.accepted - ledger.outstanding.len() as u64,
-        ledger.refused,
+        ledger.capacity,
+        ledger.queue_full,
         ledger.cuts,
         ledger.too_late,
         ledger.waits
@@ -232,8 +240,12 @@ fn millions_of_commands_complete_exactly_once() {
         "a completion for nothing outstanding"
     );
     assert!(
-        ledger.refused > 0,
-        "the queues never filled: backpressure untested"
+        ledger.capacity > 0,
+        "the action slots never filled: `Capacity` untested"
+    );
+    assert!(
+        ledger.queue_full > 0,
+        "the command queue never filled: `QueueFull` untested"
     );
     assert!(ledger.cuts > 0, "no cancel reached a running action");
     assert!(ledger.too_late > 0, "no cancel of a finished action");

@@ -290,7 +290,11 @@ fn a_fractional_interval_is_exact_after_a_billion_frames() {
         .collect();
     assert!(!want.is_empty());
     assert_eq!(clicks, want);
-    // A truncated interval (24 201 frames) would be 41 319 * 0.68 frames (about 28 000)
-    // early by now; a rounded one (24 202) as late.
-    assert_ne!(want[0], 41_319 * 24_201);
+    // The first click past the jump is bar 41 320. A metronome that adds a truncated
+    // 24 201 frames per bar would play it 28 125 frames early (docs/features.md); one that
+    // rounds to 24 202, 13 195 frames late.
+    let k = 41_320;
+    assert_eq!(want[0], k * 2_880_000 / 119);
+    assert_eq!(want[0] - k * 24_201, 28_125);
+    assert_eq!(k * 24_202 - want[0], 13_195);
 }
