@@ -1,78 +1,92 @@
-//! An action's state inside the engine, and the report it leaves with.
+//! An action's state inside the engine, and the record it leaves with.
 
-use crate::command::{Body, Command, Gain, Layout, Shape};
+use crate::channel_map::MapStore;
+use crate::command::{Body, Command, Gain, Layout, Shape, Target, When, NONE};
 use crate::envelope::{Envelope, Ramp};
-use crate::{
-    ActionId, ActionKind, ActionStats, At, ChannelMap, EndReason, Ending, Late, StreamStats,
-};
+use crate::{ActionKind, ActionStats, EndReason, Ending, Late, StreamStats};
 
 /// A play or record under way: its buffer and where it sits on the timeline. The map,
 /// which only the general kernels read, comes last.
 #[derive(Debug)]
 #[repr(C)]
-pub(crate) struct Transfer<B> {
+pub(crate) struct Transfer<B, Mp> {
     pub(crate) buffer: B,
-    /// The buffer's channel count (`map.len()`, kept here so the fast kernels need not
-    /// touch the map).
-    pub(crate) channels: usize,
     pub(crate) layout: Layout,
     /// The buffer's frame count.
     pub(crate) frames: u64,
-    /// What it plays of the buffer: `region_len` frames from `region_start`, repeated.
-    pub(crate) region_start: u64,
-    pub(crate) region_len: u64,
     /// Its envelope (plays only; set up when its origin is known).
     pub(crate) env: Envelope,
+    /// What it plays of the buffer (`region_len` frames from `region_start`), how often,
+    /// and its envelope settings.
     pub(crate) shape: Shape,
     /// Counters of a stream's source or sink.
     pub(crate) stream: StreamCounters,
-    pub(crate) map: ChannelMap,
+    pub(crate) map: Mp,
 }
 
 /// What a stream play or recording met: frames its source lacked or its sink had no room
 /// for, and the lowest level (frames available, or room) seen at a span's start.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct StreamCounters {
     pub(crate) missing: u64,
     pub(crate) dropped: u64,
-    pub(crate) lowest: Option<u64>,
+    /// [`NONE`] until a level is seen.
+    pub(crate) lowest: u64,
+}
+
+impl Default for StreamCounters {
+    fn default() -> Self {
+        Self {
+            missing: 0,
+            dropped: 0,
+            lowest: NONE,
+        }
+    }
 }
 
 impl StreamCounters {
     pub(crate) fn see_level(&mut self, frames: u64) {
-        self.lowest = Some(self.lowest.map_or(frames, |l| l.min(frames)));
+        self.lowest = self.lowest.min(frames);
     }
 }
 
-impl<B> Transfer<B> {
+impl<B, Mp: MapStore> Transfer<B, Mp> {
+    /// The buffer's channel count.
+    #[inline]
+    pub(crate) fn channels(&self) -> usize {
+        self.map.channels().len()
+    }
+
     /// Where frame `p` of the play (counted from its origin) falls: the buffer frame it
     /// plays (`None` in the silence between spaced repetitions) and how many frames from
     /// `p` on continue the same way. At least 1 for a non-empty region.
     pub(crate) fn place(&self, p: u64) -> (Option<u64>, u64) {
-        let len = self.region_len;
+        let (start, len) = (self.shape.region_start, self.shape.region_len);
         let Some(interval) = self.shape.interval else {
             // Back to back: plain modular arithmetic (no division in the first repetition).
             let offset = if p < len { p } else { p % len.max(1) };
-            return (Some(self.region_start + offset), len - offset);
+            return (Some(start + offset), len - offset);
         };
         // The last of a counted set plays whole: no repetition follows to cut it short.
         let k = interval.index_at(p);
-        let (k, last) = match self.shape.repetitions {
-            Some(n) if k.saturating_add(1) >= n => (n.saturating_sub(1), true),
-            _ => (k, false),
+        let n = self.shape.repetitions;
+        let (k, last) = if n != NONE && k.saturating_add(1) >= n {
+            (n.saturating_sub(1), true)
+        } else {
+            (k, false)
         };
-        let start = interval.start_of(k);
+        let first = interval.start_of(k);
         let next = if last {
             u64::MAX
         } else {
             interval.start_of(k.saturating_add(1))
         };
-        let offset = p - start;
-        let playing = len.min(next - start);
+        let offset = p - first;
+        let playing = len.min(next - first);
         if offset < playing {
-            (Some(self.region_start + offset), playing - offset)
+            (Some(start + offset), playing - offset)
         } else {
-            (None, next - start - offset)
+            (None, next - first - offset)
         }
     }
 
@@ -102,20 +116,21 @@ pub(crate) struct Span {
 #[derive(Debug)]
 #[repr(C, u8)]
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Work<B> {
-    Transfer(Transfer<B>),
-    Cancel { target_seq: u64, ending: Ending },
+pub(crate) enum Work<B, Mp> {
+    Transfer(Transfer<B, Mp>),
+    Cancel { target: Target, ending: Ending },
     Gain { target: Gain, gain: f32, ramp: u64 },
-    Stats(Option<StreamStats>),
+    Stats,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum State {
     /// A group member waiting for the rest of its group.
     Staged,
-    /// Waiting for the end of the action it follows ([`At::After`]) to be known.
+    /// Waiting for the end of the action it follows ([`At::After`](crate::At::After)) to
+    /// be known.
     Waiting,
-    /// Waiting for its frame, in the pending list.
+    /// Waiting for its frame, in the pending heap.
     Pending,
     /// Running, in the active list.
     Active,
@@ -130,10 +145,12 @@ pub(crate) enum State {
 /// slot measurably lowers the cost per voice (docs/performance.md).
 #[derive(Debug)]
 #[repr(C)]
-pub(crate) struct Action<B> {
+pub(crate) struct Action<B, Mp> {
     pub(crate) state: State,
     /// Set when a cancel lowered `end`.
     pub(crate) cut: bool,
+    /// Set when its stream's policy stopped it (an underflow or an overflow).
+    pub(crate) stopped: bool,
     /// The next frame it will process.
     pub(crate) position: u64,
     /// One past the last frame it covers; a cancel lowers it. `u64::MAX` while it loops
@@ -142,29 +159,27 @@ pub(crate) struct Action<B> {
     /// The frame of buffer frame 0 (transfers) or the frame it takes effect (others).
     pub(crate) origin: u64,
     pub(crate) stats: ActionStats,
-    pub(crate) work: Work<B>,
+    pub(crate) work: Work<B, Mp>,
     // Read when it starts and ends only.
-    pub(crate) id: ActionId,
+    pub(crate) seq: u64,
     pub(crate) kind: ActionKind,
-    pub(crate) requested: At,
     pub(crate) late: Late,
+    pub(crate) reason: EndReason,
+    pub(crate) when: When,
+    /// The frame asked for, once known (for [`When::After`], where the followed one stops);
+    /// else [`NONE`].
+    pub(crate) requested_frame: u64,
     pub(crate) late_by: u64,
     /// Leading buffer frames left out because they had passed (late with `Skip`).
     pub(crate) skipped: u64,
-    pub(crate) actual_start: Option<u64>,
-    pub(crate) reason: EndReason,
-    /// The action it follows, for [`At::After`].
-    pub(crate) after: Option<u64>,
-    /// The frame asked for, once known (for [`At::After`], where the followed one stops).
-    pub(crate) requested_frame: Option<u64>,
-    /// Where it stopped, once known (see [`At::After`]).
-    pub(crate) ended_at: Option<u64>,
-    /// Set when its stream's policy stopped it.
-    pub(crate) stopped: Option<EndReason>,
+    /// [`NONE`] until it starts.
+    pub(crate) actual_start: u64,
+    /// Where it stopped, once known; else [`NONE`].
+    pub(crate) ended_at: u64,
 }
 
-impl<B> Action<B> {
-    pub(crate) fn from_command(cmd: Command<B>, kind: ActionKind) -> Self {
+impl<B, Mp> Action<B, Mp> {
+    pub(crate) fn from_command(cmd: Command<B, Mp>, kind: ActionKind) -> Self {
         let work = match cmd.body {
             Body::Transfer {
                 buffer,
@@ -174,52 +189,57 @@ impl<B> Action<B> {
                 shape,
             } => Work::Transfer(Transfer {
                 buffer,
-                channels: map.len(),
                 map,
                 layout,
                 frames,
-                region_start: shape.region_start,
-                region_len: shape.region_len,
                 env: Envelope::new(
                     Ramp::constant(shape.gain),
                     fade_in(shape.fade_in),
                     shape
-                        .total
+                        .total()
                         .map_or(Ramp::UNITY, |t| fade_out(t, shape.fade_out)),
                     shape.offset,
                 ),
                 shape,
                 stream: StreamCounters::default(),
             }),
-            Body::Cancel { target_seq, ending } => Work::Cancel { target_seq, ending },
+            Body::Cancel { target, ending } => Work::Cancel { target, ending },
             Body::Gain { target, gain, ramp } => Work::Gain { target, gain, ramp },
-            Body::Stats => Work::Stats(None),
-        };
-        let after = match cmd.at {
-            At::After(id) => Some(id.seq()),
-            _ => None,
+            Body::Stats => Work::Stats,
         };
         Self {
-            id: cmd.id,
+            seq: cmd.seq,
             kind,
-            requested: cmd.at,
+            when: cmd.when,
             late: cmd.late,
             state: State::Staged,
             work,
             origin: 0,
             end: 0,
             cut: false,
+            stopped: false,
             position: 0,
             late_by: 0,
             skipped: 0,
-            actual_start: None,
+            actual_start: NONE,
             reason: EndReason::Finished,
             stats: ActionStats::new(),
-            after,
-            requested_frame: None,
-            ended_at: None,
-            stopped: None,
+            requested_frame: NONE,
+            ended_at: NONE,
         }
+    }
+
+    /// The action it follows, for [`When::After`].
+    pub(crate) fn after(&self) -> Option<Target> {
+        match self.when {
+            When::After { slot, seq, .. } => Some(Target { slot, seq }),
+            _ => None,
+        }
+    }
+
+    /// True while it is scheduled or running (not staged, not ended).
+    pub(crate) fn is_live(&self) -> bool {
+        matches!(self.state, State::Waiting | State::Pending | State::Active)
     }
 
     /// True for a transfer that covers at least one frame.
@@ -230,36 +250,37 @@ impl<B> Action<B> {
     /// Frames played or recorded: every frame it moved over since its start, less those
     /// lost to xruns. Derived, so the block loop has one counter less to write.
     pub(crate) fn frames_done(&self) -> u64 {
-        self.actual_start.map_or(0, |start| {
-            self.position.saturating_sub(start) - self.stats.frames_lost
-        })
+        if self.actual_start == NONE {
+            return 0;
+        }
+        self.position.saturating_sub(self.actual_start) - self.stats.frames_lost
     }
 
     /// Marks it ended with `reason`, stopped at frame `at`.
     pub(crate) fn end_with(&mut self, reason: EndReason, at: u64) {
         self.state = State::Ended;
         self.reason = reason;
-        self.ended_at = Some(at);
+        self.ended_at = at;
     }
 
-    /// The report handed back through the completion queue.
-    pub(crate) fn into_done(self) -> Done<B> {
+    /// The record handed back through the completion queue, and its buffer.
+    pub(crate) fn into_done(self, slot: u16) -> Done<B> {
         let frames = self.frames_done();
         let mut stats = self.stats.finish();
-        let payload = match self.work {
+        let buffer = match self.work {
             Work::Transfer(t) => {
                 stats.missing = t.stream.missing;
                 stats.dropped = t.stream.dropped;
-                stats.lowest_level = t.stream.lowest;
-                HalfPayload::Buffer(t.buffer)
+                stats.lowest_level = (t.stream.lowest != NONE).then_some(t.stream.lowest);
+                Some(t.buffer)
             }
-            Work::Cancel { .. } | Work::Gain { .. } => HalfPayload::None,
-            Work::Stats(s) => s.map_or(HalfPayload::None, HalfPayload::Stats),
+            Work::Cancel { .. } | Work::Gain { .. } | Work::Stats => None,
         };
         Done {
-            id: self.id,
+            seq: self.seq,
+            slot,
             kind: self.kind,
-            requested: self.requested,
+            when: self.when,
             late_by: self.late_by,
             actual_start: self.actual_start,
             frames,
@@ -267,33 +288,35 @@ impl<B> Action<B> {
             ended_at: self.ended_at,
             end: self.reason,
             stats,
-            payload,
+            buffer,
         }
     }
 }
 
-/// What one engine half hands back: a [`Completion`](crate::Completion) with one buffer type.
-#[derive(Debug)]
-pub(crate) enum HalfPayload<B> {
-    None,
-    Buffer(B),
-    Stats(StreamStats),
-}
-
-/// A completion on its way back from one engine half.
+/// An action's completion on its way back from one engine half: everything the
+/// [`Completion`](crate::Completion) says, with frames not known stored as [`NONE`].
 #[derive(Debug)]
 pub(crate) struct Done<B> {
-    pub(crate) id: ActionId,
+    pub(crate) seq: u64,
+    pub(crate) slot: u16,
     pub(crate) kind: ActionKind,
-    pub(crate) requested: At,
+    pub(crate) when: When,
     pub(crate) late_by: u64,
-    pub(crate) actual_start: Option<u64>,
+    pub(crate) actual_start: u64,
     pub(crate) frames: u64,
     pub(crate) skipped: u64,
-    pub(crate) ended_at: Option<u64>,
+    pub(crate) ended_at: u64,
     pub(crate) end: EndReason,
     pub(crate) stats: ActionStats,
-    pub(crate) payload: HalfPayload<B>,
+    pub(crate) buffer: Option<B>,
+}
+
+/// A stats fetch's snapshot, on its own queue so that completions do not all carry room
+/// for one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) seq: u64,
+    pub(crate) stats: StreamStats,
 }
 
 /// A fade-in over the first `frames` frames of a play: gain `i / frames` at its frame `i`.

@@ -168,6 +168,59 @@ impl ChannelMap {
     }
 }
 
+/// A channel map as a stream carries it in its commands and action slots: room for `M`
+/// channels, the channel capacity of the stream's [`Home`](crate::Home), so a stereo
+/// firmware does not pay for 32.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MapOf<const M: usize> {
+    channels: [u16; M],
+    gains: [f32; M],
+    len: u8,
+}
+
+/// What the engine reads of a stored channel map.
+#[doc(hidden)]
+pub trait MapStore: Sized + core::fmt::Debug {
+    /// The most entries it holds.
+    const CAPACITY: usize;
+    /// `map`'s first [`CAPACITY`](Self::CAPACITY) entries (the controller refuses longer
+    /// maps first, with [`Error::ChannelMapTooLong`]).
+    fn store(map: &ChannelMap) -> Self;
+    /// The stream channel of each buffer channel.
+    fn channels(&self) -> &[u16];
+    /// The gain of each buffer channel.
+    fn gains(&self) -> &[f32];
+}
+
+impl<const M: usize> MapStore for MapOf<M> {
+    const CAPACITY: usize = if M < MAX_MAP_CHANNELS {
+        M
+    } else {
+        MAX_MAP_CHANNELS
+    };
+
+    fn store(map: &ChannelMap) -> Self {
+        let len = map.len().min(Self::CAPACITY);
+        let mut stored = Self {
+            channels: [0; M],
+            gains: [0.0; M],
+            len: len as u8,
+        };
+        stored.channels[..len].copy_from_slice(&map.channels()[..len]);
+        stored.gains[..len].copy_from_slice(&map.gains()[..len]);
+        stored
+    }
+
+    fn channels(&self) -> &[u16] {
+        &self.channels[..usize::from(self.len)]
+    }
+
+    fn gains(&self) -> &[f32] {
+        &self.gains[..usize::from(self.len)]
+    }
+}
+
 #[cfg(feature = "defmt")]
 impl defmt::Format for ChannelMap {
     fn format(&self, f: defmt::Formatter<'_>) {

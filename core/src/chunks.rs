@@ -62,10 +62,10 @@ pub struct ChunkReader {
 /// `writes` engine writes, one per block or less) between the audio side and the reader.
 ///
 /// ```
-/// use rtmix_core::{chunks, ChannelMap, Queues, Record, StreamConfig};
+/// use rtmix_core::{chunks, ChannelMap, Record, StreamCapacity, StreamConfig};
 /// let (sink, mut reader) = chunks::channel(1, 4800, 64);
-/// let mut q: Box<Queues<Vec<f32>, chunks::ChunkSink, 4, 4>> = Box::default();
-/// let (mut ctl, mut engine) = q.split(StreamConfig::input(2)).unwrap();
+/// let (mut ctl, mut engine) =
+///     rtmix_core::open::<Vec<f32>, chunks::ChunkSink>(StreamConfig::input(2), StreamCapacity::default()).unwrap();
 /// ctl.record(Record::new(sink, ChannelMap::new(&[1]).unwrap())).unwrap();
 /// engine.input.process(&[0.0, 1.0, 0.0, 2.0]); // frames 0 and 1
 /// engine.input.process(&[0.0, 3.0]);           // frame 2

@@ -167,8 +167,8 @@ impl<P, R> Completion<P, R> {
     ///
     /// ```
     /// # use rtmix_core::*;
-    /// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
-    /// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// let (mut ctl, mut engine) =
+    ///     rtmix_core::open::<Vec<f32>, Vec<f32>>(StreamConfig::output(1), StreamCapacity::default()).unwrap();
     /// let id = ctl.play(Play::new(vec![1.0, 2.0], ChannelMap::new(&[0]).unwrap())).unwrap();
     /// engine.process(&[], &mut [0.0; 4]);
     /// assert_eq!(ctl.take(id).unwrap().into_played(), Some(vec![1.0, 2.0]));

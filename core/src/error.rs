@@ -92,6 +92,22 @@ pub enum Error {
     FrameOverflow,
     /// A stream configuration with no channels in either direction.
     NoChannels,
+    /// A stream configuration with more channels in a direction than its storage has
+    /// room for (the `M` of [`Fixed`](crate::Fixed) storage).
+    TooManyChannels {
+        /// Channels asked for.
+        channels: u16,
+        /// The storage's channel capacity.
+        max: usize,
+    },
+    /// A [`StreamCapacity`](crate::StreamCapacity) out of range: `actions` below 2 or
+    /// above 65 534, `commands` or `completions` 0.
+    InvalidCapacity {
+        /// Which capacity.
+        what: &'static str,
+        /// The value given.
+        value: usize,
+    },
     /// The direction has no channels in this stream, so nothing can play or record there.
     NoSuchDirection,
     /// Every action slot of that direction is taken (for anything but a cancel, all but
@@ -99,6 +115,12 @@ pub enum Error {
     Capacity {
         /// The slot count (the `ACTIONS` const generic).
         slots: usize,
+    },
+    /// The direction already has as many stats fetches outstanding as it admits (their
+    /// completions not yet taken).
+    StatsBusy {
+        /// Stats fetches a direction admits at once.
+        fetches: usize,
     },
     /// The command queue to the engine is full: the engine has not run since. Try again
     /// after the next block.
@@ -155,6 +177,17 @@ impl fmt::Display for Error {
             Error::Capacity { slots } => {
                 write!(f, "all {slots} action slots are taken; take completions first")
             }
+            Error::TooManyChannels { channels, max } => write!(
+                f,
+                "{channels} channels do not fit the stream's storage, made for {max}"
+            ),
+            Error::InvalidCapacity { what, value } => {
+                write!(f, "a stream capacity of {value} {what} is out of range")
+            }
+            Error::StatsBusy { fetches } => write!(
+                f,
+                "{fetches} stats fetches are outstanding: take their completions first"
+            ),
             Error::QueueFull => f.write_str("the command queue is full; the engine has not run"),
             Error::UnknownAction => f.write_str("no such action was issued by this controller"),
             Error::EmptyGroup => f.write_str("a group needs at least one member"),
@@ -168,9 +201,9 @@ impl std::error::Error for Error {}
 /// A refused request, with what was moved into it handed back untouched.
 ///
 /// ```
-/// use rtmix_core::{ChannelMap, Error, Play, Queues, StreamConfig};
-/// let mut q: Queues<Vec<f32>, Vec<f32>, 4, 4> = Queues::new();
-/// let (mut ctl, _engine) = q.split(StreamConfig::output(2)).unwrap();
+/// use rtmix_core::{ChannelMap, Error, Play, StreamCapacity, StreamConfig};
+/// let (mut ctl, _engine) =
+///     rtmix_core::open::<Vec<f32>, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
 /// let refused = ctl.play(Play::new(vec![0.1; 8], ChannelMap::new(&[5]).unwrap())).unwrap_err();
 /// assert_eq!(refused.error, Error::ChannelOutOfRange { channel: 5, channels: 2 });
 /// assert_eq!(refused.returned.into_buffer(), vec![0.1; 8]); // the buffer comes back

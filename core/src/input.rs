@@ -1,13 +1,11 @@
 //! The input half of the engine: fills scheduled recordings from input blocks.
 
-use crate::action::{Done, Span, Transfer};
-use crate::command::Command;
+use crate::action::{Span, Transfer};
+use crate::home::Home;
 use crate::meter::MeterBank;
 use crate::mix::Flow;
-use crate::scheduler::{Half, Schedule, Scheduler};
-use crate::signal::Signal;
-use crate::{mix, ActionKind, RecordTarget};
-use heapless::spsc::{Consumer, Producer};
+use crate::scheduler::{Half, Scheduler};
+use crate::{mix, RecordTarget};
 
 /// One input block as the scheduler reads it; `None` for frames lost to an xrun.
 struct InputPass<'b> {
@@ -15,11 +13,18 @@ struct InputPass<'b> {
     channels: usize,
 }
 
-impl<R: RecordTarget> Half<R> for InputPass<'_> {
+impl<R: RecordTarget, Mp: crate::channel_map::MapStore> Half<R, Mp> for InputPass<'_> {
     #[inline]
-    fn transfer(&mut self, t: &mut Transfer<R>, span: Span, _lost: bool) -> Flow {
+    fn transfer(&mut self, t: &mut Transfer<R, Mp>, span: Span, _lost: bool) -> Flow {
         mix::record(self.input, self.channels, t, span)
     }
+}
+
+/// The parts of an input half that has channels.
+pub(crate) struct InputHalf<R: 'static, H: Home> {
+    pub(crate) scheduler: Scheduler<R, H::Map, H>,
+    pub(crate) meters: H::Shared<MeterBank<H::MeterSlots>>,
+    pub(crate) channels: u16,
 }
 
 /// Runs on the audio side and takes interleaved `f32` input blocks of any length.
@@ -30,36 +35,35 @@ impl<R: RecordTarget> Half<R> for InputPass<'_> {
 /// one: an atomic load, a `try_lock` and a futex wake).
 ///
 /// ```
-/// use rtmix_core::{At, ChannelMap, Queues, Record, StreamConfig};
-/// let mut q: Queues<&'static [f32], Vec<f32>, 4, 4> = Queues::new();
-/// let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+/// use rtmix_core::{At, ChannelMap, Record, StreamCapacity, StreamConfig};
+/// let (mut ctl, engine) =
+///     rtmix_core::open::<&'static [f32], Vec<f32>>(StreamConfig::input(2), StreamCapacity::default()).unwrap();
 /// let (_out, mut in_engine) = engine.split();
 /// let id = ctl.record(Record::new(vec![0.0; 2], ChannelMap::new(&[1]).unwrap()).at(At::Frame(1))).unwrap();
 /// in_engine.process(&[0.0, 10.0, 1.0, 11.0, 2.0, 12.0]); // frames 0..3, two channels
 /// assert_eq!(ctl.take(id).unwrap().into_recording(), Some(vec![11.0, 12.0]));
 /// ```
-#[derive(Debug)]
-pub struct InputEngine<'a, R, const A: usize> {
-    scheduler: Scheduler<'a, R, A>,
-    meters: &'a MeterBank,
-    channels: u16,
+pub struct InputEngine<R: 'static, H: Home> {
+    half: Option<InputHalf<R, H>>,
 }
 
-impl<'a, R: RecordTarget, const A: usize> InputEngine<'a, R, A> {
-    pub(crate) fn new(
-        commands: Consumer<'a, Command<R>>,
-        completions: Producer<'a, Done<R>>,
-        schedule: &'a mut Schedule<R, A>,
-        meters: &'a MeterBank,
-        channels: u16,
-        signal: Signal,
-    ) -> Self {
-        let kind = ActionKind::Record;
-        Self {
-            scheduler: Scheduler::new(commands, completions, schedule, kind, signal),
-            meters,
-            channels,
+impl<R, H: Home> core::fmt::Debug for InputEngine<R, H> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match &self.half {
+            Some(h) => f
+                .debug_struct("InputEngine")
+                .field("channels", &h.channels)
+                .field("scheduler", &h.scheduler)
+                .finish_non_exhaustive(),
+            None => f.write_str("InputEngine(no input)"),
         }
+    }
+}
+
+impl<R: RecordTarget, H: Home> InputEngine<R, H> {
+    /// The input half over its parts, or an engine for a stream without inputs.
+    pub(crate) fn new(half: Option<InputHalf<R, H>>) -> Self {
+        Self { half }
     }
 
     /// Consumes the next input block (interleaved, `channels()` wide).
@@ -67,21 +71,21 @@ impl<'a, R: RecordTarget, const A: usize> InputEngine<'a, R, A> {
     /// A trailing partial frame is ignored and counted in [`StreamStats::partial_frames`](crate::StreamStats::partial_frames).
     /// With no input channels this does nothing.
     pub fn process(&mut self, input: &[f32]) {
-        let channels = usize::from(self.channels);
-        if channels == 0 {
+        let Some(h) = self.half.as_mut() else {
             return;
-        }
+        };
+        let channels = usize::from(h.channels);
         let frames = input.len() / channels;
         let partial = !input.len().is_multiple_of(channels);
         let input = &input[..frames * channels];
-        self.meters.measure(input, channels);
+        h.meters.measure(input, channels);
         let mut pass = InputPass {
             input: Some(input),
             channels,
         };
-        self.scheduler.run(frames as u64, false, &mut pass);
+        h.scheduler.run(frames as u64, false, &mut pass);
         if partial {
-            self.scheduler.stats_mut().partial_frames += 1;
+            h.scheduler.stats_mut().partial_frames += 1;
         }
     }
 
@@ -90,36 +94,37 @@ impl<'a, R: RecordTarget, const A: usize> InputEngine<'a, R, A> {
     /// advances over them; recordings that cover them get zeros there and count them, so
     /// every recorded sample stays on the frame it belongs to.
     pub fn report_lost(&mut self, frames: u64) {
-        let channels = usize::from(self.channels);
-        if channels == 0 || frames == 0 {
+        let Some(h) = self.half.as_mut().filter(|_| frames > 0) else {
             return;
-        }
+        };
         let mut pass = InputPass {
             input: None,
-            channels,
+            channels: usize::from(h.channels),
         };
-        self.scheduler.run(frames, true, &mut pass);
+        h.scheduler.run(frames, true, &mut pass);
     }
 
     /// Ends everything scheduled or running with
     /// [`EndReason::StreamStopped`](crate::EndReason::StreamStopped), handing back what was
     /// recorded so far; call again until [`is_idle`](Self::is_idle).
     pub fn stop(&mut self) {
-        self.scheduler.stop();
+        if let Some(h) = self.half.as_mut() {
+            h.scheduler.stop();
+        }
     }
 
     /// True when no action is held and no command waits.
     pub fn is_idle(&self) -> bool {
-        self.scheduler.is_idle()
+        self.half.as_ref().is_none_or(|h| h.scheduler.is_idle())
     }
 
     /// The input frame clock: the frame the next block starts at.
     pub fn clock(&self) -> u64 {
-        self.scheduler.clock()
+        self.half.as_ref().map_or(0, |h| h.scheduler.clock())
     }
 
-    /// The interleaved channel count of input blocks.
+    /// The interleaved channel count of input blocks (0: the stream has no inputs).
     pub fn channels(&self) -> u16 {
-        self.channels
+        self.half.as_ref().map_or(0, |h| h.channels)
     }
 }

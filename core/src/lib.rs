@@ -13,13 +13,13 @@
 //!   the next with [`Error::Capacity`]: backpressure, never a silently lost completion.
 //!
 //! ```
-//! use rtmix_core::{At, ChannelMap, Play, Queues, Record, StreamConfig};
+//! use rtmix_core::{At, ChannelMap, Play, Record, StreamCapacity, StreamConfig};
 //!
 //! static TONE: [f32; 4] = [0.5, -0.5, 0.25, -0.25];
 //!
 //! // Storage for the queues (a `static` on a microcontroller).
-//! let mut queues: Queues<&'static [f32], Vec<f32>, 8, 8> = Queues::new();
-//! let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 1)).unwrap();
+//! let (mut ctl, mut engine) =
+//!     rtmix_core::open::<&'static [f32], Vec<f32>>(StreamConfig::duplex(2, 1), StreamCapacity::default()).unwrap();
 //!
 //! // Play a mono tone on output channel 1, starting at frame 3.
 //! let tone = ctl.play(Play::new(&TONE[..], ChannelMap::new(&[1]).unwrap()).at(At::Frame(3))).unwrap();
@@ -68,22 +68,29 @@ mod engine;
 mod envelope;
 mod error;
 mod frame;
+mod home;
 mod id;
 mod input;
 mod interval;
 mod meter;
 mod mix;
 mod mixdown;
+#[cfg(feature = "alloc")]
+mod open;
 mod output;
-mod queues;
+mod port;
 mod repeat;
+mod request;
 mod scheduler;
 mod signal;
+mod slots;
 mod stats;
+mod storage;
 mod stream;
 #[cfg(test)]
 mod tests;
 mod timeline;
+mod validate;
 #[cfg(feature = "std")]
 mod wait;
 
@@ -91,7 +98,8 @@ mod wait;
 pub use heapless;
 
 pub use channel_map::{ChannelMap, MAX_MAP_CHANNELS};
-pub use command::{GainTarget, Member, Play, Record};
+#[doc(hidden)]
+pub use channel_map::{MapOf, MapStore};
 pub use completion::{ActionKind, ActionStats, Completion, EndReason, Payload};
 pub use config::StreamConfig;
 pub use controller::Controller;
@@ -101,14 +109,23 @@ pub use ending::Ending;
 pub use engine::Engine;
 pub use error::{Error, Rejected};
 pub use frame::{At, Direction, Late};
+#[cfg(feature = "alloc")]
+pub use home::Heap;
+pub use home::{Fixed, Home, Receiver, Sender};
 pub use id::ActionId;
 pub use input::InputEngine;
 pub use interval::Interval;
 pub use meter::{Level, MAX_METER_CHANNELS};
-pub use mixdown::MAX_MASTER_CHANNELS;
+#[doc(hidden)]
+pub use meter::{MeterBank, MeterSlot, MeterSlots};
+#[cfg(feature = "alloc")]
+pub use open::{open, StreamCapacity};
 pub use output::OutputEngine;
-pub use queues::Queues;
 pub use repeat::Repeat;
+pub use request::{GainTarget, Member, Play, Record};
 pub use stats::StreamStats;
-pub use stream::{Feed, OnEmpty, OnFull, PlaySource, RecordTarget, SampleSink, SampleSource};
+pub use storage::{split_duplex, InputStorage, OutputStorage, Storage};
+pub use stream::{
+    Feed, OnEmpty, OnFull, PlaySource, RecordTarget, SampleSink, SampleSource, Unused,
+};
 pub use timeline::{Entry, Timeline};

@@ -89,34 +89,61 @@ pub struct Level {
 }
 
 /// Shared storage for the meters of one direction: written by the audio side, read by the
-/// control side, lock-free. See the module documentation for the protocol.
+/// control side, lock-free. See the module documentation for the protocol. `S` holds the
+/// two slots of each metered channel: an array in a firmware's storage, a boxed slice
+/// on a host.
 #[derive(Debug)]
-pub(crate) struct MeterBank {
+#[doc(hidden)]
+pub struct MeterBank<S> {
     /// Bit `c`: which of channel `c`'s two slots the audio side adds to. Control side only
     /// stores it.
     active: AtomicU32,
     /// Audio side only stores it: odd while a block's totals are being added.
     seq: AtomicU32,
     /// Per channel, the two slots.
-    slots: [[Slot; 2]; MAX_METER_CHANNELS],
+    slots: S,
 }
 
-impl Default for MeterBank {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The two accumulator slots of one metered channel.
+#[doc(hidden)]
+pub type MeterSlots = [MeterSlot; 2];
 
-impl MeterBank {
-    /// Zero totals, every channel filling its first slot.
+impl<const N: usize> MeterBank<[MeterSlots; N]> {
+    /// Zero totals, every channel filling its first slot: meters for `N` channels.
     pub(crate) const fn new() -> Self {
         Self {
             active: AtomicU32::new(0),
             seq: AtomicU32::new(0),
-            slots: [const { [Slot::new(), Slot::new()] }; MAX_METER_CHANNELS],
+            slots: [const { [MeterSlot::new(), MeterSlot::new()] }; N],
         }
     }
 
+    /// Resets everything (when a stream is made over reused storage; exclusive access).
+    pub(crate) fn reset(&mut self) {
+        *self.active.get_mut() = 0;
+        *self.seq.get_mut() = 0;
+        for slots in &mut self.slots {
+            *slots = [MeterSlot::new(), MeterSlot::new()];
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl MeterBank<alloc::boxed::Box<[MeterSlots]>> {
+    /// Zero totals for the first `channels` channels (at most [`MAX_METER_CHANNELS`]).
+    pub(crate) fn with_channels(channels: usize) -> Self {
+        let metered = channels.min(MAX_METER_CHANNELS);
+        Self {
+            active: AtomicU32::new(0),
+            seq: AtomicU32::new(0),
+            slots: (0..metered)
+                .map(|_| [MeterSlot::new(), MeterSlot::new()])
+                .collect(),
+        }
+    }
+}
+
+impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
     /// Audio side, once per block: measures the interleaved `block` (`channels` wide; only
     /// whole frames; only the first [`MAX_METER_CHANNELS`] channels) and publishes the block's
     /// peak and sum of squares per channel. Never waits.
@@ -125,7 +152,7 @@ impl MeterBank {
             return;
         }
         let frames = (block.len() / channels) as u64;
-        let metered = channels.min(MAX_METER_CHANNELS);
+        let metered = channels.min(self.slots.as_ref().len());
 
         // The per-sample work, outside the publishing window.
         let mut peak = [0.0f32; MAX_METER_CHANNELS];
@@ -153,7 +180,12 @@ impl MeterBank {
             return;
         }
         let zeros = [0.0f32; MAX_METER_CHANNELS];
-        self.publish(&zeros, &zeros, frames, channels.min(MAX_METER_CHANNELS));
+        self.publish(
+            &zeros,
+            &zeros,
+            frames,
+            channels.min(self.slots.as_ref().len()),
+        );
     }
 
     /// Adds one block's figures for the first `metered` channels to the slots in use.
@@ -163,7 +195,7 @@ impl MeterBank {
         // Orders the odd `seq` store before the `active` load (see the module docs).
         fence(SeqCst);
         let active = self.active.load(Acquire);
-        let totals = self.slots.iter().zip(peak).zip(sum).take(metered);
+        let totals = self.slots.as_ref().iter().zip(peak).zip(sum).take(metered);
         for (c, ((slots, &p), &s)) in totals.enumerate() {
             slots[(active >> c) as usize & 1].add(p, s, frames);
         }
@@ -176,7 +208,7 @@ impl MeterBank {
     /// May spin until the audio side finishes publishing the block it is in (bounded by a
     /// few dozen loads and stores while the audio side runs).
     pub(crate) fn read(&self, channel: usize) -> Option<Level> {
-        let slots = self.slots.get(channel)?;
+        let slots = self.slots.as_ref().get(channel)?;
         // Only this side stores `active`, so this loads its own last store.
         let active = self.active.load(Relaxed);
         let old = (active >> channel) as usize & 1;
@@ -193,17 +225,13 @@ impl MeterBank {
         }
         Some(slots[old].take())
     }
-
-    /// Resets everything (called when a stream is split; exclusive access).
-    pub(crate) fn reset(&mut self) {
-        *self = Self::new();
-    }
 }
 
 /// One channel's totals in one of its two slots. The `f64` and `u64` are split into `u32`
 /// words (low, high); only one side touches a slot at a time, so the words cannot tear.
 #[derive(Debug)]
-struct Slot {
+#[doc(hidden)]
+pub struct MeterSlot {
     /// Bits of the largest magnitude (non-negative, never NaN).
     peak: AtomicU32,
     /// Bits of the `f64` sum of squares.
@@ -212,7 +240,7 @@ struct Slot {
     frames: [AtomicU32; 2],
 }
 
-impl Slot {
+impl MeterSlot {
     const fn new() -> Self {
         Self {
             peak: AtomicU32::new(0),
@@ -363,6 +391,8 @@ mod tests {
 
     use super::*;
 
+    type Bank32 = MeterBank<[MeterSlots; MAX_METER_CHANNELS]>;
+
     /// Reference level in `f64` of channel `c` of an interleaved block.
     fn reference(block: &[f32], channels: usize, c: usize) -> (f32, f64, u64) {
         let frames = block.len() / channels;
@@ -391,7 +421,7 @@ mod tests {
 
     #[test]
     fn peak_and_rms_of_a_known_block() {
-        let bank = MeterBank::new();
+        let bank = Bank32::new();
         // Stereo: channel 0 alternates ±0.5, channel 1 is -1.0, 0.0 repeating.
         let block: Vec<f32> = (0..64)
             .flat_map(|i| {
@@ -421,7 +451,7 @@ mod tests {
         let mut state = 0x1234_5678;
         for channels in [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 32, 33, 40] {
             for frames in [1, 2, 5, 16, 17, 100, 257] {
-                let bank = MeterBank::new();
+                let bank = Bank32::new();
                 let block: Vec<f32> = (0..frames * channels).map(|_| noise(&mut state)).collect();
                 bank.measure(&block, channels);
                 for c in 0..channels.min(MAX_METER_CHANNELS) {
@@ -447,7 +477,7 @@ mod tests {
 
     #[test]
     fn a_read_resets_the_channel() {
-        let bank = MeterBank::new();
+        let bank = Bank32::new();
         bank.measure(&[0.25, -0.75, 0.25, -0.75], 2);
         assert_eq!(bank.read(1).unwrap().peak, 0.75);
         assert_eq!(bank.read(1).unwrap(), Level::default());
@@ -471,7 +501,7 @@ mod tests {
 
     #[test]
     fn channels_past_the_limit_are_not_metered() {
-        let bank = MeterBank::new();
+        let bank = Bank32::new();
         let channels = MAX_METER_CHANNELS + 8;
         // Channels beyond the limit carry a huge value that must not leak anywhere.
         let block: Vec<f32> = (0..3 * channels)
@@ -501,7 +531,7 @@ mod tests {
 
     #[test]
     fn partial_frames_and_empty_blocks_are_ignored() {
-        let bank = MeterBank::new();
+        let bank = Bank32::new();
         bank.measure(&[0.25, 0.5, 0.25, 0.5, 0.25, 9.0], 4);
         bank.measure(&[9.0], 2);
         bank.measure(&[], 2);
@@ -523,7 +553,7 @@ mod tests {
 
     #[test]
     fn blocks_accumulate_until_read() {
-        let bank = MeterBank::new();
+        let bank = Bank32::new();
         let mut state = 7;
         let mut all: Vec<f32> = Vec::new();
         for frames in [1, 64, 3, 128, 17] {
@@ -550,7 +580,7 @@ mod tests {
 
     #[test]
     fn non_finite_samples_show_as_an_over_for_one_read() {
-        let bank = MeterBank::new();
+        let bank = Bank32::new();
         bank.measure(&[0.5, f32::NAN, 0.5, 0.25], 2);
         bank.measure(&[f32::NEG_INFINITY, 0.25], 2);
         let l0 = bank.read(0).unwrap();
@@ -589,7 +619,7 @@ mod tests {
 
     #[test]
     fn reset_clears_everything() {
-        let mut bank = MeterBank::new();
+        let mut bank = Bank32::new();
         bank.measure(&[0.5, 0.5], 2);
         let _ = bank.read(0);
         bank.measure(&[0.5, 0.5], 2);
@@ -614,7 +644,7 @@ mod tests {
 
     #[test]
     fn sizes() {
-        assert_eq!(size_of::<MeterBank>(), 8 + MAX_METER_CHANNELS * 2 * 5 * 4);
+        assert_eq!(size_of::<Bank32>(), 8 + MAX_METER_CHANNELS * 2 * 5 * 4);
     }
 
     /// One writer measures many blocks of a known constant amplitude per channel while a
@@ -625,7 +655,7 @@ mod tests {
         const BLOCKS: usize = 200_000;
         // Not powers of two, so an f32 rounding slip or a mixed-up slot would show.
         const AMP: [f32; CHANNELS] = [0.3, 0.7, 0.0123];
-        let bank = MeterBank::new();
+        let bank = Bank32::new();
         let done = AtomicBool::new(false);
         let written = std::thread::scope(|s| {
             let writer = s.spawn(|| {

@@ -8,7 +8,7 @@
 //! same kernels as a buffer; or gathered from the input, then written to its sink.
 
 use crate::action::{Span, Transfer};
-use crate::channel_map::ChannelMap;
+use crate::channel_map::MapStore;
 use crate::command::Layout;
 use crate::envelope::Envelope;
 use crate::{PlaySource, RecordTarget};
@@ -29,10 +29,10 @@ pub(crate) enum Flow {
 const STREAM_CHUNK: usize = 256;
 
 /// The parts of a transfer the mixing kernels read.
-struct Voice<'t> {
+struct Voice<'t, Mp> {
     k: usize,
     layout: Layout,
-    map: &'t ChannelMap,
+    map: &'t Mp,
     env: &'t Envelope,
 }
 
@@ -43,13 +43,13 @@ const ENVELOPE_CHUNK: usize = 64;
 /// Adds `t`'s samples for `span`, times their gains and envelope, into the interleaved
 /// `out` block.
 #[inline]
-pub(crate) fn play<B: PlaySource>(
+pub(crate) fn play<B: PlaySource, Mp: MapStore>(
     out: &mut [f32],
     channels: usize,
-    t: &mut Transfer<B>,
+    t: &mut Transfer<B, Mp>,
     span: Span,
 ) -> Flow {
-    let k = t.channels;
+    let k = t.channels();
     let Some(dst) =
         out.get_mut(span.block_frame * channels..(span.block_frame + span.frames) * channels)
     else {
@@ -106,11 +106,11 @@ pub(crate) fn play<B: PlaySource>(
 /// first frame is `frame`: the fast kernels while the envelope is 1.
 #[inline]
 /// `frames` is the frame count of both (passed in: no division by a run-time channel count).
-fn mix(
+fn mix<Mp: MapStore>(
     dst: &mut [f32],
     channels: usize,
     src: &[f32],
-    v: &Voice<'_>,
+    v: &Voice<'_, Mp>,
     (frame, frames): (u64, usize),
 ) -> bool {
     let k = v.k;
@@ -165,11 +165,11 @@ fn full_enveloped<const K: usize>(dst: &mut [f32], src: &[f32], env: &[f32], gai
 /// The kernel under an envelope that changes (or is not 1): every sample is
 /// `(sample * map gain) * envelope(frame)`, the reference model's formula.
 #[inline(never)]
-fn play_enveloped(
+fn play_enveloped<Mp: MapStore>(
     dst: &mut [f32],
     channels: usize,
     src: &[f32],
-    t: &Voice<'_>,
+    t: &Voice<'_, Mp>,
     frame: u64,
 ) -> bool {
     let k = t.k;
@@ -222,7 +222,12 @@ fn play_enveloped(
 
 /// The kernels for partial and general maps.
 #[inline(never)]
-fn play_mapped(dst: &mut [f32], channels: usize, src: &[f32], t: &Voice<'_>) -> bool {
+fn play_mapped<Mp: MapStore>(
+    dst: &mut [f32],
+    channels: usize,
+    src: &[f32],
+    t: &Voice<'_, Mp>,
+) -> bool {
     let k = t.k;
     match t.layout {
         Layout::Contiguous { first } if first + k <= channels => {
@@ -250,13 +255,13 @@ fn play_mapped(dst: &mut [f32], channels: usize, src: &[f32], t: &Voice<'_>) -> 
 
 /// Copies the mapped channels of the interleaved `input` block for `span` into `t`'s
 /// buffer or sink; for frames lost to an xrun (`input` is `None`) it writes zeros.
-pub(crate) fn record<B: RecordTarget>(
+pub(crate) fn record<B: RecordTarget, Mp: MapStore>(
     input: Option<&[f32]>,
     channels: usize,
-    t: &mut Transfer<B>,
+    t: &mut Transfer<B, Mp>,
     span: Span,
 ) -> Flow {
-    let k = t.channels;
+    let k = t.channels();
     let src = match input {
         Some(input) => {
             let range = span.block_frame * channels..(span.block_frame + span.frames) * channels;
@@ -306,13 +311,13 @@ pub(crate) fn record<B: RecordTarget>(
 
 /// Copies the mapped channels of `src` (the block's channels; `None`: zeros) into `dst`
 /// (the recording's).
-fn gather(
+fn gather<Mp: MapStore>(
     dst: &mut [f32],
     src: Option<&[f32]>,
     channels: usize,
     k: usize,
     layout: Layout,
-    map: &ChannelMap,
+    map: &Mp,
 ) -> bool {
     let Some(src) = src else {
         dst.fill(0.0);
@@ -340,8 +345,8 @@ fn gather(
 /// Moves a stream play over a span lost to an xrun: the samples meant for those frames are
 /// read and discarded (as far as the source has them), so later samples stay on their
 /// frames, as a buffer's do.
-pub(crate) fn skip<B: PlaySource>(t: &mut Transfer<B>, span: Span) {
-    let k = t.channels;
+pub(crate) fn skip<B: PlaySource, Mp: MapStore>(t: &mut Transfer<B, Mp>, span: Span) {
+    let k = t.channels();
     let Some(source) = t.buffer.source() else {
         return;
     };

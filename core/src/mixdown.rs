@@ -5,28 +5,19 @@
 
 use crate::envelope::Ramp;
 
-/// The output channels that have a master gain; channels beyond play at unity.
-pub const MAX_MASTER_CHANNELS: usize = 32;
-
-/// The output stage's state, kept in [`Queues`](crate::Queues).
+/// The output stage's state, owned by the output half: a master gain for every output
+/// channel (in `S`, one [`Ramp`] per channel), and whether to clamp.
 #[derive(Debug)]
-pub(crate) struct Mixdown {
-    master: [Ramp; MAX_MASTER_CHANNELS],
+pub(crate) struct Mixdown<S> {
+    master: S,
     clamp: bool,
 }
 
-impl Mixdown {
-    pub(crate) const fn new() -> Self {
-        Self {
-            master: [Ramp::UNITY; MAX_MASTER_CHANNELS],
-            clamp: false,
-        }
-    }
-
-    /// Unity master gains, and clamping as configured.
-    pub(crate) fn reset(&mut self, clamp: bool) {
-        *self = Self::new();
-        self.clamp = clamp;
+impl<S: core::ops::DerefMut<Target = [Ramp]>> Mixdown<S> {
+    /// Unity master gains over `master`, and clamping as configured.
+    pub(crate) fn new(mut master: S, clamp: bool) -> Self {
+        master.fill(Ramp::UNITY);
+        Self { master, clamp }
     }
 
     /// Ramps the master gain of `channel` to `to` over `len` frames from frame `start`;

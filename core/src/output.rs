@@ -1,27 +1,29 @@
 //! The output half of the engine: plays scheduled buffers into output blocks.
 
-use crate::action::{Done, Span, Transfer};
-use crate::command::Command;
+use crate::action::{Span, Transfer};
+use crate::envelope::Ramp;
+use crate::home::Home;
 use crate::meter::MeterBank;
 use crate::mix::Flow;
 use crate::mixdown::Mixdown;
-use crate::scheduler::{Half, Schedule, Scheduler};
-use crate::signal::Signal;
-use crate::{mix, ActionKind, PlaySource};
-use heapless::spsc::{Consumer, Producer};
+use crate::scheduler::{Half, Scheduler};
+use crate::{mix, PlaySource};
 
 /// One output block as the scheduler fills it; `out` is empty for frames lost to an xrun.
-struct OutputPass<'b> {
+struct OutputPass<'b, S> {
     out: &'b mut [f32],
     channels: usize,
-    mixdown: &'b mut Mixdown,
+    mixdown: &'b mut Mixdown<S>,
     /// Something was mixed into `out` (else it is still all zeros).
     mixed: bool,
 }
 
-impl<P: PlaySource> Half<P> for OutputPass<'_> {
+impl<P: PlaySource, Mp: crate::channel_map::MapStore, S> Half<P, Mp> for OutputPass<'_, S>
+where
+    S: core::ops::DerefMut<Target = [Ramp]>,
+{
     #[inline]
-    fn transfer(&mut self, t: &mut Transfer<P>, span: Span, lost: bool) -> Flow {
+    fn transfer(&mut self, t: &mut Transfer<P, Mp>, span: Span, lost: bool) -> Flow {
         if lost {
             mix::skip(t, span);
             return Flow::Done;
@@ -42,16 +44,24 @@ impl<P: PlaySource> Half<P> for OutputPass<'_> {
     }
 }
 
+/// The parts of an output half that has channels.
+pub(crate) struct OutputHalf<P: 'static, H: Home> {
+    pub(crate) scheduler: Scheduler<P, H::Map, H>,
+    pub(crate) mixdown: Mixdown<H::Array<Ramp>>,
+    pub(crate) meters: H::Shared<MeterBank<H::MeterSlots>>,
+    pub(crate) channels: u16,
+}
+
 /// Runs on the audio side and fills interleaved `f32` output blocks of any length.
 ///
 /// Each call to [`process`](Self::process) renders the next `out.len() / channels` frames of
 /// the output timeline. Nothing in it allocates, frees, locks, blocks or prints.
 ///
 /// ```
-/// use rtmix_core::{At, ChannelMap, Play, Queues, StreamConfig};
+/// use rtmix_core::{At, ChannelMap, Play, StreamCapacity, StreamConfig};
 /// static ONE: [f32; 1] = [1.0];
-/// let mut q: Queues<&'static [f32], Vec<f32>, 4, 4> = Queues::new();
-/// let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+/// let (mut ctl, engine) =
+///     rtmix_core::open::<&'static [f32], Vec<f32>>(StreamConfig::output(1), StreamCapacity::default()).unwrap();
 /// let (mut out_engine, _in_engine) = engine.split();
 /// ctl.play(Play::new(&ONE[..], ChannelMap::new(&[0]).unwrap()).at(At::Frame(5))).unwrap();
 /// let mut block = [0.0f32; 3];
@@ -60,31 +70,27 @@ impl<P: PlaySource> Half<P> for OutputPass<'_> {
 /// assert_eq!(block, [0.0, 0.0, 1.0]);
 /// assert_eq!(out_engine.clock(), 6);
 /// ```
-#[derive(Debug)]
-pub struct OutputEngine<'a, P, const A: usize> {
-    scheduler: Scheduler<'a, P, A>,
-    mixdown: &'a mut Mixdown,
-    meters: &'a MeterBank,
-    channels: u16,
+pub struct OutputEngine<P: 'static, H: Home> {
+    half: Option<OutputHalf<P, H>>,
 }
 
-impl<'a, P: PlaySource, const A: usize> OutputEngine<'a, P, A> {
-    pub(crate) fn new(
-        commands: Consumer<'a, Command<P>>,
-        completions: Producer<'a, Done<P>>,
-        schedule: &'a mut Schedule<P, A>,
-        mixdown: &'a mut Mixdown,
-        meters: &'a MeterBank,
-        channels: u16,
-        signal: Signal,
-    ) -> Self {
-        let kind = ActionKind::Play;
-        Self {
-            scheduler: Scheduler::new(commands, completions, schedule, kind, signal),
-            mixdown,
-            meters,
-            channels,
+impl<P, H: Home> core::fmt::Debug for OutputEngine<P, H> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match &self.half {
+            Some(h) => f
+                .debug_struct("OutputEngine")
+                .field("channels", &h.channels)
+                .field("scheduler", &h.scheduler)
+                .finish_non_exhaustive(),
+            None => f.write_str("OutputEngine(no output)"),
         }
+    }
+}
+
+impl<P: PlaySource, H: Home> OutputEngine<P, H> {
+    /// The output half over its parts, or an engine for a stream without outputs.
+    pub(crate) fn new(half: Option<OutputHalf<P, H>>) -> Self {
+        Self { half }
     }
 
     /// Renders the next block into `out` (interleaved, `channels()` wide), overwriting it.
@@ -97,30 +103,30 @@ impl<'a, P: PlaySource, const A: usize> OutputEngine<'a, P, A> {
     /// With no output channels this does nothing.
     pub fn process(&mut self, out: &mut [f32]) {
         out.fill(0.0);
-        let channels = usize::from(self.channels);
-        if channels == 0 {
+        let Some(h) = self.half.as_mut() else {
             return;
-        }
+        };
+        let channels = usize::from(h.channels);
         let frames = out.len() / channels;
         let partial = !out.len().is_multiple_of(channels);
         let out = &mut out[..frames * channels];
         let mut pass = OutputPass {
             out: &mut *out,
             channels,
-            mixdown: &mut *self.mixdown,
+            mixdown: &mut h.mixdown,
             mixed: false,
         };
-        self.scheduler.run(frames as u64, false, &mut pass);
+        h.scheduler.run(frames as u64, false, &mut pass);
         // Silence (nothing mixed; master gains keep zeros zero) needs no protecting.
         let (non_finite, clipped) = if pass.mixed {
-            let counts = self.mixdown.protect(out);
-            self.meters.measure(out, channels);
+            let counts = h.mixdown.protect(out);
+            h.meters.measure(out, channels);
             counts
         } else {
-            self.meters.measure_silence(frames as u64, channels);
+            h.meters.measure_silence(frames as u64, channels);
             (0, 0)
         };
-        let stats = self.scheduler.stats_mut();
+        let stats = h.scheduler.stats_mut();
         stats.non_finite = stats.non_finite.saturating_add(non_finite);
         stats.clipped = stats.clipped.saturating_add(clipped);
         if partial {
@@ -133,37 +139,39 @@ impl<'a, P: PlaySource, const A: usize> OutputEngine<'a, P, A> {
     /// advances over them, and every action moves on as if they had played, so later
     /// frames stay on the device timeline.
     pub fn report_lost(&mut self, frames: u64) {
-        if self.channels == 0 || frames == 0 {
+        let Some(h) = self.half.as_mut().filter(|_| frames > 0) else {
             return;
-        }
+        };
         let mut pass = OutputPass {
             out: &mut [],
-            channels: usize::from(self.channels),
-            mixdown: &mut *self.mixdown,
+            channels: usize::from(h.channels),
+            mixdown: &mut h.mixdown,
             mixed: false,
         };
-        self.scheduler.run(frames, true, &mut pass);
+        h.scheduler.run(frames, true, &mut pass);
     }
 
     /// Ends everything scheduled or running with
     /// [`EndReason::StreamStopped`](crate::EndReason::StreamStopped) and hands back as many
     /// completions as the queue takes; call again until [`is_idle`](Self::is_idle).
     pub fn stop(&mut self) {
-        self.scheduler.stop();
+        if let Some(h) = self.half.as_mut() {
+            h.scheduler.stop();
+        }
     }
 
     /// True when no action is held and no command waits.
     pub fn is_idle(&self) -> bool {
-        self.scheduler.is_idle()
+        self.half.as_ref().is_none_or(|h| h.scheduler.is_idle())
     }
 
     /// The output frame clock: the frame the next block starts at.
     pub fn clock(&self) -> u64 {
-        self.scheduler.clock()
+        self.half.as_ref().map_or(0, |h| h.scheduler.clock())
     }
 
-    /// The interleaved channel count of output blocks.
+    /// The interleaved channel count of output blocks (0: the stream has no outputs).
     pub fn channels(&self) -> u16 {
-        self.channels
+        self.half.as_ref().map_or(0, |h| h.channels)
     }
 }

@@ -1,49 +1,43 @@
 //! The schedule and life cycle of actions in one engine half, shared by output and input.
 //!
-//! One block `[t0, t1)` runs in these steps, each bounded by the slot count `A`:
-//! 1. take the commands that arrived (group members wait in `staged` until their group is
-//!    complete, then resolve together against `t0`; an action that follows another
-//!    ([`At::After`](crate::At::After)) waits in `waiting` while that one's end is unknown);
+//! One block `[t0, t1)` runs in these steps:
+//! 1. take the commands that arrived, each into the slot the controller gave it (group
+//!    members wait in `staged` until their group is complete, then resolve together against
+//!    `t0`; an action that follows another ([`At::After`](crate::At::After)) waits, listed
+//!    under that one, while its end is unknown);
 //! 2. move the pending actions whose frame is below `t1` to the active set, in order of
-//!    (frame, submission). Pending actions are kept sorted, so future ones cost nothing.
-//!    A gain change takes effect between samples, so the block is cut into segments at
-//!    the frames of gain changes, and each segment activates what is due at its start;
+//!    (frame, submission): the pending heap's top. A gain change takes effect between
+//!    samples, so the block is cut into segments at the frames of gain changes, and each
+//!    segment activates what is due at its start;
 //! 3. let each active transfer process its part of each segment, in submission order (the
 //!    order fixes the floating-point summation order, which the reference model mirrors),
 //!    one span per repetition of a looping region;
 //! 4. count the block in every action it touched, end those that reached their end, and
-//!    hand ended actions back through the completion queue.
+//!    hand ended actions back through the completion queue as far as it has room; the
+//!    rest keep their slots and go out after a later block.
 //!
 //! Frames lost to an xrun run the same steps with `lost` set: the clock, the schedule and
 //! every action move over them exactly as over a block, but nothing is mixed.
 //!
 //! Whenever an action's end becomes known or moves (it is scheduled, cut, or ends), the
-//! actions that follow it are (re)timed to that frame, transitively.
+//! actions that follow it are (re)timed to that frame, transitively. The work of every
+//! step grows with what it works on (commands arriving, actions due, active, ended or
+//! following), never with the number of slots (docs/performance.md).
 
-use heapless::spsc::{Consumer, Producer};
-use heapless::Deque;
-
-use crate::action::{Action, Done, Span, State, Transfer, Work};
-use crate::command::{Body, Command, Gain, GroupMark};
+use crate::action::{Action, Done, Snapshot, Span, State, Transfer, Work};
+use crate::channel_map::MapStore;
+use crate::command::{Command, Gain, GroupMark, Target, When, NONE};
 use crate::envelope::Ramp;
+use crate::home::{Home, Receiver, Sender};
 use crate::mix::Flow;
 use crate::signal::Signal;
+use crate::slots::{List, Slot, Slots, NIL};
 use crate::{ActionKind, EndReason, Ending, Late, StreamStats};
 
-/// A pending action's place in the schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Due {
-    frame: u64,
-    seq: u64,
-    slot: u16,
-    /// A gain change, which starts a new segment.
-    splits: bool,
-}
-
 /// What one engine half does with the spans and segments of a block.
-pub(crate) trait Half<B> {
+pub(crate) trait Half<B, Mp> {
     /// Processes one span of one transfer.
-    fn transfer(&mut self, t: &mut Transfer<B>, span: Span, lost: bool) -> Flow;
+    fn transfer(&mut self, t: &mut Transfer<B, Mp>, span: Span, lost: bool) -> Flow;
 
     /// Sets the master gain of `channel` to a ramp; false if this half has none.
     fn set_master(&mut self, channel: u16, ramp_to: f32, len: u64, at: u64) -> bool {
@@ -57,68 +51,6 @@ pub(crate) trait Half<B> {
     }
 }
 
-/// The engine-side state of one direction. It lives in [`Queues`](crate::Queues), the
-/// stream's storage, so the engine handle itself stays small: on a microcontroller all of
-/// it is in a `static`, and nothing large is ever moved on a stack.
-pub(crate) struct Schedule<B, const A: usize> {
-    /// Every action the engine holds, from arrival until its completion is queued.
-    /// Invariant: the controller admits at most `A` outstanding actions per half, so a
-    /// command always finds a free slot, and since an ended action keeps its slot until
-    /// the completion queue takes it, no completion can ever be lost.
-    slots: [Option<Action<B>>; A],
-    free: heapless::Vec<u16, A>,
-    staged: heapless::Vec<u16, A>,
-    /// Following an action whose end is not known yet.
-    waiting: heapless::Vec<u16, A>,
-    /// Sorted by (frame, seq), latest first: the next due action is the last element.
-    pending: heapless::Vec<Due, A>,
-    /// Sorted by seq.
-    active: heapless::Vec<u16, A>,
-    /// In the order they ended.
-    ended: heapless::Vec<u16, A>,
-    /// (seq, stop frame) of the last `A` actions handed back, for an [`At::After`](crate::At::After) that
-    /// arrives just after the action it follows has left. The controller resolves older
-    /// ones itself; at most `A` actions can end in between (its admission limit).
-    recent: Deque<(u64, u64), A>,
-    clock: u64,
-    stats: StreamStats,
-}
-
-impl<B, const A: usize> Schedule<B, A> {
-    pub(crate) const fn new(direction: crate::Direction) -> Self {
-        Self {
-            slots: [const { None }; A],
-            free: heapless::Vec::new(),
-            staged: heapless::Vec::new(),
-            waiting: heapless::Vec::new(),
-            pending: heapless::Vec::new(),
-            active: heapless::Vec::new(),
-            ended: heapless::Vec::new(),
-            recent: Deque::new(),
-            clock: 0,
-            stats: StreamStats::new(direction),
-        }
-    }
-
-    /// Empties it in place, dropping what it holds, as [`new`](Self::new) would make it.
-    /// In place because a `Schedule` is large (tens of KB) and a fresh one assigned
-    /// over it would be built on the stack first, which a microcontroller does not have.
-    pub(crate) fn reset(&mut self) {
-        for slot in &mut self.slots {
-            *slot = None;
-        }
-        self.free.clear();
-        self.staged.clear();
-        self.waiting.clear();
-        self.pending.clear();
-        self.active.clear();
-        self.ended.clear();
-        self.recent.clear();
-        self.clock = 0;
-        self.stats = StreamStats::new(self.stats.direction);
-    }
-}
-
 /// Where the action an [`At::After`](crate::At::After) follows stops, as far as known now.
 enum StopFrame {
     Known(u64),
@@ -126,61 +58,66 @@ enum StopFrame {
     Missing,
 }
 
-/// The engine side of one direction: the queue ends and the state in the storage.
-pub(crate) struct Scheduler<'a, B, const A: usize> {
-    commands: Consumer<'a, Command<B>>,
-    completions: Producer<'a, Done<B>>,
-    st: &'a mut Schedule<B, A>,
+/// The queue ends one engine half holds.
+pub(crate) struct Ends<B: 'static, Mp: 'static, H: Home> {
+    pub(crate) commands: H::Rx<Command<B, Mp>>,
+    pub(crate) completions: H::Tx<Done<B>>,
+    pub(crate) snapshots: H::Tx<Snapshot>,
+}
+
+/// The engine side of one direction: its queue ends, its slots and its clock.
+pub(crate) struct Scheduler<B: 'static, Mp: 'static, H: Home> {
+    ends: Ends<B, Mp, H>,
+    st: Slots<H::Array<Slot<B, Mp>>, H::Array<u16>>,
+    clock: u64,
+    stats: StreamStats,
     transfer_kind: ActionKind,
     signal: Signal,
 }
 
-impl<B, const A: usize> core::fmt::Debug for Scheduler<'_, B, A> {
+impl<B, Mp, H: Home> core::fmt::Debug for Scheduler<B, Mp, H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Scheduler")
-            .field("clock", &self.st.clock)
-            .field("held", &(A - self.st.free.len()))
-            .field("pending", &self.st.pending.len())
-            .field("active", &self.st.active.len())
-            .field("stats", &self.st.stats)
+            .field("clock", &self.clock)
+            .field("slots", &self.st.len())
+            .field("held", &self.st.held())
+            .field("pending", &self.st.pending())
+            .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
 
-impl<'a, B, const A: usize> Scheduler<'a, B, A> {
-    /// The engine side over freshly reset state.
+impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
+    /// The engine side over `slots` and a pending heap of the same length.
     pub(crate) fn new(
-        commands: Consumer<'a, Command<B>>,
-        completions: Producer<'a, Done<B>>,
-        st: &'a mut Schedule<B, A>,
+        ends: Ends<B, Mp, H>,
+        slots: H::Array<Slot<B, Mp>>,
+        heap: H::Array<u16>,
         transfer_kind: ActionKind,
+        direction: crate::Direction,
         signal: Signal,
     ) -> Self {
-        st.free.clear();
-        for slot in (0..A).rev() {
-            // A fits in u16: checked when the queues are built.
-            st.free.push(slot as u16).ok();
-        }
         Self {
-            commands,
-            completions,
-            st,
+            ends,
+            st: Slots::new(slots, heap),
+            clock: 0,
+            stats: StreamStats::new(direction),
             transfer_kind,
             signal,
         }
     }
 
     pub(crate) fn clock(&self) -> u64 {
-        self.st.clock
+        self.clock
     }
 
     pub(crate) fn stats_mut(&mut self) -> &mut StreamStats {
-        &mut self.st.stats
+        &mut self.stats
     }
 
     /// Runs one block of `frames` frames (or frames lost to an xrun, when `lost`).
-    pub(crate) fn run(&mut self, frames: u64, lost: bool, half: &mut impl Half<B>) {
-        let t0 = self.st.clock;
+    pub(crate) fn run(&mut self, frames: u64, lost: bool, half: &mut impl Half<B, Mp>) {
+        let t0 = self.clock;
         let t1 = t0.saturating_add(frames);
         self.take_commands(t0);
         let mut seg = t0;
@@ -196,87 +133,52 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         self.finish(t0, t1, lost);
 
         // Count the frames the clock really moved (it saturates at u64::MAX).
-        self.st.clock = t1;
+        self.clock = t1;
         if lost {
-            self.st.stats.count_xrun(t1 - t0);
+            self.stats.count_xrun(t1 - t0);
         } else {
-            self.st.stats.count_block(t1 - t0);
+            self.stats.count_block(t1 - t0);
         }
         self.flush();
     }
 
     /// Lets every active transfer process its part of `[seg, seg_end)`.
-    fn process(&mut self, t0: u64, seg: u64, seg_end: u64, lost: bool, half: &mut impl Half<B>) {
-        let stop_reason = match self.transfer_kind {
-            ActionKind::Play => EndReason::Underflow,
-            _ => EndReason::Overflow,
-        };
-        for &slot in &self.st.active {
-            let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
-                continue;
-            };
-            if action.state != State::Active {
-                continue;
+    fn process(
+        &mut self,
+        t0: u64,
+        seg: u64,
+        seg_end: u64,
+        lost: bool,
+        half: &mut impl Half<B, Mp>,
+    ) {
+        let mut slot = self.st.active.head;
+        while slot != NIL {
+            let next = self.st.next(slot);
+            if let Some(action) = self.st.get_mut(slot) {
+                if action.state == State::Active {
+                    process_one(action, t0, seg, seg_end, lost, half);
+                }
             }
-            let from = action.position.max(seg);
-            let to = action.end.min(seg_end);
-            let Work::Transfer(t) = &mut action.work else {
-                continue;
-            };
-            let mut frame = from;
-            let mut outcome = Flow::Done;
-            while frame < to && outcome == Flow::Done {
-                // The play's own frame. `from_frame` may skip up to u64::MAX frames into an
-                // endless loop; past 2^64 play frames the count wraps, as release builds
-                // always did (found by fuzzing with overflow checks on).
-                let play_frame = (frame - action.origin).wrapping_add(t.shape.offset);
-                let (buffer_frame, left) = t.place(play_frame);
-                if left == 0 {
-                    outcome = Flow::Invalid; // an empty region never becomes active
-                    break;
-                }
-                let n = (to - frame).min(left);
-                if let Some(buffer_frame) = buffer_frame {
-                    let span = Span {
-                        frame,
-                        block_frame: (frame - t0) as usize,
-                        buffer_frame: buffer_frame as usize,
-                        frames: n as usize,
-                    };
-                    outcome = half.transfer(t, span, lost);
-                    if let Flow::Stop { frames } = outcome {
-                        frame += frames;
-                        break;
-                    }
-                }
-                frame += n;
-            }
-            match outcome {
-                Flow::Done => {
-                    if from < to {
-                        action.position = to;
-                    }
-                }
-                Flow::Stop { .. } => {
-                    // Its stream ran dry (or full): it ends here, as if cut.
-                    action.position = frame;
-                    action.end = frame;
-                    action.stopped = Some(stop_reason);
-                }
-                Flow::Invalid => action.end_with(EndReason::Invalid, frame),
-            }
+            slot = next;
         }
     }
 
     /// Counts the block in each action it touched, ends those that reached their end.
     fn finish(&mut self, t0: u64, t1: u64, lost: bool) {
-        let ended_before = self.st.ended.len();
-        let mut moved = false;
-        for &slot in &self.st.active {
-            let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
+        let stop_reason = self.stop_reason();
+        let mut slot = self.st.active.head;
+        while slot != NIL {
+            let next = self.st.next(slot);
+            let Some(action) = self.st.get_mut(slot) else {
+                slot = next;
                 continue;
             };
-            let start = action.actual_start.unwrap_or(action.position).max(t0);
+            let start = if action.actual_start == NONE {
+                action.position
+            } else {
+                action.actual_start
+            }
+            .max(t0);
             let covered = action.end.min(t1).saturating_sub(start);
             if covered > 0 {
                 if lost {
@@ -288,171 +190,168 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             }
             if action.state == State::Active && action.position >= action.end {
                 let reason = match (action.stopped, action.cut) {
-                    (Some(reason), _) => reason,
-                    (None, true) => EndReason::Cancelled { at: action.end },
-                    (None, false) => EndReason::Finished,
+                    (true, _) => stop_reason,
+                    (false, true) => EndReason::Cancelled { at: action.end },
+                    (false, false) => EndReason::Finished,
                 };
-                action.end_with(reason, action.end);
+                let end = action.end;
+                action.end_with(reason, end);
             }
             if action.state == State::Ended {
-                self.st.ended.push(slot).ok();
                 // Its end was known (and its followers timed) unless a stream's policy or
                 // an invalid span stopped it in this block.
-                moved |= action.stopped.is_some() || action.reason == EndReason::Invalid;
-            }
-        }
-        if self.st.ended.len() > ended_before {
-            let slots = &self.st.slots;
-            self.st.active.retain(|&slot| {
-                slots[usize::from(slot)]
-                    .as_ref()
-                    .is_some_and(|a| a.state == State::Active)
-            });
-        }
-        if moved {
-            // By index: settling may end (and list) followers.
-            let mut i = ended_before;
-            while let Some(&slot) = self.st.ended.get(i) {
-                i += 1;
-                let Some(a) = self.st.slots[usize::from(slot)].as_ref() else {
-                    continue;
-                };
-                if let (Some(at), true) = (
-                    a.ended_at,
-                    a.stopped.is_some() || a.reason == EndReason::Invalid,
-                ) {
-                    let seq = a.id.seq();
-                    self.settle(seq, at, t1);
+                let moved = action.stopped || action.reason == EndReason::Invalid;
+                self.st.unlink(List::Active, slot);
+                self.st.push_back(List::Ended, slot);
+                if moved {
+                    self.st.queue_settle(slot);
                 }
             }
+            slot = next;
+        }
+        self.drain_settle(t1);
+    }
+
+    /// Why a stream that its policy stopped ended.
+    fn stop_reason(&self) -> EndReason {
+        match self.transfer_kind {
+            ActionKind::Play => EndReason::Underflow,
+            _ => EndReason::Overflow,
         }
     }
 
     /// Ends every action the engine holds, and every command still queued to it, with
     /// [`EndReason::StreamStopped`], and hands back as many completions as fit.
     pub(crate) fn stop(&mut self) {
-        let t0 = self.st.clock;
+        let t0 = self.clock;
         self.take_commands(t0);
-        for slot in 0..A {
-            if let Some(action) = self.st.slots[slot].as_mut() {
+        self.st.clear_lists();
+        for slot in 0..self.st.len() {
+            let slot = slot as u16;
+            if let Some(action) = self.st.get_mut(slot) {
                 if action.state != State::Ended {
                     action.end_with(EndReason::StreamStopped, t0);
-                    self.st.ended.push(slot as u16).ok();
+                    self.st.push_back(List::Ended, slot);
                 }
             }
         }
-        self.st.staged.clear();
-        self.st.waiting.clear();
-        self.st.pending.clear();
-        self.st.active.clear();
         self.flush();
     }
 
     /// True when the engine holds no action and no command is queued to it.
     pub(crate) fn is_idle(&self) -> bool {
-        self.st.free.len() == A && self.commands.peek().is_none()
+        self.st.held() == 0 && self.ends.commands.waiting() == 0
     }
 
     fn take_commands(&mut self, t0: u64) {
-        let waiting = self.commands.len();
-        self.st.stats.queue_high_water = self.st.stats.queue_high_water.max(waiting);
-        while self.commands.peek().is_some() {
-            let Some(slot) = self.st.free.pop() else {
-                break; // cannot happen while the controller keeps its admission limit
-            };
-            let Some(cmd) = self.commands.dequeue() else {
-                self.st.free.push(slot).ok();
-                break;
-            };
+        let waiting = self.ends.commands.waiting();
+        self.stats.queue_high_water = self.stats.queue_high_water.max(waiting);
+        while let Some(cmd) = self.ends.commands.receive() {
             let group = cmd.group;
-            let kind = match cmd.body {
-                Body::Transfer { .. } => self.transfer_kind,
-                Body::Cancel { .. } => ActionKind::Cancel,
-                Body::Gain { .. } => ActionKind::Gain,
-                Body::Stats => ActionKind::Stats,
-            };
-            let known_end = cmd.after_end;
+            let slot = cmd.slot;
+            let kind = cmd.kind(self.transfer_kind);
             let mut action = Action::from_command(cmd, kind);
-            if let (Some(at), Some(_)) = (known_end, action.after) {
-                // The controller already had the followed action's completion.
-                action.requested_frame = Some(at);
-            }
-            self.st.slots[usize::from(slot)] = Some(action);
-            self.st.staged.push(slot).ok();
-            if group != GroupMark::More {
-                for i in 0..self.st.staged.len() {
-                    if let Some((seq, end)) = self.resolve(self.st.staged[i], t0) {
-                        self.settle(seq, end, t0);
-                    }
+            if let When::After { end, .. } = action.when {
+                if end != NONE {
+                    // The controller already had the followed action's completion.
+                    action.requested_frame = end;
                 }
-                self.st.staged.clear();
+            }
+            if let Err(action) = self.st.put(slot, action) {
+                // The controller gives a slot again only once its last action's completion
+                // was taken, so this cannot happen; if it did, the command ends at once.
+                self.refuse(slot, action, t0);
+                continue;
+            }
+            self.st.push_back(List::Staged, slot);
+            if group != GroupMark::More {
+                while let Some(member) = self.st.pop_front(List::Staged) {
+                    self.resolve(member, t0);
+                }
+                self.drain_settle(t0);
             }
         }
     }
 
-    /// Where the action with sequence number `seq` stops, if that is known.
-    fn stop_frame(&self, seq: u64) -> StopFrame {
-        let held = self.st.slots.iter().flatten().find(|a| a.id.seq() == seq);
-        match held {
-            Some(a) if a.state == State::Ended => {
-                a.ended_at.map_or(StopFrame::Missing, StopFrame::Known)
-            }
-            // A transfer's end is known once it is scheduled (and moves it along if cut);
-            // a command of another kind stops where it takes effect.
-            Some(a)
-                if matches!(a.state, State::Pending | State::Active)
-                    && matches!(a.work, Work::Transfer(_))
-                    && a.end != u64::MAX =>
-            {
-                StopFrame::Known(a.end)
-            }
-            Some(_) => StopFrame::Unknown,
-            None => self
-                .st
-                .recent
-                .iter()
-                .find(|(s, _)| *s == seq)
-                .map_or(StopFrame::Missing, |&(_, at)| StopFrame::Known(at)),
+    /// Hands back, as [`EndReason::Invalid`], a command whose slot was taken.
+    fn refuse(&mut self, slot: u16, mut action: Action<B, Mp>, now: u64) {
+        action.end_with(EndReason::Invalid, now);
+        if let Err(done) = self.ends.completions.send(action.into_done(slot)) {
+            // No room either: keep it from being freed on the audio thread.
+            core::mem::forget(done);
         }
     }
 
-    /// Decides where a newly complete command goes: the schedule, the waiting list (it
-    /// follows an action whose end is unknown), or straight to the end when it is late and
-    /// to be dropped. It is late if its frame is before `now` (the start of the block, or of
-    /// the segment in which what it follows stopped). Returns its sequence number and stop
-    /// frame once they are known, for [`settle`](Self::settle).
-    fn resolve(&mut self, slot: u16, now: u64) -> Option<(u64, u64)> {
-        let action = self.st.slots[usize::from(slot)].as_ref()?;
+    /// Where the action `target` stops, if that is known.
+    fn stop_frame(&mut self, target: Target) -> StopFrame {
+        if let Some(a) = self.st.find(target.slot, target.seq) {
+            return match a.state {
+                State::Ended if a.ended_at != NONE => StopFrame::Known(a.ended_at),
+                State::Ended => StopFrame::Missing,
+                // A transfer's end is known once it is scheduled (and moves it along if
+                // cut); a command of another kind stops where it takes effect.
+                State::Pending | State::Active
+                    if matches!(a.work, Work::Transfer(_)) && a.end != u64::MAX =>
+                {
+                    StopFrame::Known(a.end)
+                }
+                _ => StopFrame::Unknown,
+            };
+        }
+        self.st
+            .left_at(target.slot, target.seq)
+            .map_or(StopFrame::Missing, StopFrame::Known)
+    }
+
+    /// Decides where a newly complete command goes: the schedule, the follower list of the
+    /// action it follows (while that one's end is unknown), or straight to the end when it
+    /// is late and to be dropped. It is late if its frame is before `now` (the start of the
+    /// block, or of the segment in which what it follows stopped). Once its own end is
+    /// known, its followers are queued for retiming.
+    fn resolve(&mut self, slot: u16, now: u64) {
+        let Some(action) = self.st.get(slot) else {
+            return;
+        };
+        let after = action.after();
         // A frame already known (set by `settle`, or by the controller) comes first.
-        let known = action.requested_frame.or(action.requested.frame());
-        let requested = match (known, action.after) {
+        let known = match (action.requested_frame, action.when) {
+            (f, _) if f != NONE => Some(f),
+            (_, When::Frame(f)) => Some(f),
+            _ => None,
+        };
+        if let Some(target) = after {
+            self.list_follower(slot, target);
+        }
+        let requested = match (known, after) {
             (Some(f), _) => f,
-            (None, Some(seq)) => match self.stop_frame(seq) {
+            (None, Some(target)) => match self.stop_frame(target) {
                 StopFrame::Known(f) => f,
                 StopFrame::Unknown => {
-                    if let Some(a) = self.st.slots[usize::from(slot)].as_mut() {
+                    if let Some(a) = self.st.get_mut(slot) {
                         a.state = State::Waiting;
                     }
-                    self.st.waiting.push(slot).ok();
-                    return None;
+                    return;
                 }
-                // Ruled out by the controller and `recent`; refuse rather than guess.
+                // Ruled out by the controller and the slot's record; refuse rather than
+                // guess.
                 StopFrame::Missing => return self.end_now(slot, EndReason::Invalid, now),
             },
             (None, None) => now,
         };
-        let action = self.st.slots[usize::from(slot)].as_mut()?;
-        action.requested_frame = Some(requested);
+        let Some(action) = self.st.get_mut(slot) else {
+            return;
+        };
+        action.requested_frame = requested;
         let late_by = now.saturating_sub(requested);
         action.late_by = late_by;
         let policy = match action.work {
-            Work::Stats(_) => Late::StartNow,
+            Work::Stats => Late::StartNow,
             _ => action.late,
         };
         let origin = if late_by == 0 {
             requested
         } else {
-            self.st.stats.late += 1;
+            self.stats.late += 1;
             match policy {
                 Late::Drop => return self.end_now(slot, EndReason::DroppedLate, now),
                 Late::StartNow => now,
@@ -464,7 +363,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
             Work::Transfer(t) => {
                 t.env.origin = origin;
                 t.env.refresh();
-                match t.shape.total {
+                match t.shape.total() {
                     Some(total) => origin.checked_add(total.saturating_sub(t.shape.offset)),
                     None => Some(u64::MAX),
                 }
@@ -478,73 +377,97 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         };
         action.end = end;
         action.state = State::Pending;
-        let due = Due {
-            frame: origin,
-            seq: action.id.seq(),
-            slot,
-            splits: matches!(action.work, Work::Gain { .. }),
-        };
-        let at = self.st.pending.partition_point(|d| *d > due);
-        let seq = action.id.seq();
-        if self.st.pending.insert(at, due).is_err() {
-            return self.end_now(slot, EndReason::Invalid, now);
-        }
         let transfer = matches!(action.work, Work::Transfer(_));
-        (transfer && end != u64::MAX).then_some((seq, end))
+        self.st.schedule(slot);
+        if transfer && end != u64::MAX {
+            self.st.queue_settle(slot);
+        }
+    }
+
+    /// Lists `slot` under the action it follows, while that one is here and may still
+    /// move its end.
+    fn list_follower(&mut self, slot: u16, target: Target) {
+        let listed = self.st.get(slot).is_some_and(|a| {
+            matches!(a.state, State::Waiting | State::Pending) // already listed when retimed
+        });
+        if listed {
+            return;
+        }
+        let here = self
+            .st
+            .find(target.slot, target.seq)
+            .is_some_and(|t| t.state != State::Ended);
+        if here {
+            self.st.follow(slot, target.slot);
+        }
     }
 
     /// Ends the action in `slot` before it was scheduled, stopped at `now`.
-    fn end_now(&mut self, slot: u16, reason: EndReason, now: u64) -> Option<(u64, u64)> {
-        let action = self.st.slots[usize::from(slot)].as_mut()?;
-        action.end_with(reason, now);
-        self.st.ended.push(slot).ok();
-        Some((action.id.seq(), now))
+    fn end_now(&mut self, slot: u16, reason: EndReason, now: u64) {
+        if let Some(action) = self.st.get_mut(slot) {
+            action.end_with(reason, now);
+            self.st.push_back(List::Ended, slot);
+            self.st.queue_settle(slot);
+        }
     }
 
-    /// The action `seq` now stops at `end`: (re)time every action that follows it, and
-    /// their followers in turn. Only actions that have not started are moved.
-    fn settle(&mut self, seq: u64, end: u64, now: u64) {
-        let mut work = heapless::Vec::<(u64, u64), A>::new();
-        work.push((seq, end)).ok();
-        while let Some((seq, end)) = work.pop() {
-            for slot in 0..A {
-                let Some(a) = self.st.slots[slot].as_mut() else {
-                    continue;
-                };
-                if a.after != Some(seq) || !matches!(a.state, State::Waiting | State::Pending) {
-                    continue;
-                }
-                let slot = slot as u16;
-                if a.state == State::Pending && a.requested_frame == Some(end) {
-                    continue;
-                }
-                a.requested_frame = Some(end);
-                if a.state == State::Waiting {
-                    self.st.waiting.retain(|&s| s != slot);
-                } else {
-                    self.st.pending.retain(|d| d.slot != slot);
-                }
-                if let Some(next) = self.resolve(slot, now) {
-                    work.push(next).ok();
-                }
+    /// Retimes the followers of every action queued for it, and theirs in turn, against
+    /// `now`. Only actions that have not started are moved.
+    fn drain_settle(&mut self, now: u64) {
+        while let Some(target) = self.st.next_settle() {
+            let Some(seq) = self.st.get(target).map(|a| a.seq) else {
+                continue;
+            };
+            let end = match self.stop_frame(Target { slot: target, seq }) {
+                StopFrame::Known(end) => end,
+                StopFrame::Unknown | StopFrame::Missing => continue,
+            };
+            let mut follower = self.st.first_follower(target);
+            while follower != NIL {
+                let next = self.st.next_follower(follower);
+                self.retime(follower, end, now);
+                follower = next;
             }
         }
+    }
+
+    /// The action `slot` follows one that now stops at `end`: time it there.
+    fn retime(&mut self, slot: u16, end: u64, now: u64) {
+        let Some(a) = self.st.get_mut(slot) else {
+            return;
+        };
+        if !matches!(a.state, State::Waiting | State::Pending) {
+            return;
+        }
+        if a.state == State::Pending && a.requested_frame == end {
+            return;
+        }
+        a.requested_frame = end;
+        let pending = a.state == State::Pending;
+        if pending {
+            self.st.unschedule(slot);
+        }
+        self.resolve(slot, now);
     }
 
     /// Moves the due actions to the active set, up to the next gain change after `seg`,
     /// and returns the end of the segment that starts at `seg`.
-    fn start_due(&mut self, t0: u64, seg: u64, t1: u64, half: &mut impl Half<B>) -> u64 {
-        while let Some(&due) = self.st.pending.last() {
+    fn start_due(&mut self, t0: u64, seg: u64, t1: u64, half: &mut impl Half<B, Mp>) -> u64 {
+        while let Some(slot) = self.st.next_due() {
+            let Some(due) = self.st.get(slot) else {
+                self.st.unschedule(slot);
+                continue;
+            };
             // The clock saturates at u64::MAX (after some 12 million years at 48 kHz):
             // there, everything still pending is due, so nothing waits forever.
-            if due.frame >= t1 && t1 != u64::MAX {
+            if due.origin >= t1 && t1 != u64::MAX {
                 break;
             }
-            if due.splits && due.frame > seg {
-                return due.frame.min(t1);
+            if matches!(due.work, Work::Gain { .. }) && due.origin > seg {
+                return due.origin.min(t1);
             }
-            self.st.pending.pop();
-            self.activate(due.slot, t0, seg, half);
+            self.st.unschedule(slot);
+            self.activate(slot, t0, seg, half);
         }
         t1
     }
@@ -553,8 +476,8 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
     /// that starts at `t0`. Its frame is `now` or later, unless it is late (then `now` is
     /// `t0`) or it was timed during this block, after its frame (it follows an action that
     /// stopped earlier in the block): either way it starts at `now` at the earliest.
-    fn activate(&mut self, slot: u16, t0: u64, now: u64, half: &mut impl Half<B>) {
-        let Some(action) = self.st.slots[usize::from(slot)].as_mut() else {
+    fn activate(&mut self, slot: u16, t0: u64, now: u64, half: &mut impl Half<B, Mp>) {
+        let Some(action) = self.st.get_mut(slot) else {
             return;
         };
         let at = action.origin.max(now);
@@ -567,41 +490,44 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                     action.position = at;
                     let end = action.end;
                     action.end_with(EndReason::Finished, end);
-                    self.st.ended.push(slot).ok();
+                    self.st.push_back(List::Ended, slot);
                     return;
                 }
                 if !action.has_frames() {
                     action.skipped = 0;
                 }
-                action.actual_start = Some(at);
+                action.actual_start = at;
                 action.position = at;
                 action.state = State::Active;
-                let seq = action.id.seq();
-                let slots = &self.st.slots;
-                let place = self.st.active.partition_point(|&s| {
-                    slots[usize::from(s)]
-                        .as_ref()
-                        .is_some_and(|a| a.id.seq() < seq)
-                });
-                self.st.active.insert(place, slot).ok();
+                self.st.activate(slot);
             }
-            Work::Stats(snapshot) => {
-                *snapshot = Some(self.st.stats);
-                self.st.stats = StreamStats::new(self.st.stats.direction);
-                action.actual_start = Some(t0);
-                self.finish_control(slot, EndReason::Finished, t0, now);
+            Work::Stats => {
+                let snapshot = Snapshot {
+                    seq: action.seq,
+                    stats: self.stats,
+                };
+                action.actual_start = t0;
+                // The controller admits no more stats fetches than this queue holds.
+                let outcome = match self.ends.snapshots.send(snapshot) {
+                    Ok(()) => {
+                        self.stats = StreamStats::new(self.stats.direction);
+                        EndReason::Finished
+                    }
+                    Err(_) => EndReason::Invalid,
+                };
+                self.finish_control(slot, outcome, t0, now);
             }
-            Work::Cancel { target_seq, ending } => {
-                let (target_seq, ending) = (*target_seq, *ending);
-                action.actual_start = Some(at);
-                let outcome = self.cut(target_seq, at, ending, now);
+            Work::Cancel { target, ending } => {
+                let (target, ending) = (*target, *ending);
+                action.actual_start = at;
+                let outcome = self.cut(target, at, ending, now);
                 self.finish_control(slot, outcome, at, now);
             }
             Work::Gain { target, gain, ramp } => {
                 let (target, gain, ramp) = (*target, *gain, *ramp);
                 // A ramp is placed at its frame, even a late one with `Skip`.
                 let start = action.origin;
-                action.actual_start = Some(at);
+                action.actual_start = at;
                 let outcome = match target {
                     Gain::Master(channel) => {
                         if half.set_master(channel, gain, ramp, start) {
@@ -610,7 +536,7 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
                             EndReason::TargetNotActive
                         }
                     }
-                    Gain::Action(seq) => self.retune(seq, gain, ramp, start),
+                    Gain::Action(target) => self.retune(target, gain, ramp, start),
                 };
                 self.finish_control(slot, outcome, at, now);
             }
@@ -619,29 +545,24 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
 
     /// Ends a command that took effect at `at`, and starts what follows it.
     fn finish_control(&mut self, slot: u16, outcome: EndReason, at: u64, now: u64) {
-        if let Some(action) = self.st.slots[usize::from(slot)].as_mut() {
+        if let Some(action) = self.st.get_mut(slot) {
             action.end_with(outcome, at);
-            let seq = action.id.seq();
-            self.st.ended.push(slot).ok();
-            self.settle(seq, at, now);
+            self.st.push_back(List::Ended, slot);
+            self.st.queue_settle(slot);
+            self.drain_settle(now);
         }
     }
 
-    /// The held, not yet ended action with sequence number `seq`.
-    fn find_live(&mut self, seq: u64) -> Option<(u16, &mut Action<B>)> {
-        self.st.slots.iter_mut().enumerate().find_map(|(i, s)| {
-            s.as_mut()
-                .filter(|a| {
-                    a.id.seq() == seq
-                        && matches!(a.state, State::Pending | State::Active | State::Waiting)
-                })
-                .map(|a| (i as u16, a))
-        })
+    /// The action `target`, if it is here and scheduled or running.
+    fn find_live(&mut self, target: Target) -> Option<&mut Action<B, Mp>> {
+        self.st
+            .find(target.slot, target.seq)
+            .filter(|a| a.is_live())
     }
 
-    /// Ramps the gain of the play `seq` to `gain` over `len` frames from frame `start`.
-    fn retune(&mut self, seq: u64, gain: f32, len: u64, start: u64) -> EndReason {
-        let Some((_, target)) = self.find_live(seq) else {
+    /// Ramps the gain of the play `target` to `gain` over `len` frames from frame `start`.
+    fn retune(&mut self, target: Target, gain: f32, len: u64, start: u64) -> EndReason {
+        let Some(target) = self.find_live(target) else {
             return EndReason::TargetNotActive;
         };
         if target.state == State::Active && target.end <= start {
@@ -660,94 +581,151 @@ impl<'a, B, const A: usize> Scheduler<'a, B, A> {
         EndReason::Finished
     }
 
-    /// Applies a cancel at frame `at` to the action `target_seq`: an action that has not
+    /// Applies a cancel at frame `at` to the action `target`: an action that has not
     /// started is removed; a running transfer stops as `ending` says.
-    fn cut(&mut self, target_seq: u64, at: u64, ending: Ending, now: u64) -> EndReason {
-        let Some((slot, target)) = self.find_live(target_seq) else {
+    fn cut(&mut self, target: Target, at: u64, ending: Ending, now: u64) -> EndReason {
+        let slot = target.slot;
+        let Some(t) = self.find_live(target) else {
             return EndReason::TargetNotActive;
         };
-        if target.state != State::Active {
+        if t.state != State::Active {
             // It has not started: it never will.
-            let state = target.state;
-            target.actual_start = None;
-            target.end_with(EndReason::Cancelled { at }, at);
-            match state {
-                State::Waiting => self.st.waiting.retain(|&s| s != slot),
-                _ => self.st.pending.retain(|d| d.slot != slot),
+            let pending = t.state == State::Pending;
+            t.actual_start = NONE;
+            t.end_with(EndReason::Cancelled { at }, at);
+            if pending {
+                self.st.unschedule(slot);
             }
-            self.st.ended.push(slot).ok();
-            self.settle(target_seq, at, now);
+            self.st.push_back(List::Ended, slot);
+            self.st.queue_settle(slot);
+            self.drain_settle(now);
             return EndReason::Cut;
+        }
+        // A transfer that has reached its end has nothing left to cut.
+        if t.end <= at {
+            return EndReason::TargetNotActive;
         }
         let new_end = match ending {
             Ending::Cut | Ending::FadeOut(0) => at,
             Ending::FadeOut(n) => at.saturating_add(n),
             // The repetition playing at `at` finishes; in a gap it stops at once.
-            Ending::AfterRepetition => match &target.work {
-                Work::Transfer(t) => t
-                    .repetition_end(at.saturating_sub(target.origin) + t.shape.offset)
+            Ending::AfterRepetition => match &t.work {
+                Work::Transfer(tr) => tr
+                    .repetition_end(at.saturating_sub(t.origin) + tr.shape.offset)
                     .map_or(at, |end| {
-                        target.origin.saturating_add(end - t.shape.offset.min(end))
+                        t.origin.saturating_add(end - tr.shape.offset.min(end))
                     }),
                 _ => at,
             },
         };
-        if target.end <= at || (new_end >= target.end && ending == Ending::AfterRepetition) {
+        if new_end >= t.end && ending == Ending::AfterRepetition {
             return EndReason::TargetNotActive;
         }
-        if let (Ending::FadeOut(n @ 1..), Work::Transfer(t)) = (ending, &mut target.work) {
-            t.env.cut = Ramp {
+        if let (Ending::FadeOut(n @ 1..), Work::Transfer(tr)) = (ending, &mut t.work) {
+            tr.env.cut = Ramp {
                 start: at,
                 len: n,
                 from: 1.0,
                 to: 0.0,
             };
-            t.env.refresh();
+            tr.env.refresh();
         }
-        let new_end = new_end.min(target.end);
-        if target.actual_start.is_some_and(|s| new_end <= s) {
+        let new_end = new_end.min(t.end);
+        t.end = new_end;
+        if t.actual_start != NONE && new_end <= t.actual_start {
             // Stopped before its first frame: nothing plays or records.
-            target.actual_start = None;
-            target.end = new_end;
-            target.end_with(EndReason::Cancelled { at: new_end }, new_end);
-            self.st.active.retain(|&s| s != slot);
-            self.st.ended.push(slot).ok();
+            t.actual_start = NONE;
+            t.end_with(EndReason::Cancelled { at: new_end }, new_end);
+            self.st.unlink(List::Active, slot);
+            self.st.push_back(List::Ended, slot);
         } else {
-            target.end = new_end;
-            target.cut = true;
+            t.cut = true;
         }
-        self.settle(target_seq, new_end, now);
+        self.st.queue_settle(slot);
+        self.drain_settle(now);
         EndReason::Cut
     }
 
     /// Queues the completions of ended actions, oldest first, as far as there is room;
     /// the rest keep their slots and go out after a later block.
     fn flush(&mut self) {
-        let mut sent = 0;
-        for &slot in &self.st.ended {
-            if !self.completions.ready() {
+        let mut sent = false;
+        while self.ends.completions.room() > 0 {
+            let Some(slot) = self.st.pop_front(List::Ended) else {
                 break;
-            }
-            let Some(action) = self.st.slots[usize::from(slot)].take() else {
-                sent += 1; // listed twice; its slot was freed the first time
+            };
+            let Some(action) = self.st.take(slot) else {
                 continue;
             };
-            if let Some(at) = action.ended_at {
-                if self.st.recent.is_full() {
-                    self.st.recent.pop_front();
-                }
-                self.st.recent.push_back((action.id.seq(), at)).ok();
+            if let Err(done) = self.ends.completions.send(action.into_done(slot)) {
+                // `room` said there is room and this half is the only sender: cannot
+                // happen. Never free on the audio thread.
+                core::mem::forget(done);
             }
-            // Cannot fail: `ready()` said there is room, and this half is the queue's only
-            // producer.
-            let _ = self.completions.enqueue(action.into_done());
-            self.st.free.push(slot).ok();
-            sent += 1;
+            sent = true;
         }
-        if sent > 0 {
-            self.st.ended.rotate_left(sent);
-            self.st.ended.truncate(self.st.ended.len() - sent);
+        if sent {
             self.signal.notify();
         }
+    }
+}
+
+/// Lets one active transfer process its part of `[seg, seg_end)` of the block that starts
+/// at `t0`.
+#[inline]
+fn process_one<B, Mp: MapStore>(
+    action: &mut Action<B, Mp>,
+    t0: u64,
+    seg: u64,
+    seg_end: u64,
+    lost: bool,
+    half: &mut impl Half<B, Mp>,
+) {
+    let from = action.position.max(seg);
+    let to = action.end.min(seg_end);
+    let Work::Transfer(t) = &mut action.work else {
+        return;
+    };
+    let mut frame = from;
+    let mut outcome = Flow::Done;
+    while frame < to && outcome == Flow::Done {
+        // The play's own frame. `from_frame` may skip up to u64::MAX frames into an
+        // endless loop; past 2^64 play frames the count wraps, as release builds always
+        // did (found by fuzzing with overflow checks on).
+        let play_frame = (frame - action.origin).wrapping_add(t.shape.offset);
+        let (buffer_frame, left) = t.place(play_frame);
+        if left == 0 {
+            outcome = Flow::Invalid; // an empty region never becomes active
+            break;
+        }
+        let n = (to - frame).min(left);
+        if let Some(buffer_frame) = buffer_frame {
+            let span = Span {
+                frame,
+                block_frame: (frame - t0) as usize,
+                buffer_frame: buffer_frame as usize,
+                frames: n as usize,
+            };
+            outcome = half.transfer(t, span, lost);
+            if let Flow::Stop { frames } = outcome {
+                frame += frames;
+                break;
+            }
+        }
+        frame += n;
+    }
+    match outcome {
+        Flow::Done => {
+            if from < to {
+                action.position = to;
+            }
+        }
+        Flow::Stop { .. } => {
+            // Its stream ran dry (or full): it ends here, as if cut.
+            action.position = frame;
+            action.end = frame;
+            action.stopped = true;
+        }
+        Flow::Invalid => action.end_with(EndReason::Invalid, frame),
     }
 }

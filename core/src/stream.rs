@@ -348,3 +348,24 @@ mod with_std {
         n
     }
 }
+
+/// The buffer type of a direction a stream does not have (the recordings of an
+/// output-only stream, the plays of an input-only one): there is no value of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unused {}
+
+impl PlaySource for Unused {
+    fn buffer(&self) -> Option<&[f32]> {
+        match *self {}
+    }
+}
+
+impl RecordTarget for Unused {
+    fn buffer(&self) -> Option<&[f32]> {
+        match *self {}
+    }
+
+    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+        match *self {}
+    }
+}

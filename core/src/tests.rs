@@ -5,10 +5,23 @@ extern crate std;
 use std::vec;
 use std::vec::Vec;
 
-use crate::command::{Body, Command, GroupMark, Layout, Shape};
+use crate::channel_map::MapStore;
+use crate::command::{Body, Command, GroupMark, Layout, Shape, When};
 use crate::*;
 
-type Q<const A: usize, const C: usize> = Queues<Vec<f32>, Vec<f32>, A, C>;
+type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
+type Eng = Engine<Vec<f32>, Vec<f32>, Heap>;
+
+/// A host stream with `actions` slots and room for `commands - 1` queued commands (the
+/// sizes the fixed storage's `A` and `C` give), completions never short of room.
+fn stream(actions: usize, commands: usize, config: StreamConfig) -> (Ctl, Eng) {
+    let capacity = StreamCapacity {
+        actions,
+        commands: commands - 1,
+        completions: actions,
+    };
+    open(config, capacity).unwrap()
+}
 
 fn mono() -> ChannelMap {
     ChannelMap::new(&[0]).unwrap()
@@ -16,29 +29,32 @@ fn mono() -> ChannelMap {
 
 #[test]
 fn a_group_split_across_blocks_starts_together_when_complete() {
-    let mut q: Q<8, 8> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
-    let stream = ctl.stream;
-    let member = |seq, samples: Vec<f32>, group| Command {
-        id: ActionId::new(seq, stream, Direction::Output),
-        at: At::Asap,
-        after_end: None,
-        late: Late::Drop,
-        group,
-        body: Body::Transfer {
-            frames: samples.len() as u64,
-            shape: Shape::whole(samples.len() as u64),
-            buffer: samples,
-            map: mono(),
-            layout: Layout::Full { gain: 1.0 },
-        },
+    let (mut ctl, mut engine) = stream(8, 8, StreamConfig::output(1));
+    let mut send = |ctl: &mut Ctl, seq, samples: Vec<f32>, group| {
+        let port = ctl.output.as_mut().unwrap();
+        let slot = port.assign(seq);
+        let cmd = Command {
+            seq,
+            slot,
+            when: When::Asap,
+            late: Late::Drop,
+            group,
+            body: Body::Transfer {
+                frames: samples.len() as u64,
+                shape: Shape::whole(samples.len() as u64),
+                buffer: samples,
+                map: MapStore::store(&mono()),
+                layout: Layout::Full { gain: 1.0 },
+            },
+        };
+        port.send(cmd, false);
     };
     // The controller is interrupted after the first member: the engine runs a block.
-    ctl.output.send(member(0, vec![1.0; 4], GroupMark::More));
+    send(&mut ctl, 0, vec![1.0; 4], GroupMark::More);
     let mut out = [9.0f32; 4];
     engine.output.process(&mut out);
     assert_eq!(out, [0.0; 4], "a staged member must not start alone");
-    ctl.output.send(member(1, vec![2.0; 4], GroupMark::Last));
+    send(&mut ctl, 1, vec![2.0; 4], GroupMark::Last);
     engine.output.process(&mut out);
     assert_eq!(out, [3.0; 4]);
     let a = ctl.try_next().unwrap();
@@ -48,8 +64,7 @@ fn a_group_split_across_blocks_starts_together_when_complete() {
 
 #[test]
 fn a_full_queue_refuses_then_accepts_after_a_block() {
-    let mut q: Q<8, 4> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream(8, 4, StreamConfig::output(1));
     for _ in 0..3 {
         ctl.play(Play::new(vec![0.5], mono())).unwrap();
     }
@@ -62,8 +77,7 @@ fn a_full_queue_refuses_then_accepts_after_a_block() {
 
 #[test]
 fn the_last_slot_is_kept_for_cancels() {
-    let mut q: Q<4, 8> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream(4, 8, StreamConfig::output(1));
     let far = |n| Play::new(vec![1.0; 8], mono()).at(At::Frame(n));
     let ids: Vec<ActionId> = (0..3).map(|i| ctl.play(far(1000 + i)).unwrap()).collect();
     assert_eq!(
@@ -91,44 +105,50 @@ fn the_last_slot_is_kept_for_cancels() {
 
 #[test]
 fn unknown_and_foreign_ids_are_refused() {
-    let mut q1: Q<4, 4> = Queues::new();
-    let mut q2: Q<4, 4> = Queues::new();
-    let (mut ctl2, _e2) = q2.split(StreamConfig::duplex(1, 1)).unwrap();
+    let (mut ctl2, _e2) = stream(4, 4, StreamConfig::duplex(1, 1));
     let foreign = ctl2.fetch_stats(Direction::Output, At::Asap).unwrap();
-    let own = {
-        let (mut ctl1, _e1) = q1.split(StreamConfig::duplex(1, 1)).unwrap();
-        let own = ctl1.fetch_stats(Direction::Output, At::Asap).unwrap();
-        // Same sequence number, same direction, another stream.
-        assert_eq!(
-            (own.seq(), own.direction()),
-            (foreign.seq(), foreign.direction())
-        );
-        assert!(ctl1.is_outstanding(own));
-        assert!(!ctl1.is_outstanding(foreign));
-        assert_eq!(
-            ctl1.cancel(foreign, At::Asap, Late::Drop),
-            Err(Error::UnknownAction)
-        );
-        assert!(ctl1.take(foreign).is_none());
-        #[cfg(feature = "std")]
-        assert_eq!(ctl1.wait(foreign).unwrap_err(), Error::UnknownAction);
-        own
-    };
-    // A new split of the same storage does not accept the old split's ids.
-    let (mut again, _e) = q1.split(StreamConfig::duplex(1, 1)).unwrap();
-    let fresh = again.fetch_stats(Direction::Output, At::Asap).unwrap();
-    assert_eq!(fresh.seq(), own.seq());
+    let (mut ctl1, _e1) = stream(4, 4, StreamConfig::duplex(1, 1));
+    let own = ctl1.fetch_stats(Direction::Output, At::Asap).unwrap();
+    // Same sequence number, slot and direction, another stream.
     assert_eq!(
-        again.cancel(own, At::Asap, Late::Drop),
+        (own.seq(), own.direction()),
+        (foreign.seq(), foreign.direction())
+    );
+    assert!(ctl1.is_outstanding(own));
+    assert!(!ctl1.is_outstanding(foreign));
+    assert_eq!(
+        ctl1.cancel(foreign, At::Asap, Late::Drop),
         Err(Error::UnknownAction)
     );
-    assert!(again.is_outstanding(fresh) && !again.is_outstanding(own));
+    assert!(ctl1.take(foreign).is_none());
+    assert!(!ctl1.forget(foreign));
+    #[cfg(feature = "std")]
+    assert_eq!(ctl1.wait(foreign).unwrap_err(), Error::UnknownAction);
+}
+
+#[test]
+fn a_new_stream_over_the_same_storage_refuses_the_old_ids() {
+    let mut storage: OutputStorage<Vec<f32>, 4, 4, 2, 1> = OutputStorage::new();
+    let old = {
+        let (mut ctl, _engine) = storage.split(StreamConfig::output(1)).unwrap();
+        ctl.fetch_stats(Direction::Output, At::Asap).unwrap()
+    };
+    let (mut again, _engine) = storage.split(StreamConfig::output(1)).unwrap();
+    let fresh = again.fetch_stats(Direction::Output, At::Asap).unwrap();
+    assert_eq!(
+        (fresh.seq(), fresh.direction()),
+        (old.seq(), old.direction())
+    );
+    assert_eq!(
+        again.cancel(old, At::Asap, Late::Drop),
+        Err(Error::UnknownAction)
+    );
+    assert!(again.is_outstanding(fresh) && !again.is_outstanding(old));
 }
 
 #[test]
 fn missing_directions_and_bad_maps_are_refused() {
-    let mut q: Q<4, 4> = Queues::new();
-    let (mut ctl, _engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, _engine) = stream(4, 4, StreamConfig::output(2));
     // Each refusal hands the request's buffer back as it was given.
     let rec = ctl.record(Record::new(vec![0.5; 4], mono())).unwrap_err();
     assert_eq!(rec.error, Error::NoSuchDirection);
@@ -177,8 +197,7 @@ fn missing_directions_and_bad_maps_are_refused() {
 
 #[test]
 fn odd_blocks_never_panic() {
-    let mut q: Q<4, 4> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::duplex(3, 2)).unwrap();
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::duplex(3, 2));
     ctl.play(Play::new(vec![1.0; 30], ChannelMap::new(&[2, 0]).unwrap()))
         .unwrap();
     ctl.record(Record::new(vec![0.0; 30], ChannelMap::new(&[1]).unwrap()))
@@ -200,8 +219,7 @@ fn odd_blocks_never_panic() {
 
 #[test]
 fn stop_hands_everything_back() {
-    let mut q: Q<8, 8> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::input(1)).unwrap();
+    let (mut ctl, mut engine) = stream(8, 8, StreamConfig::input(1));
     let rec = ctl.record(Record::new(vec![-1.0; 6], mono())).unwrap();
     let later = ctl
         .record(Record::new(vec![-1.0; 2], mono()).at(At::Frame(100)))
@@ -222,8 +240,7 @@ fn stop_hands_everything_back() {
 
 #[test]
 fn the_end_of_the_frame_clock_is_handled() {
-    let mut q: Q<4, 4> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
     engine.output.report_lost(u64::MAX - 2);
     // An `Asap` play that would run past u64::MAX is ended as invalid, not truncated.
     let play = ctl.play(Play::new(vec![0.5; 10], mono())).unwrap();
@@ -245,8 +262,7 @@ fn the_end_of_the_frame_clock_is_handled() {
 #[cfg(feature = "std")]
 #[test]
 fn an_enormous_timeout_waits_instead_of_panicking() {
-    let mut q: Q<4, 4> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
     let id = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
     engine.output.process(&mut [0.0; 4]);
     let done = ctl.wait_timeout(id, std::time::Duration::MAX).unwrap();
@@ -254,106 +270,11 @@ fn an_enormous_timeout_waits_instead_of_panicking() {
 }
 
 #[test]
-fn handles_are_small_and_the_storage_holds_the_rest() {
-    use core::mem::size_of;
-    type P = &'static [f32];
-    type R = &'static mut [f32];
-    // The engine and controller handles do not grow with the capacity: everything that
-    // does lives in the storage, which can be a `static`.
-    assert_eq!(
-        size_of::<Engine<'static, P, R, 16>>(),
-        size_of::<Engine<'static, P, R, 1024>>()
-    );
-    assert_eq!(
-        size_of::<Controller<'static, P, R, 16>>(),
-        size_of::<Controller<'static, P, R, 1024>>()
-    );
-    assert!(size_of::<Engine<'static, P, R, 16>>() < 256);
-    // "A duplex stream with A = C = 16 takes about 67 KB" (Queues' docs, docs/timing.md):
-    // at most 67,904 B on 64-bit targets, and no more than 10 % below (rtmix-embedded's
-    // tests/memory.rs holds the other capacities' budgets).
-    #[cfg(target_pointer_width = "64")]
-    {
-        let size = size_of::<Queues<P, R, 16, 16>>();
-        assert!(size <= 67_904, "Queues<16, 16> grew to {size} B");
-        assert!(size * 10 >= 67_904 * 9, "Queues<16, 16> shrank to {size} B");
-    }
-}
-
-/// The sizes docs/embedded.md ("RAM") gives for what takes the room in the storage, and
-/// docs/timing.md's 6 bytes per channel of a map: exact, on `x86_64`. When one changes,
-/// update those pages with the new figures.
-#[test]
-#[cfg(target_arch = "x86_64")]
-fn what_takes_the_room_in_the_storage() {
-    use crate::action::{Action, Done, Transfer};
-    use crate::envelope::Envelope;
-    use crate::meter::MeterBank;
-    use crate::mixdown::Mixdown;
-    use core::mem::size_of;
-    type P = &'static [f32];
-    type R = &'static mut [f32];
-    // Each action slot, and its parts.
-    assert_eq!(size_of::<Action<P>>(), 848);
-    assert_eq!(size_of::<Transfer<P>>(), 544);
-    assert_eq!(size_of::<ChannelMap>(), 208);
-    assert_eq!(
-        size_of::<ChannelMap>(),
-        16 + 32 * (2 + 4),
-        "32 channels of 6 bytes"
-    );
-    assert_eq!(size_of::<Envelope>(), 136);
-    assert_eq!(size_of::<Shape>(), 104);
-    // Each queued command, each completion on its way back (with its stats), and each
-    // completion in the controller's mailbox (a `Done` and its sequence number).
-    assert_eq!(size_of::<Command<P>>(), 440);
-    assert_eq!(size_of::<Done<P>>(), 328);
-    assert_eq!(size_of::<StreamStats>(), 112);
-    assert_eq!(size_of::<Done<P>>() + size_of::<u64>(), 336);
-    // The fixed part: 32 master ramps and 2 x 32 meter channels.
-    assert_eq!(size_of::<Mixdown>() + 2 * size_of::<MeterBank>(), 3_352);
-    // What grows with A and C, from the storage's own sizes: per action slot (both
-    // directions) and per command queue entry (both directions).
-    let q = |a: usize, c: usize| match (a, c) {
-        (16, 16) => size_of::<Queues<P, R, 16, 16>>(),
-        (16, 32) => size_of::<Queues<P, R, 16, 32>>(),
-        (64, 32) => size_of::<Queues<P, R, 64, 32>>(),
-        _ => unreachable!(),
-    };
-    assert_eq!(q(16, 32) - q(16, 16), 16 * 2 * 440);
-    assert_eq!((q(64, 32) - q(16, 32)) / 48, 2 * 1_562);
-}
-
-#[test]
-fn splitting_needs_little_stack() {
-    // A firmware splits its storage (a `static`) on a stack of a few KB. 16 actions and
-    // queues of 32 take about 80 KB of storage; splitting must not build a copy of it on
-    // the stack (it once did: `*self = Queues::new()`). On a 32 KB stack that overflows.
-    type P = &'static [f32];
-    type R = &'static mut [f32];
-    let mut q: std::boxed::Box<Queues<P, R, 16, 32>> = std::boxed::Box::default();
-    assert!(core::mem::size_of::<Queues<P, R, 16, 32>>() > 64 * 1024);
-    std::thread::Builder::new()
-        .stack_size(32 * 1024)
-        .spawn(move || {
-            for _ in 0..2 {
-                let (ctl, mut engine) = q.split(StreamConfig::output(2)).unwrap();
-                engine.output.process(&mut [0.0; 8]);
-                assert_eq!(ctl.config().output_channels, 2);
-            }
-        })
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
-#[test]
 fn an_endless_loop_started_near_the_last_play_frame_wraps_instead_of_overflowing() {
     // Found by fuzzing with overflow checks on: `from_frame` close to u64::MAX on an
     // endless loop made the play-frame count overflow within a few blocks.
     use crate::{ChannelMap, Play, Repeat};
-    let mut q: Queues<std::vec::Vec<f32>, std::vec::Vec<f32>, 4, 4> = Queues::new();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
     let buffer: std::vec::Vec<f32> = (0..4).map(|i| i as f32).collect();
     let play = Play::new(buffer, ChannelMap::new(&[0]).unwrap())
         .repeat(Repeat::Forever)

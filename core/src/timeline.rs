@@ -15,6 +15,7 @@
 //! [`EndReason::Finished`]: crate::EndReason::Finished
 //! [`EndReason::Cancelled`]: crate::EndReason::Cancelled
 
+use crate::home::Home;
 use crate::{
     ActionId, At, ChannelMap, Controller, Ending, Error, Interval, Late, Member, Play, PlaySource,
     RecordTarget, Rejected, Repeat,
@@ -68,10 +69,10 @@ enum Transport {
 /// `(N - 2) / 2` entries; the controller needs as many free slots.
 ///
 /// ```
-/// use rtmix_core::{ChannelMap, Entry, Interval, Queues, StreamConfig, Timeline};
+/// use rtmix_core::{ChannelMap, Entry, Interval, StreamCapacity, StreamConfig, Timeline};
 /// static CLICK: [f32; 2] = [1.0, 0.5];
-/// let mut q: Box<Queues<&'static [f32], Vec<f32>, 16, 16>> = Box::default();
-/// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+/// let (mut ctl, mut engine) =
+///     rtmix_core::open::<&'static [f32], Vec<f32>>(StreamConfig::output(1), StreamCapacity::default()).unwrap();
 /// let mut tl: Timeline<&'static [f32], 8> = Timeline::new(&[]);
 /// let mut click = Entry::new(&CLICK[..], ChannelMap::new(&[0]).unwrap(), 2);
 /// click.every = Some(Interval::new(10, 3).unwrap()); // every 3⅓ frames
@@ -129,9 +130,9 @@ impl<P: PlaySource + Clone, const N: usize> Timeline<P, N> {
     /// Switches to `entries` at stream frame `at`, atomically: the running entries end and
     /// the new ones start at `at`, each in phase with the timeline. While stopped, the new
     /// entries wait for [`play`](Self::play).
-    pub fn switch<R: RecordTarget, const A: usize>(
+    pub fn switch<R: RecordTarget, H: Home>(
         &mut self,
-        ctl: &mut Controller<'_, P, R, A>,
+        ctl: &mut Controller<P, R, H>,
         entries: heapless::Vec<Entry<P>, N>,
         at: u64,
     ) -> Result<ActionId, Error> {
@@ -142,9 +143,9 @@ impl<P: PlaySource + Clone, const N: usize> Timeline<P, N> {
     }
 
     /// Starts the transport at stream frame `at` from timeline frame `position`.
-    pub fn play<R: RecordTarget, const A: usize>(
+    pub fn play<R: RecordTarget, H: Home>(
         &mut self,
-        ctl: &mut Controller<'_, P, R, A>,
+        ctl: &mut Controller<P, R, H>,
         at: u64,
         position: u64,
     ) -> Result<ActionId, Error> {
@@ -155,9 +156,9 @@ impl<P: PlaySource + Clone, const N: usize> Timeline<P, N> {
     }
 
     /// Stops the transport at stream frame `at`: every entry stops dead there.
-    pub fn stop<R: RecordTarget, const A: usize>(
+    pub fn stop<R: RecordTarget, H: Home>(
         &mut self,
-        ctl: &mut Controller<'_, P, R, A>,
+        ctl: &mut Controller<P, R, H>,
         at: u64,
     ) -> Result<ActionId, Error> {
         let position = self.position_at(at).unwrap_or(match self.transport {
@@ -171,9 +172,9 @@ impl<P: PlaySource + Clone, const N: usize> Timeline<P, N> {
 
     /// Moves the transport to timeline frame `position` at stream frame `at` (it keeps
     /// rolling if it was).
-    pub fn locate<R: RecordTarget, const A: usize>(
+    pub fn locate<R: RecordTarget, H: Home>(
         &mut self,
-        ctl: &mut Controller<'_, P, R, A>,
+        ctl: &mut Controller<P, R, H>,
         at: u64,
         position: u64,
     ) -> Result<ActionId, Error> {
@@ -192,9 +193,9 @@ impl<P: PlaySource + Clone, const N: usize> Timeline<P, N> {
 
     /// One atomic group at `at`: end what runs, supersede the last marker, a new marker,
     /// and (rolling) the plays of `entries`. Nothing changes if the controller refuses it.
-    fn change<R: RecordTarget, const A: usize>(
+    fn change<R: RecordTarget, H: Home>(
         &mut self,
-        ctl: &mut Controller<'_, P, R, A>,
+        ctl: &mut Controller<P, R, H>,
         at: u64,
         transport: Transport,
         entries: &[Entry<P>],

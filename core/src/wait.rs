@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::{ActionId, Completion, Controller, Error, PlaySource, RecordTarget};
 
-impl<P, R, const A: usize> Controller<'_, P, R, A>
+impl<P, R, H: crate::Home> Controller<P, R, H>
 where
     P: PlaySource,
     R: RecordTarget,
@@ -18,9 +18,9 @@ where
     /// [`wait_timeout`](Self::wait_timeout).
     ///
     /// ```
-    /// use rtmix_core::{ChannelMap, Play, Queues, StreamConfig};
-    /// let q: &'static mut Queues<Vec<f32>, Vec<f32>, 4, 4> = Box::leak(Box::new(Queues::new()));
-    /// let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    /// use rtmix_core::{ChannelMap, Play, StreamCapacity, StreamConfig};
+    /// let (mut ctl, mut engine) =
+    ///     rtmix_core::open::<Vec<f32>, Vec<f32>>(StreamConfig::output(1), StreamCapacity::default()).unwrap();
     /// let id = ctl.play(Play::new(vec![0.5; 64], ChannelMap::new(&[0]).unwrap())).unwrap();
     /// let audio = std::thread::spawn(move || {
     ///     let mut block = [0.0f32; 16];

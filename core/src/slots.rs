@@ -1,0 +1,475 @@
+//! The action slots of one engine half, and the lists that order them.
+//!
+//! The controller gives every command a slot, and gives a slot again only once the
+//! completion of its last action has been taken. So the engine never searches: a command,
+//! a cancel's target and the action an [`At::After`](crate::At::After) follows are all
+//! found by slot, and checked by sequence number. An action that has left keeps its
+//! sequence number and stop frame in its slot until the slot is given again, for a follower
+//! that arrives after it left.
+//!
+//! Every list is threaded through the slots, so the half holds nothing whose size depends
+//! on what is scheduled beyond the slots and the pending heap, and no step of a block
+//! walks more than what it works on:
+//! * `pending`: a binary heap by (frame, sequence number): the next due action is on top,
+//!   actions waiting for the future cost nothing per block;
+//! * `active`: by sequence number (submission order, which fixes the summation order);
+//! * `ended`: in the order they ended, until the completion queue has room;
+//! * `staged`: group members until their group is complete;
+//! * per slot, the actions that follow it ([`At::After`](crate::At::After)), and a queue of
+//!   actions whose followers must be retimed.
+
+use crate::action::Action;
+use crate::command::NONE;
+
+/// "No slot" in a link.
+pub(crate) const NIL: u16 = u16::MAX;
+
+/// The most slots a half can have: every slot index but [`NIL`].
+pub(crate) const MAX_SLOTS: usize = NIL as usize;
+
+/// One action slot.
+#[derive(Debug)]
+pub(crate) struct Slot<B, Mp> {
+    pub(crate) action: Option<Action<B, Mp>>,
+    /// The sequence number of the action the slot holds or last held ([`NONE`]: never
+    /// used), and where that one stopped once known.
+    pub(crate) seq: u64,
+    pub(crate) ended_at: u64,
+    /// Its neighbours in `staged`, `active` or `ended` (it is in at most one).
+    next: u16,
+    prev: u16,
+    /// Its place in the pending heap, or [`NIL`].
+    heap: u16,
+    /// The first of the actions that follow it, and the next follower of the action it
+    /// follows (the slot named by its `When::After`), while it is listed there.
+    followers: u16,
+    next_follower: u16,
+    listed_as_follower: bool,
+    /// Queued to have its followers retimed, and the next slot in that queue.
+    settling: bool,
+    next_settle: u16,
+}
+
+impl<B, Mp> Slot<B, Mp> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            action: None,
+            seq: NONE,
+            ended_at: NONE,
+            next: NIL,
+            prev: NIL,
+            heap: NIL,
+            followers: NIL,
+            next_follower: NIL,
+            listed_as_follower: false,
+            settling: false,
+            next_settle: NIL,
+        }
+    }
+}
+
+/// Head and tail of a list threaded through the slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ends {
+    pub(crate) head: u16,
+    pub(crate) tail: u16,
+}
+
+impl Ends {
+    pub(crate) const EMPTY: Self = Self {
+        head: NIL,
+        tail: NIL,
+    };
+}
+
+/// The slots and lists of one half over borrowed or owned storage (`[Slot]` and `[u16]`
+/// of equal length).
+#[derive(Debug)]
+pub(crate) struct Slots<S, H> {
+    pub(crate) slots: S,
+    heap: H,
+    heap_len: usize,
+    pub(crate) active: Ends,
+    pub(crate) ended: Ends,
+    pub(crate) staged: Ends,
+    settle: Ends,
+    /// Slots holding an action.
+    held: usize,
+}
+
+impl<B, Mp, S, H> Slots<S, H>
+where
+    S: core::ops::DerefMut<Target = [Slot<B, Mp>]>,
+    H: core::ops::DerefMut<Target = [u16]>,
+{
+    pub(crate) fn new(mut slots: S, heap: H) -> Self {
+        for slot in slots.iter_mut() {
+            *slot = Slot::new();
+        }
+        Self {
+            slots,
+            heap,
+            heap_len: 0,
+            active: Ends::EMPTY,
+            ended: Ends::EMPTY,
+            staged: Ends::EMPTY,
+            settle: Ends::EMPTY,
+            held: 0,
+        }
+    }
+
+    /// The number of slots.
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Slots holding an action.
+    pub(crate) fn held(&self) -> usize {
+        self.held
+    }
+
+    /// The action in `slot`, if any.
+    #[inline]
+    pub(crate) fn get(&self, slot: u16) -> Option<&Action<B, Mp>> {
+        self.slots.get(usize::from(slot))?.action.as_ref()
+    }
+
+    /// The action in `slot`, if any.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, slot: u16) -> Option<&mut Action<B, Mp>> {
+        self.slots.get_mut(usize::from(slot))?.action.as_mut()
+    }
+
+    /// The action in `slot` if it is the one with sequence number `seq`.
+    pub(crate) fn find(&mut self, slot: u16, seq: u64) -> Option<&mut Action<B, Mp>> {
+        self.get_mut(slot).filter(|a| a.seq == seq)
+    }
+
+    /// The slot's last occupant, if it is `seq` and has left: where it stopped.
+    pub(crate) fn left_at(&self, slot: u16, seq: u64) -> Option<u64> {
+        let s = self.slots.get(usize::from(slot))?;
+        (s.action.is_none() && s.seq == seq && s.ended_at != NONE).then_some(s.ended_at)
+    }
+
+    /// Puts `action` into `slot`; false (and the action dropped back to the caller) if the
+    /// slot does not exist or still holds one.
+    pub(crate) fn put(&mut self, slot: u16, action: Action<B, Mp>) -> Result<(), Action<B, Mp>> {
+        let Some(s) = self.slots.get_mut(usize::from(slot)) else {
+            return Err(action);
+        };
+        if s.action.is_some() {
+            return Err(action);
+        }
+        // Whatever its last occupant left behind goes with it.
+        let followers = s.followers;
+        *s = Slot::new();
+        s.seq = action.seq;
+        s.action = Some(action);
+        self.held += 1;
+        self.forget_followers(followers);
+        Ok(())
+    }
+
+    /// Takes the action out of `slot` (it has left), keeping its number and stop frame.
+    pub(crate) fn take(&mut self, slot: u16) -> Option<Action<B, Mp>> {
+        self.unlist_follower(slot);
+        let s = self.slots.get_mut(usize::from(slot))?;
+        let action = s.action.take()?;
+        s.ended_at = action.ended_at;
+        self.held -= 1;
+        Some(action)
+    }
+
+    /// Marks every follower in the chain from `first` as no longer listed.
+    fn forget_followers(&mut self, mut first: u16) {
+        while let Some(s) = self.slots.get_mut(usize::from(first)) {
+            s.listed_as_follower = false;
+            first = core::mem::replace(&mut s.next_follower, NIL);
+        }
+    }
+
+    // Doubly linked lists (`active`, and the singly used `ended` and `staged`).
+
+    fn ends_mut(&mut self, list: List) -> &mut Ends {
+        match list {
+            List::Active => &mut self.active,
+            List::Ended => &mut self.ended,
+            List::Staged => &mut self.staged,
+        }
+    }
+
+    /// Appends `slot` to `list`.
+    pub(crate) fn push_back(&mut self, list: List, slot: u16) {
+        let tail = self.ends_mut(list).tail;
+        self.insert_after(list, tail, slot);
+    }
+
+    /// Inserts `slot` after `before` ([`NIL`]: at the head).
+    fn insert_after(&mut self, list: List, before: u16, slot: u16) {
+        let next = if before == NIL {
+            self.ends_mut(list).head
+        } else {
+            self.slots[usize::from(before)].next
+        };
+        {
+            let s = &mut self.slots[usize::from(slot)];
+            s.prev = before;
+            s.next = next;
+        }
+        if before == NIL {
+            self.ends_mut(list).head = slot;
+        } else {
+            self.slots[usize::from(before)].next = slot;
+        }
+        if next == NIL {
+            self.ends_mut(list).tail = slot;
+        } else {
+            self.slots[usize::from(next)].prev = slot;
+        }
+    }
+
+    /// Removes `slot` from `list`.
+    pub(crate) fn unlink(&mut self, list: List, slot: u16) {
+        let (prev, next) = {
+            let s = &mut self.slots[usize::from(slot)];
+            (
+                core::mem::replace(&mut s.prev, NIL),
+                core::mem::replace(&mut s.next, NIL),
+            )
+        };
+        if prev == NIL {
+            self.ends_mut(list).head = next;
+        } else {
+            self.slots[usize::from(prev)].next = next;
+        }
+        if next == NIL {
+            self.ends_mut(list).tail = prev;
+        } else {
+            self.slots[usize::from(next)].prev = prev;
+        }
+    }
+
+    /// The slot after `slot` in its list.
+    #[inline]
+    pub(crate) fn next(&self, slot: u16) -> u16 {
+        self.slots[usize::from(slot)].next
+    }
+
+    /// Removes and returns the head of `list`.
+    pub(crate) fn pop_front(&mut self, list: List) -> Option<u16> {
+        let head = self.ends_mut(list).head;
+        if head == NIL {
+            return None;
+        }
+        self.unlink(list, head);
+        Some(head)
+    }
+
+    /// Adds `slot` to the active list in sequence order. New actions usually have the
+    /// highest number, so the search starts from the tail.
+    pub(crate) fn activate(&mut self, slot: u16) {
+        let seq = self.slots[usize::from(slot)].seq;
+        let mut before = self.active.tail;
+        while before != NIL && self.slots[usize::from(before)].seq > seq {
+            before = self.slots[usize::from(before)].prev;
+        }
+        self.insert_after(List::Active, before, slot);
+    }
+
+    // The pending heap, ordered by (origin, seq).
+
+    fn key(&self, slot: u16) -> (u64, u64) {
+        let s = &self.slots[usize::from(slot)];
+        (s.action.as_ref().map_or(u64::MAX, |a| a.origin), s.seq)
+    }
+
+    fn heap_set(&mut self, at: usize, slot: u16) {
+        self.heap[at] = slot;
+        self.slots[usize::from(slot)].heap = at as u16;
+    }
+
+    fn sift_up(&mut self, mut at: usize) {
+        let slot = self.heap[at];
+        let key = self.key(slot);
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if self.key(self.heap[parent]) <= key {
+                break;
+            }
+            self.heap_set(at, self.heap[parent]);
+            at = parent;
+        }
+        self.heap_set(at, slot);
+    }
+
+    fn sift_down(&mut self, mut at: usize) {
+        let slot = self.heap[at];
+        let key = self.key(slot);
+        loop {
+            let left = 2 * at + 1;
+            if left >= self.heap_len {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < self.heap_len
+                && self.key(self.heap[right]) < self.key(self.heap[left])
+            {
+                right
+            } else {
+                left
+            };
+            if key <= self.key(self.heap[child]) {
+                break;
+            }
+            self.heap_set(at, self.heap[child]);
+            at = child;
+        }
+        self.heap_set(at, slot);
+    }
+
+    /// Adds `slot` to the pending heap by its action's origin.
+    pub(crate) fn schedule(&mut self, slot: u16) {
+        let at = self.heap_len;
+        self.heap_len += 1;
+        self.heap_set(at, slot);
+        self.sift_up(at);
+    }
+
+    /// The next due action: its slot.
+    #[inline]
+    pub(crate) fn next_due(&self) -> Option<u16> {
+        (self.heap_len > 0).then(|| self.heap[0])
+    }
+
+    /// Removes `slot` from the pending heap (a no-op if it is not there).
+    pub(crate) fn unschedule(&mut self, slot: u16) {
+        let at = self.slots[usize::from(slot)].heap;
+        if at == NIL {
+            return;
+        }
+        let at = usize::from(at);
+        self.slots[usize::from(slot)].heap = NIL;
+        self.heap_len -= 1;
+        if at == self.heap_len {
+            return;
+        }
+        let last = self.heap[self.heap_len];
+        self.heap_set(at, last);
+        self.sift_down(at);
+        self.sift_up(usize::from(self.slots[usize::from(last)].heap));
+    }
+
+    /// Actions waiting for their frame.
+    pub(crate) fn pending(&self) -> usize {
+        self.heap_len
+    }
+
+    // Followers.
+
+    /// Lists `slot` as a follower of `target` (which must hold an action).
+    pub(crate) fn follow(&mut self, slot: u16, target: u16) {
+        let first = core::mem::replace(&mut self.slots[usize::from(target)].followers, slot);
+        let s = &mut self.slots[usize::from(slot)];
+        s.next_follower = first;
+        s.listed_as_follower = true;
+    }
+
+    /// The first follower of `target`, and the follower after `slot`.
+    pub(crate) fn first_follower(&self, target: u16) -> u16 {
+        self.slots[usize::from(target)].followers
+    }
+
+    pub(crate) fn next_follower(&self, slot: u16) -> u16 {
+        self.slots[usize::from(slot)].next_follower
+    }
+
+    /// Takes `slot` out of the follower list it is in, if any (when it leaves).
+    fn unlist_follower(&mut self, slot: u16) {
+        let Some(s) = self.slots.get(usize::from(slot)) else {
+            return;
+        };
+        let target = match (&s.action, s.listed_as_follower) {
+            (Some(a), true) => a.after().map(|t| t.slot),
+            _ => None,
+        };
+        let Some(target) = target else {
+            return;
+        };
+        let next = self.slots[usize::from(slot)].next_follower;
+        let mut at = target;
+        let mut cur = self.slots[usize::from(target)].followers;
+        let mut first = true;
+        while cur != NIL {
+            if cur == slot {
+                if first {
+                    self.slots[usize::from(at)].followers = next;
+                } else {
+                    self.slots[usize::from(at)].next_follower = next;
+                }
+                break;
+            }
+            at = cur;
+            first = false;
+            cur = self.slots[usize::from(cur)].next_follower;
+        }
+        let s = &mut self.slots[usize::from(slot)];
+        s.listed_as_follower = false;
+        s.next_follower = NIL;
+    }
+
+    // The queue of actions whose followers must be retimed.
+
+    /// Queues `slot` (its end moved or became known) for its followers to be retimed.
+    pub(crate) fn queue_settle(&mut self, slot: u16) {
+        if self.slots[usize::from(slot)].followers == NIL {
+            return; // nothing follows it: nothing to do
+        }
+        let s = &mut self.slots[usize::from(slot)];
+        if s.settling {
+            return;
+        }
+        s.settling = true;
+        s.next_settle = NIL;
+        if self.settle.tail == NIL {
+            self.settle.head = slot;
+        } else {
+            self.slots[usize::from(self.settle.tail)].next_settle = slot;
+        }
+        self.settle.tail = slot;
+    }
+
+    /// The next slot whose followers must be retimed.
+    pub(crate) fn next_settle(&mut self) -> Option<u16> {
+        let head = self.settle.head;
+        if head == NIL {
+            return None;
+        }
+        let s = &mut self.slots[usize::from(head)];
+        s.settling = false;
+        self.settle.head = core::mem::replace(&mut s.next_settle, NIL);
+        if self.settle.head == NIL {
+            self.settle.tail = NIL;
+        }
+        Some(head)
+    }
+
+    /// Empties every list and the heap, keeping what the slots hold (for `stop`).
+    pub(crate) fn clear_lists(&mut self) {
+        for at in 0..self.heap_len {
+            let slot = self.heap[at];
+            self.slots[usize::from(slot)].heap = NIL;
+        }
+        self.heap_len = 0;
+        for list in [List::Active, List::Staged] {
+            while self.pop_front(list).is_some() {}
+        }
+    }
+}
+
+/// The lists threaded through the slots' `next`/`prev` links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum List {
+    Active,
+    Ended,
+    Staged,
+}
