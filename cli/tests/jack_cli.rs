@@ -15,10 +15,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{read_wav, rtmix_on_alsa, stderr, stdout, write_f32, Rng, Scratch};
+use common::{read_wav, rtmix_on_alsa, stderr, stdout, write_f32, Rng, Running, Scratch};
 
 const RATE: u32 = 48_000;
 
@@ -26,12 +26,25 @@ fn run(args: &[&str]) -> Output {
     rtmix_on_alsa(args).output().expect("the binary runs")
 }
 
-fn spawn(args: &[&str]) -> Child {
-    rtmix_on_alsa(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs")
+/// How long a program may take to say its device runs (`--ready`).
+const READY: Duration = Duration::from_secs(30);
+/// How long a program may take to end once it should.
+const HANG: Duration = Duration::from_secs(30);
+
+/// Starts `rtmix record TAKE --duration 3s` on `rtmix_jack` and returns once its device
+/// runs (its `--ready` line).
+fn record_3s(take: &std::path::Path) -> Running {
+    let mut recorder = Running::spawn(rtmix_on_alsa(&[
+        "record",
+        take.to_str().unwrap(),
+        "--duration",
+        "3s",
+        "--device",
+        "rtmix_jack",
+        "--ready",
+    ]));
+    recorder.wait_for("ready: ", READY);
+    recorder
 }
 
 fn ok(o: &Output) -> String {
@@ -133,15 +146,7 @@ fn record_hears_exactly_what_play_plays_through_the_loopback() {
     let file = dir.path("known.wav");
     write_f32(&file, 2, RATE, &known);
     let take = dir.path("take.wav");
-    let recorder = spawn(&[
-        "record",
-        take.to_str().unwrap(),
-        "--duration",
-        "3s",
-        "--device",
-        "rtmix_jack",
-    ]);
-    std::thread::sleep(Duration::from_millis(600));
+    let mut recorder = record_3s(&take);
     let played = ok(&run(&[
         "play",
         file.to_str().unwrap(),
@@ -152,7 +157,11 @@ fn record_hears_exactly_what_play_plays_through_the_loopback() {
         played.contains("24000 frames of 24000, complete"),
         "{played}"
     );
-    let recorded = recorder.wait_with_output().unwrap();
+    assert!(
+        !recorder.has_ended(),
+        "the 3 s recording ended before the play did: the machine is too loaded for its window"
+    );
+    let recorded = recorder.finish(HANG);
     let text = ok(&recorded);
     assert!(text.contains("recorded 144000 frames"), "{text}");
     let (spec, got) = read_wav(&take);
@@ -189,30 +198,33 @@ fn ctrl_c_ends_play_with_a_fade_never_a_step() {
     let dc = dir.path("dc.wav");
     write_f32(&dc, 2, RATE, &vec![0.5; 2 * 10 * RATE as usize]);
     let take = dir.path("take.wav");
-    let recorder = spawn(&[
-        "record",
-        take.to_str().unwrap(),
-        "--duration",
-        "3s",
+    let mut recorder = record_3s(&take);
+    // Ctrl-C once the player's device runs, its buffer full of the constant.
+    let mut player = Running::spawn(rtmix_on_alsa(&[
+        "play",
+        dc.to_str().unwrap(),
         "--device",
         "rtmix_jack",
-    ]);
-    std::thread::sleep(Duration::from_millis(400));
-    let player = spawn(&["play", dc.to_str().unwrap(), "--device", "rtmix_jack"]);
-    std::thread::sleep(Duration::from_millis(1200));
+        "--ready",
+    ]));
+    player.wait_for("ready: ", READY);
     let status = Command::new("kill")
         .args(["-INT", &player.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let played = player.wait_with_output().unwrap();
+    let played = player.finish(HANG);
     let text = ok(&played);
     assert!(
         text.contains("stopped by Ctrl-C: faded out from frame")
             && text.contains("over 2400 frames (50 ms)"),
         "{text}"
     );
-    ok(&recorder.wait_with_output().unwrap());
+    assert!(
+        !recorder.has_ended(),
+        "the 3 s recording ended before the fade did: the machine is too loaded for its window"
+    );
+    ok(&recorder.finish(HANG));
     let (_, both) = read_wav(&take);
     let got: Vec<f32> = both.iter().step_by(2).copied().collect();
     let last_full = got
