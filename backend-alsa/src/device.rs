@@ -75,8 +75,9 @@ pub struct RunReport {
     /// Playback: the fewest frames the device held at any of its starts (the first and
     /// each restart after an xrun), read from the device (`snd_pcm_delay`) right after
     /// `snd_pcm_start`. The loop fills the whole buffer before it starts the device, so
-    /// this is the granted buffer unless the stream had less than that left to play.
-    /// `None` for capture, and for a device that never started.
+    /// on a paced device this is the granted buffer unless the stream had less than that
+    /// left to play (a device that is not paced, such as the `null` PCM, has played it
+    /// all by then and says 0). `None` for capture, and for a device that never started.
     pub start_fill: Option<u64>,
     /// The engine's frame clock when the loop ended: the frames transferred plus those
     /// reported lost, so it stays on the device timeline.
