@@ -78,14 +78,14 @@ fn traffic(ctl: &mut Ctl, directions: &[Direction], stop: &AtomicBool) -> Traffi
         };
         let direction = directions[(n % directions.len() as u64) as usize];
         let sent = match (direction, n % 5) {
-            (Direction::Output, 0 | 1 | 2) => ctl
+            (Direction::Output, 0..=2) => ctl
                 .play(
                     Play::new(vec![0.25; 2 * 300], both())
                         .at(at)
                         .late(Late::StartNow),
                 )
                 .map_err(|r| r.error),
-            (Direction::Input, 0 | 1 | 2) => ctl
+            (Direction::Input, 0..=2) => ctl
                 .record(
                     Record::new(vec![0.0; 2 * 300], both())
                         .at(at)
@@ -98,16 +98,13 @@ fn traffic(ctl: &mut Ctl, directions: &[Direction], stop: &AtomicBool) -> Traffi
             },
             _ => ctl.fetch_stats(direction, At::Asap),
         };
-        match sent {
-            Ok(id) => {
-                t.accepted += 1;
-                last = Some(id);
-            }
+        if let Ok(id) = sent {
+            t.accepted += 1;
+            last = Some(id);
+        } else {
             // Backpressure: the queues are full; take completions and try again.
-            Err(_) => {
-                t.refused += 1;
-                std::thread::yield_now();
-            }
+            t.refused += 1;
+            std::thread::yield_now();
         }
     }
     stop.store(true, Ordering::Release);
