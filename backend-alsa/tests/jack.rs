@@ -81,6 +81,23 @@ const STALL_FRAMES: u64 = 14_400;
 /// Frame k of the stall tests' signal is `(k + 1) * STEP`: exact in `f32`, never zero, and
 /// naming its frame (for frames below 2^21).
 const STEP: f32 = 1.0 / (1u32 << 21) as f32;
+/// The loop's own time around a stall, beyond the stall itself: the status read before
+/// it, the sleep's overshoot, the recovery's `snd_pcm_prepare` after it (2 to 7 frames on
+/// a quiet machine): at most 10 ms.
+const SLACK: u64 = 480;
+
+/// Asserts that `lost` frames are what the physics says: at least `least` (the stall, less
+/// what the device played out of its buffer for playback, plus what it held unread for
+/// capture), and at most a period more (a server cycle may move a period between the
+/// loop's last transfer and the stall) and `SLACK`.
+fn assert_lost(what: &str, lost: u64, least: u64, period: u64) {
+    let most = least + period + SLACK;
+    assert!(
+        (least..=most).contains(&lost),
+        "{what}: {lost} frames lost, not between {least} and {most}"
+    );
+}
+
 /// How many times a stall test runs before it gives up on a machine too loaded to
 /// measure: a try whose measurement the load disturbed (an xrun besides the injected one,
 /// the capture reference overrunning, the loopback moving) is retried, never passed.
@@ -205,9 +222,9 @@ fn stall_through_the_loopback() -> Result<StalledPlay, String> {
 /// measured, not guessed: the stream goes on to its end, the xrun is counted, the engine's
 /// clock ends at exactly the frames played plus those reported lost, and
 ///
-/// * the frames reported lost are within one period of (the stall - the frames queued in
-///   the device when it began): the buffer was full (the loop tops it up every period), so
-///   the device played it out and went without only for the rest of the stall;
+/// * the frames reported lost are the stall less the frames queued in the device when it
+///   began, which it played out: the whole buffer, or a period less if a server cycle
+///   took one after the loop topped it up (with `SLACK` for the loop's own time);
 /// * the device timeline says the same: after the stall, the loopback brings back each
 ///   engine frame within one period of where it brought back the frames before it (a
 ///   frame's number still names its instant), as a capture stream that never stalled
@@ -258,11 +275,7 @@ fn a_stalled_thread_is_survived_and_counted() {
         report.frames_lost_estimate,
         skipped.len()
     );
-    assert!(
-        report.frames_lost_estimate.abs_diff(expected) <= period,
-        "lost {} frames, not within a period of {expected}",
-        report.frames_lost_estimate
-    );
+    assert_lost("playback", report.frames_lost_estimate, expected, period);
     assert!(
         before.abs_diff(after) <= period,
         "after the stall the device played each frame {} frames from where its number says \
@@ -544,11 +557,10 @@ fn the_clock_maps_frames_to_the_device_timeline() {
 /// each engine clock moved over the frames reported lost as well as those transferred,
 /// and the frames lost are what each device went without:
 ///
-/// * output: within one period of (the stall - the full buffer it played out), as for
-///   playback alone;
-/// * input: within one period of the stall: the frames captured during it are thrown away
-///   by the recovery (`snd_pcm_prepare`), on top of the less than a period the loop had
-///   not yet read when it stalled;
+/// * output: the stall less the buffer it played out, as for playback alone;
+/// * input: the stall, and the frames captured but not yet read when it began (none, or
+///   a period a server cycle brought after the loop's last read): all are thrown away by
+///   the recovery (`snd_pcm_prepare`);
 /// * the output restarted with its whole buffer filled.
 #[test]
 #[ignore = "needs jackd (run by .ci/run with --ignored)"]
@@ -598,15 +610,8 @@ fn a_stalled_duplex_thread_is_survived_and_counted() {
         report.output.frames_lost_estimate,
         report.input.frames_lost_estimate,
     );
-    assert!(
-        out_lost.abs_diff(STALL_FRAMES - buffer) <= period,
-        "output lost {out_lost}, not within a period of {}",
-        STALL_FRAMES - buffer
-    );
-    assert!(
-        in_lost.abs_diff(STALL_FRAMES) <= period,
-        "input lost {in_lost}, not within a period of {STALL_FRAMES}"
-    );
+    assert_lost("output", out_lost, STALL_FRAMES - buffer, period);
+    assert_lost("input", in_lost, STALL_FRAMES, period);
 }
 
 /// The transfer loops on a paced plugin (the jack PCM: poll, status and timestamps through
