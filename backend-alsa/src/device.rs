@@ -171,6 +171,10 @@ pub(crate) fn open(config: &Config, direction: Direction) -> Result<(PCM, Grante
 fn software_params(pcm: &PCM, period: i64, timestamps: bool) -> alsa::Result<()> {
     let sw = pcm.sw_params_current()?;
     sw.set_avail_min(period)?;
+    // Never start by itself. (alsa-lib starts a PCM at the threshold only in its read and
+    // write calls, which the loop does not use: with mmap commits this is belt and braces,
+    // and a threshold of one period behaves the same; `RunReport::start_fill` shows the
+    // device starting full.)
     sw.set_start_threshold(i64::MAX / 2)?;
     if timestamps {
         sw.set_tstamp_mode(true)?;
