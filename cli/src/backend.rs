@@ -567,6 +567,34 @@ pub fn cpal_error(device: &str, e: &rtmix_cpal::CpalError, channels: u16, rate: 
     }
 }
 
+/// The `--ready` line: printed once on standard error, the first time the stream's clock
+/// has an anchor (the device runs and has moved its first period).
+#[derive(Debug)]
+pub struct Ready {
+    /// Whether to print it (`--ready`).
+    wanted: bool,
+    /// `output` or `input`.
+    direction: &'static str,
+}
+
+impl Ready {
+    /// A `--ready` line for a stream of `direction`, printed only if `wanted`.
+    pub fn new(wanted: bool, direction: &'static str) -> Self {
+        Self { wanted, direction }
+    }
+
+    /// Prints `ready: <direction> frame N at the converter` once `clock` runs.
+    pub fn check(&mut self, clock: &DeviceClock) {
+        if !self.wanted {
+            return;
+        }
+        if let Some(frame) = clock.now() {
+            eprintln!("ready: {} frame {frame} at the converter", self.direction);
+            self.wanted = false;
+        }
+    }
+}
+
 /// Sets a flag when Ctrl-C (SIGINT) arrives, instead of ending the process, so
 /// that a command can fade out and clean up. Installed once per process; later calls share
 /// the one flag.

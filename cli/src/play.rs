@@ -19,7 +19,7 @@ use rtmix_core::{
     Repeat,
 };
 
-use crate::backend::{self, Ctl, DeviceArgs, Request};
+use crate::backend::{self, Ctl, DeviceArgs, Ready, Request};
 use crate::error::Error;
 use crate::meters::Meters;
 use crate::render::{self, Plan};
@@ -44,6 +44,11 @@ pub struct PlayArgs {
     /// The device's output channels (default: the highest channel a file plays on).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_CHANNELS)))]
     pub channels: Option<u16>,
+    /// Print `ready: output frame N at the converter` on standard error once the device
+    /// runs (it has played its first period): a signal for scripts and tests that must
+    /// not act before the sound has started.
+    #[arg(long)]
+    pub ready: bool,
     /// The device.
     #[command(flatten)]
     pub device: DeviceArgs,
@@ -326,8 +331,10 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     let mut fade: Option<(Vec<ActionId>, Instant)> = None;
     let mut fade_start: Option<u64> = None;
     let total = plan.length as f64 / f64::from(rate);
+    let mut ready = Ready::new(args.ready, "output");
     while !stream.is_finished() {
         std::thread::sleep(Duration::from_millis(40));
+        ready.check(&clock);
         while let Some(c) = ctl.try_next() {
             done.insert(c.id, c);
         }
@@ -352,6 +359,8 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
             }
         }
     }
+    // A stream shorter than the first look still says it ran.
+    ready.check(&clock);
     let summary = if fade.is_some() {
         stream.stop()?
     } else {
