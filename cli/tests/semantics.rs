@@ -358,6 +358,8 @@ fn fades_have_their_exact_values_at_their_exact_frames() {
     assert_eq!(out[11 * 2], src(3));
     assert_eq!(out[12 * 2], src(4) * (1.0 - 1.0 / 5.0));
     assert_eq!(out[15 * 2], src(7) * (1.0 - 4.0 / 5.0));
+    // Computed as 1 - k / M, which is not (M - k) / M in f32 here.
+    assert_ne!(out[15 * 2], src(7) * (1.0 / 5.0));
     assert_eq!(s.length(), 28);
     assert_eq!(out[16 * 2], 0.0);
     assert_eq!(out[1], src(0));
