@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rtmix_cli::render::{self, Blocks};
+use rtmix_cli::blocks::Blocks;
 use rtmix_cli::session;
+use rtmix_cli::{plan, render};
 
 /// A scratch folder, removed when dropped.
 pub struct Scratch(pub PathBuf);
@@ -135,7 +136,7 @@ pub fn render_text(
 ) -> Result<(Vec<f32>, render::Rendered), rtmix_cli::error::Error> {
     let path = dir.write("session.toml", text);
     let s = session::load(&path)?;
-    let plan = render::plan(s, input, &dir.0)?;
+    let plan = plan::plan(s, input, &dir.0)?;
     let mut out = Vec::new();
     let rendered = render::render(&plan, blocks, &mut out, &mut |_, _| {})?;
     Ok((out, rendered))
