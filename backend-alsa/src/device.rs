@@ -64,11 +64,21 @@ pub struct RunReport {
     pub frames: u64,
     /// Underruns, overruns and suspends recovered from.
     pub xruns: u64,
-    /// Frames reported to the engine as lost to them. They are estimated from the
-    /// monotonic clock between the last good transfer and the restart.
+    /// Frames reported to the engine as lost to them: for each xrun, how far the device's
+    /// timeline had moved past the engine's clock when the PCM was recovered, extrapolated
+    /// from the device's last status (its timestamp, and its `delay`: the frames still
+    /// queued for playback, or captured and not yet read). An estimate: the restart
+    /// itself (pre-fill, a sound server's next cycle) is not in it.
     pub frames_lost_estimate: u64,
     /// Samples clamped on the way to an integer device format.
     pub clipped: u64,
+    /// Playback: the fewest frames the device held at any of its starts (the first and
+    /// each restart after an xrun), read from the device (`snd_pcm_delay`) right after
+    /// `snd_pcm_start`. The loop fills the whole buffer before it starts the device, so
+    /// on a paced device this is the granted buffer unless the stream had less than that
+    /// left to play (a device that is not paced, such as the `null` PCM, has played it
+    /// all by then and says 0). `None` for capture, and for a device that never started.
+    pub start_fill: Option<u64>,
     /// The engine's frame clock when the loop ended: the frames transferred plus those
     /// reported lost, so it stays on the device timeline.
     pub engine_clock: u64,
@@ -161,6 +171,10 @@ pub(crate) fn open(config: &Config, direction: Direction) -> Result<(PCM, Grante
 fn software_params(pcm: &PCM, period: i64, timestamps: bool) -> alsa::Result<()> {
     let sw = pcm.sw_params_current()?;
     sw.set_avail_min(period)?;
+    // Never start by itself. (alsa-lib starts a PCM at the threshold only in its read and
+    // write calls, which the loop does not use: with mmap commits this is belt and braces,
+    // and a threshold of one period behaves the same; `RunReport::start_fill` shows the
+    // device starting full.)
     sw.set_start_threshold(i64::MAX / 2)?;
     if timestamps {
         sw.set_tstamp_mode(true)?;
@@ -243,10 +257,10 @@ impl<'a> Pump<'a> {
     }
 
     /// Sleeps until the device has a period to move (or `WAIT_MS`); an error if it has
-    /// moved nothing for the timeout. Returns `false` after an xrun (told to `lost`).
-    fn wait(&mut self, lost: impl FnOnce(u64)) -> Result<bool, AlsaError> {
+    /// moved nothing for the timeout. Returns `false` after an xrun (told to `engine`).
+    fn wait(&mut self, engine: &mut impl LostFrames) -> Result<bool, AlsaError> {
         if let Err(e) = self.pcm.wait(Some(WAIT_MS)) {
-            lost(self.recover(&e)?);
+            self.recover(&e, engine)?;
             return Ok(false);
         }
         check_progress(self.last_good, self.timeout)?;
@@ -293,23 +307,37 @@ impl<'a> Pump<'a> {
         avail.min(left)
     }
 
-    /// Recovers from an xrun or suspend and returns the frames the device went without
-    /// (an estimate), or the error if it is anything else.
-    fn recover(&mut self, e: &alsa::Error) -> Result<u64, AlsaError> {
-        recover(self.pcm, e, self.last_good, self.rate, &mut self.report)
+    /// Recovers from an xrun or suspend and tells `engine` the frames the device went
+    /// without (an estimate), or returns the error if it is anything else.
+    fn recover(&mut self, e: &alsa::Error, engine: &mut impl LostFrames) -> Result<(), AlsaError> {
+        let lost = recover(
+            self.pcm,
+            e,
+            self.stamps.clock(),
+            engine.clock(),
+            self.last_good,
+            &mut self.report,
+        )?;
+        engine.lost(lost);
+        Ok(())
     }
 
     /// Waits for the device; returns the frames it can transfer now, or `None` after an
-    /// xrun (which `lost` is told about).
-    fn avail(&mut self, mut lost: impl FnMut(u64)) -> Result<Option<usize>, AlsaError> {
+    /// xrun (which `engine` is told about).
+    fn avail(&mut self, engine: &mut impl LostFrames) -> Result<Option<usize>, AlsaError> {
         match self.pcm.avail_update() {
             Ok(n) => Ok(Some(usize::try_from(n).unwrap_or(0))),
             Err(e) => {
-                let frames = self.recover(&e)?;
-                lost(frames);
+                self.recover(&e, engine)?;
                 Ok(None)
             }
         }
+    }
+
+    /// Notes how full the device was when it was just started (see
+    /// [`RunReport::start_fill`]).
+    fn note_start(&mut self) {
+        note_start(self.pcm, &mut self.report);
     }
 }
 
@@ -436,12 +464,12 @@ where
     let mut started = false;
     while !pump.done() {
         pump.maybe_stall();
-        let Some(avail) = pump.avail(|lost| engine.lost(lost))? else {
+        let Some(avail) = pump.avail(engine)? else {
             started = false;
             continue;
         };
         if started && avail < pump.period {
-            started = pump.wait(|lost| engine.lost(lost))?;
+            started = pump.wait(engine)?;
             continue;
         }
         let want = pump.budget(avail);
@@ -462,8 +490,7 @@ where
             }
             Err(AlsaError::Io { errno, .. }) if errno.abs() == EPIPE || errno.abs() == ESTRPIPE => {
                 let e = alsa::Error::new("snd_pcm_mmap_commit", -errno.abs());
-                let lost = pump.recover(&e)?;
-                engine.lost(lost);
+                pump.recover(&e, engine)?;
                 started = false;
                 continue;
             }
@@ -472,10 +499,10 @@ where
         if !started && (avail <= want || pump.done()) {
             // The buffer is full (or there is nothing more to play): start the device.
             if let Err(e) = pcm.start() {
-                let lost = pump.recover(&e)?;
-                engine.lost(lost);
+                pump.recover(&e, engine)?;
                 continue;
             }
+            pump.note_start();
             started = true;
         }
     }
@@ -611,12 +638,12 @@ fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
     pcm.start().map_err(|e| AlsaError::io(&e))?;
     while !pump.done() {
         pump.maybe_stall();
-        let Some(avail) = pump.avail(|lost| engine.lost(lost))? else {
+        let Some(avail) = pump.avail(engine)? else {
             pcm.start().map_err(|e| AlsaError::io(&e))?;
             continue;
         };
         if avail < pump.period.min(pump.budget(usize::MAX)) {
-            if !pump.wait(|lost| engine.lost(lost))? {
+            if !pump.wait(engine)? {
                 pcm.start().map_err(|e| AlsaError::io(&e))?;
             }
             continue;
@@ -660,13 +687,23 @@ pub(crate) fn stall_once(control: &RunControl, frames: u64, stalled: &mut bool) 
 }
 
 /// Recovers `pcm` from an xrun (`EPIPE`) or a suspend (`ESTRPIPE`), counting it in
-/// `report`, and returns the frames the device went without: estimated from the monotonic
-/// clock since `last_good`, the end of the last good transfer. Any other error is returned.
+/// `report`, and returns the frames the device went without, or the error if it is
+/// anything else.
+///
+/// The frames lost are measured from the device's own record: `clock`'s latest anchor is
+/// the device's last status (its timestamp, and its `delay`: for playback the frames
+/// still queued, which the device went on playing after the loop stopped feeding it; for
+/// capture the frames captured and not read, which `snd_pcm_prepare` throws away). The
+/// device's timeline, extrapolated from it to now, minus `engine_clock` (the engine's next
+/// frame) is what the engine must skip so that its next frame is the device's next one.
+/// Before any anchor (an xrun before the device ever ran), the monotonic clock since
+/// `last_good`, the end of the last good transfer, stands in for it.
 pub(crate) fn recover(
     pcm: &PCM,
     e: &alsa::Error,
+    clock: &DeviceClock,
+    engine_clock: u64,
     last_good: Instant,
-    rate: u64,
     report: &mut RunReport,
 ) -> Result<u64, AlsaError> {
     let errno = e.errno().abs();
@@ -680,11 +717,26 @@ pub(crate) fn recover(
         }
     }
     pcm.prepare().map_err(|e| AlsaError::io(&e))?;
-    let elapsed = last_good.elapsed();
-    let lost =
-        u64::try_from(elapsed.as_nanos() * u128::from(rate) / 1_000_000_000).unwrap_or(u64::MAX);
+    let now = Instant::now();
+    let lost = clock.frame_at(now).map_or_else(
+        || {
+            let elapsed = now.saturating_duration_since(last_good);
+            u64::try_from(elapsed.as_nanos() * u128::from(clock.rate()) / 1_000_000_000)
+                .unwrap_or(u64::MAX)
+        },
+        |device| device.saturating_sub(engine_clock),
+    );
     report.frames_lost_estimate += lost;
     Ok(lost)
+}
+
+/// Notes in `report` how full the playback `pcm` is right after a start: its delay, the
+/// frames queued ahead of the converter (see [`RunReport::start_fill`]).
+pub(crate) fn note_start(pcm: &PCM, report: &mut RunReport) {
+    if let Ok(delay) = pcm.delay() {
+        let fill = u64::try_from(delay).unwrap_or(0);
+        report.start_fill = Some(report.start_fill.map_or(fill, |least| least.min(fill)));
+    }
 }
 
 /// An engine half that can be told about frames lost to an xrun.

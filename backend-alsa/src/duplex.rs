@@ -14,7 +14,7 @@ use std::time::Instant;
 use alsa::pcm::{State, IO, PCM};
 use rtmix_core::{DeviceClock, Engine, PlaySource, RecordTarget, TimeSource};
 
-use crate::device::{check_progress, open, recover, stall_once, RunControl, RunReport};
+use crate::device::{check_progress, note_start, open, recover, stall_once, RunControl, RunReport};
 use crate::edge::{decode_bytes, encode_bytes};
 use crate::timestamp::Timestamper;
 use crate::{AlsaError, Config, Granted, SampleFormat};
@@ -213,7 +213,6 @@ impl Sides<'_> {
         let io_err = |e: alsa::Error| AlsaError::io(&e);
         let (output, input) = (self.output, self.input);
         let period = self.granted.0.period as usize;
-        let rate = u64::from(self.granted.0.rate);
         let timeout = control.timeout(self.granted.0.buffer, self.granted.0.rate);
         let mut report = DuplexReport::default();
         let mut last_good = Instant::now();
@@ -244,6 +243,7 @@ impl Sides<'_> {
                 let avail = output.avail_update().map_err(io_err)?;
                 play(engine, &mut report, usize::try_from(avail).unwrap_or(0))?;
                 output.start().map_err(io_err)?;
+                note_start(output, &mut report.output);
                 // After an output xrun the input may still be running: start only a
                 // stopped one (an xrun of its own is recovered below).
                 if !self.linked && input.state() != State::Running {
@@ -269,7 +269,14 @@ impl Sides<'_> {
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    let lost = recover(input, &e, last_good, rate, &mut report.input)?;
+                    let lost = recover(
+                        input,
+                        &e,
+                        self.stamps.1.clock(),
+                        engine.input_clock(),
+                        last_good,
+                        &mut report.input,
+                    )?;
                     engine.input_lost(lost);
                     input.start().map_err(io_err)?;
                 }
@@ -289,7 +296,14 @@ impl Sides<'_> {
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    let lost = recover(output, &e, last_good, rate, &mut report.output)?;
+                    let lost = recover(
+                        output,
+                        &e,
+                        self.stamps.0.clock(),
+                        engine.output_clock(),
+                        last_good,
+                        &mut report.output,
+                    )?;
                     engine.output_lost(lost);
                     started = false;
                     continue;
@@ -297,7 +311,14 @@ impl Sides<'_> {
             }
             if !moved {
                 if let Err(e) = output.wait(Some(WAIT_MS)) {
-                    let lost = recover(output, &e, last_good, rate, &mut report.output)?;
+                    let lost = recover(
+                        output,
+                        &e,
+                        self.stamps.0.clock(),
+                        engine.output_clock(),
+                        last_good,
+                        &mut report.output,
+                    )?;
                     engine.output_lost(lost);
                     started = false;
                     continue;

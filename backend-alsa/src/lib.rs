@@ -22,8 +22,10 @@
 //!    itself; with `S32_LE`, `S24_LE`, `S24_3LE` or `S16_LE` (tried in that order unless
 //!    [`Config::format`] insists) it renders into a scratch block allocated when the device
 //!    is opened, converted at the edge with rtmix-core's conversions. The loop never
-//!    allocates, locks or prints; `tests/file_pcm.rs` and `tests/jack.rs` run it under a
-//!    counting allocator and assert that it allocates nothing.
+//!    allocates: `tests/no_alloc.rs` runs each loop (playback, capture, duplex) on its own
+//!    thread under a counting allocator, on alsa-lib's `null` PCM, while the control side
+//!    sends thousands of commands and takes their completions; `tests/file_pcm.rs` does so
+//!    in every sample format and `tests/jack.rs` on a paced device through an xrun.
 //! 3. [`AlsaStream`] spawns the loop on its own thread, first asking for `SCHED_FIFO` and
 //!    locking memory, and reports what it got ([`Realtime`]) instead of failing when the
 //!    system says no.
@@ -31,8 +33,12 @@
 //! An underrun or overrun (`EPIPE`) or a suspend (`ESTRPIPE`) is counted, the PCM is
 //! recovered and restarted, and the frames the device went without are reported to the
 //! engine (`report_lost`) so its clock stays on the device timeline. How many frames that
-//! was is measured from the monotonic clock between the last good transfer and the
-//! restart: an estimate, and [`RunReport`] says so.
+//! was is measured from the device's own record: its last status (timestamp and `delay`)
+//! extrapolated to the recovery, minus the engine's clock, so that the buffer a playback
+//! device played out after the loop stopped feeding it is not counted, and the frames a
+//! capture device held unread (which the recovery throws away) are. It is an estimate,
+//! and [`RunReport`] says so: `tests/jack.rs` finds it within one period of what the
+//! device really skipped, by a loopback recording.
 //!
 //! ## Time
 //!

@@ -2,19 +2,31 @@
 //! `rtmix-dies`, so the CI's server is left alone), plays and records through ALSA's jack
 //! PCM, and kills the server by its PID while the streams run.
 //!
-//! What must hold: the control side gets a typed error (not a hang), every pending action
-//! completes with a reason, and what was recorded so far is handed back.
+//! What must hold: the control side gets a typed error (not a hang): `NotResponding` from
+//! both loops, between 0.4 s and 1.5 s after the kill with a 0.5 s `device_timeout` (the
+//! timeout counts from the last period moved, up to a period before the kill, and the loop
+//! looks at it after each poll of at most 100 ms; the rest is room for a loaded machine);
+//! every pending action completes with a reason, and what was recorded so far is handed
+//! back.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::alsa_config;
+use rtmix_alsa::AlsaError;
 use rtmix_alsa::{AlsaStream, Config, InputDevice, OutputDevice, RunControl};
-use rtmix_core::{At, ChannelMap, EndReason, Play, Queues, Record, StreamConfig};
+use rtmix_core::{At, ChannelMap, Direction, EndReason, Play, Queues, Record, StreamConfig};
 use rtmix_host_tests::jack_server::JackServer;
 
 const SERVER: &str = "rtmix-dies";
+/// The loops' `device_timeout`.
+const TIMEOUT: Duration = Duration::from_millis(500);
+/// When the error may come after the kill: see the module's documentation.
+const EARLIEST: Duration = Duration::from_millis(400);
+const LATEST: Duration = Duration::from_millis(1500);
+/// How long anything is waited for before it is taken for hung.
+const HANG: Duration = Duration::from_secs(30);
 
 type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
 
@@ -42,28 +54,58 @@ fn a_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
         .record(Record::new(vec![0.0; 2 * 480_000], both()).at(At::Frame(0)))
         .unwrap();
     let control = RunControl {
-        device_timeout: Duration::from_millis(500),
+        device_timeout: TIMEOUT,
         ..RunControl::default()
     };
     let playing = AlsaStream::play(output_device, output, control.clone()).unwrap();
     let recording = AlsaStream::record(input_device, input, control).unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Both loops run, and the recording has heard the played constant come back through
+    // the loopback (the input meter's peak), before the server is killed.
+    let waiting = Instant::now();
+    let mut heard = 0.0f32;
+    while heard < 0.25 || playing.clock().anchor().is_none() {
+        assert!(
+            waiting.elapsed() < HANG,
+            "the loopback's audio never reached the recording (peak {heard})"
+        );
+        assert!(
+            !(playing.is_finished() || recording.is_finished()),
+            "a loop ended before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        if let Some(level) = ctl.meter(Direction::Input, 0) {
+            heard = heard.max(level.peak);
+        }
+    }
     server.kill();
     let killed = Instant::now();
-    while !(playing.is_finished() && recording.is_finished())
-        && killed.elapsed() < Duration::from_secs(10)
-    {
-        std::thread::sleep(Duration::from_millis(10));
+    let mut ended = [None, None];
+    while ended.contains(&None) && killed.elapsed() < HANG {
+        for (end, stream) in ended.iter_mut().zip([&playing, &recording]) {
+            if end.is_none() && stream.is_finished() {
+                *end = Some(killed.elapsed());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
-    let waited = killed.elapsed();
-    assert!(
-        playing.is_finished() && recording.is_finished(),
-        "the loops still run {waited:?} after the server died"
-    );
-    for result in [playing.join().map(|_| ()), recording.join().map(|_| ())] {
+    let [Some(played_for), Some(recorded_for)] = ended else {
+        panic!("a loop still runs {HANG:?} after the server died: {ended:?}");
+    };
+    for (what, result, waited) in [
+        ("playback", playing.join().map(|_| ()), played_for),
+        ("capture", recording.join().map(|_| ()), recorded_for),
+    ] {
         let error = result.expect_err("the server's death is an error");
-        eprintln!("{error} ({waited:?} after the kill)");
+        eprintln!("{what}: {error} ({waited:?} after the kill)");
+        assert!(
+            matches!(error, AlsaError::NotResponding { waited_ms } if waited_ms >= 500),
+            "{what}: {error:?}"
+        );
         assert!(error.is_device_gone(), "{error:?}");
+        assert!(
+            (EARLIEST..=LATEST).contains(&waited),
+            "{what}: the error came {waited:?} after the kill"
+        );
     }
 
     // Everything pending completed, with what it had done.

@@ -13,7 +13,12 @@
 //!   the loopback's one period earlier: the signal numbers each output frame in its sample
 //!   values, so a sample delivered from the wrong frame (one frame lost or repeated
 //!   unaccounted shifts every later one), from the wrong channel or altered is seen;
-//! * without xruns there is no silence once the signal has arrived.
+//! * there is no silence once the signal has arrived.
+//!
+//! "Whole periods" and "no silence" need a run without xruns (an xrun leaves a gap of
+//! silence in the device timeline, and the round trips after it are off by the error of
+//! the lost-frame estimate, less than a period): a run with one checks the rest, is
+//! reported and run again, and the test fails if every one of its three runs had one.
 //!
 //! Why "a whole number of periods" and not one fixed round trip: the rig itself moves it.
 //! The jack PCM's playback and capture are two JACK clients, and the dummy server's
@@ -175,30 +180,32 @@ impl Channel {
         )
     }
 
-    /// Every sample is one the channel played a whole number of periods earlier, within
-    /// the buffers, and most were played exactly the loopback's one period earlier; without
-    /// xruns there is no silence once the signal has arrived.
-    fn check(&self, c: usize, xruns: u64) {
+    /// Every sample is one the channel played (none corrupt) and most were played exactly
+    /// the loopback's one period earlier; with `whole` (a run without xruns), every one
+    /// was played a whole number of periods earlier, within the buffers, and there is no
+    /// silence once the signal has arrived.
+    fn check(&self, c: usize, whole: bool) {
         assert_eq!(self.corrupt, 0, "channel {c}: samples never played");
         let round_trips = self.round_trips();
         let period = PERIOD.cast_signed();
+        let (most, _) = *round_trips
+            .iter()
+            .max_by_key(|&&(_, n)| n)
+            .unwrap_or_else(|| panic!("channel {c}: the signal never came back"));
+        assert_eq!(most, period, "channel {c}: the loopback's round trip");
+        if !whole {
+            return;
+        }
         for &(r, _) in &round_trips {
             assert!(
                 r % period == 0 && r.abs() < 16 * period,
                 "channel {c}: a round trip of {r} frames is not whole periods within the buffers"
             );
         }
-        let (most, _) = *round_trips
-            .iter()
-            .max_by_key(|&&(_, n)| n)
-            .unwrap_or_else(|| panic!("channel {c}: the signal never came back"));
-        assert_eq!(most, period, "channel {c}: the loopback's round trip");
-        if xruns == 0 {
-            assert_eq!(
-                self.silent_after, 0,
-                "channel {c}: silence after the signal arrived"
-            );
-        }
+        assert_eq!(
+            self.silent_after, 0,
+            "channel {c}: silence after the signal arrived"
+        );
     }
 }
 
@@ -256,12 +263,32 @@ fn slow_reader(mut reader: ChunkReader) -> JoinHandle<Tally> {
     })
 }
 
+/// How many soak runs may be tried: a run with an xrun cannot check the content (the
+/// device timeline has a gap of the frames lost, estimated to within a period, so the
+/// round trips after it are no longer whole periods, and the gap is silence), so it is
+/// run again; every run checks the accounting.
+const ATTEMPTS: usize = 3;
+
 #[test]
 #[ignore = "needs jackd installed; runs a minute (run by .ci/run with --ignored)"]
 fn a_slow_reader_loses_no_frame_unaccounted_and_hears_exactly_what_was_played() {
     alsa_config();
     std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
     let _server = JackServer::start(SERVER).expect("a private jackd starts");
+    let mut skipped = Vec::new();
+    while let Err(why) = soak_once() {
+        eprintln!("soak run {}: content not checked: {why}", skipped.len() + 1);
+        skipped.push(why);
+        assert!(
+            skipped.len() < ATTEMPTS,
+            "every soak run had an xrun, the content was never checked: {skipped:?}"
+        );
+    }
+}
+
+/// One soak run: asserts the accounting; `Err` (why) when an xrun kept it from checking
+/// the content.
+fn soak_once() -> Result<(), String> {
     let config = Config::new("rtmix_jack", RATE, 2)
         .period(PERIOD as u32)
         .periods(3);
@@ -335,6 +362,13 @@ fn a_slow_reader_loses_no_frame_unaccounted_and_hears_exactly_what_was_played() 
     // What was delivered is what was played on that channel, a whole number of device
     // periods earlier.
     for (c, channel) in tally.channels.iter().enumerate() {
-        channel.check(c, xruns);
+        channel.check(c, xruns == 0);
     }
+    if xruns > 0 {
+        return Err(format!(
+            "{xruns} xruns ({} output and {} input frames lost)",
+            report.output.frames_lost_estimate, report.input.frames_lost_estimate
+        ));
+    }
+    Ok(())
 }

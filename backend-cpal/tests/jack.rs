@@ -89,7 +89,10 @@ fn assert_same(got: &[f32], want: &[f32]) {
 fn wait_for_anchors(stream: &DuplexStream) {
     let t = Instant::now();
     while stream.offset().is_none() {
-        assert!(t.elapsed() < Duration::from_secs(10), "no callbacks came");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no callbacks came in 30 s"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -373,7 +376,11 @@ fn a_stalled_callback_is_survived_and_counted(config: &Config) -> rtmix_cpal::Ru
 }
 
 /// cpal's ALSA host on the jack PCM: the plugin underruns while the callback sleeps, cpal
-/// recovers it and reports the xrun, and the gap in its timestamps is the frames lost.
+/// recovers it and reports the xrun, and the gap in its timestamps is the frames lost:
+/// within one period of (the 300 ms stall - the buffer the device played out after it
+/// began, cpal's two periods). A run with more xruns than the one injected (a loaded
+/// machine) cannot check that figure: it is tried again, and the test fails if all
+/// three tries had more.
 #[test]
 #[ignore = "needs jackd (run by .ci/run with --ignored)"]
 fn alsa_host_stall_is_an_xrun_with_frames_lost() {
@@ -381,15 +388,34 @@ fn alsa_host_stall_is_an_xrun_with_frames_lost() {
     let config = Config::new("rtmix_jack", RATE, 2)
         .host("ALSA")
         .period(PERIOD);
-    let report = a_stalled_callback_is_survived_and_counted(&config);
-    assert!(report.frames_lost_estimate > 0, "{report:?}");
+    let mut skipped = Vec::new();
+    let report = loop {
+        let report = a_stalled_callback_is_survived_and_counted(&config);
+        if report.xruns == 1 {
+            break report;
+        }
+        skipped.push(format!("{} xruns, not the one injected", report.xruns));
+        assert!(
+            skipped.len() < 3,
+            "every try was disturbed, nothing measured: {skipped:?}"
+        );
+    };
+    let period = u64::from(PERIOD);
+    let expected = u64::from(RATE) * 3 / 10 - 2 * period;
+    assert!(
+        report.frames_lost_estimate.abs_diff(expected) <= period,
+        "lost {} frames, not within a period of {expected}",
+        report.frames_lost_estimate
+    );
 }
 
 /// cpal's JACK host: jackd's dummy driver waits for a late client, so its timestamps show
-/// no gap and no frame is lost there; the xrun is JACK's own report.
+/// no gap and no frame is lost there (exactly 0); the xruns are JACK's own reports.
 #[cfg(feature = "jack")]
 #[test]
 #[ignore = "needs jackd (run by .ci/run with --ignored)"]
 fn jack_host_stall_is_an_xrun_with_frames_lost() {
-    a_stalled_callback_is_survived_and_counted(&Config::new("output", RATE, 2).host("JACK"));
+    let report =
+        a_stalled_callback_is_survived_and_counted(&Config::new("output", RATE, 2).host("JACK"));
+    assert_eq!(report.frames_lost_estimate, 0, "{report:?}");
 }

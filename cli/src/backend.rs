@@ -9,19 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Args;
-use rtmix_core::{Controller, DeviceClock, Engine, Queues, StreamConfig};
+use rtmix_core::{DeviceClock, Engine, StreamConfig};
 
+use crate::capacity::{StreamController, StreamQueues, ACTIONS};
 use crate::error::Error;
 
-/// Action slots per direction of a device stream.
-pub const ACTIONS: usize = 128;
-/// Command queue storage per direction.
-pub const COMMANDS: usize = 128;
-
-/// The queues of a device stream: plays share their decoded files, recordings own theirs.
-pub type DeviceQueues = Queues<Arc<[f32]>, Vec<f32>, ACTIONS, COMMANDS>;
 /// The control side of a device stream.
-pub type Ctl = Controller<'static, Arc<[f32]>, Vec<f32>, ACTIONS>;
+pub type Ctl = StreamController<'static>;
 
 /// Which backend drives the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -272,7 +266,7 @@ pub fn start(
     if request.rate == 0 || request.rate > crate::session::MAX_RATE {
         return Err(Error::Usage(format!("{} Hz is not a rate", request.rate)));
     }
-    let queues: &'static mut DeviceQueues = Box::leak(Box::default());
+    let queues: &'static mut StreamQueues = Box::leak(Box::default());
     let config = StreamConfig::duplex(request.outputs, request.inputs);
     let (mut ctl, engine) = queues
         .split(config)
@@ -564,6 +558,34 @@ pub fn cpal_error(device: &str, e: &rtmix_cpal::CpalError, channels: u16, rate: 
             message: e.to_string(),
         },
         other => Error::DeviceFailed(other.to_string()),
+    }
+}
+
+/// The `--ready` line: printed once on standard error, the first time the stream's clock
+/// has an anchor (the device runs and has moved its first period).
+#[derive(Debug)]
+pub struct Ready {
+    /// Whether to print it (`--ready`).
+    wanted: bool,
+    /// `output` or `input`.
+    direction: &'static str,
+}
+
+impl Ready {
+    /// A `--ready` line for a stream of `direction`, printed only if `wanted`.
+    pub fn new(wanted: bool, direction: &'static str) -> Self {
+        Self { wanted, direction }
+    }
+
+    /// Prints `ready: <direction> frame N at the converter` once `clock` runs.
+    pub fn check(&mut self, clock: &DeviceClock) {
+        if !self.wanted {
+            return;
+        }
+        if let Some(frame) = clock.now() {
+            eprintln!("ready: {} frame {frame} at the converter", self.direction);
+            self.wanted = false;
+        }
     }
 }
 

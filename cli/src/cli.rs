@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::blocks::Blocks;
 use crate::error::Error;
-use crate::render::{self, Blocks};
+use crate::plan;
+use crate::render;
 use crate::session;
 use crate::summary::Summary;
 use crate::wav_out::{Format, Sink, WavFile};
@@ -124,7 +126,7 @@ fn folder(path: &Path) -> PathBuf {
 /// succeeds; with `progress`, a progress bar goes to standard error.
 pub fn render_files(args: &RenderArgs, progress: bool) -> Result<String, Error> {
     let session = session::load(&args.session)?;
-    let plan = render::plan(session, args.input.as_deref(), &folder(&args.output))?;
+    let plan = plan::plan(session, args.input.as_deref(), &folder(&args.output))?;
     // Two outputs with one name would overwrite each other.
     let mut names = vec![args.output.clone()];
     for r in &plan.records {
@@ -161,7 +163,7 @@ pub fn render_files(args: &RenderArgs, progress: bool) -> Result<String, Error> 
 
     let blocks = args.block_pattern();
     let bar = progress.then(|| {
-        let bar = indicatif::ProgressBar::new(plan.run + 1);
+        let bar = indicatif::ProgressBar::new(plan.run);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "rendering {bar:40} {percent:>3}% {pos}/{len} frames, {eta} left",

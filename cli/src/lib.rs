@@ -12,7 +12,12 @@
 //! * [`time`]: frame and `"1.5s"` / `"250ms"` times;
 //! * [`audio_file`]: reading WAV (hound) and other formats (symphonia), resampling
 //!   (rubato);
-//! * [`render`]: checking a session against its audio, and the offline engine driver;
+//! * [`plan`]: checking a session against its audio (also for `play`), with [`cancels`]:
+//!   what a session's cancels do to a play;
+//! * [`request`]: a plan mapped one to one onto rtmix-core requests;
+//! * [`render`]: the offline driver: the simulated device's block loop, in the
+//!   [`blocks`] pattern asked for;
+//! * [`capacity`]: how much the program's streams hold;
 //! * [`wav_out`]: writing f32, s16 or s24 WAV files, atomically;
 //! * [`summary`]: what is printed at the end;
 //! * [`error`]: the typed errors (exit code 2);
@@ -28,6 +33,9 @@
 pub mod audio_file;
 #[cfg(feature = "devices")]
 pub mod backend;
+pub mod blocks;
+pub mod cancels;
+pub mod capacity;
 pub mod cli;
 pub mod correlate;
 #[cfg(feature = "devices")]
@@ -37,11 +45,13 @@ pub mod error;
 pub mod latency;
 #[cfg(feature = "devices")]
 pub mod meters;
+pub mod plan;
 #[cfg(feature = "devices")]
 pub mod play;
 #[cfg(feature = "devices")]
 pub mod record;
 pub mod render;
+pub mod request;
 pub mod session;
 pub mod summary;
 pub mod time;

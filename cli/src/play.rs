@@ -1,10 +1,11 @@
 //! `rtmix play FILE[@AT][:CHANNELS][*GAIN] ...`: mixes files on a device, each starting at
 //! its exact frame, with live peak meters; Ctrl-C fades the master out and stops.
 //!
-//! The files are checked and decoded as a session's plays are (the same planning as
-//! `rtmix render`, so the same files at the same frames give the same samples), and every
-//! play is on the controller before the device's first frame: device frame `n` is frame
-//! `n` of the mix. The stream ends by itself after the mix's last frame.
+//! The files are checked and decoded as a session's plays are, and submitted as the same
+//! core requests in the same order as `rtmix render` submits them (so the same files at
+//! the same frames give the same samples); every play is on the controller before the
+//! device's first frame: device frame `n` is frame `n` of the mix. The stream ends by
+//! itself after the mix's last frame.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,15 +15,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use rtmix_core::{
-    ActionId, At, ChannelMap, Completion, Direction, EndReason, GainTarget, Late, Member, Play,
-    Repeat,
-};
+use rtmix_core::{ActionId, At, Completion, Direction, EndReason, GainTarget, Late, Member};
 
-use crate::backend::{self, Ctl, DeviceArgs, Request};
+use crate::backend::{self, Ctl, DeviceArgs, Ready, Request};
+use crate::capacity::ACTIONS;
 use crate::error::Error;
 use crate::meters::Meters;
-use crate::render::{self, Plan};
+use crate::plan::{self, Plan};
+use crate::request::{self, Entry};
 use crate::session::{Gain, Lines, Loop, PlayEntry, Session, MAX_CHANNELS};
 
 /// The Ctrl-C fade-out, in milliseconds.
@@ -44,6 +44,11 @@ pub struct PlayArgs {
     /// The device's output channels (default: the highest channel a file plays on).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_CHANNELS)))]
     pub channels: Option<u16>,
+    /// Print `ready: output frame N at the converter` on standard error once the device
+    /// runs (it has played its first period): a signal for scripts and tests that must
+    /// not act before the sound has started.
+    #[arg(long)]
+    pub ready: bool,
     /// The device.
     #[command(flatten)]
     pub device: DeviceArgs,
@@ -234,7 +239,7 @@ pub fn plan(specs: &[PlaySpec], rate: u32) -> Result<Plan, Error> {
         records: Vec::new(),
         lines: Lines::default(),
     };
-    render::plan(session, None, Path::new("."))
+    plan::plan(session, None, Path::new("."))
 }
 
 /// What became of one play.
@@ -254,11 +259,11 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
         .iter()
         .map(|t| PlaySpec::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
-    if specs.len() >= backend::ACTIONS - 1 {
+    if specs.len() >= ACTIONS - 1 {
         return Err(Error::Usage(format!(
             "{} files: rtmix play mixes at most {}",
             specs.len(),
-            backend::ACTIONS - 2
+            ACTIONS - 2
         )));
     }
     let rate = match args.rate {
@@ -288,7 +293,7 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
 
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = backend::ctrl_c_flag();
-    let mut ids: Vec<ActionId> = Vec::new();
+    let mut ids: Vec<Option<ActionId>> = Vec::new();
     // The stream runs on in silence to the end of the period after the mix's last frame:
     // a device that moves whole periods (ALSA's jack plugin) then plays the last one too.
     let period = u64::from(args.device.period);
@@ -300,20 +305,17 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     };
     let (mut ctl, stream, granted) =
         backend::start(&args.device, request, &stop, &mut |ctl: &mut Ctl| {
-            ids.clear();
-            for p in &plan.plays {
-                let map = ChannelMap::new(&p.channels)
-                    .and_then(|m| m.with_gains(&p.gains))
-                    .map_err(|e| Error::Engine(format!("{}: {e}", p.label)))?;
-                let play = Play::new(Arc::clone(&plan.sources[p.source].samples), map)
-                    .region(p.region.0, p.region.1)
-                    .repeat(Repeat::Times(p.times.unwrap_or(1)))
-                    .at(At::Frame(p.at))
+            ids = vec![None; plan.plays.len()];
+            for (_, entry) in request::order(&plan) {
+                let Entry::Play(i) = entry else { continue };
+                let label = &plan.plays[i].label;
+                let play = request::play(&plan, i)
+                    .map_err(|e| Error::Engine(format!("{label}: {e}")))?
                     .late(Late::Skip);
                 let id = ctl.play(play).map_err(|r| {
-                    Error::Engine(format!("{}: the engine refused it: {}", p.label, r.error))
+                    Error::Engine(format!("{label}: the engine refused it: {}", r.error))
                 })?;
-                ids.push(id);
+                ids[i] = Some(id);
             }
             Ok(())
         })?;
@@ -326,8 +328,10 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     let mut fade: Option<(Vec<ActionId>, Instant)> = None;
     let mut fade_start: Option<u64> = None;
     let total = plan.length as f64 / f64::from(rate);
+    let mut ready = Ready::new(args.ready, "output");
     while !stream.is_finished() {
         std::thread::sleep(Duration::from_millis(40));
+        ready.check(&clock);
         while let Some(c) = ctl.try_next() {
             done.insert(c.id, c);
         }
@@ -352,6 +356,8 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
             }
         }
     }
+    // A stream shorter than the first look still says it ran.
+    ready.check(&clock);
     let summary = if fade.is_some() {
         stream.stop()?
     } else {
@@ -365,7 +371,7 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
     let outcomes: Vec<Option<Outcome>> = ids
         .iter()
         .map(|id| {
-            done.remove(id).map(|c| Outcome {
+            id.and_then(|id| done.remove(&id)).map(|c| Outcome {
                 start: c.actual_start,
                 frames: c.frames,
                 end: c.end,

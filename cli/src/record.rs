@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use rtmix_core::{At, ChannelMap, Direction, EndReason, Late, Payload, Record};
 
-use crate::backend::{self, Ctl, DeviceArgs, Request};
+use crate::backend::{self, Ctl, DeviceArgs, Ready, Request};
 use crate::error::Error;
 use crate::meters::Meters;
 use crate::session::{plural, MAX_CHANNELS};
@@ -39,6 +39,11 @@ pub struct RecordArgs {
     /// Sample format of the file: f32, s16 or s24.
     #[arg(long, default_value = "f32", value_name = "f32|s16|s24")]
     pub format: Format,
+    /// Print `ready: input frame N at the converter` on standard error once the device
+    /// runs (its first period has been captured): a signal for scripts and tests that must
+    /// not act before the recording has started.
+    #[arg(long)]
+    pub ready: bool,
     /// The device.
     #[command(flatten)]
     pub device: DeviceArgs,
@@ -173,8 +178,10 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
     let mut completion = None;
     let total = (at + duration) as f64 / f64::from(rate);
     let mut was_interrupted = false;
+    let mut ready = Ready::new(args.ready, "input");
     while !stream.is_finished() {
         std::thread::sleep(Duration::from_millis(40));
+        ready.check(&clock);
         if let Some(c) = ctl.take(id) {
             completion = Some(c);
             break;
@@ -190,6 +197,8 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
             break;
         }
     }
+    // A stream shorter than the first look still says it ran.
+    ready.check(&clock);
     let summary = stream.stop();
     meters.finish();
     let Some(completion) = completion.or_else(|| ctl.take(id)) else {

@@ -5,7 +5,7 @@
 //! What can only be checked against the audio (a play's channel count against its file's,
 //! a region against the file's length, a fade against the play's length, a recording's
 //! channels against `--input`) is checked when the render is planned
-//! ([`crate::render::plan`]), with the same kind of message.
+//! ([`crate::plan::plan`]), with the same kind of message.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

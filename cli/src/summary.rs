@@ -6,7 +6,9 @@ use std::path::Path;
 
 use rtmix_core::{ActionKind, EndReason};
 
-use crate::render::{Blocks, Plan, Rendered, Report};
+use crate::blocks::Blocks;
+use crate::plan::Plan;
+use crate::render::{Rendered, Report};
 use crate::wav_out::Format;
 
 /// Everything the summary shows.

@@ -8,12 +8,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{read_ints, read_wav, rtmix, stderr, stdout, write_f32, Scratch};
-use rtmix_cli::render::{self, Plan};
+use rtmix_cli::plan::{self, Plan};
 use rtmix_cli::session;
 use rtmix_core::{At, Ending, Late, Repeat};
 use rtmix_host_tests::blocks::Blocks as SimBlocks;
 use rtmix_host_tests::model;
-use rtmix_host_tests::scenario::{GainOf, Op, PlayShape, Scenario, Step};
+use rtmix_host_tests::scenario::{Op, PlayShape, Scenario, Step};
 use rtmix_host_tests::sim;
 
 fn repo(path: &str) -> PathBuf {
@@ -33,8 +33,9 @@ fn render_ok(args: &[&str]) -> String {
     stdout(&o)
 }
 
-/// The demo session as a scenario of the reference model: the session rules mapped onto
-/// the engine's documented operations, written here independently of the CLI's driver.
+/// The demo session as a scenario of the reference model: each entry the engine operation
+/// the session rules name (a play with its fades, a cut or a faded cancel at its frame),
+/// written here independently of the CLI's driver.
 fn demo_scenario(plan: &Plan) -> Scenario {
     let mut order: Vec<usize> = (0..plan.plays.len()).collect();
     order.sort_by_key(|&i| (plan.plays[i].at, i));
@@ -53,35 +54,17 @@ fn demo_scenario(plan: &Plan) -> Scenario {
                 region: Some(p.region),
                 repeat: p.times.map_or(Repeat::Forever, Repeat::Times),
                 fade_in: p.fade_in,
+                fade_out: p.fade_out,
                 ..PlayShape::default()
             },
         });
-        if p.fade_out > 0 {
-            // The rule: k frames before the last frame, k / N; a ramp 1 -> 0 over N
-            // frames that reaches 0 on the last frame.
-            let t = p.total.unwrap();
-            ops.push(Op::Gain {
-                target: GainOf::Play(op_of_play[i]),
-                gain: 0.0,
-                ramp: p.fade_out,
-                at: At::Frame(p.at + t - 1 - p.fade_out),
-                late: Late::Skip,
-            });
-        }
     }
     for c in &plan.cancels {
-        // Fade 0: silent from F. Fade N: frame F + N - 1 - k at k / N, a fade-out that
-        // starts one frame before F.
-        let (at, ending) = if c.fade == 0 {
-            (c.at, Ending::Cut)
-        } else {
-            (c.at - 1, Ending::FadeOut(c.fade))
-        };
         ops.push(Op::Cancel {
             target: op_of_play[c.target],
-            at: At::Frame(at),
+            at: At::Frame(c.at),
             late: Late::StartNow,
-            ending,
+            ending: Ending::FadeOut(c.fade), // a fade of 0 is a cut
         });
     }
     Scenario {
@@ -112,7 +95,7 @@ fn the_demo_equals_the_reference_model_and_every_block_pattern_gives_the_same_fi
     for line in [
         "201600 frames (4.200 s), 2 channels, 48000 Hz, 32-bit float WAV",
         "engine: 1024-frame blocks (197 blocks)",
-        "at 24000, forever -> at 24000, 155999 frames; cancelled: silent from frame 179999",
+        "at 24000, forever -> at 24000, 156000 frames; cancelled: silent from frame 180000",
         "at 168000, fade 12000 -> took effect at 168000; reached its play",
     ] {
         assert!(summary.contains(line), "{line:?} not in {summary}");
@@ -142,7 +125,7 @@ fn the_demo_equals_the_reference_model_and_every_block_pattern_gives_the_same_fi
     );
 
     // The reference model, fed the same decoded audio.
-    let plan = render::plan(session::load(Path::new(demo)).unwrap(), None, &dir.0).unwrap();
+    let plan = plan::plan(session::load(Path::new(demo)).unwrap(), None, &dir.0).unwrap();
     let scenario = demo_scenario(&plan);
     let outcome = sim::simulate(&scenario, &SimBlocks::Fixed(480));
     let expected = model::expect(&scenario, &outcome.runs, &outcome.submissions);
@@ -167,6 +150,7 @@ fn the_demo_equals_the_reference_model_and_every_block_pattern_gives_the_same_fi
         vec!["--block", "4096"],
         vec!["--blocks", "random:1"],
         vec!["--blocks", "random:2"],
+        vec!["--blocks", "random:7"],
         vec!["--blocks", "random:3:5"],
     ] {
         let out = dir.path("other.wav");

@@ -2,14 +2,18 @@
 //! evaluator computes each output sample straight from the rules (start, region, loops,
 //! gains, fade-in, fade-out, cancels, overlap, length) in plain per-frame arithmetic, and
 //! the render must equal it bit for bit, under many block patterns. Fixed cases pin each
-//! rule to its exact frame (an off-by-one fails them); random sessions cover the rest.
+//! rule to its exact frame (an off-by-one fails them); random sessions cover the rest. The
+//! render's reports count the frames of fades and faded cancels as the engine played them,
+//! with no extra block.
 
 mod common;
 
 use std::fmt::Write as _;
 
 use common::{render_text, write_f32, Rng, Scratch};
-use rtmix_cli::render::Blocks;
+use rtmix_cli::blocks::Blocks;
+use rtmix_cli::render::Report;
+use rtmix_core::EndReason;
 
 /// One file: channels and interleaved samples.
 #[derive(Clone, Debug)]
@@ -67,6 +71,17 @@ struct SCancel {
     fade: u64,
 }
 
+/// What a play's cancels do to it.
+#[derive(Clone, Debug)]
+struct Fate {
+    /// The frame from which it is silent (`None`: never); its `at` when it plays nothing.
+    end: Option<u64>,
+    /// `(F, N)` of each faded cancel that reaches it, in the order they take effect.
+    fades: Vec<(u64, u64)>,
+    /// Whether the render refuses it (a second fade two or more frames into a first).
+    refade: bool,
+}
+
 #[derive(Clone, Debug)]
 struct Spec {
     rate: u32,
@@ -87,28 +102,42 @@ impl Spec {
         p.times.map(|n| (b - a) * n)
     }
 
-    fn cancel_of(&self, index: usize) -> Option<&SCancel> {
-        self.cancels.iter().find(|c| c.target == index)
-    }
-
-    /// The rules: a cancel at or before the play's start removes it.
-    fn removed(&self, index: usize) -> bool {
-        self.cancel_of(index)
-            .is_some_and(|c| c.at <= self.plays[index].at)
-    }
-
-    /// Its end by the rules (exclusive): natural end, or F + fade.
-    fn end(&self, index: usize) -> Option<u64> {
-        if self.removed(index) {
-            return Some(0);
-        }
+    /// What the cancels do to play `index`, by the rules: they take effect in order of
+    /// frame, then of file; one at `F` reaches the play if it has started by `F` (else the
+    /// play never plays) and has not ended, and ends it at `F + fade`.
+    fn fate(&self, index: usize) -> Fate {
         let p = &self.plays[index];
-        let natural = self.total(p).map(|t| p.at + t);
-        match (natural, self.cancel_of(index)) {
-            (n, None) => n,
-            (None, Some(c)) => Some(c.at + c.fade),
-            (Some(n), Some(c)) => Some(n.min(c.at + c.fade)),
+        let mut mine: Vec<&SCancel> = self.cancels.iter().filter(|c| c.target == index).collect();
+        mine.sort_by_key(|c| c.at);
+        let mut fate = Fate {
+            end: self.total(p).map(|t| p.at + t),
+            fades: Vec::new(),
+            refade: false,
+        };
+        for c in mine {
+            if c.at < p.at || c.at + c.fade <= p.at {
+                // Not started by F, or cut at its first frame: it plays nothing.
+                fate.end = Some(p.at);
+                fate.fades.clear();
+                break;
+            }
+            if fate.end.is_some_and(|e| e <= c.at) {
+                continue;
+            }
+            if c.fade > 0 {
+                // Refused: a second fade that starts two or more frames into a first.
+                fate.refade |= fate.fades.last().is_some_and(|&(f, _)| c.at >= f + 2);
+                fate.fades.push((c.at, c.fade));
+            }
+            fate.end = Some(fate.end.map_or(c.at + c.fade, |e| e.min(c.at + c.fade)));
         }
+        fate
+    }
+
+    /// Its end by the rules (exclusive); 0 for a play that plays nothing.
+    fn end(&self, index: usize) -> Option<u64> {
+        let end = self.fate(index).end;
+        end.filter(|&e| e > self.plays[index].at).or(end.map(|_| 0))
     }
 
     fn length(&self) -> u64 {
@@ -129,22 +158,14 @@ impl Spec {
         let mut order: Vec<usize> = (0..self.plays.len()).collect();
         order.sort_by_key(|&i| (self.plays[i].at, i));
         for i in order {
-            if self.removed(i) {
-                continue;
-            }
             let p = &self.plays[i];
             let file = &self.files[p.file];
             let (start, end) = self.region(p);
             let len = end - start;
             let total = self.total(p);
-            let cancel = self.cancel_of(i);
+            let fate = self.fate(i);
             // The frame from which it is silent.
-            let mut stop = total.map_or(u64::MAX, |t| p.at + t);
-            if let Some(c) = cancel {
-                // "As if the last frame were F + N - 1", which has gain 0; fade 0: silent
-                // from F.
-                stop = stop.min(if c.fade == 0 { c.at } else { c.at + c.fade - 1 });
-            }
+            let stop = fate.end.unwrap_or(u64::MAX);
             for f in p.at..stop.min(length) {
                 let i = f - p.at;
                 let frame = start + i % len;
@@ -154,23 +175,20 @@ impl Spec {
                 } else {
                     1.0
                 };
-                // Fade-out: k frames before the last gets k / N, as 1 - (N - k) / N.
+                // Fade-out: play frame T - M + k gets 1 - k / M.
                 let fade_out = match total {
-                    Some(t) if p.fade_out > 0 && t - 1 - i < p.fade_out => {
-                        let k = t - 1 - i;
-                        1.0 - (p.fade_out - k) as f32 / p.fade_out as f32
+                    Some(t) if i + p.fade_out >= t => {
+                        let k = i + p.fade_out - t;
+                        1.0 - k as f32 / p.fade_out as f32
                     }
                     _ => 1.0,
                 };
-                // Cancel fade: frame F + N - 1 - k gets k / N, as 1 - (N - k) / N.
-                let cut = match cancel {
-                    Some(c) if c.fade > 0 && f + 1 >= c.at => {
-                        let k = c.at + c.fade - 1 - f;
-                        1.0 - (c.fade - k) as f32 / c.fade as f32
-                    }
-                    _ => 1.0,
+                // Cancel fade: frame F + k gets 1 - k / N, from the latest fade begun.
+                let cut = match fate.fades.iter().rev().find(|&&(at, _)| at <= f) {
+                    Some(&(at, n)) => 1.0 - (f - at) as f32 / n as f32,
+                    None => 1.0,
                 };
-                let env = ((fade_out * fade_in) * 1.0) * cut;
+                let env = (fade_in * fade_out) * cut;
                 for (k, (&o, &g)) in p.channels.iter().zip(&p.gains).enumerate() {
                     let s = file.samples[frame as usize * usize::from(file.channels) + k];
                     out[f as usize * ch + usize::from(o)] += (s * g) * env;
@@ -319,7 +337,7 @@ fn fades_have_their_exact_values_at_their_exact_frames() {
     a.fade_in = 4;
     a.fade_out = 5;
     a.times = Some(2);
-    // A fade-out over the whole play, from frame 0 (its first frame already faded).
+    // A fade-out over the whole play, from frame 0 (its first frame at full level).
     let mut b = play(0, 0, &[1]);
     b.fade_out = 8;
     // A fade-in over the whole play.
@@ -327,12 +345,25 @@ fn fades_have_their_exact_values_at_their_exact_frames() {
     c.fade_in = 8;
     let s = spec(2, files, vec![a, b, c], vec![]);
     let out = s.expect();
-    // The rules themselves, spelled out: the last frame of a faded play is silent, the
-    // one before it is at 1/N; the first frame of a fade-in is silent.
-    assert_eq!(out[15 * 2], 0.0);
-    assert_eq!(out[14 * 2], s.files[0].samples[6] * (1.0 - 4.0 / 5.0));
+    let src = |j: usize| s.files[0].samples[j];
+    // The rules themselves, spelled out. A fade-in's first frame is silent, frame i is at
+    // i / N, frame N at full level.
     assert_eq!(out[20 * 2 + 1], 0.0);
-    assert_eq!(out[21 * 2 + 1], s.files[0].samples[1] / 8.0);
+    assert_eq!(out[21 * 2 + 1], src(1) / 8.0);
+    assert_eq!(out[27 * 2 + 1], src(7) * (7.0 / 8.0));
+    assert_eq!(out[4 * 2], src(4));
+    // A fade-out of M over the last M frames of a play of T: frame T - M + k at 1 - k / M,
+    // its first frame at full level, its last at 1 - (M - 1) / M (that is 1 / M).
+    assert_eq!(out[10 * 2], src(2));
+    assert_eq!(out[11 * 2], src(3));
+    assert_eq!(out[12 * 2], src(4) * (1.0 - 1.0 / 5.0));
+    assert_eq!(out[15 * 2], src(7) * (1.0 - 4.0 / 5.0));
+    // Computed as 1 - k / M, which is not (M - k) / M in f32 here.
+    assert_ne!(out[15 * 2], src(7) * (1.0 / 5.0));
+    assert_eq!(s.length(), 28);
+    assert_eq!(out[16 * 2], 0.0);
+    assert_eq!(out[1], src(0));
+    assert_eq!(out[7 * 2 + 1], src(7) * (1.0 - 7.0 / 8.0));
     check("fades", &s);
 }
 
@@ -345,50 +376,94 @@ fn cancels_cut_and_fade_at_their_exact_frames() {
     long.times = Some(10);
     let mut one = play(0, 0, &[2]);
     one.times = Some(10);
-    let late = play(0, 30, &[2]); // starts at its cancel: never plays
+    let cut_at_start = play(0, 14, &[2]); // cut at its first frame: never plays
+    let mut fade_at_start = play(0, 20, &[2]); // faded from its first frame
+    fade_at_start.times = Some(3);
+    let late = play(0, 30, &[1]); // starts after its cancel: never plays
+    let cancel = |target, at, fade| SCancel { target, at, fade };
     let s = spec(
         3,
         files,
-        vec![forever, long, one, late],
+        vec![forever, long, one, cut_at_start, fade_at_start, late],
         vec![
-            SCancel {
-                target: 0,
-                at: 9,
-                fade: 4,
-            },
-            SCancel {
-                target: 1,
-                at: 7,
-                fade: 0,
-            },
-            SCancel {
-                target: 2,
-                at: 5,
-                fade: 1,
-            },
-            SCancel {
-                target: 3,
-                at: 30,
-                fade: 3,
-            },
+            cancel(0, 9, 4),
+            cancel(1, 7, 0),
+            cancel(2, 5, 1),
+            cancel(3, 14, 0),
+            cancel(4, 20, 2),
+            cancel(5, 29, 3),
         ],
     );
     let out = s.expect();
     // Fade 0 at 7: frame 6 sounds, frame 7 is silent.
     assert_ne!(out[6 * 3 + 1], 0.0);
     assert_eq!(out[7 * 3 + 1], 0.0);
-    // Fade 4 at 9: frame 8 untouched, 9..11 at 3/4, 2/4, 1/4, silent from 12.
-    let src = |frame: u64| s.files[0].samples[((frame - 1) % 4) as usize];
-    assert_eq!(out[8 * 3], src(8));
-    assert_eq!(out[9 * 3], src(9) * (1.0 - 1.0 / 4.0));
-    assert_eq!(out[11 * 3], src(11) * (1.0 - 3.0 / 4.0));
-    assert_eq!(out[12 * 3], 0.0);
-    // Fade 1 at 5 is a cut at 5.
-    assert_ne!(out[4 * 3 + 2], 0.0);
-    assert_eq!(out[5 * 3 + 2], 0.0);
-    // The length: the end of the last play, the forever one's F + fade = 13.
-    assert_eq!(s.length(), 13);
+    // Fade 4 at 9: frame 8 and 9 at full level, 10..12 at 1 - 1/4, 1 - 2/4, 1 - 3/4, silent
+    // from 13.
+    let src = |at: u64, frame: u64| s.files[0].samples[((frame - at) % 4) as usize];
+    assert_eq!(out[8 * 3], src(1, 8));
+    assert_eq!(out[9 * 3], src(1, 9));
+    assert_eq!(out[10 * 3], src(1, 10) * (1.0 - 1.0 / 4.0));
+    assert_eq!(out[12 * 3], src(1, 12) * (1.0 - 3.0 / 4.0));
+    assert_eq!(out[13 * 3], 0.0);
+    // Fade 1 at 5 is a cut at 6: frame 5 at full level.
+    assert_eq!(out[5 * 3 + 2], src(0, 5));
+    assert_eq!(out[6 * 3 + 2], 0.0);
+    // A cut at a play's first frame: nothing; a fade of 2 there: two frames, at 1 and 1/2.
+    assert_eq!(out[14 * 3 + 2], 0.0);
+    assert_eq!(out[20 * 3 + 2], src(20, 20));
+    assert_eq!(out[21 * 3 + 2], src(20, 21) * (1.0 - 1.0 / 2.0));
+    // The length: the end of the last play, the faded one's F + fade = 22 (the play that
+    // never starts adds nothing).
+    assert_eq!(s.length(), 22);
     check("cancels", &s);
+}
+
+#[test]
+fn a_second_cancel_ends_a_play_earlier_and_its_fade_takes_over() {
+    let files = vec![File::distinct(0, 1, 40)];
+    let cancel = |target, at, fade| SCancel { target, at, fade };
+    let s = spec(
+        4,
+        files,
+        vec![
+            play(0, 0, &[0]),
+            play(0, 0, &[1]),
+            play(0, 0, &[2]),
+            play(0, 0, &[3]),
+        ],
+        vec![
+            // A fade of 8 from 10, replaced from 11 by a fade of 4: silent from 15.
+            cancel(0, 10, 8),
+            cancel(0, 11, 4),
+            // Two fades from 10: the second (in file order) holds, the end is the earlier
+            // (18, the length).
+            cancel(1, 10, 8),
+            cancel(1, 10, 12),
+            // A cut during a fade keeps the fade and ends the play at the cut.
+            cancel(2, 10, 8),
+            cancel(2, 14, 0),
+            // A cancel at or after the end leaves the play alone.
+            cancel(3, 10, 4),
+            cancel(3, 14, 0),
+            cancel(3, 20, 2),
+        ],
+    );
+    let out = s.expect();
+    let src = |frame: usize| s.files[0].samples[frame];
+    assert_eq!(out[10 * 4], src(10));
+    assert_eq!(out[11 * 4], src(11));
+    assert_eq!(out[12 * 4], src(12) * (1.0 - 1.0 / 4.0));
+    assert_eq!(out[14 * 4], src(14) * (1.0 - 3.0 / 4.0));
+    assert_eq!(out[15 * 4], 0.0);
+    assert_eq!(out[11 * 4 + 1], src(11) * (1.0 - 1.0 / 12.0));
+    assert_eq!(out[17 * 4 + 1], src(17) * (1.0 - 7.0 / 12.0));
+    assert_eq!(out[13 * 4 + 2], src(13) * (1.0 - 3.0 / 8.0));
+    assert_eq!(out[14 * 4 + 2], 0.0);
+    assert_eq!(out[13 * 4 + 3], src(13) * (1.0 - 3.0 / 4.0));
+    assert_eq!(s.length(), 18);
+    assert!((0..4).all(|i| !s.fate(i).refade));
+    check("second-cancel", &s);
 }
 
 #[test]
@@ -437,6 +512,47 @@ fn hundreds_of_plays_render_exactly_whatever_the_blocks() {
     check("many", &spec(1, files, plays, vec![]));
 }
 
+#[test]
+fn reports_count_the_frames_the_engine_played_with_no_extra_block() {
+    let files = vec![File::distinct(0, 1, 10)];
+    // A 10-frame play with a fade-out of 4 at 2; a loop cancelled at 12 with a fade of 5.
+    let mut faded = play(0, 2, &[0]);
+    faded.fade_out = 4;
+    let mut endless = play(0, 0, &[0]);
+    endless.times = None;
+    let cancel = SCancel {
+        target: 1,
+        at: 12,
+        fade: 5,
+    };
+    let s = spec(1, files, vec![faded, endless], vec![cancel]);
+    assert_eq!(s.length(), 17);
+    check("reports", &s);
+    let dir = Scratch::new("reports");
+    let text = s.write(&dir);
+    for (blocks, count) in [
+        (Blocks::Fixed(1), 17),
+        (Blocks::Fixed(4), 5),
+        (Blocks::Fixed(17), 1),
+    ] {
+        let (_, r) = render_text(&dir, &text, blocks, None).unwrap();
+        assert_eq!(r.blocks, count, "{blocks}");
+        let at = |i: usize| {
+            let x: &Report = &r.reports[i];
+            (x.actual_start, x.frames, x.ended_at, x.end)
+        };
+        // Every frame of the fade-out counts, its last (at 1/4) included.
+        assert_eq!(at(0), (Some(2), 10, Some(12), EndReason::Finished));
+        // The faded cancel's play: frames 0 to 16, its last at 1/5, silent from 17.
+        assert_eq!(at(1).0, Some(0));
+        assert_eq!((at(1).1, at(1).2), (17, Some(17)));
+        assert!(matches!(at(1).3, EndReason::Cancelled { .. }));
+        // The cancel took effect at its own frame.
+        assert_eq!(at(2).0, Some(12));
+        assert_eq!(at(2).3, EndReason::Cut);
+    }
+}
+
 /// A random session: up to four files and six plays with random starts, regions, loops,
 /// gains, fades and cancels.
 fn random_spec(rng: &mut Rng) -> Spec {
@@ -477,12 +593,18 @@ fn random_spec(rng: &mut Rng) -> Spec {
         let fade_in = fade(rng);
         let fade_out = if total.is_some() { fade(rng) } else { 0 };
         let at = rng.range(0, 40);
-        if times.is_none() || rng.chance(30) {
+        let mut cancel = |rng: &mut Rng| {
             cancels.push(SCancel {
                 target: index,
                 at: rng.range(0, at + total.unwrap_or(30) + 3),
                 fade: if rng.chance(50) { rng.range(0, 12) } else { 0 },
             });
+        };
+        if times.is_none() || rng.chance(30) {
+            cancel(rng);
+            if rng.chance(30) {
+                cancel(rng);
+            }
         }
         plays.push(SPlay {
             file,
@@ -504,6 +626,13 @@ fn random_spec(rng: &mut Rng) -> Spec {
         plays,
         cancels,
     };
+    // Leave out a second fade the render refuses (errors.rs tests the refusal).
+    for i in 0..s.plays.len() {
+        if s.fate(i).refade {
+            let last = s.cancels.iter().rposition(|c| c.target == i).unwrap();
+            s.cancels.remove(last);
+        }
+    }
     if s.length() == 0 {
         s.length = Some(5);
     }

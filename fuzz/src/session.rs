@@ -9,7 +9,7 @@
 //! ending before `u64::MAX`).
 //!
 //! A session whose plays name only those files is then planned against them
-//! (`render::plan`, with `in.wav` as `--input`), which loads, resamples and checks it;
+//! (`plan::plan`, with `in.wav` as `--input`), which loads, resamples and checks it;
 //! a plan is rendered (when it is shorter than [`MAX_RENDER`] frames) twice, in
 //! 1024-frame blocks and in random blocks of 1 to 4096 frames seeded from the input, into
 //! memory. Planning and rendering must not panic and must fail only with a typed error
@@ -20,8 +20,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use rtmix_cli::blocks::Blocks;
 use rtmix_cli::error::Error;
-use rtmix_cli::render::{plan, render, Blocks, Plan};
+use rtmix_cli::plan::{plan, Plan};
+use rtmix_cli::render::render;
 use rtmix_cli::session::{parse, Session, MAX_CHANNELS, MAX_RATE};
 
 use crate::scratch_dir;

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rtmix_cli::render::{self, Blocks};
+use rtmix_cli::blocks::Blocks;
 use rtmix_cli::session;
+use rtmix_cli::{plan, render};
 
 /// A scratch folder, removed when dropped.
 pub struct Scratch(pub PathBuf);
@@ -135,7 +136,7 @@ pub fn render_text(
 ) -> Result<(Vec<f32>, render::Rendered), rtmix_cli::error::Error> {
     let path = dir.write("session.toml", text);
     let s = session::load(&path)?;
-    let plan = render::plan(s, input, &dir.0)?;
+    let plan = plan::plan(s, input, &dir.0)?;
     let mut out = Vec::new();
     let rendered = render::render(&plan, blocks, &mut out, &mut |_, _| {})?;
     Ok((out, rendered))
@@ -160,5 +161,122 @@ impl Rng {
 
     pub fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
+    }
+}
+
+/// A running `rtmix` whose standard error is read line by line as it comes, so that a test
+/// can wait for a line (`--ready`'s) instead of sleeping, and whose outputs are still all
+/// there when it ends.
+pub struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// The standard error lines received so far.
+    seen: Vec<String>,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl Running {
+    /// Spawns `command` with both outputs piped.
+    pub fn spawn(mut command: Command) -> Self {
+        use std::io::{BufRead, Read};
+        use std::process::Stdio;
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let err = child.stderr.take().unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdout = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = out.read_to_end(&mut bytes);
+            bytes
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+            stdout,
+        }
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for a standard error line that starts with `prefix` and returns it; fails the
+    /// test if the program ends first or none comes within `timeout`.
+    pub fn wait_for(&mut self, prefix: &str, timeout: std::time::Duration) -> String {
+        use std::sync::mpsc::RecvTimeoutError;
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.starts_with(prefix) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "no {prefix:?} line from rtmix in {timeout:?}; it printed {:?}",
+                        self.seen
+                    );
+                }
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "rtmix ended ({:?}) without a {prefix:?} line; it printed {:?}",
+                    self.child.wait(),
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// Whether the program has ended.
+    pub fn has_ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    /// Waits for the program to end, killing it and failing the test after `timeout`, and
+    /// returns its status and its whole standard output and error.
+    pub fn finish(mut self, timeout: std::time::Duration) -> Output {
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "rtmix still ran {timeout:?} later; it printed {:?}",
+                    self.seen
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        // The reader ends at the end of the pipe, which the program's end closes.
+        self.seen.extend(self.lines.iter());
+        let mut stderr = self.seen.join("\n").into_bytes();
+        if !stderr.is_empty() {
+            stderr.push(b'\n');
+        }
+        Output {
+            status,
+            stdout: self.stdout.join().unwrap(),
+            stderr,
+        }
     }
 }
