@@ -144,16 +144,19 @@ pub fn open<P: PlaySource + 'static, R: RecordTarget + 'static>(
 type Meters = Arc<MeterBank<Box<[crate::meter::MeterSlots]>>>;
 
 /// The controller's port and the engine's scheduler of one direction, and its meters.
+type Parts<B> = (
+    Port<B, Heap>,
+    Scheduler<B, <Heap as crate::Home>::Map, Heap>,
+    Meters,
+);
+
+/// The parts of one direction, allocated.
 fn direction<B: 'static>(
     capacity: StreamCapacity,
     channels: u16,
     direction: Direction,
     signal: &Signal,
-) -> (
-    Port<B, Heap>,
-    Scheduler<B, <Heap as crate::Home>::Map, Heap>,
-    Meters,
-) {
+) -> Parts<B> {
     let kind = match direction {
         Direction::Output => ActionKind::Play,
         Direction::Input => ActionKind::Record,

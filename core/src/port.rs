@@ -192,13 +192,18 @@ impl<B, H: Home> Port<B, H> {
 
     /// Moves what crossed the queues into the mailbox.
     pub(crate) fn collect(&mut self) {
+        self.collect_snapshots();
+        while let Some(done) = self.ends.completions.receive() {
+            self.arrive(done);
+        }
+    }
+
+    /// Moves the snapshots that crossed their queue into the mailbox.
+    fn collect_snapshots(&mut self) {
         while let Some(snapshot) = self.ends.snapshots.receive() {
             if let Some(place) = self.snapshots.iter_mut().find(|s| s.is_none()) {
                 *place = Some(snapshot);
             }
-        }
-        while let Some(done) = self.ends.completions.receive() {
-            self.arrive(done);
         }
     }
 
@@ -263,13 +268,22 @@ impl<B, H: Home> Port<B, H> {
         Some((done, stats))
     }
 
-    /// Takes the snapshot of the stats fetch `seq` out, if it is here.
+    /// Takes the snapshot of the stats fetch `seq` out, if it is here. The engine sends it
+    /// before the completion, but this side may have looked at the snapshot queue just
+    /// before both came: then it is in the queue now.
     fn drop_snapshot(&mut self, seq: u64) -> Option<StreamStats> {
-        self.snapshots
-            .iter_mut()
-            .find(|s| s.is_some_and(|s| s.seq == seq))
-            .and_then(Option::take)
-            .map(|s| s.stats)
+        let find = |snapshots: &mut [Option<Snapshot>]| {
+            snapshots
+                .iter_mut()
+                .find(|s| s.is_some_and(|s| s.seq == seq))
+                .and_then(Option::take)
+                .map(|s| s.stats)
+        };
+        if let Some(stats) = find(&mut self.snapshots) {
+            return Some(stats);
+        }
+        self.collect_snapshots();
+        find(&mut self.snapshots)
     }
 
     /// The completion of the action `seq` in `slot`, if it has arrived.

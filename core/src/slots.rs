@@ -86,7 +86,7 @@ impl Ends {
 /// of equal length).
 #[derive(Debug)]
 pub(crate) struct Slots<S, H> {
-    pub(crate) slots: S,
+    pub(crate) each: S,
     heap: H,
     heap_len: usize,
     pub(crate) active: Ends,
@@ -107,7 +107,7 @@ where
             *slot = Slot::new();
         }
         Self {
-            slots,
+            each: slots,
             heap,
             heap_len: 0,
             active: Ends::EMPTY,
@@ -120,7 +120,7 @@ where
 
     /// The number of slots.
     pub(crate) fn len(&self) -> usize {
-        self.slots.len()
+        self.each.len()
     }
 
     /// Slots holding an action.
@@ -131,13 +131,13 @@ where
     /// The action in `slot`, if any.
     #[inline]
     pub(crate) fn get(&self, slot: u16) -> Option<&Action<B, Mp>> {
-        self.slots.get(usize::from(slot))?.action.as_ref()
+        self.each.get(usize::from(slot))?.action.as_ref()
     }
 
     /// The action in `slot`, if any.
     #[inline]
     pub(crate) fn get_mut(&mut self, slot: u16) -> Option<&mut Action<B, Mp>> {
-        self.slots.get_mut(usize::from(slot))?.action.as_mut()
+        self.each.get_mut(usize::from(slot))?.action.as_mut()
     }
 
     /// The action in `slot` if it is the one with sequence number `seq`.
@@ -147,14 +147,14 @@ where
 
     /// The slot's last occupant, if it is `seq` and has left: where it stopped.
     pub(crate) fn left_at(&self, slot: u16, seq: u64) -> Option<u64> {
-        let s = self.slots.get(usize::from(slot))?;
+        let s = self.each.get(usize::from(slot))?;
         (s.action.is_none() && s.seq == seq && s.ended_at != NONE).then_some(s.ended_at)
     }
 
     /// Puts `action` into `slot`; false (and the action dropped back to the caller) if the
     /// slot does not exist or still holds one.
     pub(crate) fn put(&mut self, slot: u16, action: Action<B, Mp>) -> Result<(), Action<B, Mp>> {
-        let Some(s) = self.slots.get_mut(usize::from(slot)) else {
+        let Some(s) = self.each.get_mut(usize::from(slot)) else {
             return Err(action);
         };
         if s.action.is_some() {
@@ -173,7 +173,7 @@ where
     /// Takes the action out of `slot` (it has left), keeping its number and stop frame.
     pub(crate) fn take(&mut self, slot: u16) -> Option<Action<B, Mp>> {
         self.unlist_follower(slot);
-        let s = self.slots.get_mut(usize::from(slot))?;
+        let s = self.each.get_mut(usize::from(slot))?;
         let action = s.action.take()?;
         s.ended_at = action.ended_at;
         self.held -= 1;
@@ -182,7 +182,7 @@ where
 
     /// Marks every follower in the chain from `first` as no longer listed.
     fn forget_followers(&mut self, mut first: u16) {
-        while let Some(s) = self.slots.get_mut(usize::from(first)) {
+        while let Some(s) = self.each.get_mut(usize::from(first)) {
             s.listed_as_follower = false;
             first = core::mem::replace(&mut s.next_follower, NIL);
         }
@@ -209,29 +209,29 @@ where
         let next = if before == NIL {
             self.ends_mut(list).head
         } else {
-            self.slots[usize::from(before)].next
+            self.each[usize::from(before)].next
         };
         {
-            let s = &mut self.slots[usize::from(slot)];
+            let s = &mut self.each[usize::from(slot)];
             s.prev = before;
             s.next = next;
         }
         if before == NIL {
             self.ends_mut(list).head = slot;
         } else {
-            self.slots[usize::from(before)].next = slot;
+            self.each[usize::from(before)].next = slot;
         }
         if next == NIL {
             self.ends_mut(list).tail = slot;
         } else {
-            self.slots[usize::from(next)].prev = slot;
+            self.each[usize::from(next)].prev = slot;
         }
     }
 
     /// Removes `slot` from `list`.
     pub(crate) fn unlink(&mut self, list: List, slot: u16) {
         let (prev, next) = {
-            let s = &mut self.slots[usize::from(slot)];
+            let s = &mut self.each[usize::from(slot)];
             (
                 core::mem::replace(&mut s.prev, NIL),
                 core::mem::replace(&mut s.next, NIL),
@@ -240,19 +240,19 @@ where
         if prev == NIL {
             self.ends_mut(list).head = next;
         } else {
-            self.slots[usize::from(prev)].next = next;
+            self.each[usize::from(prev)].next = next;
         }
         if next == NIL {
             self.ends_mut(list).tail = prev;
         } else {
-            self.slots[usize::from(next)].prev = prev;
+            self.each[usize::from(next)].prev = prev;
         }
     }
 
     /// The slot after `slot` in its list.
     #[inline]
     pub(crate) fn next(&self, slot: u16) -> u16 {
-        self.slots[usize::from(slot)].next
+        self.each[usize::from(slot)].next
     }
 
     /// Removes and returns the head of `list`.
@@ -268,10 +268,10 @@ where
     /// Adds `slot` to the active list in sequence order. New actions usually have the
     /// highest number, so the search starts from the tail.
     pub(crate) fn activate(&mut self, slot: u16) {
-        let seq = self.slots[usize::from(slot)].seq;
+        let seq = self.each[usize::from(slot)].seq;
         let mut before = self.active.tail;
-        while before != NIL && self.slots[usize::from(before)].seq > seq {
-            before = self.slots[usize::from(before)].prev;
+        while before != NIL && self.each[usize::from(before)].seq > seq {
+            before = self.each[usize::from(before)].prev;
         }
         self.insert_after(List::Active, before, slot);
     }
@@ -279,13 +279,13 @@ where
     // The pending heap, ordered by (origin, seq).
 
     fn key(&self, slot: u16) -> (u64, u64) {
-        let s = &self.slots[usize::from(slot)];
+        let s = &self.each[usize::from(slot)];
         (s.action.as_ref().map_or(u64::MAX, |a| a.origin), s.seq)
     }
 
     fn heap_set(&mut self, at: usize, slot: u16) {
         self.heap[at] = slot;
-        self.slots[usize::from(slot)].heap = at as u16;
+        self.each[usize::from(slot)].heap = at as u16;
     }
 
     fn sift_up(&mut self, mut at: usize) {
@@ -343,12 +343,12 @@ where
 
     /// Removes `slot` from the pending heap (a no-op if it is not there).
     pub(crate) fn unschedule(&mut self, slot: u16) {
-        let at = self.slots[usize::from(slot)].heap;
+        let at = self.each[usize::from(slot)].heap;
         if at == NIL {
             return;
         }
         let at = usize::from(at);
-        self.slots[usize::from(slot)].heap = NIL;
+        self.each[usize::from(slot)].heap = NIL;
         self.heap_len -= 1;
         if at == self.heap_len {
             return;
@@ -356,7 +356,7 @@ where
         let last = self.heap[self.heap_len];
         self.heap_set(at, last);
         self.sift_down(at);
-        self.sift_up(usize::from(self.slots[usize::from(last)].heap));
+        self.sift_up(usize::from(self.each[usize::from(last)].heap));
     }
 
     /// Actions waiting for their frame.
@@ -368,24 +368,24 @@ where
 
     /// Lists `slot` as a follower of `target` (which must hold an action).
     pub(crate) fn follow(&mut self, slot: u16, target: u16) {
-        let first = core::mem::replace(&mut self.slots[usize::from(target)].followers, slot);
-        let s = &mut self.slots[usize::from(slot)];
+        let first = core::mem::replace(&mut self.each[usize::from(target)].followers, slot);
+        let s = &mut self.each[usize::from(slot)];
         s.next_follower = first;
         s.listed_as_follower = true;
     }
 
     /// The first follower of `target`, and the follower after `slot`.
     pub(crate) fn first_follower(&self, target: u16) -> u16 {
-        self.slots[usize::from(target)].followers
+        self.each[usize::from(target)].followers
     }
 
     pub(crate) fn next_follower(&self, slot: u16) -> u16 {
-        self.slots[usize::from(slot)].next_follower
+        self.each[usize::from(slot)].next_follower
     }
 
     /// Takes `slot` out of the follower list it is in, if any (when it leaves).
     fn unlist_follower(&mut self, slot: u16) {
-        let Some(s) = self.slots.get(usize::from(slot)) else {
+        let Some(s) = self.each.get(usize::from(slot)) else {
             return;
         };
         let target = match (&s.action, s.listed_as_follower) {
@@ -395,24 +395,24 @@ where
         let Some(target) = target else {
             return;
         };
-        let next = self.slots[usize::from(slot)].next_follower;
+        let next = self.each[usize::from(slot)].next_follower;
         let mut at = target;
-        let mut cur = self.slots[usize::from(target)].followers;
+        let mut cur = self.each[usize::from(target)].followers;
         let mut first = true;
         while cur != NIL {
             if cur == slot {
                 if first {
-                    self.slots[usize::from(at)].followers = next;
+                    self.each[usize::from(at)].followers = next;
                 } else {
-                    self.slots[usize::from(at)].next_follower = next;
+                    self.each[usize::from(at)].next_follower = next;
                 }
                 break;
             }
             at = cur;
             first = false;
-            cur = self.slots[usize::from(cur)].next_follower;
+            cur = self.each[usize::from(cur)].next_follower;
         }
-        let s = &mut self.slots[usize::from(slot)];
+        let s = &mut self.each[usize::from(slot)];
         s.listed_as_follower = false;
         s.next_follower = NIL;
     }
@@ -421,10 +421,10 @@ where
 
     /// Queues `slot` (its end moved or became known) for its followers to be retimed.
     pub(crate) fn queue_settle(&mut self, slot: u16) {
-        if self.slots[usize::from(slot)].followers == NIL {
+        if self.each[usize::from(slot)].followers == NIL {
             return; // nothing follows it: nothing to do
         }
-        let s = &mut self.slots[usize::from(slot)];
+        let s = &mut self.each[usize::from(slot)];
         if s.settling {
             return;
         }
@@ -433,7 +433,7 @@ where
         if self.settle.tail == NIL {
             self.settle.head = slot;
         } else {
-            self.slots[usize::from(self.settle.tail)].next_settle = slot;
+            self.each[usize::from(self.settle.tail)].next_settle = slot;
         }
         self.settle.tail = slot;
     }
@@ -444,7 +444,7 @@ where
         if head == NIL {
             return None;
         }
-        let s = &mut self.slots[usize::from(head)];
+        let s = &mut self.each[usize::from(head)];
         s.settling = false;
         self.settle.head = core::mem::replace(&mut s.next_settle, NIL);
         if self.settle.head == NIL {
@@ -457,7 +457,7 @@ where
     pub(crate) fn clear_lists(&mut self) {
         for at in 0..self.heap_len {
             let slot = self.heap[at];
-            self.slots[usize::from(slot)].heap = NIL;
+            self.each[usize::from(slot)].heap = NIL;
         }
         self.heap_len = 0;
         for list in [List::Active, List::Staged] {

@@ -222,9 +222,10 @@ impl<P, const A: usize, const C: usize, const D: usize, const M: usize>
 impl<P: PlaySource, const A: usize, const C: usize, const D: usize, const M: usize>
     OutputStorage<P, A, C, D, M>
 {
+    #[allow(clippy::type_complexity)]
     fn half<'a>(
         &'a mut self,
-        config: &StreamConfig,
+        config: StreamConfig,
         signal: &Signal,
     ) -> Result<(Port<P, Fixed<'a, M>>, OutputHalf<P, Fixed<'a, M>>), Error> {
         let channels = config.output_channels;
@@ -256,7 +257,7 @@ impl<P: PlaySource, const A: usize, const C: usize, const D: usize, const M: usi
     > {
         check_config(config, true, false)?;
         let signal = Signal::new();
-        let (port, half) = self.half(&config, &signal)?;
+        let (port, half) = self.half(config, &signal)?;
         Ok((
             Controller::new(config, Some(port), None, signal),
             Engine {
@@ -270,9 +271,10 @@ impl<P: PlaySource, const A: usize, const C: usize, const D: usize, const M: usi
 impl<R: RecordTarget, const A: usize, const C: usize, const D: usize, const M: usize>
     Storage<R, A, C, D, M>
 {
+    #[allow(clippy::type_complexity)]
     fn input_half<'a>(
         &'a mut self,
-        config: &StreamConfig,
+        config: StreamConfig,
         signal: &Signal,
     ) -> Result<(Port<R, Fixed<'a, M>>, InputHalf<R, Fixed<'a, M>>), Error> {
         let channels = config.input_channels;
@@ -311,7 +313,7 @@ impl<R: RecordTarget, const A: usize, const C: usize, const D: usize, const M: u
     > {
         check_config(config, false, true)?;
         let signal = Signal::new();
-        let (port, half) = self.input_half(&config, &signal)?;
+        let (port, half) = self.input_half(config, &signal)?;
         Ok((
             Controller::new(config, None, Some(port), signal),
             Engine {
@@ -351,8 +353,8 @@ pub fn split_duplex<
 ) -> Result<(Controller<P, R, Fixed<'a, M>>, Engine<P, R, Fixed<'a, M>>), Error> {
     check_config(config, true, true)?;
     let signal = Signal::new();
-    let (out_port, out_half) = output.half(&config, &signal)?;
-    let (in_port, in_half) = input.input_half(&config, &signal)?;
+    let (out_port, out_half) = output.half(config, &signal)?;
+    let (in_port, in_half) = input.input_half(config, &signal)?;
     Ok((
         Controller::new(config, Some(out_port), Some(in_port), signal),
         Engine {

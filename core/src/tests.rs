@@ -30,7 +30,7 @@ fn mono() -> ChannelMap {
 #[test]
 fn a_group_split_across_blocks_starts_together_when_complete() {
     let (mut ctl, mut engine) = stream(8, 8, StreamConfig::output(1));
-    let mut send = |ctl: &mut Ctl, seq, samples: Vec<f32>, group| {
+    let send = |ctl: &mut Ctl, seq, samples: Vec<f32>, group| {
         let port = ctl.output.as_mut().unwrap();
         let slot = port.assign(seq);
         let cmd = Command {

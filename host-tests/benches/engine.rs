@@ -16,31 +16,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rtmix_core::{PlaySource, Queues, StreamConfig};
+use rtmix_core::StreamConfig;
+use rtmix_host_tests::stream;
 use rtmix_host_tests::voices::{
     ring_play, rings, start_feature, start_together, stereo_buffers, sum_kernel, Feature, RingFeed,
 };
 
 /// Slots per direction of the benchmarked stream; `CAPACITY - 1` plays fit.
 const CAPACITY: usize = 1024;
-type Storage<P> = Queues<P, Vec<f32>, CAPACITY, CAPACITY>;
-type BenchQueues = Storage<Arc<[f32]>>;
 /// Frames in each voice's buffer.
 const BUFFER_FRAMES: usize = 8192;
 
 /// Runs `iters` timed blocks in rounds of at most as many as the buffers hold. Each round
-/// gets the stream storage to split afresh (untimed) and returns the time of its blocks.
-fn in_rounds<P: PlaySource>(
-    iters: u64,
-    block: usize,
-    mut round: impl FnMut(&mut Storage<P>, u64) -> Duration,
-) -> Duration {
+/// opens a stream afresh (untimed) and returns the time of its blocks.
+fn in_rounds(iters: u64, block: usize, mut round: impl FnMut(u64) -> Duration) -> Duration {
     let per_round = (BUFFER_FRAMES / block).saturating_sub(1).max(1) as u64;
-    let mut queues: Box<Storage<P>> = Box::default();
     let (mut total, mut done) = (Duration::ZERO, 0);
     while done < iters {
         let n = per_round.min(iters - done);
-        total += round(&mut queues, n);
+        total += round(n);
         done += n;
     }
     total
@@ -50,8 +44,9 @@ fn in_rounds<P: PlaySource>(
 /// and `scheduled` more plays waiting far in the future. Setting up is not timed.
 fn time_engine(bufs: &[Arc<[f32]>], scheduled: usize, block: usize, iters: u64) -> Duration {
     let mut out = vec![0.0f32; block * 2];
-    in_rounds(iters, block, |queues: &mut BenchQueues, n| {
-        let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+    in_rounds(iters, block, |n| {
+        let (mut ctl, mut engine) =
+            stream::open::<Arc<[f32]>, Vec<f32>>(CAPACITY, CAPACITY, StreamConfig::output(2));
         start_together(&mut ctl, &mut engine, bufs, scheduled);
         let start = Instant::now();
         for _ in 0..n {
@@ -66,8 +61,12 @@ fn time_engine(bufs: &[Arc<[f32]>], scheduled: usize, block: usize, iters: u64) 
 /// the stream storage (untimed) as the engine's does, so both run with the same caches.
 fn time_kernel(bufs: &[Arc<[f32]>], block: usize, iters: u64) -> Duration {
     let mut out = vec![0.0f32; block * 2];
-    in_rounds(iters, block, |queues: &mut BenchQueues, n| {
-        black_box(queues.split(StreamConfig::output(2)).unwrap());
+    in_rounds(iters, block, |n| {
+        black_box(stream::open::<Arc<[f32]>, Vec<f32>>(
+            CAPACITY,
+            CAPACITY,
+            StreamConfig::output(2),
+        ));
         let start = Instant::now();
         for i in 0..n {
             sum_kernel(&mut out, bufs, block * (1 + i as usize));
@@ -83,8 +82,9 @@ fn time_kernel(bufs: &[Arc<[f32]>], block: usize, iters: u64) -> Duration {
 fn time_feature(bufs: &[Arc<[f32]>], feature: Feature, iters: u64) -> Duration {
     let mut out = vec![0.0f32; 64 * 2];
     if feature == Feature::Ring {
-        return in_rounds(iters, 64, |queues: &mut Storage<RingFeed>, n| {
-            let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+        return in_rounds(iters, 64, |n| {
+            let (mut ctl, mut engine) =
+                stream::open::<RingFeed, Vec<f32>>(CAPACITY, CAPACITY, StreamConfig::output(2));
             let (producers, consumers) = rings(bufs, 1, n as usize * 64);
             start_feature(
                 &mut ctl,
@@ -102,8 +102,9 @@ fn time_feature(bufs: &[Arc<[f32]>], feature: Feature, iters: u64) -> Duration {
             elapsed
         });
     }
-    in_rounds(iters, 64, |queues: &mut BenchQueues, n| {
-        let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+    in_rounds(iters, 64, |n| {
+        let (mut ctl, mut engine) =
+            stream::open::<Arc<[f32]>, Vec<f32>>(CAPACITY, CAPACITY, StreamConfig::output(2));
         let plays = bufs.iter().map(|b| feature.play(b.clone()));
         start_feature(&mut ctl, &mut engine, plays, feature);
         let start = Instant::now();

@@ -12,14 +12,13 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rtmix_core::{Play, PlaySource, Queues, StreamConfig};
+use rtmix_core::{Play, PlaySource, StreamConfig};
+use rtmix_host_tests::stream;
 use rtmix_host_tests::voices::{
-    ring_play, rings, start_feature, start_together, stereo_buffers, sum_kernel, Feature, RingFeed,
+    ring_play, rings, start_feature, start_together, stereo_buffers, sum_kernel, Feature,
 };
 
 const CAPACITY: usize = 1024;
-type Storage<P> = Queues<P, Vec<f32>, CAPACITY, CAPACITY>;
-type BenchQueues = Storage<Arc<[f32]>>;
 const ROUNDS: usize = 30;
 
 /// Blocks per round: as many as the buffers hold after the one-frame lead-in.
@@ -29,8 +28,9 @@ fn blocks_per_round(frames: usize, block: usize) -> usize {
 
 /// One round: a fresh stream with every buffer playing from frame 1 (untimed), then the
 /// timed blocks. Returns the time per block.
-fn engine_round(queues: &mut BenchQueues, bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
-    let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+fn engine_round(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
+    let (mut ctl, mut engine) =
+        stream::open::<Arc<[f32]>, Vec<f32>>(CAPACITY, CAPACITY, StreamConfig::output(2));
     start_together(&mut ctl, &mut engine, bufs, 0);
     let mut out = vec![0.0f32; block * 2];
     let n = blocks_per_round(frames, block);
@@ -44,8 +44,12 @@ fn engine_round(queues: &mut BenchQueues, bufs: &[Arc<[f32]>], frames: usize, bl
 /// One round of the reference: `out[i] += buffer[i]` over the same buffers and frames.
 /// It resets the stream storage first (untimed), as the engine round does, so both start
 /// with the same caches.
-fn kernel_round(queues: &mut BenchQueues, bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
-    black_box(queues.split(StreamConfig::output(2)).unwrap());
+fn kernel_round(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
+    black_box(stream::open::<Arc<[f32]>, Vec<f32>>(
+        CAPACITY,
+        CAPACITY,
+        StreamConfig::output(2),
+    ));
     let mut out = vec![0.0f32; block * 2];
     let n = blocks_per_round(frames, block);
     let start = Instant::now();
@@ -57,12 +61,12 @@ fn kernel_round(queues: &mut BenchQueues, bufs: &[Arc<[f32]>], frames: usize, bl
 }
 
 /// Best engine and kernel time per block over alternating rounds.
-fn measure(queues: &mut BenchQueues, voices: usize, frames: usize, block: usize) -> (f64, f64) {
+fn measure(voices: usize, frames: usize, block: usize) -> (f64, f64) {
     let bufs = stereo_buffers(voices, frames);
     let (mut e, mut k) = (f64::MAX, f64::MAX);
     for _ in 0..ROUNDS {
-        e = e.min(engine_round(queues, &bufs, frames, block));
-        k = k.min(kernel_round(queues, &bufs, frames, block));
+        e = e.min(engine_round(&bufs, frames, block));
+        k = k.min(kernel_round(&bufs, frames, block));
     }
     (e, k)
 }
@@ -86,14 +90,14 @@ fn header(first: &str) {
 /// `feature` from frame 1 (untimed), then `blocks` timed blocks. Returns the time per block.
 /// A ring voice's rings are filled here, before the clock starts, with exactly the frames
 /// the round plays.
-fn feature_engine_round<P: PlaySource>(
-    queues: &mut Storage<P>,
+fn feature_engine_round<P: PlaySource + 'static>(
     plays: impl FnOnce() -> (Vec<Play<P>>, Vec<rtrb::Producer<f32>>),
     feature: Feature,
     blocks: usize,
     block: usize,
 ) -> f64 {
-    let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, mut engine) =
+        stream::open::<P, Vec<f32>>(CAPACITY, CAPACITY, StreamConfig::output(2));
     let (plays, producers) = plays();
     start_feature(&mut ctl, &mut engine, plays, feature);
     let mut out = vec![0.0f32; block * 2];
@@ -109,14 +113,12 @@ fn feature_engine_round<P: PlaySource>(
 /// The kernel round beside [`feature_engine_round`]: the same untimed preparation (a fresh
 /// stream storage, and for ring voices the same rings filled), then the plain sum kernel
 /// over the voices' buffers.
-fn feature_kernel_round<P: PlaySource>(
-    queues: &mut Storage<P>,
-    bufs: &[Arc<[f32]>],
-    feature: Feature,
-    blocks: usize,
-    block: usize,
-) -> f64 {
-    black_box(queues.split(StreamConfig::output(2)).unwrap());
+fn feature_kernel_round(bufs: &[Arc<[f32]>], feature: Feature, blocks: usize, block: usize) -> f64 {
+    black_box(stream::open::<Arc<[f32]>, Vec<f32>>(
+        CAPACITY,
+        CAPACITY,
+        StreamConfig::output(2),
+    ));
     let prepared = (feature == Feature::Ring).then(|| rings(bufs, 1, blocks * block));
     black_box(&prepared);
     let mut out = vec![0.0f32; block * 2];
@@ -131,24 +133,15 @@ fn feature_kernel_round<P: PlaySource>(
 }
 
 /// One engine round and one kernel round of `feature`; returns their times per block.
-fn feature_rounds(
-    queues: &mut BenchQueues,
-    ring_queues: &mut Storage<RingFeed>,
-    bufs: &[Arc<[f32]>],
-    feature: Feature,
-    block: usize,
-) -> (f64, f64) {
+fn feature_rounds(bufs: &[Arc<[f32]>], feature: Feature, block: usize) -> (f64, f64) {
     let blocks = blocks_per_round(bufs[0].len() / 2, block);
     if feature == Feature::Ring {
         let plays = || {
             let (producers, consumers) = rings(bufs, 1, blocks * block);
             (consumers.into_iter().map(ring_play).collect(), producers)
         };
-        let e = feature_engine_round(ring_queues, plays, feature, blocks, block);
-        (
-            e,
-            feature_kernel_round(ring_queues, bufs, feature, blocks, block),
-        )
+        let e = feature_engine_round(plays, feature, blocks, block);
+        (e, feature_kernel_round(bufs, feature, blocks, block))
     } else {
         let plays = || {
             (
@@ -156,11 +149,8 @@ fn feature_rounds(
                 vec![],
             )
         };
-        let e = feature_engine_round(queues, plays, feature, blocks, block);
-        (
-            e,
-            feature_kernel_round(queues, bufs, feature, blocks, block),
-        )
+        let e = feature_engine_round(plays, feature, blocks, block);
+        (e, feature_kernel_round(bufs, feature, blocks, block))
     }
 }
 
@@ -168,7 +158,7 @@ fn feature_rounds(
 /// beside it, and against the plain play's engine time. Every round runs every feature in
 /// turn (engine, then kernel), so all rows see the same stretch of a shared machine; each
 /// row keeps its best engine and best kernel round.
-fn feature_table(queues: &mut BenchQueues, ring_queues: &mut Storage<RingFeed>, voices: usize) {
+fn feature_table(voices: usize) {
     println!("\n### Features, {voices} voices, 64-frame blocks, 64 KiB buffers (cache-resident)\n");
     println!("| feature | engine ns/block | kernel ns/block | ratio | engine against plain play |");
     println!("|---|---:|---:|---:|---:|");
@@ -176,7 +166,7 @@ fn feature_table(queues: &mut BenchQueues, ring_queues: &mut Storage<RingFeed>, 
     let mut best = [(f64::MAX, f64::MAX); Feature::ALL.len()];
     for _ in 0..ROUNDS {
         for (feature, best) in Feature::ALL.into_iter().zip(&mut best) {
-            let (e, k) = feature_rounds(queues, ring_queues, &bufs, feature, 64);
+            let (e, k) = feature_rounds(&bufs, feature, 64);
             *best = (best.0.min(e), best.1.min(k));
         }
     }
@@ -194,27 +184,25 @@ fn feature_table(queues: &mut BenchQueues, ring_queues: &mut Storage<RingFeed>, 
 
 fn main() {
     // criterion passes `--bench`; nothing here takes arguments.
-    let mut queues: Box<BenchQueues> = Box::default();
-    let mut ring_queues: Box<Storage<RingFeed>> = Box::default();
     println!("### By voices, 64-frame blocks, 64 KiB buffers (cache-resident)\n");
     header("voices");
     for voices in [1, 8, 64, 256, CAPACITY - 1] {
-        let (e, k) = measure(&mut queues, voices, 8192, 64);
+        let (e, k) = measure(voices, 8192, 64);
         row(voices, e, k, voices * 64);
     }
     println!("\n### By voices, 64-frame blocks, 512 KiB buffers (streaming from memory)\n");
     header("voices");
     for voices in [8, 64, 256] {
-        let (e, k) = measure(&mut queues, voices, 65_536, 64);
+        let (e, k) = measure(voices, 65_536, 64);
         row(voices, e, k, voices * 64);
     }
     println!("\n### By block size, 8 voices, 64 KiB buffers\n");
     header("block (frames)");
     for block in [1, 4, 64, 512, 4096] {
-        let (e, k) = measure(&mut queues, 8, 8192, block);
+        let (e, k) = measure(8, 8192, block);
         row(block, e, k, 8 * block);
     }
     for voices in [64, 8] {
-        feature_table(&mut queues, &mut ring_queues, voices);
+        feature_table(voices);
     }
 }

@@ -12,15 +12,14 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
-use rtmix_core::{At, ChannelMap, Completion, Late, Member, Play, Queues, Record, StreamConfig};
+use rtmix_core::{At, ChannelMap, Completion, Late, Member, Play, Record, StreamConfig};
 use rtmix_host_tests::blocks::Blocks;
+use rtmix_host_tests::stream;
 use rtmix_host_tests::wav;
 
 const RATE: u32 = 48_000;
 const SECONDS: u64 = 4;
 const LOOPBACK_LATENCY: usize = 123;
-
-type DemoQueues = Queues<Vec<f32>, Vec<f32>, 32, 32>;
 
 fn sine(freq: f32, frames: usize, level: f32) -> Vec<f32> {
     (0..frames)
@@ -34,8 +33,8 @@ struct Render {
 }
 
 fn render(blocks: &Blocks) -> Render {
-    let mut queues = Box::new(DemoQueues::new());
-    let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 1)).expect("config");
+    let (mut ctl, mut engine) =
+        stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::duplex(2, 1));
     let map = |c: &[u16]| ChannelMap::new(c).expect("map");
 
     // A stereo click (a decaying cosine, loud from its first sample) on each beat of

@@ -10,6 +10,7 @@
 //!   and completions of the same scenario;
 //! * [`alloc_guard`]: a global allocator that fails a test on any allocation or free made
 //!   while it is armed;
+//! * [`stream`]: host streams sized like a firmware's storage;
 //! * [`jack_server`]: a private JACK server, for the backends' and the CLI's fault and
 //!   soak tests;
 //! * property suites in `tests/`, benchmarks in `benches/`.
@@ -22,6 +23,7 @@ pub mod model;
 pub mod scenario;
 pub mod sim;
 pub mod strategies;
+pub mod stream;
 pub mod voices;
 pub mod wav;
 

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use rtmix_core::{
     ActionId, ActionKind, ActionStats, At, Completion, Direction, EndReason, Ending, Late, OnEmpty,
-    OnFull, Payload, Repeat, StreamStats, MAX_MASTER_CHANNELS,
+    OnFull, Payload, Repeat, StreamStats,
 };
 
 use crate::scenario::{input_sample, GainOf, Op, Scenario, RECORD_FILL};
@@ -239,7 +239,7 @@ pub fn expect(scenario: &Scenario, runs: &[Vec<Run>; 2], submissions: &[Submissi
             items: &mut items,
             direction,
             stats: StreamStats::new(direction),
-            master: vec![Ramp::constant(1.0); channels.min(MAX_MASTER_CHANNELS)],
+            master: vec![Ramp::constant(1.0); channels],
         };
         for (r, run) in runs[dir_index(direction)].iter().enumerate() {
             world.run(r, run, scenario, &mut output);

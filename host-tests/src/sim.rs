@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rtmix_core::{
     ActionId, At, ChannelMap, Completion, Controller, Direction, Engine, Error, Feed, GainTarget,
-    Interval, Member, Payload, Play, Queues, Record, StreamConfig,
+    Heap, Interval, Member, Payload, Play, Record, StreamCapacity, StreamConfig,
 };
 
 use crate::blocks::Blocks;
@@ -12,22 +12,29 @@ use crate::scenario::{input_sample, GainOf, Op, Scenario, RECORD_FILL};
 
 /// Action slots per direction in the simulated stream.
 pub const ACTIONS: usize = 16;
-/// Command queue storage in the simulated stream (`COMMANDS - 1` entries).
-pub const COMMANDS: usize = 16;
+/// Commands that can wait for a block in the simulated stream.
+pub const COMMANDS: usize = 15;
+/// Completions in transit at once in the simulated stream: few, so that ended actions
+/// often wait in their slots for room.
+pub const COMPLETIONS: usize = 2;
 
 /// What a simulated play reads: a buffer, or a ring buffer filled before submission.
 pub type SimSource = Feed<Vec<f32>, rtrb::Consumer<f32>>;
 /// What a simulated recording writes: a buffer, or a ring buffer drained at the end.
 pub type SimTarget = Feed<Vec<f32>, rtrb::Producer<f32>>;
-/// The queue type of the simulated stream.
-pub type SimQueues = Queues<SimSource, SimTarget, ACTIONS, COMMANDS>;
+/// The capacity of the simulated stream.
+pub const CAPACITY: StreamCapacity = StreamCapacity {
+    actions: ACTIONS,
+    commands: COMMANDS,
+    completions: COMPLETIONS,
+};
 /// A completion of the simulated stream, with its streams turned into samples: a stream
 /// play's payload is what was left unread in its ring, a stream recording's is everything
 /// it wrote.
 pub type SimCompletion = Completion<Vec<f32>, Vec<f32>>;
 type Raw = Completion<SimSource, SimTarget>;
 type SimMember = Member<SimSource, SimTarget>;
-type SimEngine<'a> = Engine<'a, SimSource, SimTarget, ACTIONS>;
+type SimEngine = Engine<SimSource, SimTarget, Heap>;
 
 /// One engine run of one direction: a block, or frames lost to an xrun.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,11 +224,11 @@ fn member(op: &Op, ids: &[Submission]) -> Option<(SimMember, Option<rtrb::Consum
     Some((member, reader))
 }
 
-type Ctl<'a> = Controller<'a, SimSource, SimTarget, ACTIONS>;
+type Ctl = Controller<SimSource, SimTarget, Heap>;
 
 /// Submits one op alone. Returns the id, or the error, and whether a refused buffer came
 /// back unchanged.
-fn submit_one(ctl: &mut Ctl<'_>, m: SimMember) -> (Result<ActionId, Error>, bool) {
+fn submit_one(ctl: &mut Ctl, m: SimMember) -> (Result<ActionId, Error>, bool) {
     match m {
         Member::Play(p) => {
             let original = p.frames();
@@ -255,7 +262,7 @@ fn submit_one(ctl: &mut Ctl<'_>, m: SimMember) -> (Result<ActionId, Error>, bool
 }
 
 /// Submits several ops as one group (sizes 2 to 4).
-fn submit_group(ctl: &mut Ctl<'_>, members: Vec<SimMember>) -> Result<Vec<ActionId>, Error> {
+fn submit_group(ctl: &mut Ctl, members: Vec<SimMember>) -> Result<Vec<ActionId>, Error> {
     macro_rules! group {
         ($n:literal) => {{
             let arr: [SimMember; $n] = members.try_into().expect("size checked");
@@ -273,8 +280,8 @@ fn submit_group(ctl: &mut Ctl<'_>, members: Vec<SimMember>) -> Result<Vec<Action
 /// Runs `scenario` on a fresh engine with block sizes from `blocks`.
 ///
 /// Before each block, the steps and xruns whose frame the reference clock has reached
-/// are submitted or injected; after it, every arrived completion is collected. A final
-/// empty block flushes completions that had to wait for room in the queue.
+/// are submitted or injected; after it, every arrived completion is collected. Final
+/// empty blocks flush completions that had to wait for room in the queue.
 pub fn simulate(scenario: &Scenario, blocks: &Blocks) -> Outcome {
     run_scenario(scenario, blocks, false)
 }
@@ -287,10 +294,10 @@ pub fn simulate_and_drain(scenario: &Scenario, blocks: &Blocks) -> Outcome {
 }
 
 fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
-    let mut queues = SimQueues::new();
     let mut config = StreamConfig::duplex(scenario.output_channels, scenario.input_channels);
     config.clamp_output = scenario.clamp;
-    let (mut ctl, mut engine) = queues.split(config).expect("valid config");
+    let (mut ctl, mut engine) =
+        rtmix_core::open::<SimSource, SimTarget>(config, CAPACITY).expect("valid config");
     let reference = usize::from(scenario.output_channels == 0);
 
     let mut outcome = Outcome {
@@ -334,8 +341,16 @@ fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
         process_block(&mut engine, n, &mut input, &mut output, &mut outcome);
         collect(&mut ctl, &mut outcome);
     }
-    process_block(&mut engine, 0, &mut input, &mut output, &mut outcome);
-    collect(&mut ctl, &mut outcome);
+    // Empty blocks hand back the completions that waited in their slots for room in the
+    // (short) completion queue, until none is left.
+    loop {
+        let before = outcome.completions.len();
+        process_block(&mut engine, 0, &mut input, &mut output, &mut outcome);
+        collect(&mut ctl, &mut outcome);
+        if outcome.completions.len() == before {
+            break;
+        }
+    }
     outcome.meters = (0..scenario.output_channels)
         .filter_map(|c| ctl.meter(Direction::Output, c))
         .collect();
@@ -347,8 +362,8 @@ fn run_scenario(scenario: &Scenario, blocks: &Blocks, drain: bool) -> Outcome {
 
 /// Cancels every outstanding action and runs blocks until all have completed.
 fn drain_all(
-    ctl: &mut Ctl<'_>,
-    engine: &mut SimEngine<'_>,
+    ctl: &mut Ctl,
+    engine: &mut SimEngine,
     input: &mut Vec<f32>,
     output: &mut Vec<f32>,
     outcome: &mut Outcome,
@@ -381,7 +396,7 @@ fn drain_all(
     }
 }
 
-fn submit_step(ctl: &mut Ctl<'_>, ops: &[Op], outcome: &mut Outcome) {
+fn submit_step(ctl: &mut Ctl, ops: &[Op], outcome: &mut Outcome) {
     let taken = outcome.completions.len();
     outcome
         .completions_before
@@ -442,12 +457,7 @@ fn submit_step(ctl: &mut Ctl<'_>, ops: &[Op], outcome: &mut Outcome) {
     }
 }
 
-fn inject_xrun(
-    engine: &mut SimEngine<'_>,
-    direction: Direction,
-    frames: u64,
-    outcome: &mut Outcome,
-) {
+fn inject_xrun(engine: &mut SimEngine, direction: Direction, frames: u64, outcome: &mut Outcome) {
     let (start, channels) = match direction {
         Direction::Output => (engine.output.clock(), engine.output.channels()),
         Direction::Input => (engine.input.clock(), engine.input.channels()),
@@ -471,7 +481,7 @@ fn inject_xrun(
 }
 
 fn process_block(
-    engine: &mut SimEngine<'_>,
+    engine: &mut SimEngine,
     n: usize,
     input: &mut Vec<f32>,
     output: &mut Vec<f32>,
@@ -507,7 +517,7 @@ fn process_block(
     }
 }
 
-fn collect(ctl: &mut Ctl<'_>, outcome: &mut Outcome) {
+fn collect(ctl: &mut Ctl, outcome: &mut Outcome) {
     while let Some(c) = ctl.try_next() {
         let c = samples_of(c, &mut outcome.sinks);
         outcome.completions.push(c);

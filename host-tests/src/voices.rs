@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use rtmix_core::{
-    At, ChannelMap, Controller, Engine, Error, Feed, GainTarget, Interval, Late, Play, PlaySource,
-    Repeat,
+    At, ChannelMap, Controller, Engine, Error, Feed, GainTarget, Home, Interval, Late, Play,
+    PlaySource, Repeat,
 };
 
 /// `voices` distinct stereo buffers of `frames` frames each.
@@ -23,9 +23,9 @@ pub fn stereo_buffers(voices: usize, frames: usize) -> Vec<Arc<[f32]>> {
 /// Plays every buffer on both output channels from frame 1, and `later` silent plays from
 /// frame 10^9 on, then renders frame 0, so the next block starts them all together.
 /// Empty blocks are run whenever the command queue is full.
-pub fn start_together<const A: usize>(
-    ctl: &mut Controller<'_, Arc<[f32]>, Vec<f32>, A>,
-    engine: &mut Engine<'_, Arc<[f32]>, Vec<f32>, A>,
+pub fn start_together<H: Home>(
+    ctl: &mut Controller<Arc<[f32]>, Vec<f32>, H>,
+    engine: &mut Engine<Arc<[f32]>, Vec<f32>, H>,
     buffers: &[Arc<[f32]>],
     later: usize,
 ) {
@@ -202,9 +202,9 @@ fn stereo() -> ChannelMap {
 /// Submits `plays`, then the gain commands `feature` needs (ramps starting at frame 1),
 /// then renders frame 0, so the next block starts them all together, as
 /// [`start_together`] does. Empty blocks are run whenever the command queue is full.
-pub fn start_feature<P: PlaySource, const A: usize>(
-    ctl: &mut Controller<'_, P, Vec<f32>, A>,
-    engine: &mut Engine<'_, P, Vec<f32>, A>,
+pub fn start_feature<P: PlaySource, H: Home>(
+    ctl: &mut Controller<P, Vec<f32>, H>,
+    engine: &mut Engine<P, Vec<f32>, H>,
     plays: impl IntoIterator<Item = Play<P>>,
     feature: Feature,
 ) {

@@ -5,12 +5,8 @@
 //! `u64::MAX` is accepted, one frame later is `FrameOverflow`.
 
 use proptest::prelude::*;
-use rtmix_core::{
-    At, ChannelMap, Error, GainTarget, Late, Member, Play, Queues, Record, StreamConfig,
-    MAX_MASTER_CHANNELS,
-};
-
-type Q = Queues<Vec<f32>, Vec<f32>, 8, 8>;
+use rtmix_core::{At, ChannelMap, Error, GainTarget, Late, Member, Play, Record, StreamConfig};
+use rtmix_host_tests::stream;
 
 fn map(channels: &[u16]) -> ChannelMap {
     ChannelMap::new(channels).unwrap()
@@ -19,8 +15,7 @@ fn map(channels: &[u16]) -> ChannelMap {
 proptest! {
     #[test]
     fn the_last_channel_is_accepted_and_the_next_refused(outs in 1u16..=8, ins in 1u16..=8, others in 0u16..8) {
-        let mut queues = Box::new(Q::new());
-        let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(outs, ins)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Vec<f32>, Vec<f32>>(8, 8, StreamConfig::duplex(outs, ins));
         // Another valid channel beside the one under test, so the bad one need not be first.
         let (other_out, other_in) = (others % outs, others % ins);
         let refused = |channel: u16, channels: u16| Error::ChannelOutOfRange { channel, channels };
@@ -73,33 +68,8 @@ proptest! {
 }
 
 #[test]
-fn master_gains_end_at_their_capacity() {
-    let mut queues = Box::new(Q::new());
-    let channels = MAX_MASTER_CHANNELS as u16 + 1;
-    let (mut ctl, _engine) = queues.split(StreamConfig::output(channels)).unwrap();
-    let last = MAX_MASTER_CHANNELS as u16 - 1;
-    assert!(ctl
-        .set_gain(GainTarget::Master(last), 0.5, 0, At::Asap, Late::StartNow)
-        .is_ok());
-    assert_eq!(
-        ctl.set_gain(
-            GainTarget::Master(last + 1),
-            0.5,
-            0,
-            At::Asap,
-            Late::StartNow
-        ),
-        Err(Error::ChannelOutOfRange {
-            channel: last + 1,
-            channels: last + 1
-        })
-    );
-}
-
-#[test]
 fn an_action_may_end_exactly_at_the_end_of_the_clock() {
-    let mut queues = Box::new(Q::new());
-    let (mut ctl, _engine) = queues.split(StreamConfig::duplex(1, 1)).unwrap();
+    let (mut ctl, _engine) = stream::open::<Vec<f32>, Vec<f32>>(8, 8, StreamConfig::duplex(1, 1));
     for frames in [1u64, 2, 5] {
         let len = frames as usize;
         let play = |at| Play::new(vec![0.5; len], map(&[0])).at(At::Frame(at));

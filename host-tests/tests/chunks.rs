@@ -6,15 +6,12 @@
 use proptest::prelude::*;
 use rtmix_core::chunks::{self, Chunk, ChunkSink};
 use rtmix_core::{
-    At, ChannelMap, Direction, EndReason, Late, OnEmpty, OnFull, Play, Queues, Record, StreamConfig,
+    At, ChannelMap, Direction, EndReason, Late, OnEmpty, OnFull, Play, Record, StreamConfig,
 };
 use rtmix_host_tests::blocks::Blocks;
 use rtmix_host_tests::scenario::input_sample;
 use rtmix_host_tests::strategies::blocks;
-
-type ChunkQueues = Queues<Vec<f32>, ChunkSink, 4, 4>;
-type PlayRingQueues = Queues<rtrb::Consumer<f32>, Vec<f32>, 4, 4>;
-type RecordRingQueues = Queues<Vec<f32>, rtrb::Producer<f32>, 4, 4>;
+use rtmix_host_tests::stream;
 
 /// The interleaved input block of `channels` channels for frames `[start, start + n)`.
 fn input_block(start: u64, n: usize, channels: u16) -> Vec<f32> {
@@ -55,8 +52,7 @@ proptest! {
         map in prop::collection::vec(0u16..3, 1..=3),
     ) {
         let (sink, mut reader) = chunks::channel(map.len(), 4096, 4096);
-        let mut q = Box::<ChunkQueues>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::input(3)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Vec<f32>, ChunkSink>(4, 4, StreamConfig::input(3));
         let id = ctl
             .record(Record::new(sink, ChannelMap::new(&map).unwrap()).at(At::Frame(start)))
             .unwrap();
@@ -88,8 +84,7 @@ proptest! {
         pattern in blocks(),
     ) {
         let (sink, mut reader) = chunks::channel(1, capacity, 64);
-        let mut q = Box::<ChunkQueues>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::input(1)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Vec<f32>, ChunkSink>(4, 4, StreamConfig::input(1));
         let id = ctl.record(Record::new(sink, ChannelMap::new(&[0]).unwrap())).unwrap();
         ctl.cancel(id, At::Frame(len), Late::Skip).unwrap();
         let (mut clock, mut got) = (0u64, Vec::new());
@@ -121,8 +116,7 @@ proptest! {
         stop in any::<bool>(),
     ) {
         let (mut feed, ring) = rtrb::RingBuffer::new(1 << 16);
-        let mut q = Box::<PlayRingQueues>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<rtrb::Consumer<f32>, Vec<f32>>(4, 4, StreamConfig::output(1));
         let policy = if stop { OnEmpty::Stop } else { OnEmpty::Silence };
         let id = ctl
             .play(Play::new(ring, ChannelMap::new(&[0]).unwrap()).on_empty(policy))
@@ -176,8 +170,7 @@ proptest! {
         stop in any::<bool>(),
     ) {
         let (ring, mut drain) = rtrb::RingBuffer::new(capacity);
-        let mut q = Box::<RecordRingQueues>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::input(1)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Vec<f32>, rtrb::Producer<f32>>(4, 4, StreamConfig::input(1));
         let policy = if stop { OnFull::Stop } else { OnFull::Drop };
         let id = ctl
             .record(Record::new(ring, ChannelMap::new(&[0]).unwrap()).on_full(policy))
@@ -211,8 +204,7 @@ proptest! {
 fn a_reader_thread_receives_every_chunk() {
     let (sink, reader) = chunks::channel(2, 512, 256);
     let collector = std::thread::spawn(move || reader.collect::<Vec<Chunk>>());
-    let mut q = Box::<ChunkQueues>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (mut ctl, mut engine) = stream::open::<Vec<f32>, ChunkSink>(4, 4, StreamConfig::input(2));
     let map = [1u16, 0];
     let id = ctl
         .record(Record::new(sink, ChannelMap::new(&map).unwrap()).at(At::Frame(7)))

@@ -12,14 +12,13 @@
 use proptest::prelude::*;
 use rtmix_core::{
     ActionId, At, ChannelMap, Completion, Controller, Direction, EndReason, Ending, Engine, Error,
-    GainTarget, Interval, Late, OutputEngine, Play, Queues, Record, Repeat, StreamConfig,
-    MAX_MASTER_CHANNELS,
+    GainTarget, Heap, Interval, Late, OutputEngine, Play, Record, Repeat, StreamConfig,
 };
 use rtmix_host_tests::blocks::{BlockSizes, Blocks};
 use rtmix_host_tests::strategies::blocks;
+use rtmix_host_tests::stream;
 
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
-type Ctl<'a> = Controller<'a, Vec<f32>, Vec<f32>, 16>;
+type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
 type Done = Completion<Vec<f32>, Vec<f32>>;
 
 /// The documented ramp: `from` before `start`, `to` from `start + len` on, and in between
@@ -62,23 +61,23 @@ fn mono(buffer: Vec<f32>) -> Play<Vec<f32>> {
     Play::new(buffer, ChannelMap::new(&[0]).unwrap())
 }
 
-fn take(ctl: &mut Ctl<'_>, id: ActionId) -> Done {
+fn take(ctl: &mut Ctl, id: ActionId) -> Done {
     ctl.take(id)
         .unwrap_or_else(|| panic!("no completion for {id:?}"))
 }
 
 /// A simulated device: runs the output engine block by block in a block pattern and keeps
 /// everything it rendered (its index is the output frame times the channel count).
-struct Device<'a> {
-    engine: OutputEngine<'a, Vec<f32>, 16>,
+struct Device {
+    engine: OutputEngine<Vec<f32>, Heap>,
     sizes: std::iter::Peekable<BlockSizes>,
     channels: usize,
     out: Vec<f32>,
     block: Vec<f32>,
 }
 
-impl<'a> Device<'a> {
-    fn new(engine: Engine<'a, Vec<f32>, Vec<f32>, 16>, pattern: &Blocks) -> Self {
+impl Device {
+    fn new(engine: Engine<Vec<f32>, Vec<f32>, Heap>, pattern: &Blocks) -> Self {
         let (engine, _input) = engine.split();
         Self {
             channels: usize::from(engine.channels()),
@@ -169,8 +168,7 @@ proptest! {
         let (a, b) = fit_region(frames, region);
         let len = b - a;
         let buffer = counting(frames, 0);
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let play = mono(buffer.clone()).region(a, b).repeat(Repeat::Times(times)).at(At::Frame(f));
         prop_assert_eq!(play.duration(), Some(times * len));
@@ -207,8 +205,7 @@ proptest! {
         let buffer = counting(frames, 0);
         let c = f + d;
         let end = f + (d / len + 1) * len;
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let id = ctl
             .play(mono(buffer.clone()).region(a, b).repeat(Repeat::Forever).at(At::Frame(f)))
@@ -232,8 +229,7 @@ proptest! {
 
 #[test]
 fn loop_example_across_blocks_of_three() {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
     let mut dev = Device::new(engine, &Blocks::Fixed(3));
     let id = ctl
         .play(
@@ -298,8 +294,7 @@ fn check_spaced(
     } else {
         start_of(num, den, times - 1) + len
     };
-    let mut q = Box::<Q>::default();
-    let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
     let mut dev = Device::new(engine, pattern);
     let play = mono(buffer.clone())
         .region(a, b)
@@ -386,8 +381,7 @@ proptest! {
             (Some(_), stop) => f + stop,
             (None, _) => c,
         };
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let play = mono(buffer.clone())
             .region(a, b)
@@ -423,8 +417,7 @@ proptest! {
 /// started a third repetition at frame 4, playing `[1, 2, 1, 2, 1, 2]`).
 #[test]
 fn the_last_overlapping_repetition_plays_whole() {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
     let play = mono(vec![1.0, 2.0, 3.0, 4.0])
         .interval(Interval::frames(2).unwrap())
         .repeat(Repeat::Times(2));
@@ -453,8 +446,7 @@ proptest! {
         pattern in blocks(),
     ) {
         let (i, o) = (fade_in * n / 1000, fade_out * n / 1000);
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let id = ctl
             .play(mono(vec![1.0; n as usize]).fade_in(i).fade_out(o).at(At::Frame(f)))
@@ -489,8 +481,7 @@ proptest! {
 #[test]
 fn fade_examples() {
     for size in [1, 3, 64] {
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(2));
         let mut dev = Device::new(engine, &Blocks::Fixed(size));
         let fade_in = Play::new(vec![1.0; 8], ChannelMap::new(&[0]).unwrap()).fade_in(4);
         let fade_out = Play::new(vec![1.0; 8], ChannelMap::new(&[1]).unwrap()).fade_out(4);
@@ -524,8 +515,7 @@ proptest! {
         // G from 100 frames before the play to 100 frames after it.
         let g = (p.saturating_sub(100) + g_at % (n + 200)).min(p + n + 100);
         let v = q(v);
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let id = ctl.play(mono(vec![v; n as usize]).gain(g0).at(At::Frame(p))).unwrap();
         if live {
@@ -554,8 +544,7 @@ proptest! {
         pattern in blocks(),
     ) {
         let g = p + g_at % n;
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let id = ctl.play(mono(vec![1.0; n as usize]).gain(g0).at(At::Frame(p))).unwrap();
         dev.run_to(g + lateness);
@@ -593,8 +582,7 @@ proptest! {
     ) {
         let t1 = p + g1_at % n;
         let t2 = t1 + d % r1;
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let id = ctl.play(mono(vec![1.0; n as usize]).gain(g0).at(At::Frame(p))).unwrap();
         if live {
@@ -640,8 +628,7 @@ proptest! {
     ) {
         let (c, n, v) = (p + d, d + m + extra, q(v));
         let end = c + m;
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let id = ctl.play(mono(vec![v; n as usize]).at(At::Frame(p))).unwrap();
         if live {
@@ -689,8 +676,7 @@ proptest! {
     ) {
         let vs = [q(v0), q(v1)];
         let second = second.map(|(d, r2, g2)| (g_at + d % (r + 50), r2, g2));
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(2));
         let mut dev = Device::new(engine, &pattern);
         let buffer: Vec<f32> = vs.repeat(n as usize);
         let id = ctl
@@ -767,8 +753,7 @@ proptest! {
         let buffers = playlist(&lens);
         let starts = starts(f, &lens);
         let end = f + lens.iter().sum::<u64>();
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let mut ids: Vec<ActionId> = Vec::new();
         for (i, buffer) in buffers.iter().enumerate() {
@@ -816,8 +801,7 @@ proptest! {
         let x = (f.saturating_sub(50) + x_at % (lens[0] + 101)).min(natural + 50);
         let stop = x.min(natural);
         let starts: Vec<u64> = std::iter::once(f).chain(starts(stop, &lens[1..])).collect();
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
         let mut ids: Vec<ActionId> = Vec::new();
         for (i, buffer) in buffers.iter().enumerate() {
@@ -865,8 +849,7 @@ proptest! {
 #[test]
 fn a_late_follower_with_skip_stays_in_phase() {
     for size in [1, 4, 5, 7] {
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &Blocks::Fixed(size));
         let head = ctl.play(mono(counting(10, 0)).at(At::Frame(3))).unwrap();
         dev.run_to(20);
@@ -914,8 +897,7 @@ proptest! {
         pattern in blocks(),
     ) {
         let config = if clamp { StreamConfig::output(1).clamped() } else { StreamConfig::output(1) };
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(config).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, config);
         let mut dev = Device::new(engine, &pattern);
         for &(start, len, seed) in &plays {
             let buffer = (0..len).map(|j| wild_sample(seed, j)).collect();
@@ -965,8 +947,7 @@ proptest! {
 #[test]
 fn an_infinite_mix_is_sent_as_zero() {
     for config in [StreamConfig::output(1), StreamConfig::output(1).clamped()] {
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(config).unwrap();
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, config);
         let mut dev = Device::new(engine, &Blocks::Fixed(8));
         ctl.play(mono(vec![2.0; 4]).gain(f32::MAX).at(At::Frame(2)))
             .unwrap();
@@ -988,8 +969,7 @@ type Shape = fn(Play<Vec<f32>>) -> Play<Vec<f32>>;
 
 #[test]
 fn refused_plays_say_why_and_hand_their_buffer_back() {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, _engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, _engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(2));
     let ten = counting(10, 0);
     let region_past_end = |frames| Error::RegionOutOfRange {
         start: 3,
@@ -1090,8 +1070,7 @@ fn intervals_shorter_than_a_frame_are_refused() {
 
 #[test]
 fn refused_gain_changes_say_why() {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, _engine) = q.split(StreamConfig::duplex(2, 1)).unwrap();
+    let (mut ctl, _engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::duplex(2, 1));
     let id = ctl.play(mono(vec![1.0; 4])).unwrap();
     let rec = ctl
         .record(Record::new(vec![0.0; 4], ChannelMap::new(&[0]).unwrap()))
@@ -1123,27 +1102,37 @@ fn refused_gain_changes_say_why() {
 }
 
 #[test]
-fn master_gains_stop_at_the_last_master_channel() {
-    let mut q = Box::<Q>::default();
-    let channels = MAX_MASTER_CHANNELS as u16 + 8;
-    let (mut ctl, _engine) = q.split(StreamConfig::output(channels)).unwrap();
-    let last = MAX_MASTER_CHANNELS as u16 - 1;
-    assert!(ctl
-        .set_gain(GainTarget::Master(last), 0.5, 0, At::Asap, Late::Skip)
-        .is_ok());
+fn every_output_channel_has_a_master_gain() {
+    // 40 channels: more than the 32 a master gain once stopped at.
+    let channels = 40;
+    let (mut ctl, mut engine) =
+        stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(channels));
+    ctl.set_gain(
+        GainTarget::Master(channels - 1),
+        0.5,
+        0,
+        At::Asap,
+        Late::Skip,
+    )
+    .unwrap();
     assert_eq!(
-        ctl.set_gain(GainTarget::Master(last + 1), 0.5, 0, At::Asap, Late::Skip),
+        ctl.set_gain(GainTarget::Master(channels), 0.5, 0, At::Asap, Late::Skip),
         Err(Error::ChannelOutOfRange {
-            channel: last + 1,
-            channels: MAX_MASTER_CHANNELS as u16
+            channel: channels,
+            channels
         })
     );
+    let map = ChannelMap::contiguous(channels - 2, 2).unwrap();
+    ctl.play(Play::new(vec![1.0; 2], map)).unwrap();
+    let mut out = vec![0.0f32; usize::from(channels)];
+    engine.output.process(&mut out);
+    assert_eq!(out[usize::from(channels) - 2..], [1.0, 0.5]);
 }
 
 #[test]
 fn refused_followers_say_why() {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::duplex(1, 1)).unwrap();
+    let (mut ctl, mut engine) =
+        stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::duplex(1, 1));
     let rec = ctl
         .record(Record::new(vec![0.0; 4], ChannelMap::new(&[0]).unwrap()))
         .unwrap();

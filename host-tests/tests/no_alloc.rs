@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rtmix_core::{
-    At, ChannelMap, Direction, Ending, Engine, Feed, GainTarget, Interval, Late, Member, OnEmpty,
-    OnFull, Play, PlaySource, Queues, Record, RecordTarget, Repeat, StreamConfig,
+    At, ChannelMap, Direction, Ending, Engine, Feed, GainTarget, Heap, Interval, Late, Member,
+    OnEmpty, OnFull, Play, PlaySource, Record, RecordTarget, Repeat, StreamConfig,
 };
 use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
+use rtmix_host_tests::stream;
 
 #[global_allocator]
 static ALLOC: GuardedAlloc = GuardedAlloc;
@@ -32,9 +33,8 @@ fn guard_sees_allocations() {
 
 #[test]
 fn engine_blocks_allocate_nothing_with_arc_and_vec_owners() {
-    type ArcQueues = Queues<Arc<[f32]>, Vec<f32>, 32, 32>;
-    let mut queues: Box<ArcQueues> = Box::default();
-    let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, mut engine) =
+        stream::open::<Arc<[f32]>, Vec<f32>>(32, 32, StreamConfig::duplex(2, 2));
     let tone: Arc<[f32]> = (0..2000)
         .map(|i| (i as f32 * 0.01).sin())
         .collect::<Vec<_>>()
@@ -130,9 +130,13 @@ fn engine_blocks_allocate_nothing_with_arc_and_vec_owners() {
 
 #[test]
 fn engine_blocks_allocate_nothing_with_box_owners_at_full_capacity() {
-    type BoxQueues = Queues<Box<[f32]>, Box<[f32]>, 8, 16>;
-    let mut queues: Box<BoxQueues> = Box::default();
-    let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(1, 1)).unwrap();
+    let capacity = rtmix_core::StreamCapacity {
+        actions: 8,
+        commands: 15,
+        completions: 7,
+    };
+    let (mut ctl, mut engine) =
+        rtmix_core::open::<Box<[f32]>, Box<[f32]>>(StreamConfig::duplex(1, 1), capacity).unwrap();
     let mut ids = Vec::new();
     for i in 0..7 {
         ids.push(
@@ -152,7 +156,7 @@ fn engine_blocks_allocate_nothing_with_box_owners_at_full_capacity() {
     });
     assert_eq!(count, 0);
     let mut taken: Vec<_> = ids.iter().filter_map(|&id| ctl.take(id)).collect();
-    assert_eq!(taken.len(), 7, "the completion queue holds A - 1");
+    assert_eq!(taken.len(), 7, "the completion queue holds 7");
     let ((), count) = forbid_alloc(|| engine.output.process(&mut block));
     assert_eq!(count, 0);
     taken.extend(ids.iter().filter_map(|&id| ctl.take(id)));
@@ -165,8 +169,8 @@ fn engine_blocks_allocate_nothing_with_box_owners_at_full_capacity() {
 
 /// Runs `count` duplex blocks of sizes from 1 to 4096 frames on a 2-in, 2-out stream, with
 /// an output and an input xrun every seventh; returns the frames run.
-fn mixed_blocks<P: PlaySource, R: RecordTarget, const A: usize>(
-    engine: &mut Engine<'_, P, R, A>,
+fn mixed_blocks<P: PlaySource, R: RecordTarget>(
+    engine: &mut Engine<P, R, Heap>,
     output: &mut [f32],
     count: usize,
 ) -> usize {
@@ -200,8 +204,7 @@ impl SliceEmpty for Arc<[f32]> {
 
 #[test]
 fn waking_a_waiting_controller_allocates_nothing() {
-    let mut queues: Box<Queues<Vec<f32>, Vec<f32>, 8, 8>> = Box::default();
-    let (mut ctl, mut engine) = queues.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream::open::<Vec<f32>, Vec<f32>>(8, 8, StreamConfig::output(1));
     let ids: Vec<_> = (0..5)
         .map(|i| {
             ctl.play(Play::new(vec![0.5; 64], map(&[0])).at(At::Frame(i * 1000)))
@@ -237,9 +240,8 @@ fn waking_a_waiting_controller_allocates_nothing() {
 fn every_feature_allocates_nothing() {
     type Source = Feed<Arc<[f32]>, rtrb::Consumer<f32>>;
     type Target = Feed<Vec<f32>, rtrb::Producer<f32>>;
-    let mut queues: Box<Queues<Source, Target, 32, 32>> = Box::default();
     let config = StreamConfig::duplex(2, 2).clamped();
-    let (mut ctl, mut engine) = queues.split(config).unwrap();
+    let (mut ctl, mut engine) = stream::open::<Source, Target>(32, 32, config);
     let tone: Arc<[f32]> = (0..3000)
         .map(|i| (i as f32 * 0.01).sin())
         .collect::<Vec<_>>()
@@ -341,8 +343,8 @@ fn chunked_recording_and_timeline_allocate_nothing() {
     static CLICK: [f32; 4] = [1.0, 0.5, 0.25, 0.125];
 
     let (sink, mut reader) = chunks::channel(1, 8192, 256);
-    let mut queues: Box<Queues<&'static [f32], ChunkSink, 32, 32>> = Box::default();
-    let (mut ctl, mut engine) = queues.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, mut engine) =
+        stream::open::<&'static [f32], ChunkSink>(32, 32, StreamConfig::duplex(2, 2));
     let rec = ctl.record(Record::new(sink, map(&[1]))).unwrap();
     let mut tl: Timeline<&'static [f32], 16> = Timeline::new(&[]);
     let mut click = Entry::new(

@@ -21,13 +21,13 @@ use std::time::{Duration, Instant};
 
 use rtmix_core::{
     ActionId, ActionKind, At, ChannelMap, Completion, Controller, Direction, EndReason, Engine,
-    Error, Late, Payload, Play, Queues, Record, StreamConfig,
+    Error, Heap, Late, Payload, Play, Record, StreamConfig,
 };
 use rtmix_host_tests::blocks::SplitMix64;
+use rtmix_host_tests::stream;
 
 const ACTIONS: usize = 64;
-type StressQueues = Queues<Vec<f32>, Vec<f32>, ACTIONS, 32>;
-type Ctl = Controller<'static, Vec<f32>, Vec<f32>, ACTIONS>;
+type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
 type Done = Completion<Vec<f32>, Vec<f32>>;
 
 fn commands() -> u64 {
@@ -40,7 +40,7 @@ fn commands() -> u64 {
 /// Runs duplex blocks of 1 to 256 frames of silence, with an xrun on either side about
 /// once in 200 blocks, until told to stop; returns the blocks it ran.
 fn audio_thread(
-    mut engine: Engine<'static, Vec<f32>, Vec<f32>, ACTIONS>,
+    mut engine: Engine<Vec<f32>, Vec<f32>, Heap>,
     stop: Arc<AtomicBool>,
 ) -> JoinHandle<u64> {
     std::thread::spawn(move || {
@@ -76,9 +76,11 @@ struct Ledger {
     /// The most recent plays and recordings, for cancels to aim at.
     recent: Vec<ActionId>,
     accepted: u64,
-    /// Refusals for backpressure: every action slot taken, and the command queue full.
+    /// Refusals for backpressure: every action slot taken, the command queue full, and
+    /// as many stats fetches outstanding as a direction admits.
     capacity: u64,
     queue_full: u64,
+    stats_busy: u64,
     /// Cancels that reached a running target, and those whose target had ended.
     cuts: u64,
     too_late: u64,
@@ -183,8 +185,8 @@ fn submit(ctl: &mut Ctl, rng: &mut SplitMix64, ledger: &mut Ledger) -> Result<()
 
 #[test]
 fn millions_of_commands_complete_exactly_once() {
-    let queues: &'static mut StressQueues = Box::leak(Box::default());
-    let (mut ctl, engine) = queues.split(StreamConfig::duplex(2, 1)).unwrap();
+    let (mut ctl, engine) =
+        stream::open::<Vec<f32>, Vec<f32>>(ACTIONS, 32, StreamConfig::duplex(2, 1));
     let stop = Arc::new(AtomicBool::new(false));
     let audio = audio_thread(engine, stop.clone());
 
@@ -200,6 +202,10 @@ fn millions_of_commands_complete_exactly_once() {
             }
             Err(Error::QueueFull) => {
                 ledger.queue_full += 1;
+                std::thread::yield_now();
+            }
+            Err(Error::StatsBusy { .. }) => {
+                ledger.stats_busy += 1;
                 std::thread::yield_now();
             }
             Err(e) => panic!("unexpected refusal {e:?}"),
@@ -219,12 +225,13 @@ fn millions_of_commands_complete_exactly_once() {
     stop.store(true, Ordering::Relaxed);
     let blocks = audio.join().unwrap();
     eprintln!(
-        "{} accepted, {} completed, refused for backpressure: {} Capacity, {} QueueFull; \
+        "{} accepted, {} completed, refused for backpressure: {} Capacity, {} QueueFull, {} StatsBusy; \
          cancels: {} cut, {} too late; {} waits, {blocks} audio blocks",
         ledger.accepted,
         ledger.accepted - ledger.outstanding.len() as u64,
         ledger.capacity,
         ledger.queue_full,
+        ledger.stats_busy,
         ledger.cuts,
         ledger.too_late,
         ledger.waits
@@ -246,6 +253,10 @@ fn millions_of_commands_complete_exactly_once() {
     assert!(
         ledger.queue_full > 0,
         "the command queue never filled: `QueueFull` untested"
+    );
+    assert!(
+        ledger.stats_busy > 0,
+        "stats fetches never piled up: `StatsBusy` untested"
     );
     assert!(ledger.cuts > 0, "no cancel reached a running action");
     assert!(ledger.too_late > 0, "no cancel of a finished action");

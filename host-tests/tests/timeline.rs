@@ -5,13 +5,13 @@
 
 use proptest::prelude::*;
 use rtmix_core::{
-    ChannelMap, Controller, EndReason, Engine, Entry, Interval, Queues, StreamConfig, Timeline,
+    ChannelMap, Controller, EndReason, Engine, Entry, Heap, Interval, StreamConfig, Timeline,
 };
 use rtmix_host_tests::blocks::Blocks;
 use rtmix_host_tests::strategies::blocks;
+use rtmix_host_tests::stream;
 
 type Buf = &'static [f32];
-type Q = Queues<Buf, Vec<f32>, 32, 32>;
 type Tl = Timeline<Buf, 16>;
 
 /// Clips with distinct, exactly representable samples (sums stay exact in any order).
@@ -95,7 +95,7 @@ fn reference(s: &Spec, t: i128) -> f32 {
 /// Runs output blocks of `pattern` (at most `cap` frames each) until the clock reaches
 /// `until`, calling `before` with the clock ahead of each block; returns the output.
 fn render(
-    engine: &mut Engine<'_, Buf, Vec<f32>, 32>,
+    engine: &mut Engine<Buf, Vec<f32>, Heap>,
     pattern: &Blocks,
     (until, cap): (u64, u64),
     mut before: impl FnMut(u64),
@@ -118,7 +118,7 @@ fn mix(specs: &[Spec], t: i128) -> f32 {
     specs.iter().map(|s| reference(s, t)).sum()
 }
 
-fn start(ctl: &mut Controller<'_, Buf, Vec<f32>, 32>, tl: &mut Tl, specs: &[Spec], zero: u64) {
+fn start(ctl: &mut Controller<Buf, Vec<f32>, Heap>, tl: &mut Tl, specs: &[Spec], zero: u64) {
     tl.switch(ctl, entries(specs), 0).unwrap();
     tl.play(ctl, zero, 0).unwrap();
 }
@@ -134,8 +134,7 @@ proptest! {
         f in 0u64..1500,
         pattern in blocks(),
     ) {
-        let mut q = Box::<Q>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Buf, Vec<f32>>(32, 32, StreamConfig::output(1));
         let mut tl = Tl::new(&[]);
         start(&mut ctl, &mut tl, &a, zero);
         let switch = tl.switch(&mut ctl, entries(&b), f).unwrap();
@@ -166,8 +165,7 @@ proptest! {
         late_by in 1u64..400,
         pattern in blocks(),
     ) {
-        let mut q = Box::<Q>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Buf, Vec<f32>>(32, 32, StreamConfig::output(1));
         let mut tl = Tl::new(&[]);
         start(&mut ctl, &mut tl, &a, 0);
         let mut sent = None;
@@ -198,8 +196,7 @@ proptest! {
         f2 in 0u64..800,
         pattern in blocks(),
     ) {
-        let mut q = Box::<Q>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Buf, Vec<f32>>(32, 32, StreamConfig::output(1));
         let mut tl = Tl::new(&[]);
         start(&mut ctl, &mut tl, &a, 0);
         let first = tl.switch(&mut ctl, entries(&b), f1).unwrap();
@@ -236,8 +233,7 @@ proptest! {
         locate in 0u64..2000,
         pattern in blocks(),
     ) {
-        let mut q = Box::<Q>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+        let (mut ctl, mut engine) = stream::open::<Buf, Vec<f32>>(32, 32, StreamConfig::output(1));
         let mut tl = Tl::new(&[]);
         start(&mut ctl, &mut tl, &a, 0);
         tl.stop(&mut ctl, stop).unwrap();
@@ -264,8 +260,7 @@ proptest! {
 /// The clock jumps there as an xrun (nothing is mixed over it, but everything moves on).
 #[test]
 fn a_fractional_interval_is_exact_after_a_billion_frames() {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, mut engine) = stream::open::<Buf, Vec<f32>>(32, 32, StreamConfig::output(1));
     let mut tl = Tl::new(&[]);
     let click = Spec {
         clip: 0,
