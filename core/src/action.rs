@@ -2,8 +2,9 @@
 
 use crate::channel_map::MapStore;
 use crate::command::{Body, Command, Gain, Layout, Shape, Target, When, NONE};
-use crate::envelope::{Envelope, Ramp};
-use crate::{ActionKind, ActionStats, EndReason, Ending, Late, StreamStats};
+use crate::completion::{Counts, End};
+use crate::envelope::Envelope;
+use crate::{ActionKind, EndReason, Ending, Late, StreamStats};
 
 /// A play or record under way: its buffer and where it sits on the timeline. The map,
 /// which only the general kernels read, comes last.
@@ -158,13 +159,12 @@ pub(crate) struct Action<B, Mp> {
     pub(crate) end: u64,
     /// The frame of buffer frame 0 (transfers) or the frame it takes effect (others).
     pub(crate) origin: u64,
-    pub(crate) stats: ActionStats,
+    pub(crate) stats: Counts,
     pub(crate) work: Work<B, Mp>,
     // Read when it starts and ends only.
-    pub(crate) seq: u64,
     pub(crate) kind: ActionKind,
     pub(crate) late: Late,
-    pub(crate) reason: EndReason,
+    pub(crate) reason: End,
     pub(crate) when: When,
     /// The frame asked for, once known (for [`When::After`], where the followed one stops);
     /// else [`NONE`].
@@ -187,18 +187,18 @@ impl<B, Mp> Action<B, Mp> {
                 layout,
                 frames,
                 shape,
+                levels,
             } => Work::Transfer(Transfer {
                 buffer,
                 map,
                 layout,
                 frames,
                 env: Envelope::new(
-                    Ramp::constant(shape.gain),
-                    fade_in(shape.fade_in),
-                    shape
-                        .total()
-                        .map_or(Ramp::UNITY, |t| fade_out(t, shape.fade_out)),
-                    shape.offset,
+                    levels.gain,
+                    levels.fade_in,
+                    levels.fade_out,
+                    shape.total(),
+                    levels.offset,
                 ),
                 shape,
                 stream: StreamCounters::default(),
@@ -208,7 +208,6 @@ impl<B, Mp> Action<B, Mp> {
             Body::Stats => Work::Stats,
         };
         Self {
-            seq: cmd.seq,
             kind,
             when: cmd.when,
             late: cmd.late,
@@ -222,8 +221,8 @@ impl<B, Mp> Action<B, Mp> {
             late_by: 0,
             skipped: 0,
             actual_start: NONE,
-            reason: EndReason::Finished,
-            stats: ActionStats::new(),
+            reason: End::Finished,
+            stats: Counts::new(),
             requested_frame: NONE,
             ended_at: NONE,
         }
@@ -232,7 +231,7 @@ impl<B, Mp> Action<B, Mp> {
     /// The action it follows, for [`When::After`].
     pub(crate) fn after(&self) -> Option<Target> {
         match self.when {
-            When::After { slot, seq, .. } => Some(Target { slot, seq }),
+            When::After { slot, seq } => Some(Target { slot, seq }),
             _ => None,
         }
     }
@@ -259,25 +258,21 @@ impl<B, Mp> Action<B, Mp> {
     /// Marks it ended with `reason`, stopped at frame `at`.
     pub(crate) fn end_with(&mut self, reason: EndReason, at: u64) {
         self.state = State::Ended;
-        self.reason = reason;
+        self.reason = End::of(reason);
         self.ended_at = at;
     }
 
     /// The record handed back through the completion queue, and its buffer.
-    pub(crate) fn into_done(self, slot: u16) -> Done<B> {
+    pub(crate) fn into_done(self, slot: u16, seq: u64) -> Done<B> {
         let frames = self.frames_done();
-        let mut stats = self.stats.finish();
-        let buffer = match self.work {
-            Work::Transfer(t) => {
-                stats.missing = t.stream.missing;
-                stats.dropped = t.stream.dropped;
-                stats.lowest_level = (t.stream.lowest != NONE).then_some(t.stream.lowest);
-                Some(t.buffer)
+        let (stream, buffer) = match self.work {
+            Work::Transfer(t) => (t.stream, Some(t.buffer)),
+            Work::Cancel { .. } | Work::Gain { .. } | Work::Stats => {
+                (StreamCounters::default(), None)
             }
-            Work::Cancel { .. } | Work::Gain { .. } | Work::Stats => None,
         };
         Done {
-            seq: self.seq,
+            seq,
             slot,
             kind: self.kind,
             when: self.when,
@@ -287,7 +282,8 @@ impl<B, Mp> Action<B, Mp> {
             skipped: self.skipped,
             ended_at: self.ended_at,
             end: self.reason,
-            stats,
+            counts: self.stats,
+            stream,
             buffer,
         }
     }
@@ -306,8 +302,9 @@ pub(crate) struct Done<B> {
     pub(crate) frames: u64,
     pub(crate) skipped: u64,
     pub(crate) ended_at: u64,
-    pub(crate) end: EndReason,
-    pub(crate) stats: ActionStats,
+    pub(crate) end: End,
+    pub(crate) counts: Counts,
+    pub(crate) stream: StreamCounters,
     pub(crate) buffer: Option<B>,
 }
 
@@ -317,31 +314,4 @@ pub(crate) struct Done<B> {
 pub(crate) struct Snapshot {
     pub(crate) seq: u64,
     pub(crate) stats: StreamStats,
-}
-
-/// A fade-in over the first `frames` frames of a play: gain `i / frames` at its frame `i`.
-fn fade_in(frames: u64) -> Ramp {
-    if frames == 0 {
-        return Ramp::UNITY;
-    }
-    Ramp {
-        start: 0,
-        len: frames,
-        from: 0.0,
-        to: 1.0,
-    }
-}
-
-/// A fade-out over the last `frames` of a play of `total` frames (the controller keeps the
-/// fade within the play).
-fn fade_out(total: u64, frames: u64) -> Ramp {
-    if frames == 0 {
-        return Ramp::UNITY;
-    }
-    Ramp {
-        start: total.saturating_sub(frames),
-        len: frames,
-        from: 1.0,
-        to: 0.0,
-    }
 }

@@ -16,10 +16,8 @@ pub(crate) enum When {
     Asap,
     /// At this frame.
     Frame(u64),
-    /// Where the action in `slot` with sequence number `seq` stops; `end` is that frame
-    /// when the controller already knows it (it holds that action's completion), else
-    /// [`NONE`].
-    After { slot: u16, seq: u64, end: u64 },
+    /// Where the action in `slot` with sequence number `seq` stops.
+    After { slot: u16, seq: u64 },
 }
 
 /// How a transfer's channel map lays out, precomputed on the control side so the engine
@@ -75,6 +73,7 @@ pub(crate) enum Body<B, Mp> {
         layout: Layout,
         frames: u64,
         shape: Shape,
+        levels: Levels,
     },
     Cancel {
         target: Target,
@@ -127,11 +126,6 @@ pub(crate) struct Shape {
     pub(crate) interval: Option<Interval>,
     /// How many repetitions; [`NONE`]: endless.
     pub(crate) repetitions: u64,
-    pub(crate) gain: f32,
-    pub(crate) fade_in: u64,
-    pub(crate) fade_out: u64,
-    /// Play frames left out at the start ([`Play::from_frame`](crate::Play::from_frame)).
-    pub(crate) offset: u64,
     /// A stream stops (instead of going on) when its source runs dry or its sink full.
     pub(crate) stop: bool,
 }
@@ -145,10 +139,6 @@ impl Shape {
             total: frames,
             interval: None,
             repetitions: 1,
-            gain: 1.0,
-            fade_in: 0,
-            fade_out: 0,
-            offset: 0,
             stop: false,
         }
     }
@@ -159,6 +149,27 @@ impl Shape {
     }
 }
 
+/// A play's gain, fades and offset: checked on the control side, then kept in its
+/// envelope only.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Levels {
+    pub(crate) gain: f32,
+    pub(crate) fade_in: u64,
+    pub(crate) fade_out: u64,
+    /// Play frames left out at the start ([`Play::from_frame`](crate::Play::from_frame)).
+    pub(crate) offset: u64,
+}
+
+impl Levels {
+    /// Unity gain, no fades, from the first frame (recordings).
+    pub(crate) const UNITY: Self = Self {
+        gain: 1.0,
+        fade_in: 0,
+        fade_out: 0,
+        offset: 0,
+    };
+}
+
 /// A validated command on its way to one engine half.
 #[derive(Debug)]
 pub(crate) struct Command<B, Mp> {
@@ -166,6 +177,9 @@ pub(crate) struct Command<B, Mp> {
     pub(crate) seq: u64,
     pub(crate) slot: u16,
     pub(crate) when: When,
+    /// For [`When::After`]: where the followed action stopped, when the controller already
+    /// holds its completion (the engine may no longer know it); else [`NONE`].
+    pub(crate) after_end: u64,
     pub(crate) late: Late,
     pub(crate) group: GroupMark,
     pub(crate) body: Body<B, Mp>,

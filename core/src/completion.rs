@@ -75,36 +75,111 @@ pub struct ActionStats {
     pub lowest_level: Option<u64>,
 }
 
-impl ActionStats {
-    /// Counters for an action that has not run yet. `min_block` starts at `u64::MAX` so
-    /// that counting a block needs no branch; [`finish`](Self::finish) puts 0 back if no
-    /// block was counted.
+/// An action's block counts as the engine keeps them: block sizes and counts in 32 bits
+/// (saturating: 2^32 blocks is months of 1-frame blocks), frames lost in 64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) blocks: u32,
+    /// `u32::MAX` until a block is counted, so that counting one needs no branch.
+    min_block: u32,
+    max_block: u32,
+    pub(crate) xruns: u32,
+    pub(crate) frames_lost: u64,
+}
+
+impl Counts {
+    /// Counts for an action that has not run yet.
     pub(crate) const fn new() -> Self {
         Self {
             blocks: 0,
-            min_block: u64::MAX,
+            min_block: u32::MAX,
             max_block: 0,
             xruns: 0,
             frames_lost: 0,
-            missing: 0,
-            dropped: 0,
-            lowest_level: None,
         }
     }
 
     #[inline]
     pub(crate) fn count_block(&mut self, frames: u64) {
+        let frames = u32::try_from(frames).unwrap_or(u32::MAX);
         self.min_block = self.min_block.min(frames);
         self.max_block = self.max_block.max(frames);
-        self.blocks += 1;
+        self.blocks = self.blocks.saturating_add(1);
     }
 
-    /// The counters as reported.
-    pub(crate) fn finish(mut self) -> Self {
-        if self.blocks == 0 {
-            self.min_block = 0;
+    pub(crate) fn count_xrun(&mut self, frames: u64) {
+        self.xruns = self.xruns.saturating_add(1);
+        self.frames_lost = self.frames_lost.saturating_add(frames);
+    }
+
+    /// The counts as reported, with a stream's counters.
+    pub(crate) fn report(
+        self,
+        missing: u64,
+        dropped: u64,
+        lowest_level: Option<u64>,
+    ) -> ActionStats {
+        ActionStats {
+            blocks: u64::from(self.blocks),
+            min_block: if self.blocks == 0 {
+                0
+            } else {
+                u64::from(self.min_block)
+            },
+            max_block: u64::from(self.max_block),
+            xruns: u64::from(self.xruns),
+            frames_lost: self.frames_lost,
+            missing,
+            dropped,
+            lowest_level,
         }
-        self
+    }
+}
+
+/// An [`EndReason`] as the engine stores it: the frame of a cancellation is where the
+/// action stopped, kept beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum End {
+    Finished,
+    Cancelled,
+    DroppedLate,
+    Cut,
+    TargetNotActive,
+    Invalid,
+    StreamStopped,
+    Underflow,
+    Overflow,
+}
+
+impl End {
+    pub(crate) fn of(reason: EndReason) -> Self {
+        match reason {
+            EndReason::Finished => End::Finished,
+            EndReason::Cancelled { .. } => End::Cancelled,
+            EndReason::DroppedLate => End::DroppedLate,
+            EndReason::Cut => End::Cut,
+            EndReason::TargetNotActive => End::TargetNotActive,
+            EndReason::Invalid => End::Invalid,
+            EndReason::StreamStopped => End::StreamStopped,
+            EndReason::Underflow => End::Underflow,
+            EndReason::Overflow => End::Overflow,
+        }
+    }
+
+    /// The reason, for an action that stopped at `at`.
+    pub(crate) fn reason(self, at: u64) -> EndReason {
+        match self {
+            End::Finished => EndReason::Finished,
+            End::Cancelled => EndReason::Cancelled { at },
+            End::DroppedLate => EndReason::DroppedLate,
+            End::Cut => EndReason::Cut,
+            End::TargetNotActive => EndReason::TargetNotActive,
+            End::Invalid => EndReason::Invalid,
+            End::StreamStopped => EndReason::StreamStopped,
+            End::Underflow => EndReason::Underflow,
+            End::Overflow => EndReason::Overflow,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! them to the engine halves and collects their completions.
 
 use crate::action::Done;
-use crate::command::{Body, Command, Gain, GroupMark, Shape, Target, When, NONE};
+use crate::command::{Body, Command, Gain, GroupMark, Levels, Shape, Target, When, NONE};
 use crate::home::Home;
 use crate::id::StreamTag;
 use crate::port::Port;
@@ -134,15 +134,19 @@ where
             requested: match done.when {
                 When::Asap => At::Asap,
                 When::Frame(f) => At::Frame(f),
-                When::After { slot, seq, .. } => At::After(id(slot, seq)),
+                When::After { slot, seq } => At::After(id(slot, seq)),
             },
             late_by: done.late_by,
             actual_start: some(done.actual_start),
             frames: done.frames,
             skipped: done.skipped,
             ended_at: some(done.ended_at),
-            end: done.end,
-            stats: done.stats,
+            end: done.end.reason(done.ended_at),
+            stats: done.counts.report(
+                done.stream.missing,
+                done.stream.dropped,
+                some(done.stream.lowest),
+            ),
             payload: match (done.buffer, stats) {
                 (Some(b), _) => wrap(b),
                 (None, Some(s)) => Payload::Stats(s),
@@ -190,11 +194,12 @@ where
         ActionId::new(seq, self.stream, direction, slot.unwrap_or(0))
     }
 
-    /// The timing of a command at `at`, as the engine reads it.
-    fn when(&mut self, at: At) -> When {
+    /// The timing of a command at `at`, as the engine reads it, and where the action it
+    /// follows stopped if this side already knows.
+    fn when(&mut self, at: At) -> (When, u64) {
         match at {
-            At::Asap => When::Asap,
-            At::Frame(f) => When::Frame(f),
+            At::Asap => (When::Asap, NONE),
+            At::Frame(f) => (When::Frame(f), NONE),
             At::After(id) => {
                 let end = match id.direction() {
                     Direction::Output => self
@@ -206,16 +211,16 @@ where
                         .as_mut()
                         .map(|p| p.known_end(id.slot(), id.seq())),
                 };
-                When::After {
+                let when = When::After {
                     slot: id.slot(),
                     seq: id.seq(),
-                    end: end.unwrap_or(NONE),
-                }
+                };
+                (when, end.unwrap_or(NONE))
             }
         }
     }
 
-    fn send_play(&mut self, play: Play<P>, shape: Shape, group: GroupMark) -> ActionId {
+    fn send_play(&mut self, play: Play<P>, shape: (Shape, Levels), group: GroupMark) -> ActionId {
         let when = self.when(play.at);
         let id = self.issue(Direction::Output);
         let samples = play.buffer.buffer().map_or(0, <[f32]>::len);
@@ -238,13 +243,16 @@ where
         let id = self.issue(Direction::Input);
         let samples = record.buffer.buffer().map_or(0, <[f32]>::len);
         // A stream records until cancelled (or its sink runs full, with `OnFull::Stop`).
-        let shape = record.buffer.buffer().is_none().then_some(Shape {
-            region_len: u64::MAX,
-            total: NONE,
-            repetitions: NONE,
-            stop: record.on_full == crate::OnFull::Stop,
-            ..Shape::whole(0)
-        });
+        let shape = record.buffer.buffer().is_none().then_some((
+            Shape {
+                region_len: u64::MAX,
+                total: NONE,
+                repetitions: NONE,
+                stop: record.on_full == crate::OnFull::Stop,
+                ..Shape::whole(0)
+            },
+            Levels::UNITY,
+        ));
         if let Some(port) = self.input.as_mut() {
             let body = transfer_body(
                 record.buffer,
@@ -606,7 +614,7 @@ where
         match member {
             Member::Play(p) => {
                 // Checked above; the shape is computed again rather than kept.
-                let shape = play_shape(&p).unwrap_or(Shape::whole(p.frames()));
+                let shape = play_shape(&p).unwrap_or((Shape::whole(p.frames()), Levels::UNITY));
                 self.send_play(p, shape, mark)
             }
             Member::Record(r) => self.send_record(r, mark),
@@ -693,7 +701,7 @@ where
         Ok(())
     }
 
-    fn check_play(&self, play: &Play<P>) -> Result<Shape, Error> {
+    fn check_play(&self, play: &Play<P>) -> Result<(Shape, Levels), Error> {
         let channels = self.output.as_ref().map_or(0, |p| p.channels);
         check_transfer(
             &play.map,
@@ -792,7 +800,7 @@ where
 /// A command to send.
 fn command<B, Mp>(
     id: ActionId,
-    when: When,
+    (when, after_end): (When, u64),
     late: Late,
     group: GroupMark,
     body: Body<B, Mp>,
@@ -801,6 +809,7 @@ fn command<B, Mp>(
         seq: id.seq(),
         slot: id.slot(),
         when,
+        after_end,
         late,
         group,
         body,

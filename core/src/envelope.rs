@@ -124,8 +124,10 @@ impl Ramp {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Envelope {
     pub(crate) gain: Ramp,
-    pub(crate) fade_in: Ramp,
-    pub(crate) fade_out: Ramp,
+    /// The fade-in's length (0: none): it rises from 0 at play frame 0 to 1 at this one.
+    fade_in: u64,
+    /// The fade-out: it falls from 1 at play frame `.0` to 0 at `.0 + .1` (`.1` 0: none).
+    fade_out: (u64, u64),
     pub(crate) cut: Ramp,
     /// The stream frame of play frame `offset`.
     pub(crate) origin: u64,
@@ -139,8 +141,8 @@ pub(crate) struct Envelope {
 impl Envelope {
     pub(crate) const UNITY: Envelope = Envelope {
         gain: Ramp::UNITY,
-        fade_in: Ramp::UNITY,
-        fade_out: Ramp::UNITY,
+        fade_in: 0,
+        fade_out: (0, 0),
         cut: Ramp::UNITY,
         origin: 0,
         offset: 0,
@@ -155,11 +157,23 @@ impl Envelope {
             .saturating_add(self.offset)
     }
 
-    /// A play's envelope: its gain, fades and offset; the origin is set (and the envelope
-    /// refreshed) when it is scheduled.
-    pub(crate) fn new(gain: Ramp, fade_in: Ramp, fade_out: Ramp, offset: u64) -> Self {
+    /// A play's envelope: its gain, a fade-in over its first `fade_in` frames, a fade-out
+    /// over the last `fade_out` of its `total` frames (`None`: it never ends by itself, and
+    /// has none), and its offset; the origin is set (and the envelope refreshed) when it
+    /// is scheduled.
+    pub(crate) fn new(
+        gain: f32,
+        fade_in: u64,
+        fade_out: u64,
+        total: Option<u64>,
+        offset: u64,
+    ) -> Self {
+        let fade_out = match total {
+            Some(total) if fade_out > 0 => (total.saturating_sub(fade_out), fade_out),
+            _ => (0, 0),
+        };
         let mut env = Envelope {
-            gain,
+            gain: Ramp::constant(gain),
             fade_in,
             fade_out,
             offset,
@@ -167,6 +181,35 @@ impl Envelope {
         };
         env.refresh();
         env
+    }
+
+    /// The fade-in as a ramp on the play's frames: gain `i / N` at its frame `i`.
+    #[inline]
+    fn fade_in(&self) -> Ramp {
+        if self.fade_in == 0 {
+            return Ramp::UNITY;
+        }
+        Ramp {
+            start: 0,
+            len: self.fade_in,
+            from: 0.0,
+            to: 1.0,
+        }
+    }
+
+    /// The fade-out as a ramp on the play's frames.
+    #[inline]
+    fn fade_out(&self) -> Ramp {
+        let (start, len) = self.fade_out;
+        if len == 0 {
+            return Ramp::UNITY;
+        }
+        Ramp {
+            start,
+            len,
+            from: 1.0,
+            to: 0.0,
+        }
     }
 
     /// Recomputes the steady window after a ramp, the origin or the offset changed: it
@@ -181,16 +224,17 @@ impl Envelope {
         if changes(&self.gain) {
             lo = lo.max(end(&self.gain));
         }
-        if changes(&self.fade_in) {
-            lo = lo.max(stream(end(&self.fade_in)));
+        let (fade_in, fade_out) = (self.fade_in(), self.fade_out());
+        if changes(&fade_in) {
+            lo = lo.max(stream(end(&fade_in)));
         }
-        if changes(&self.fade_out) {
-            hi = hi.min(stream(self.fade_out.start));
+        if changes(&fade_out) {
+            hi = hi.min(stream(fade_out.start));
         }
         if changes(&self.cut) {
             hi = hi.min(self.cut.start);
         }
-        let value = self.gain.to * self.fade_in.to * self.fade_out.from * self.cut.from;
+        let value = self.gain.to * fade_in.to * fade_out.from * self.cut.from;
         self.steady = (lo, hi, value);
     }
 
@@ -203,8 +247,8 @@ impl Envelope {
         }
         let p = self.play_frame(frame);
         let g = self.gain.constant_over(frame, n)?;
-        let i = self.fade_in.constant_over(p, n)?;
-        let o = self.fade_out.constant_over(p, n)?;
+        let i = self.fade_in().constant_over(p, n)?;
+        let o = self.fade_out().constant_over(p, n)?;
         let c = self.cut.constant_over(frame, n)?;
         Some(g * i * o * c)
     }
@@ -213,8 +257,8 @@ impl Envelope {
     pub(crate) fn fill(&self, frame: u64, out: &mut [f32]) {
         let p = self.play_frame(frame);
         self.gain.fill(frame, out);
-        self.fade_in.apply(p, out);
-        self.fade_out.apply(p, out);
+        self.fade_in().apply(p, out);
+        self.fade_out().apply(p, out);
         self.cut.apply(frame, out);
     }
 }

@@ -25,7 +25,8 @@ use crate::Error;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Interval {
     num: u64,
-    den: u64,
+    /// Never 0, which also lets an `Option<Interval>` take no more room than an interval.
+    den: core::num::NonZeroU64,
 }
 
 impl Interval {
@@ -41,16 +42,16 @@ impl Interval {
 
     /// Every `num / den` frames; it must be at least one frame.
     pub const fn new(num: u64, den: u64) -> Result<Self, Error> {
-        if den == 0 || num < den {
-            return Err(Error::IntervalTooShort { num, den });
+        match core::num::NonZeroU64::new(den) {
+            Some(nz) if num >= den => Ok(Self { num, den: nz }),
+            _ => Err(Error::IntervalTooShort { num, den }),
         }
-        Ok(Self { num, den })
     }
 
     /// The frame offset of repetition `k` from the first: `floor(k * num / den)`, or
     /// `u64::MAX` past the end of the frame clock.
     pub const fn start_of(self, k: u64) -> u64 {
-        let x = k as u128 * self.num as u128 / self.den as u128;
+        let x = k as u128 * self.num as u128 / self.den.get() as u128;
         if x > u64::MAX as u128 {
             u64::MAX
         } else {
@@ -62,7 +63,7 @@ impl Interval {
     /// with `start_of(k) <= offset`.
     pub(crate) const fn index_at(self, offset: u64) -> u64 {
         // start_of(k) <= p  <=>  k * num < (p + 1) * den.
-        let k = ((offset as u128 + 1) * self.den as u128 - 1) / self.num as u128;
+        let k = ((offset as u128 + 1) * self.den.get() as u128 - 1) / self.num as u128;
         if k > u64::MAX as u128 {
             u64::MAX
         } else {
@@ -72,6 +73,6 @@ impl Interval {
 
     /// The fraction, `(num, den)`.
     pub const fn ratio(self) -> (u64, u64) {
-        (self.num, self.den)
+        (self.num, self.den.get())
     }
 }

@@ -8,12 +8,13 @@
 //! (`D`, small). Arrived completions are also threaded in arrival order, for
 //! [`try_next`](crate::Controller::try_next).
 
-use crate::action::{Done, Snapshot};
+use crate::action::{Done, Snapshot, StreamCounters};
 use crate::command::{Command, NONE};
+use crate::completion::{Counts, End};
 use crate::home::{Home, Receiver, Sender};
 use crate::meter::MeterBank;
 use crate::slots::NIL;
-use crate::{ActionKind, ActionStats, EndReason, Error, StreamStats};
+use crate::{ActionKind, Error, StreamStats};
 
 /// Stats fetches a direction admits at once: its snapshot queue holds this many.
 pub(crate) const STATS_FETCHES: usize = 2;
@@ -128,7 +129,12 @@ impl<B, H: Home> Port<B, H> {
     /// kept for cancels, so a stream whose slots are all taken by future actions can
     /// still be cut.
     /// (Completions that arrived are collected first: a forgotten one frees its slot.)
-    pub(crate) fn room(&mut self, others: usize, cancels: usize, stats: usize) -> Result<(), Error> {
+    pub(crate) fn room(
+        &mut self,
+        others: usize,
+        cancels: usize,
+        stats: usize,
+    ) -> Result<(), Error> {
         self.collect();
         let n = others + cancels;
         if n == 0 {
@@ -181,8 +187,9 @@ impl<B, H: Home> Port<B, H> {
                 frames: 0,
                 skipped: 0,
                 ended_at: NONE,
-                end: EndReason::Invalid,
-                stats: ActionStats::new().finish(),
+                end: End::Invalid,
+                counts: Counts::new(),
+                stream: StreamCounters::default(),
                 buffer: None,
             };
             let buffer = cmd.into_buffer();

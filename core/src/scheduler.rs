@@ -27,6 +27,7 @@
 use crate::action::{Action, Done, Snapshot, Span, State, Transfer, Work};
 use crate::channel_map::MapStore;
 use crate::command::{Command, Gain, GroupMark, Target, When, NONE};
+use crate::completion::End;
 use crate::envelope::Ramp;
 use crate::home::{Home, Receiver, Sender};
 use crate::mix::Flow;
@@ -182,8 +183,7 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             let covered = action.end.min(t1).saturating_sub(start);
             if covered > 0 {
                 if lost {
-                    action.stats.xruns += 1;
-                    action.stats.frames_lost += covered;
+                    action.stats.count_xrun(covered);
                 } else {
                     action.stats.count_block(t1 - t0);
                 }
@@ -200,7 +200,7 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             if action.state == State::Ended {
                 // Its end was known (and its followers timed) unless a stream's policy or
                 // an invalid span stopped it in this block.
-                let moved = action.stopped || action.reason == EndReason::Invalid;
+                let moved = action.stopped || action.reason == End::Invalid;
                 self.st.unlink(List::Active, slot);
                 self.st.push_back(List::Ended, slot);
                 if moved {
@@ -248,19 +248,17 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         self.stats.queue_high_water = self.stats.queue_high_water.max(waiting);
         while let Some(cmd) = self.ends.commands.receive() {
             let group = cmd.group;
-            let slot = cmd.slot;
+            let (slot, seq, after_end) = (cmd.slot, cmd.seq, cmd.after_end);
             let kind = cmd.kind(self.transfer_kind);
             let mut action = Action::from_command(cmd, kind);
-            if let When::After { end, .. } = action.when {
-                if end != NONE {
-                    // The controller already had the followed action's completion.
-                    action.requested_frame = end;
-                }
+            if after_end != NONE {
+                // The controller already had the followed action's completion.
+                action.requested_frame = after_end;
             }
-            if let Err(action) = self.st.put(slot, action) {
+            if let Err(action) = self.st.put(slot, seq, action) {
                 // The controller gives a slot again only once its last action's completion
                 // was taken, so this cannot happen; if it did, the command ends at once.
-                self.refuse(slot, action, t0);
+                self.refuse(slot, seq, action, t0);
                 continue;
             }
             self.st.push_back(List::Staged, slot);
@@ -274,9 +272,9 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
     }
 
     /// Hands back, as [`EndReason::Invalid`], a command whose slot was taken.
-    fn refuse(&mut self, slot: u16, mut action: Action<B, Mp>, now: u64) {
+    fn refuse(&mut self, slot: u16, seq: u64, mut action: Action<B, Mp>, now: u64) {
         action.end_with(EndReason::Invalid, now);
-        if let Err(done) = self.ends.completions.send(action.into_done(slot)) {
+        if let Err(done) = self.ends.completions.send(action.into_done(slot, seq)) {
             // No room either: keep it from being freed on the audio thread.
             core::mem::forget(done);
         }
@@ -364,7 +362,7 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
                 t.env.origin = origin;
                 t.env.refresh();
                 match t.shape.total() {
-                    Some(total) => origin.checked_add(total.saturating_sub(t.shape.offset)),
+                    Some(total) => origin.checked_add(total.saturating_sub(t.env.offset)),
                     None => Some(u64::MAX),
                 }
             }
@@ -415,9 +413,10 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
     /// `now`. Only actions that have not started are moved.
     fn drain_settle(&mut self, now: u64) {
         while let Some(target) = self.st.next_settle() {
-            let Some(seq) = self.st.get(target).map(|a| a.seq) else {
+            if self.st.get(target).is_none() {
                 continue;
-            };
+            }
+            let seq = self.st.seq(target);
             let end = match self.stop_frame(Target { slot: target, seq }) {
                 StopFrame::Known(end) => end,
                 StopFrame::Unknown | StopFrame::Missing => continue,
@@ -477,6 +476,7 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
     /// `t0`) or it was timed during this block, after its frame (it follows an action that
     /// stopped earlier in the block): either way it starts at `now` at the earliest.
     fn activate(&mut self, slot: u16, t0: u64, now: u64, half: &mut impl Half<B, Mp>) {
+        let seq = self.st.seq(slot);
         let Some(action) = self.st.get_mut(slot) else {
             return;
         };
@@ -503,7 +503,7 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             }
             Work::Stats => {
                 let snapshot = Snapshot {
-                    seq: action.seq,
+                    seq,
                     stats: self.stats,
                 };
                 action.actual_start = t0;
@@ -611,9 +611,9 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             // The repetition playing at `at` finishes; in a gap it stops at once.
             Ending::AfterRepetition => match &t.work {
                 Work::Transfer(tr) => tr
-                    .repetition_end(at.saturating_sub(t.origin) + tr.shape.offset)
+                    .repetition_end(at.saturating_sub(t.origin) + tr.env.offset)
                     .map_or(at, |end| {
-                        t.origin.saturating_add(end - tr.shape.offset.min(end))
+                        t.origin.saturating_add(end - tr.env.offset.min(end))
                     }),
                 _ => at,
             },
@@ -654,10 +654,11 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             let Some(slot) = self.st.pop_front(List::Ended) else {
                 break;
             };
+            let seq = self.st.seq(slot);
             let Some(action) = self.st.take(slot) else {
                 continue;
             };
-            if let Err(done) = self.ends.completions.send(action.into_done(slot)) {
+            if let Err(done) = self.ends.completions.send(action.into_done(slot, seq)) {
                 // `room` said there is room and this half is the only sender: cannot
                 // happen. Never free on the audio thread.
                 core::mem::forget(done);
@@ -692,7 +693,7 @@ fn process_one<B, Mp: MapStore>(
         // The play's own frame. `from_frame` may skip up to u64::MAX frames into an
         // endless loop; past 2^64 play frames the count wraps, as release builds always
         // did (found by fuzzing with overflow checks on).
-        let play_frame = (frame - action.origin).wrapping_add(t.shape.offset);
+        let play_frame = (frame - action.origin).wrapping_add(t.env.offset);
         let (buffer_frame, left) = t.place(play_frame);
         if left == 0 {
             outcome = Flow::Invalid; // an empty region never becomes active

@@ -142,7 +142,13 @@ where
 
     /// The action in `slot` if it is the one with sequence number `seq`.
     pub(crate) fn find(&mut self, slot: u16, seq: u64) -> Option<&mut Action<B, Mp>> {
-        self.get_mut(slot).filter(|a| a.seq == seq)
+        let s = self.each.get_mut(usize::from(slot))?;
+        s.action.as_mut().filter(|_| s.seq == seq)
+    }
+
+    /// The sequence number of the action `slot` holds or last held.
+    pub(crate) fn seq(&self, slot: u16) -> u64 {
+        self.each.get(usize::from(slot)).map_or(NONE, |s| s.seq)
     }
 
     /// The slot's last occupant, if it is `seq` and has left: where it stopped.
@@ -153,7 +159,12 @@ where
 
     /// Puts `action` into `slot`; false (and the action dropped back to the caller) if the
     /// slot does not exist or still holds one.
-    pub(crate) fn put(&mut self, slot: u16, action: Action<B, Mp>) -> Result<(), Action<B, Mp>> {
+    pub(crate) fn put(
+        &mut self,
+        slot: u16,
+        seq: u64,
+        action: Action<B, Mp>,
+    ) -> Result<(), Action<B, Mp>> {
         let Some(s) = self.each.get_mut(usize::from(slot)) else {
             return Err(action);
         };
@@ -163,7 +174,7 @@ where
         // Whatever its last occupant left behind goes with it.
         let followers = s.followers;
         *s = Slot::new();
-        s.seq = action.seq;
+        s.seq = seq;
         s.action = Some(action);
         self.held += 1;
         self.forget_followers(followers);

@@ -6,7 +6,7 @@ use std::vec;
 use std::vec::Vec;
 
 use crate::channel_map::MapStore;
-use crate::command::{Body, Command, GroupMark, Layout, Shape, When};
+use crate::command::{Body, Command, GroupMark, Layout, Levels, Shape, When};
 use crate::*;
 
 type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
@@ -37,11 +37,13 @@ fn a_group_split_across_blocks_starts_together_when_complete() {
             seq,
             slot,
             when: When::Asap,
+            after_end: crate::command::NONE,
             late: Late::Drop,
             group,
             body: Body::Transfer {
                 frames: samples.len() as u64,
                 shape: Shape::whole(samples.len() as u64),
+                levels: Levels::UNITY,
                 buffer: samples,
                 map: MapStore::store(&mono()),
                 layout: Layout::Full { gain: 1.0 },

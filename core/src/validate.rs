@@ -2,7 +2,7 @@
 //! a typed error, and the shape of an accepted transfer.
 
 use crate::channel_map::MapStore;
-use crate::command::{Body, Layout, Shape, NONE};
+use crate::command::{Body, Layout, Levels, Shape, NONE};
 use crate::{At, ChannelMap, Error, Play, PlaySource, Repeat};
 
 /// Checks a transfer's buffer and map against one direction of the stream.
@@ -54,7 +54,7 @@ pub(crate) fn check_end(at: At, frames: Option<u64>) -> Result<(), Error> {
 }
 
 /// Checks a play's region, repetitions, gain and fades, and gives its shape.
-pub(crate) fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> {
+pub(crate) fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<(Shape, Levels), Error> {
     if !play.gain.is_finite() {
         return Err(Error::NonFiniteGain { index: 0 });
     }
@@ -90,7 +90,7 @@ pub(crate) fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> 
         });
     }
     check_end(play.at, play.duration())?;
-    Ok(Shape {
+    let shape = Shape {
         region_start: start,
         region_len: len,
         total: total.unwrap_or(NONE),
@@ -99,18 +99,21 @@ pub(crate) fn play_shape<P: PlaySource>(play: &Play<P>) -> Result<Shape, Error> 
             Repeat::Times(n) => n,
             Repeat::Forever => NONE,
         },
+        stop: false,
+    };
+    let levels = Levels {
         gain: play.gain,
         fade_in: play.fade_in,
         fade_out: play.fade_out,
-        stop: false,
         offset: play.offset,
-    })
+    };
+    Ok((shape, levels))
 }
 
 /// The shape of a stream play: it plays until cancelled (or until its source runs dry,
 /// with [`OnEmpty::Stop`](crate::OnEmpty::Stop)); a region, repetitions or an interval
 /// need a buffer.
-fn stream_shape<P>(play: &Play<P>) -> Result<Shape, Error> {
+fn stream_shape<P>(play: &Play<P>) -> Result<(Shape, Levels), Error> {
     if play.region.is_some() || play.interval.is_some() || play.repeat != Repeat::ONCE {
         return Err(Error::NotABuffer);
     }
@@ -120,19 +123,21 @@ fn stream_shape<P>(play: &Play<P>) -> Result<Shape, Error> {
             frames: u64::MAX,
         });
     }
-    Ok(Shape {
+    let shape = Shape {
         // One endless repetition of an endless region: the stream is read in order.
         region_start: 0,
         region_len: u64::MAX,
         total: NONE,
         interval: None,
         repetitions: NONE,
+        stop: play.on_empty == crate::OnEmpty::Stop,
+    };
+    let levels = Levels {
         gain: play.gain,
         fade_in: play.fade_in,
-        fade_out: 0,
-        stop: play.on_empty == crate::OnEmpty::Stop,
-        offset: 0,
-    })
+        ..Levels::UNITY
+    };
+    Ok((shape, levels))
 }
 
 /// The body of a checked transfer: its frame count and kernel layout.
@@ -142,14 +147,16 @@ pub(crate) fn transfer_body<B, Mp: MapStore>(
     map: &ChannelMap,
     channels: u16,
     playback: bool,
-    shape: Option<Shape>,
+    shape: Option<(Shape, Levels)>,
 ) -> Body<B, Mp> {
     let frames = (samples / map.len()) as u64;
+    let (shape, levels) = shape.unwrap_or((Shape::whole(frames), Levels::UNITY));
     Body::Transfer {
         frames,
         layout: Layout::of(map, channels, playback),
         buffer,
         map: Mp::store(map),
-        shape: shape.unwrap_or(Shape::whole(frames)),
+        shape,
+        levels,
     }
 }
