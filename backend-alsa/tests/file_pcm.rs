@@ -23,13 +23,10 @@ static ALLOC: GuardedAlloc = GuardedAlloc;
 
 const RATE: u32 = 48_000;
 
+type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
+
 /// A host stream of `config` (its storage is freed when both sides are dropped).
-fn open(
-    config: StreamConfig,
-) -> (
-    Controller<Vec<f32>, Vec<f32>, Heap>,
-    Engine<Vec<f32>, Vec<f32>, Heap>,
-) {
+fn open(config: StreamConfig) -> (Ctl, Engine<Vec<f32>, Vec<f32>, Heap>) {
     rtmix_core::open(config, StreamCapacity::default()).unwrap()
 }
 
@@ -38,7 +35,7 @@ fn temp(name: &str) -> std::path::PathBuf {
 }
 
 /// A schedule: a looped click grid, a tone with a gain ramp, a play cut short.
-fn schedule(ctl: &mut Controller<Vec<f32>, Vec<f32>, Heap>) {
+fn schedule(ctl: &mut Ctl) {
     let stereo = |c: &[u16]| ChannelMap::new(c).unwrap();
     let click = vec![1.0, 0.5, 0.25, 0.125];
     ctl.play(
