@@ -25,13 +25,11 @@ use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use rtmix_alsa::{Config, OutputDevice, RunControl};
-use rtmix_core::{At, ChannelMap, OutputEngine, Play, Queues, Repeat, StreamConfig};
+use rtmix_core::{At, ChannelMap, Heap, OutputEngine, Play, Repeat, StreamCapacity, StreamConfig};
 
 const RATE: u32 = 48_000;
 const PERIOD: u32 = 1024;
 const PCM: &str = "rtmix_jack";
-
-type Q = Queues<Vec<f32>, Vec<f32>, 64, 64>;
 
 /// The calling thread's CPU time.
 fn thread_cpu_time() -> Duration {
@@ -62,9 +60,15 @@ fn cpu_time() -> Duration {
 }
 
 /// An output engine with `voices` looping stereo voices of different lengths.
-fn engine(voices: usize) -> OutputEngine<'static, Vec<f32>, 64> {
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+fn engine(voices: usize) -> OutputEngine<Vec<f32>, Heap> {
+    // Room for every voice (and a cancel), all queued before the engine runs.
+    let capacity = StreamCapacity {
+        actions: voices + 1,
+        commands: voices.max(1),
+        ..StreamCapacity::default()
+    };
+    let (mut ctl, engine) =
+        rtmix_core::open::<Vec<f32>, Vec<f32>>(StreamConfig::output(2), capacity).unwrap();
     for v in 0..voices {
         let frames = 4_800 + 37 * v;
         let buffer: Vec<f32> = (0..2 * frames)

@@ -11,7 +11,7 @@
 use std::error::Error;
 
 use rtmix_alsa::{AlsaStream, Config, OutputDevice, RunControl};
-use rtmix_core::{At, ChannelMap, Play, Queues, StreamConfig};
+use rtmix_core::{At, ChannelMap, Play, StreamCapacity, StreamConfig};
 
 const RATE: u32 = 48_000;
 const CHANNELS: u16 = 2;
@@ -41,8 +41,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let device = args
         .next()
         .ok_or("usage: play_wavs DEVICE FILE@FRAME ...")?;
-    let queues: &'static mut Queues<Vec<f32>, Vec<f32>, 64, 64> = Box::leak(Box::default());
-    let (mut ctl, engine) = queues.split(StreamConfig::output(CHANNELS))?;
+    // Storage for the stream, freed when `ctl` and the stream's thread are both done.
+    let (mut ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+        StreamConfig::output(CHANNELS),
+        StreamCapacity::default(),
+    )?;
     let (output, _) = engine.split();
     let mut ids = Vec::new();
     for arg in args {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use alsa::pcm::{Access, Format, HwParams, TstampType, IO, PCM};
 use alsa::{Direction, ValueOr};
 use rtmix_core::convert::{decode, encode, I24Packed, Sample, I24};
-use rtmix_core::{DeviceClock, InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_core::{DeviceClock, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::timestamp::Timestamper;
 use crate::{AlsaError, Config, Granted, SampleFormat};
@@ -367,9 +367,9 @@ impl OutputDevice {
 
     /// The transfer loop: fills the device buffer, starts the device, then renders each
     /// free period as it comes, until `control` says to stop. Allocation-free.
-    pub fn run<P: PlaySource, const A: usize>(
+    pub fn run<P: PlaySource, H: Home>(
         &mut self,
-        engine: &mut OutputEngine<'_, P, A>,
+        engine: &mut OutputEngine<P, H>,
         control: &RunControl,
     ) -> Result<RunReport, AlsaError> {
         let Self {
@@ -540,9 +540,9 @@ impl InputDevice {
 
     /// The transfer loop: starts the device, then hands each captured period to the
     /// engine, until `control` says to stop. Allocation-free.
-    pub fn run<R: RecordTarget, const A: usize>(
+    pub fn run<R: RecordTarget, H: Home>(
         &mut self,
-        engine: &mut InputEngine<'_, R, A>,
+        engine: &mut InputEngine<R, H>,
         control: &RunControl,
     ) -> Result<RunReport, AlsaError> {
         let Self {
@@ -745,7 +745,7 @@ trait LostFrames {
     fn clock(&self) -> u64;
 }
 
-impl<P: PlaySource, const A: usize> LostFrames for OutputEngine<'_, P, A> {
+impl<P: PlaySource, H: Home> LostFrames for OutputEngine<P, H> {
     fn lost(&mut self, frames: u64) {
         self.report_lost(frames);
     }
@@ -755,7 +755,7 @@ impl<P: PlaySource, const A: usize> LostFrames for OutputEngine<'_, P, A> {
     }
 }
 
-impl<R: RecordTarget, const A: usize> LostFrames for InputEngine<'_, R, A> {
+impl<R: RecordTarget, H: Home> LostFrames for InputEngine<R, H> {
     fn lost(&mut self, frames: u64) {
         self.report_lost(frames);
     }

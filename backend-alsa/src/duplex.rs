@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use alsa::pcm::{State, IO, PCM};
-use rtmix_core::{DeviceClock, Engine, PlaySource, RecordTarget, TimeSource};
+use rtmix_core::{DeviceClock, Engine, Home, PlaySource, RecordTarget, TimeSource};
 
 use crate::device::{check_progress, note_start, open, recover, stall_once, RunControl, RunReport};
 use crate::edge::{decode_bytes, encode_bytes};
@@ -123,9 +123,9 @@ impl DuplexDevice {
     /// With `FLOAT_LE` on both sides the engine reads and renders in the mmap areas
     /// themselves; any other pair of formats goes through the scratch blocks, converted
     /// at the edge.
-    pub fn run<P: PlaySource, R: RecordTarget, const A: usize>(
+    pub fn run<P: PlaySource, R: RecordTarget, H: Home>(
         &mut self,
-        engine: &mut Engine<'_, P, R, A>,
+        engine: &mut Engine<P, R, H>,
         control: &RunControl,
     ) -> Result<DuplexReport, AlsaError> {
         let Self {
@@ -342,7 +342,7 @@ trait DuplexEngine {
     fn input_lost(&mut self, frames: u64);
 }
 
-impl<P: PlaySource, R: RecordTarget, const A: usize> DuplexEngine for Engine<'_, P, R, A> {
+impl<P: PlaySource, R: RecordTarget, H: Home> DuplexEngine for Engine<P, R, H> {
     fn output_clock(&self) -> u64 {
         self.output.clock()
     }

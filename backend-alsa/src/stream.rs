@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rtmix_core::{DeviceClock, Engine, InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::realtime::promote;
 use crate::{
@@ -17,11 +17,19 @@ const PRIORITY: i32 = 70;
 
 /// A device's transfer loop running on its own thread.
 ///
+/// The engine half moves into the thread; the stream's storage (allocated by
+/// [`rtmix_core::open`]) is freed once the controller and the thread are both done with
+/// it. Any [`Home`] whose engine can move to a thread works: [`Heap`](rtmix_core::Heap)
+/// on a host, or [`Fixed`](rtmix_core::Fixed) storage in a `static`.
+///
 /// ```no_run
 /// use rtmix_alsa::{AlsaStream, Config, OutputDevice, RunControl};
-/// use rtmix_core::{Queues, StreamConfig};
-/// let queues: &'static mut Queues<Vec<f32>, Vec<f32>, 16, 16> = Box::leak(Box::default());
-/// let (mut ctl, engine) = queues.split(StreamConfig::output(2)).unwrap();
+/// use rtmix_core::{StreamCapacity, StreamConfig};
+/// let (mut ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+///     StreamConfig::output(2),
+///     StreamCapacity::default(),
+/// )
+/// .unwrap();
 /// let (output, _input) = engine.split();
 /// let device = OutputDevice::open(&Config::new("default", 48_000, 2)).unwrap();
 /// let stream = AlsaStream::play(device, output, RunControl::default()).unwrap();
@@ -41,13 +49,15 @@ pub struct AlsaStream<Report = RunReport> {
 
 impl AlsaStream {
     /// Runs `device` for `engine` on a new thread at realtime priority where permitted.
-    pub fn play<P, const A: usize>(
+    pub fn play<P, H>(
         mut device: OutputDevice,
-        mut engine: OutputEngine<'static, P, A>,
+        mut engine: OutputEngine<P, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
     where
-        P: PlaySource + Send + 'static,
+        P: PlaySource,
+        H: Home,
+        OutputEngine<P, H>: Send + 'static,
     {
         let granted = device.granted().clone();
         let clock = device.clock();
@@ -64,13 +74,15 @@ impl AlsaStream {
 
     /// Runs `device` for `engine` (capture) on a new thread at realtime priority where
     /// permitted.
-    pub fn record<R, const A: usize>(
+    pub fn record<R, H>(
         mut device: InputDevice,
-        mut engine: InputEngine<'static, R, A>,
+        mut engine: InputEngine<R, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
     where
-        R: RecordTarget + Send + 'static,
+        R: RecordTarget,
+        H: Home,
+        InputEngine<R, H>: Send + 'static,
     {
         let granted = device.granted().clone();
         let clock = device.clock();
@@ -89,14 +101,16 @@ impl AlsaStream {
 impl AlsaStream<DuplexReport> {
     /// Runs a duplex `device` for `engine` on a new thread at realtime priority where
     /// permitted. `stop_after` in `control` counts output frames.
-    pub fn duplex<P, R, const A: usize>(
+    pub fn duplex<P, R, H>(
         mut device: DuplexDevice,
-        mut engine: Engine<'static, P, R, A>,
+        mut engine: Engine<P, R, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
     where
-        P: PlaySource + Send + 'static,
-        R: RecordTarget + Send + 'static,
+        P: PlaySource,
+        R: RecordTarget,
+        H: Home,
+        Engine<P, R, H>: Send + 'static,
     {
         let granted = device.granted().0.clone();
         let (output, input) = device.clocks();
@@ -202,5 +216,23 @@ fn wind_down(mut stop_and_check_idle: impl FnMut() -> bool) {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rtmix_core::{Engine, Fixed, Heap, InputEngine, OutputEngine, Unused};
+
+    /// What [`AlsaStream`](super::AlsaStream) asks of an engine it moves to its thread.
+    fn movable<T: Send + 'static>() {}
+
+    #[test]
+    fn heap_and_static_fixed_engines_can_run_on_the_stream_thread() {
+        movable::<OutputEngine<Vec<f32>, Heap>>();
+        movable::<InputEngine<Vec<f32>, Heap>>();
+        movable::<Engine<std::sync::Arc<[f32]>, Box<[f32]>, Heap>>();
+        movable::<OutputEngine<&'static [f32], Fixed<'static, 2>>>();
+        movable::<InputEngine<&'static mut [f32], Fixed<'static, 2>>>();
+        movable::<Engine<&'static [f32], Unused, Fixed<'static, 8>>>();
     }
 }

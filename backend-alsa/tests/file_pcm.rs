@@ -12,21 +12,30 @@ mod common;
 
 use common::alsa_config;
 use rtmix_alsa::{AlsaError, AlsaStream, Config, InputDevice, OutputDevice, RunControl};
-use rtmix_core::{At, ChannelMap, Interval, Play, Queues, Record, Repeat, StreamConfig};
+use rtmix_core::{
+    At, ChannelMap, Controller, Engine, Heap, Interval, Play, Record, Repeat, StreamCapacity,
+    StreamConfig,
+};
 use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
 
 #[global_allocator]
 static ALLOC: GuardedAlloc = GuardedAlloc;
 
 const RATE: u32 = 48_000;
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
+
+type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
+
+/// A host stream of `config` (its storage is freed when both sides are dropped).
+fn open(config: StreamConfig) -> (Ctl, Engine<Vec<f32>, Vec<f32>, Heap>) {
+    rtmix_core::open(config, StreamCapacity::default()).unwrap()
+}
 
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("rtmix-alsa-{}-{name}", std::process::id()))
 }
 
 /// A schedule: a looped click grid, a tone with a gain ramp, a play cut short.
-fn schedule(ctl: &mut rtmix_core::Controller<'_, Vec<f32>, Vec<f32>, 16>) {
+fn schedule(ctl: &mut Ctl) {
     let stereo = |c: &[u16]| ChannelMap::new(c).unwrap();
     let click = vec![1.0, 0.5, 0.25, 0.125];
     ctl.play(
@@ -55,8 +64,7 @@ fn schedule(ctl: &mut rtmix_core::Controller<'_, Vec<f32>, Vec<f32>, 16>) {
 
 /// The same schedule rendered offline in 1-frame-to-4096 blocks.
 fn offline(frames: usize) -> Vec<f32> {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, mut engine) = open(StreamConfig::output(2));
     schedule(&mut ctl);
     let mut out = vec![0.0f32; frames * 2];
     let mut done = 0;
@@ -120,8 +128,7 @@ fn scheduled_plays_reach_the_file_sample_for_sample_without_allocating() {
         .periods(4);
     let mut device = OutputDevice::open(&config).unwrap();
     assert_eq!(device.granted().period, 64);
-    let mut q = Box::<Q>::default();
-    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
     let (mut output, _) = engine.split();
     schedule(&mut ctl);
     let frames = 6000;
@@ -166,8 +173,7 @@ fn an_integer_device_gets_the_widest_integer_format() {
         .periods(3);
     let mut device = OutputDevice::open(&config).unwrap();
     assert_eq!(device.granted().format, rtmix_alsa::SampleFormat::S32);
-    let mut q = Box::<Q>::default();
-    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
     let (mut output, _) = engine.split();
     schedule(&mut ctl);
     let frames = 4000;
@@ -208,8 +214,7 @@ fn every_format_reaches_the_file_converted_exactly() {
             .format(format);
         let mut device = OutputDevice::open(&config).unwrap();
         assert_eq!(device.granted().format, format);
-        let mut q = Box::<Q>::default();
-        let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+        let (mut ctl, engine) = open(StreamConfig::output(2));
         let (mut output, _) = engine.split();
         schedule(&mut ctl);
         let control = RunControl {
@@ -246,8 +251,7 @@ fn an_integer_capture_is_decoded_exactly() {
         .periods(4)
         .format(SampleFormat::S16);
     let mut device = InputDevice::open(&config).unwrap();
-    let mut q = Box::<Q>::default();
-    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::input(2));
     let (_, mut input_engine) = engine.split();
     let rec = ctl
         .record(
@@ -278,8 +282,7 @@ fn a_recording_holds_the_infile_from_its_frame() {
         .period(128)
         .periods(4);
     let device = InputDevice::open(&config).unwrap();
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::input(2));
     let (_, input_engine) = engine.split();
     let rec = ctl
         .record(
@@ -379,8 +382,7 @@ fn duplex_converts_every_format_on_both_sides_exactly() {
             (device.granted().0.format, device.granted().1.format),
             (out_format, in_format)
         );
-        let mut q = Box::<Q>::default();
-        let (mut ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+        let (mut ctl, mut engine) = open(StreamConfig::duplex(2, 2));
         schedule(&mut ctl);
         let rec = ctl
             .record(

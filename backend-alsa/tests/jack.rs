@@ -27,7 +27,10 @@ use std::time::{Duration, Instant};
 use rtmix_alsa::{
     AlsaError, AlsaStream, Config, DuplexOffset, InputDevice, OffsetKind, OutputDevice, RunControl,
 };
-use rtmix_core::{At, ChannelMap, Play, Queues, Record, StreamConfig, TimeSource};
+use rtmix_core::{
+    At, ChannelMap, Controller, Engine, Heap, Play, Record, StreamCapacity, StreamConfig,
+    TimeSource,
+};
 
 use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
 
@@ -35,7 +38,13 @@ use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
 static ALLOC: GuardedAlloc = GuardedAlloc;
 
 const RATE: u32 = 48_000;
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
+
+type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
+
+/// A host stream of `config` (its storage is freed when both sides are dropped).
+fn open(config: StreamConfig) -> (Ctl, Engine<Vec<f32>, Vec<f32>, Heap>) {
+    rtmix_core::open(config, StreamCapacity::default()).unwrap()
+}
 
 /// How long a test waits for a stream's first period before it fails.
 const READY: Duration = Duration::from_secs(30);
@@ -50,8 +59,7 @@ fn a_paced_play_delivers_the_frames_requested() {
     alsa_config();
     let device = OutputDevice::open(&config()).unwrap();
     let granted = device.granted().clone();
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
     let (output, _) = engine.split();
     let id = ctl
         .play(
@@ -138,8 +146,7 @@ fn dominant(offsets: &[i64]) -> Result<i64, String> {
 fn stall_through_the_loopback() -> Result<StalledPlay, String> {
     let config = config();
     let listen = 3 * RATE as usize;
-    let qi: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl_in, engine) = qi.split(StreamConfig::input(2)).unwrap();
+    let (mut ctl_in, engine) = open(StreamConfig::input(2));
     let (_, input) = engine.split();
     let rec = ctl_in
         .record(
@@ -164,8 +171,7 @@ fn stall_through_the_loopback() -> Result<StalledPlay, String> {
 
     let device = OutputDevice::open(&config).unwrap();
     let granted = device.granted().clone();
-    let qo: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = qo.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
     let (output, _) = engine.split();
     let signal: Vec<f32> = (1..=2 * RATE).map(|k| k as f32 * STEP).collect();
     ctl.play(Play::new(signal, ChannelMap::new(&[0]).unwrap()).at(At::Frame(0)))
@@ -289,8 +295,7 @@ fn a_stalled_thread_is_survived_and_counted() {
 fn a_paced_recording_fills_its_buffer() {
     alsa_config();
     let device = InputDevice::open(&config()).unwrap();
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::input(2));
     let (_, input) = engine.split();
     let rec = ctl
         .record(
@@ -350,8 +355,7 @@ fn loopback_round_trip() -> (u64, u64, DuplexOffset) {
     assert!(!device.linked(), "the jack plugin cannot be linked");
     let (granted, _) = device.granted();
     let (period, buffer) = (u64::from(granted.period), u64::from(granted.buffer));
-    let mut q = Box::<Q>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, mut engine) = open(StreamConfig::duplex(2, 2));
     let clicks = [(8, 1.0f32), (12, 0.75), (16, 0.5)].map(|(p, v)| (p * period + 123, v));
     for (at, value) in clicks {
         ctl.play(Play::new(vec![value], ChannelMap::new(&[0]).unwrap()).at(At::Frame(at)))
@@ -506,8 +510,7 @@ fn the_clock_maps_frames_to_the_device_timeline() {
             granted.timestamps,
             "the jack PCM takes monotonic timestamps"
         );
-        let q: &'static mut Q = Box::leak(Box::default());
-        let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+        let (_ctl, engine) = open(StreamConfig::output(2));
         let (output, _) = engine.split();
         let control = RunControl {
             stop_after: Some(u64::from(RATE)),
@@ -571,8 +574,7 @@ fn a_stalled_duplex_thread_is_survived_and_counted() {
     let (report, granted) = loop {
         let mut device = DuplexDevice::open(&config(), &config()).unwrap();
         let granted = device.granted().0.clone();
-        let mut q = Box::<Q>::default();
-        let (_ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+        let (_ctl, mut engine) = open(StreamConfig::duplex(2, 2));
         let control = RunControl {
             stop_after: Some(48_000),
             stall: Some((STALL_AT, STALL)),
@@ -623,8 +625,7 @@ fn the_paced_loops_do_not_allocate() {
     use rtmix_alsa::DuplexDevice;
     alsa_config();
     let mut device = OutputDevice::open(&config()).unwrap();
-    let mut q = Box::<Q>::default();
-    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
     let (mut output, _) = engine.split();
     ctl.play(
         Play::new(vec![0.25; 2 * 9000], ChannelMap::new(&[0, 1]).unwrap()).at(At::Frame(3000)),
@@ -650,8 +651,7 @@ fn the_paced_loops_do_not_allocate() {
     );
 
     let mut device = DuplexDevice::open(&config(), &config()).unwrap();
-    let mut q = Box::<Q>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, mut engine) = open(StreamConfig::duplex(2, 2));
     ctl.record(
         Record::new(vec![0.0; 2 * 9000], ChannelMap::new(&[0, 1]).unwrap()).at(At::Frame(100)),
     )
@@ -675,8 +675,7 @@ fn a_duplex_stream_runs_on_its_thread_with_both_clocks() {
     use rtmix_alsa::DuplexDevice;
     alsa_config();
     let device = DuplexDevice::open(&config(), &config()).unwrap();
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::duplex(2, 2));
     let rec = ctl
         .record(
             Record::new(vec![0.0; 2 * 4800], ChannelMap::new(&[0, 1]).unwrap()).at(At::Frame(4800)),

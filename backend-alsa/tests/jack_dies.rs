@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use common::alsa_config;
 use rtmix_alsa::AlsaError;
 use rtmix_alsa::{AlsaStream, Config, InputDevice, OutputDevice, RunControl};
-use rtmix_core::{At, ChannelMap, Direction, EndReason, Play, Queues, Record, StreamConfig};
+use rtmix_core::{
+    At, ChannelMap, Direction, EndReason, Play, Record, StreamCapacity, StreamConfig,
+};
 use rtmix_host_tests::jack_server::JackServer;
 
 const SERVER: &str = "rtmix-dies";
@@ -28,8 +30,6 @@ const LATEST: Duration = Duration::from_millis(1500);
 /// How long anything is waited for before it is taken for hung.
 const HANG: Duration = Duration::from_secs(30);
 
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
-
 #[test]
 #[ignore = "needs jackd installed (run by .ci/run with --ignored)"]
 fn a_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
@@ -39,8 +39,11 @@ fn a_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
     let config = Config::new("rtmix_jack", 48_000, 2).period(1024).periods(3);
     let output_device = OutputDevice::open(&config).expect("the jack PCM opens for playback");
     let input_device = InputDevice::open(&config).expect("the jack PCM opens for capture");
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+        StreamConfig::duplex(2, 2),
+        StreamCapacity::default(),
+    )
+    .unwrap();
     let (output, input) = engine.split();
     let both = || ChannelMap::new(&[0, 1]).unwrap();
     // Ten seconds of a constant, which the loopback brings back to the recording.

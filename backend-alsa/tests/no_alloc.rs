@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use common::alsa_config;
 use rtmix_alsa::{Config, DuplexDevice, InputDevice, OutputDevice, RunControl};
 use rtmix_core::{
-    At, ChannelMap, Controller, Direction, Late, Payload, Play, Queues, Record, StreamConfig,
+    At, ChannelMap, Controller, Direction, Engine, Heap, Late, Payload, Play, Record,
+    StreamCapacity, StreamConfig,
 };
 use rtmix_host_tests::alloc_guard::{forbid_alloc, GuardedAlloc};
 
@@ -34,8 +35,18 @@ const RATE: u32 = 48_000;
 const COMMANDS: u64 = 3_000;
 /// How long the traffic may take before the test is taken for hung.
 const HANG: Duration = Duration::from_secs(60);
-type Q = Queues<Vec<f32>, Vec<f32>, 32, 32>;
-type Ctl = Controller<'static, Vec<f32>, Vec<f32>, 32>;
+type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
+
+/// A host stream of `config`: 32 action slots and 31 waiting commands per direction, so
+/// the traffic meets backpressure.
+fn open(config: StreamConfig) -> (Ctl, Engine<Vec<f32>, Vec<f32>, Heap>) {
+    let capacity = StreamCapacity {
+        actions: 32,
+        commands: 31,
+        completions: 32,
+    };
+    rtmix_core::open(config, capacity).unwrap()
+}
 
 fn config(channels: u16) -> Config {
     Config::new("null", RATE, channels).period(256).periods(3)
@@ -124,8 +135,7 @@ fn control() -> (RunControl, Arc<AtomicBool>) {
 fn a_running_playback_stream_with_live_commands_does_not_allocate() {
     alsa_config();
     let mut device = OutputDevice::open(&config(2)).expect("alsa-lib's null PCM opens");
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
     let (mut output, _) = engine.split();
     let (control, stop) = control();
     let audio = std::thread::spawn(move || forbid_alloc(|| device.run(&mut output, &control)));
@@ -145,8 +155,7 @@ fn a_running_playback_stream_with_live_commands_does_not_allocate() {
 fn a_running_capture_stream_with_live_commands_does_not_allocate() {
     alsa_config();
     let mut device = InputDevice::open(&config(2)).expect("alsa-lib's null PCM opens");
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::input(2));
     let (_, mut input) = engine.split();
     let (control, stop) = control();
     let audio = std::thread::spawn(move || forbid_alloc(|| device.run(&mut input, &control)));
@@ -167,8 +176,7 @@ fn a_running_duplex_stream_with_live_commands_does_not_allocate() {
     alsa_config();
     let mut device =
         DuplexDevice::open(&config(2), &config(2)).expect("alsa-lib's null PCM opens both ways");
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, mut engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, mut engine) = open(StreamConfig::duplex(2, 2));
     let (control, stop) = control();
     let audio = std::thread::spawn(move || forbid_alloc(|| device.run(&mut engine, &control)));
     let t = traffic(&mut ctl, &[Direction::Output, Direction::Input], &stop);

@@ -41,7 +41,9 @@ use std::time::{Duration, Instant};
 use common::alsa_config;
 use rtmix_alsa::{AlsaStream, Config, DuplexDevice, RunControl};
 use rtmix_core::chunks::{self, Chunk, ChunkReader, ChunkSink};
-use rtmix_core::{At, ChannelMap, EndReason, Late, Play, Queues, Record, Repeat, StreamConfig};
+use rtmix_core::{
+    At, ChannelMap, EndReason, Late, Play, Record, Repeat, StreamCapacity, StreamConfig,
+};
 use rtmix_host_tests::jack_server::JackServer;
 
 /// The private server's name: unique to this test binary.
@@ -59,8 +61,12 @@ const RING_FRAMES: usize = RATE as usize / 2;
 /// The reader stalls this long every `READ_FOR`.
 const STALL: Duration = Duration::from_millis(1500);
 const READ_FOR: Duration = Duration::from_secs(4);
-
-type Q = Queues<Vec<f32>, ChunkSink, 4, 4>;
+/// The stream's storage: a play, a recording and its cancel are all it holds.
+const CAPACITY: StreamCapacity = StreamCapacity {
+    actions: 4,
+    commands: 3,
+    completions: 4,
+};
 
 fn seconds() -> u64 {
     std::env::var("RTMIX_SOAK_SECONDS")
@@ -293,8 +299,8 @@ fn soak_once() -> Result<(), String> {
         .period(PERIOD as u32)
         .periods(3);
     let device = DuplexDevice::open(&config, &config).expect("the jack PCM opens both ways");
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) =
+        rtmix_core::open::<Vec<f32>, ChunkSink>(StreamConfig::duplex(2, 2), CAPACITY).unwrap();
     let both = || ChannelMap::new(&[0, 1]).unwrap();
 
     let window = seconds() * u64::from(RATE);
