@@ -289,3 +289,35 @@ fn an_endless_loop_started_near_the_last_play_frame_wraps_instead_of_overflowing
     assert_eq!(out[..3], [p(u64::MAX - 2), p(u64::MAX - 1), p(u64::MAX)]);
     assert_eq!(out[3..6], [0.0, 1.0, 2.0]);
 }
+
+#[test]
+fn a_contiguous_map_ends_at_its_capacity() {
+    // Found by cargo-mutants: `count > MAX_MAP_CHANNELS` made `==` survived every suite.
+    let max = MAX_MAP_CHANNELS as u16;
+    assert_eq!(ChannelMap::contiguous(3, max).unwrap().len(), MAX_MAP_CHANNELS);
+    for count in [max + 1, max + 2, u16::MAX] {
+        assert_eq!(
+            ChannelMap::contiguous(0, count),
+            Err(Error::ChannelMapTooLong {
+                len: usize::from(count),
+                max: MAX_MAP_CHANNELS
+            })
+        );
+    }
+}
+
+#[test]
+fn float_samples_pass_through_and_only_non_finite_ones_count() {
+    // Found by cargo-mutants: f32 -> f32 "conversion" replaced by (0.0, true) survived.
+    use crate::convert::{decode, encode};
+    let src = [0.25f32, -1.5, 1e-30, f32::NAN, f32::INFINITY];
+    let mut dst = [9.0f32; 5];
+    assert_eq!(encode(&src, &mut dst), 2, "the NaN and the infinity are counted");
+    assert_eq!(dst[..3], src[..3]);
+    let mut wide = [0.0f64; 3];
+    assert_eq!(encode(&src[..3], &mut wide), 0);
+    assert_eq!(wide, [0.25, -1.5, f64::from(1e-30f32)]);
+    let mut back = [0.0f32; 3];
+    decode(&wide, &mut back);
+    assert_eq!(back, src[..3]);
+}
