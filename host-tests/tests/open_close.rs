@@ -21,21 +21,21 @@ static BYTES: AtomicIsize = AtomicIsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         BLOCKS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        BYTES.fetch_add(layout.size().cast_signed(), Ordering::Relaxed);
         // SAFETY: forwarded with the caller's layout.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         BLOCKS.fetch_sub(1, Ordering::Relaxed);
-        BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        BYTES.fetch_sub(layout.size().cast_signed(), Ordering::Relaxed);
         // SAFETY: forwarded with the caller's pointer and layout.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         BYTES.fetch_add(
-            new_size as isize - layout.size() as isize,
+            new_size as isize - layout.size().cast_signed(),
             Ordering::Relaxed,
         );
         // SAFETY: forwarded with the caller's pointer, layout and size.
