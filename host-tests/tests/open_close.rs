@@ -35,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         BYTES.fetch_add(
-            new_size as isize - layout.size().cast_signed(),
+            new_size.cast_signed() - layout.size().cast_signed(),
             Ordering::Relaxed,
         );
         // SAFETY: forwarded with the caller's pointer, layout and size.
