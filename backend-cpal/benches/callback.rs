@@ -14,13 +14,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rtmix_core::{OutputEngine, Queues, StreamConfig};
+use rtmix_core::{Heap, OutputEngine, StreamCapacity, StreamConfig};
 use rtmix_cpal::cpal::StreamInstant;
 use rtmix_cpal::{OutBlock, OutputCallback, RunControl};
 use rtmix_host_tests::voices::{start_together, stereo_buffers, sum_kernel};
 
+/// Action slots, commands and completions in transit per direction: every voice fits, and
+/// stopping hands every completion back at once (dropping a callback stops its engine).
 const ACTIONS: usize = 128;
-type BenchQueues = Queues<Arc<[f32]>, Vec<f32>, ACTIONS, ACTIONS>;
 const VOICES: usize = 64;
 const FRAMES: usize = 48_000;
 const ROUNDS: usize = 30;
@@ -30,13 +31,17 @@ fn blocks(block: usize) -> usize {
     (FRAMES / block).saturating_sub(1).max(1)
 }
 
-/// A fresh engine with every voice playing from frame 1 (leaked: the callback needs
-/// `'static`, as a cpal stream does).
-fn engine(bufs: &[Arc<[f32]>]) -> OutputEngine<'static, Arc<[f32]>, ACTIONS> {
-    let queues: &'static mut BenchQueues = Box::leak(Box::default());
-    let (mut ctl, mut engine) = queues.split(StreamConfig::output(2)).unwrap();
+/// A fresh engine with every voice playing from frame 1, on storage of its own that is
+/// freed when the engine is dropped (its controller is dropped here).
+fn engine(bufs: &[Arc<[f32]>]) -> OutputEngine<Arc<[f32]>, Heap> {
+    let capacity = StreamCapacity {
+        actions: ACTIONS,
+        commands: ACTIONS,
+        completions: ACTIONS,
+    };
+    let (mut ctl, mut engine) =
+        rtmix_core::open::<Arc<[f32]>, Vec<f32>>(StreamConfig::output(2), capacity).unwrap();
     start_together(&mut ctl, &mut engine, bufs, 0);
-    std::mem::forget(ctl);
     engine.split().0
 }
 
@@ -52,7 +57,7 @@ fn callback_round(bufs: &[Arc<[f32]>], block: usize) -> f64 {
         t += period;
     }
     let ns = start.elapsed().as_secs_f64() * 1e9 / n as f64;
-    std::mem::forget(cb); // leaked with its engine
+    drop(cb); // untimed: stops the engine, frees its storage
     ns
 }
 
@@ -65,7 +70,7 @@ fn engine_round(bufs: &[Arc<[f32]>], block: usize) -> f64 {
         e.process(black_box(&mut out));
     }
     let ns = start.elapsed().as_secs_f64() * 1e9 / n as f64;
-    std::mem::forget(e);
+    drop(e);
     ns
 }
 

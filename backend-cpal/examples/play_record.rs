@@ -30,10 +30,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rtmix_core::{At, ChannelMap, Play, Queues, Record, StreamConfig};
+use rtmix_core::{At, ChannelMap, Play, Record, StreamCapacity, StreamConfig};
 use rtmix_cpal::{Config, CpalStream, DuplexDevice, RunControl};
 
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
 type Failure = Box<dyn std::error::Error>;
 
 /// The burst `--burst` plays: half a second of reproducible noise.
@@ -322,8 +321,17 @@ fn main() -> Result<(), Failure> {
         &config(&args, &args.input, rate, in_channels),
     )?;
 
-    let queues: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = queues.split(StreamConfig::duplex(out_channels, in_channels))?;
+    // Storage for one play and one recording is plenty; it is freed when `ctl` and the
+    // stream are gone.
+    let capacity = StreamCapacity {
+        actions: 4,
+        commands: 4,
+        completions: 4,
+    };
+    let (mut ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+        StreamConfig::duplex(out_channels, in_channels),
+        capacity,
+    )?;
     let stream = CpalStream::duplex(device, engine, RunControl::default())?;
     let (out, inp) = stream.granted();
     let (out, inp) = (out.clone(), inp.clone());

@@ -11,7 +11,7 @@ use std::time::Duration;
 use cpal::StreamInstant;
 use rtmix_core::convert::{Sample, I24};
 use rtmix_core::TimeSource;
-use rtmix_core::{Anchor, DeviceClock, InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_core::{Anchor, DeviceClock, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::epoch::Epoch;
 use crate::offset::CycleOffset;
@@ -293,19 +293,19 @@ fn duration_of(frames: u64, rate: u32) -> Duration {
 /// themselves. Dropping it ends everything the engine still holds with
 /// `EndReason::StreamStopped`.
 #[derive(Debug)]
-pub struct OutputCallback<P: PlaySource + 'static, const A: usize> {
-    engine: OutputEngine<'static, P, A>,
+pub struct OutputCallback<P: PlaySource + 'static, H: Home> {
+    engine: OutputEngine<P, H>,
     common: Common,
 }
 
-impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
+impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
     /// The callback for `engine` at `rate`, steered by `control`.
-    pub fn new(engine: OutputEngine<'static, P, A>, rate: u32, control: RunControl) -> Self {
+    pub fn new(engine: OutputEngine<P, H>, rate: u32, control: RunControl) -> Self {
         Self::with_epoch(engine, rate, control, Arc::new(Epoch::new()))
     }
 
     pub(crate) fn with_epoch(
-        engine: OutputEngine<'static, P, A>,
+        engine: OutputEngine<P, H>,
         rate: u32,
         control: RunControl,
         epoch: Arc<Epoch>,
@@ -417,7 +417,7 @@ impl<P: PlaySource + 'static, const A: usize> OutputCallback<P, A> {
     }
 }
 
-impl<P: PlaySource + 'static, const A: usize> Drop for OutputCallback<P, A> {
+impl<P: PlaySource + 'static, H: Home> Drop for OutputCallback<P, H> {
     fn drop(&mut self) {
         self.common
             .side
@@ -437,19 +437,19 @@ impl<P: PlaySource + 'static, const A: usize> Drop for OutputCallback<P, A> {
 /// instant), and turns the xruns cpal reports into lost frames. Dropping it ends everything
 /// the engine still holds with `EndReason::StreamStopped`.
 #[derive(Debug)]
-pub struct InputCallback<R: RecordTarget + 'static, const A: usize> {
-    engine: InputEngine<'static, R, A>,
+pub struct InputCallback<R: RecordTarget + 'static, H: Home> {
+    engine: InputEngine<R, H>,
     common: Common,
 }
 
-impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
+impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
     /// The callback for `engine` at `rate`, steered by `control`.
-    pub fn new(engine: InputEngine<'static, R, A>, rate: u32, control: RunControl) -> Self {
+    pub fn new(engine: InputEngine<R, H>, rate: u32, control: RunControl) -> Self {
         Self::with_epoch(engine, rate, control, Arc::new(Epoch::new()))
     }
 
     pub(crate) fn with_epoch(
-        engine: InputEngine<'static, R, A>,
+        engine: InputEngine<R, H>,
         rate: u32,
         control: RunControl,
         epoch: Arc<Epoch>,
@@ -543,7 +543,7 @@ impl<R: RecordTarget + 'static, const A: usize> InputCallback<R, A> {
     }
 }
 
-impl<R: RecordTarget + 'static, const A: usize> Drop for InputCallback<R, A> {
+impl<R: RecordTarget + 'static, H: Home> Drop for InputCallback<R, H> {
     fn drop(&mut self) {
         self.common
             .side
@@ -589,8 +589,8 @@ impl DeviceSample for cpal::I24 {
 
 /// Renders the first `n` samples of `out` through `scratch`, chunk by chunk, and fills the
 /// rest with `silence`; returns the samples clamped.
-fn convert_out<P: PlaySource + 'static, const A: usize, S: DeviceSample>(
-    engine: &mut OutputEngine<'static, P, A>,
+fn convert_out<P: PlaySource + 'static, H: Home, S: DeviceSample>(
+    engine: &mut OutputEngine<P, H>,
     scratch: &mut [f32],
     out: &mut [S],
     n: usize,
@@ -611,8 +611,8 @@ fn convert_out<P: PlaySource + 'static, const A: usize, S: DeviceSample>(
 }
 
 /// Hands `input` to the engine through `scratch`, chunk by chunk.
-fn convert_in<R: RecordTarget + 'static, const A: usize, S: DeviceSample>(
-    engine: &mut InputEngine<'static, R, A>,
+fn convert_in<R: RecordTarget + 'static, H: Home, S: DeviceSample>(
+    engine: &mut InputEngine<R, H>,
     scratch: &mut [f32],
     input: &[S],
 ) {

@@ -8,7 +8,11 @@
 //!
 //! A stream has two sides, like every rtmix backend. The control side is rtmix-core's
 //! [`Controller`](rtmix_core::Controller): nothing here changes how actions are submitted
-//! or completed. The audio side is an engine half that runs inside a cpal callback:
+//! or completed. The audio side is an engine half that runs inside a cpal callback. A host
+//! program opens the two sides with [`rtmix_core::open`], whose storage is allocated once
+//! and freed when the controller and the stream are both gone; any engine that can be
+//! moved to cpal's audio thread will do (`Send` and `'static`: one on a `'static`
+//! [`Fixed`](rtmix_core::Fixed) storage too).
 //!
 //! 1. [`OutputDevice::open`] / [`InputDevice::open`] find the host and the device by name
 //!    ([`Config`]) and check the rate, the channel count and a sample format against what

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use cpal::traits::{DeviceTrait, StreamTrait};
-use rtmix_core::{DeviceClock, Engine, InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::callback::Peer;
 use crate::callback::{InputCallback, OutputCallback};
@@ -21,9 +21,10 @@ use crate::{CpalError, DuplexDevice, Granted, InputDevice, OutputDevice, RunCont
 ///
 /// ```no_run
 /// use rtmix_cpal::{Config, CpalStream, OutputDevice, RunControl};
-/// use rtmix_core::{Queues, StreamConfig};
-/// let queues: &'static mut Queues<Vec<f32>, Vec<f32>, 16, 16> = Box::leak(Box::default());
-/// let (mut ctl, engine) = queues.split(StreamConfig::output(2)).unwrap();
+/// use rtmix_core::{StreamCapacity, StreamConfig};
+/// let (mut ctl, engine) =
+///     rtmix_core::open::<Vec<f32>, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default())
+///         .unwrap();
 /// let (output, _input) = engine.split();
 /// let device = OutputDevice::open(&Config::new("default", 48_000, 2)).unwrap();
 /// let stream = CpalStream::play(device, output, RunControl::default()).unwrap();
@@ -63,13 +64,15 @@ pub struct DuplexReport {
 impl CpalStream {
     /// Runs `engine` in a cpal output stream on `device`.
     #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
-    pub fn play<P, const A: usize>(
+    pub fn play<P, H>(
         device: OutputDevice,
-        engine: OutputEngine<'static, P, A>,
+        engine: OutputEngine<P, H>,
         control: RunControl,
     ) -> Result<Self, CpalError>
     where
-        P: PlaySource + Send + 'static,
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
     {
         let callback =
             OutputCallback::new(engine, device.opened.config.sample_rate, control.clone());
@@ -87,13 +90,15 @@ impl CpalStream {
 
     /// Runs `engine` in a cpal input stream on `device`.
     #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
-    pub fn record<R, const A: usize>(
+    pub fn record<R, H>(
         device: InputDevice,
-        engine: InputEngine<'static, R, A>,
+        engine: InputEngine<R, H>,
         control: RunControl,
     ) -> Result<Self, CpalError>
     where
-        R: RecordTarget + Send + 'static,
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send,
     {
         let callback =
             InputCallback::new(engine, device.opened.config.sample_rate, control.clone());
@@ -114,14 +119,17 @@ impl CpalStream {
     /// frames. The offset between the two frame clocks is measured as they run
     /// ([`DuplexStream::offset`]).
     #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
-    pub fn duplex<P, R, const A: usize>(
+    pub fn duplex<P, R, H>(
         device: DuplexDevice,
-        engine: Engine<'static, P, R, A>,
+        engine: Engine<P, R, H>,
         control: RunControl,
     ) -> Result<DuplexStream, CpalError>
     where
-        P: PlaySource + Send + 'static,
-        R: RecordTarget + Send + 'static,
+        P: PlaySource + 'static,
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+        InputEngine<R, H>: Send,
     {
         let shared = device.shared_clock();
         let (output, input) = engine.split();
@@ -276,10 +284,15 @@ impl DuplexStream {
 }
 
 /// Builds and starts an output stream around `callback`.
-fn build_output<P: PlaySource + Send + 'static, const A: usize>(
+fn build_output<P, H>(
     opened: &Opened,
-    mut callback: OutputCallback<P, A>,
-) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError> {
+    mut callback: OutputCallback<P, H>,
+) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError>
+where
+    P: PlaySource + 'static,
+    H: Home + 'static,
+    OutputEngine<P, H>: Send,
+{
     let side = callback.side();
     let (mut on_error, rx) = ErrorCallback::new(side.clone(), callback.audit());
     let stream = opened
@@ -297,10 +310,15 @@ fn build_output<P: PlaySource + Send + 'static, const A: usize>(
 }
 
 /// Builds and starts an input stream around `callback`.
-fn build_input<R: RecordTarget + Send + 'static, const A: usize>(
+fn build_input<R, H>(
     opened: &Opened,
-    mut callback: InputCallback<R, A>,
-) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError> {
+    mut callback: InputCallback<R, H>,
+) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError>
+where
+    R: RecordTarget + 'static,
+    H: Home + 'static,
+    InputEngine<R, H>: Send,
+{
     let side = callback.side();
     let (mut on_error, rx) = ErrorCallback::new(side.clone(), callback.audit());
     let stream = opened
@@ -337,5 +355,30 @@ fn watched(
         side,
         errors,
         timeout: control.timeout(granted.period, granted.rate),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rtmix_core::{Fixed, Heap, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
+
+    /// What `CpalStream::play`, `record` and `duplex` ask of an engine's types.
+    fn runs_in_cpal<P, R, H>()
+    where
+        P: PlaySource + 'static,
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+        InputEngine<R, H>: Send,
+    {
+    }
+
+    /// Engines on either home run in a cpal stream: a host's heap storage
+    /// (`rtmix_core::open`) and a `'static` fixed storage alike.
+    #[test]
+    fn engines_on_either_home_run_in_cpal() {
+        runs_in_cpal::<Vec<f32>, Vec<f32>, Heap>();
+        runs_in_cpal::<std::sync::Arc<[f32]>, Vec<f32>, Heap<2>>();
+        runs_in_cpal::<&'static [f32], Vec<f32>, Fixed<'static, 2>>();
     }
 }

@@ -12,8 +12,8 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::{audit, file_pcms, temp, AUDITED_CALLBACKS, CALLBACK_ALLOCATIONS};
-use rtmix_core::{At, ChannelMap, Interval, Play, Queues, Record, Repeat, StreamConfig};
+use common::{audit, file_pcms, open, temp, Ctl, AUDITED_CALLBACKS, CALLBACK_ALLOCATIONS};
+use rtmix_core::{At, ChannelMap, Interval, Play, Record, Repeat, StreamConfig};
 use rtmix_cpal::{
     Config, CpalError, CpalStream, InputDevice, OutputDevice, RunControl, SampleFormat,
 };
@@ -23,10 +23,9 @@ use rtmix_host_tests::alloc_guard::GuardedAlloc;
 static ALLOC: GuardedAlloc = GuardedAlloc;
 
 const RATE: u32 = 48_000;
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
 
 /// A schedule: a looped click grid, a tone with a fade, a play cut short.
-fn schedule(ctl: &mut rtmix_core::Controller<'_, Vec<f32>, Vec<f32>, 16>) {
+fn schedule(ctl: &mut Ctl) {
     let ch = |c: &[u16]| ChannelMap::new(c).unwrap();
     ctl.play(
         Play::new(vec![1.0, 0.5, 0.25, -0.125], ch(&[0]))
@@ -50,8 +49,7 @@ fn schedule(ctl: &mut rtmix_core::Controller<'_, Vec<f32>, Vec<f32>, 16>) {
 
 /// The same schedule rendered offline in uneven blocks.
 fn offline(frames: usize) -> Vec<f32> {
-    let mut q = Box::<Q>::default();
-    let (mut ctl, mut engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, mut engine) = open(StreamConfig::output(2));
     schedule(&mut ctl);
     let mut out = vec![0.0f32; frames * 2];
     let mut done = 0;
@@ -76,8 +74,7 @@ fn play_into_file(format: SampleFormat, frames: u64, name: &str) -> Vec<u8> {
         .format(format);
     let device = OutputDevice::open(&config).unwrap();
     assert_eq!(device.granted().format, format);
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
     let (output, _) = engine.split();
     schedule(&mut ctl);
     let control = RunControl {
@@ -172,8 +169,7 @@ fn record_from_file(input: &[u8], format: SampleFormat, at: u64, frames: usize) 
         .period(128)
         .format(format);
     let device = InputDevice::open(&config).unwrap();
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::input(2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::input(2));
     let (_, input_engine) = engine.split();
     let rec = ctl
         .record(

@@ -26,8 +26,8 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{alsa_config, audit, CALLBACK_ALLOCATIONS};
-use rtmix_core::{At, ChannelMap, Controller, EndReason, Play, Queues, Record, StreamConfig};
+use common::{alsa_config, audit, open, Ctl, CALLBACK_ALLOCATIONS};
+use rtmix_core::{At, ChannelMap, EndReason, Play, Record, StreamConfig};
 use rtmix_cpal::{Config, CpalStream, DuplexDevice, DuplexStream, OffsetKind, RunControl};
 use rtmix_host_tests::alloc_guard::GuardedAlloc;
 
@@ -36,8 +36,6 @@ static ALLOC: GuardedAlloc = GuardedAlloc;
 
 const RATE: u32 = 48_000;
 const PERIOD: u32 = 1024;
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
-
 /// A reproducible noise burst (xorshift), in [-0.5, 0.5).
 fn noise(len: usize, seed: u32) -> Vec<f32> {
     let mut x = seed.max(1);
@@ -101,7 +99,7 @@ fn wait_for_anchors(stream: &DuplexStream) {
 /// comes back, and returns `(burst, play frame, recording, record frame)` after the stream
 /// has run `total` output frames.
 fn loopback_round(
-    ctl: &mut Controller<'static, Vec<f32>, Vec<f32>, 16>,
+    ctl: &mut Ctl,
     stream: &DuplexStream,
 ) -> (Vec<f32>, u64, rtmix_core::ActionId, u64) {
     wait_for_anchors(stream);
@@ -133,8 +131,7 @@ fn alsa_host_duplex_on_the_jack_pcm_delivers_and_records_the_schedule() {
         .period(PERIOD);
     let device = DuplexDevice::open(&config, &config).unwrap();
     assert!(!device.shared_clock());
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::duplex(2, 2));
     let total = 3 * u64::from(RATE);
     let control = RunControl {
         stop_after: Some(total),
@@ -276,8 +273,7 @@ fn jack_host_duplex_offset_is_exact_and_matches_the_loopback() {
     let input = Config::new("input", RATE, 2).host("JACK").period(PERIOD);
     let device = DuplexDevice::open(&config, &input).unwrap();
     assert!(device.shared_clock());
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::duplex(2, 2));
     let total = 3 * u64::from(RATE);
     let control = RunControl {
         stop_after: Some(total),
@@ -344,8 +340,7 @@ fn jack_host_duplex_offset_is_exact_and_matches_the_loopback() {
 fn a_stalled_callback_is_survived_and_counted(config: &Config) -> rtmix_cpal::RunReport {
     use rtmix_cpal::OutputDevice;
     let device = OutputDevice::open(config).unwrap();
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (_ctl, engine) = open(StreamConfig::output(2));
     let (output, _) = engine.split();
     // The error callback runs under the audit hook too: the xruns the host reports go
     // through it without allocating.

@@ -18,10 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
-use common::{alsa_config, audit, CALLBACK_ALLOCATIONS};
-use rtmix_core::{
-    At, ChannelMap, Controller, Direction, EndReason, Play, Queues, Record, StreamConfig,
-};
+use common::{alsa_config, audit, open, Ctl, CALLBACK_ALLOCATIONS};
+use rtmix_core::{At, ChannelMap, Direction, EndReason, Play, Record, StreamConfig};
 use rtmix_cpal::{Config, CpalError, CpalStream, DuplexDevice, DuplexStream, RunControl};
 use rtmix_host_tests::alloc_guard::GuardedAlloc;
 use rtmix_host_tests::jack_server::JackServer;
@@ -50,8 +48,6 @@ const JACK_HOST: std::ops::RangeInclusive<Duration> = Duration::ZERO..=Duration:
 /// How long anything is waited for before it is taken for hung.
 const HANG: Duration = Duration::from_secs(30);
 
-type Q = Queues<Vec<f32>, Vec<f32>, 16, 16>;
-
 /// One test at a time owns the private server name; `JACK_DEFAULT_SERVER` and the ALSA
 /// configuration are set once, before anything in this process touches JACK or ALSA.
 fn private_server() -> MutexGuard<'static, ()> {
@@ -74,7 +70,7 @@ struct Pending {
 
 /// A long constant from frame 0 (which the loopback brings back to the recording), a play
 /// far beyond the kill, and a recording of both channels from input frame 0.
-fn schedule(ctl: &mut Controller<'static, Vec<f32>, Vec<f32>, 16>) -> Pending {
+fn schedule(ctl: &mut Ctl) -> Pending {
     let both = || ChannelMap::new(&[0, 1]).unwrap();
     let long = ctl
         .play(Play::new(vec![0.25; 2 * LONG], both()).at(At::Frame(0)))
@@ -92,7 +88,7 @@ fn schedule(ctl: &mut Controller<'static, Vec<f32>, Vec<f32>, 16>) -> Pending {
 fn kill_mid_stream(
     mut server: JackServer,
     stream: DuplexStream,
-    mut ctl: Controller<'static, Vec<f32>, Vec<f32>, 16>,
+    mut ctl: Ctl,
     pending: &Pending,
     expected: fn(&CpalError) -> bool,
     bound: &std::ops::RangeInclusive<Duration>,
@@ -203,8 +199,7 @@ fn alsa_host_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
         .host("ALSA")
         .period(PERIOD);
     let device = DuplexDevice::open(&config, &config).expect("the jack PCM opens both ways");
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::duplex(2, 2));
     let pending = schedule(&mut ctl);
     let control = RunControl {
         audit: Some(audit),
@@ -262,8 +257,7 @@ fn jack_host_server_killed_mid_stream_is_a_typed_error_and_nothing_hangs() {
     let input = Config::new("input", RATE, 2).host("JACK").period(PERIOD);
     let device = DuplexDevice::open(&output, &input).expect("the JACK host opens both ways");
     assert!(device.shared_clock());
-    let q: &'static mut Q = Box::leak(Box::default());
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::duplex(2, 2));
     let pending = schedule(&mut ctl);
     let control = RunControl {
         audit: Some(audit),

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 
+use rtmix_core::{Controller, Engine, Heap, StreamCapacity, StreamConfig};
 use rtmix_host_tests::alloc_guard::forbid_alloc;
 
 /// Points alsa-lib at the project's PCMs (fixtures/alsa/rtmix.conf) and rtmix-cpal's
@@ -52,4 +53,13 @@ pub(crate) fn read_f32(path: &std::path::Path) -> Vec<f32> {
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
+}
+
+/// The control side of the test streams: `Vec` buffers both ways, storage on the heap.
+pub(crate) type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
+
+/// Opens a test stream with the default capacity; its storage is freed when both sides
+/// are dropped.
+pub(crate) fn open(config: StreamConfig) -> (Ctl, Engine<Vec<f32>, Vec<f32>, Heap>) {
+    rtmix_core::open(config, StreamCapacity::default()).expect("a valid stream")
 }
