@@ -13,8 +13,6 @@ use crate::{ActionKind, EndReason, Ending, Late, StreamStats};
 pub(crate) struct Transfer<B, Mp> {
     pub(crate) buffer: B,
     pub(crate) layout: Layout,
-    /// The buffer's frame count.
-    pub(crate) frames: u64,
     /// Its envelope (plays only; set up when its origin is known).
     pub(crate) env: Envelope,
     /// What it plays of the buffer (`region_len` frames from `region_start`), how often,
@@ -185,14 +183,12 @@ impl<B, Mp> Action<B, Mp> {
                 buffer,
                 map,
                 layout,
-                frames,
                 shape,
                 levels,
             } => Work::Transfer(Transfer {
                 buffer,
                 map,
                 layout,
-                frames,
                 env: Envelope::new(
                     levels.gain,
                     levels.fade_in,

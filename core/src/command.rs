@@ -71,7 +71,6 @@ pub(crate) enum Body<B, Mp> {
         buffer: B,
         map: Mp,
         layout: Layout,
-        frames: u64,
         shape: Shape,
         levels: Levels,
     },

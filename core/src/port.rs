@@ -19,14 +19,31 @@ use crate::{ActionKind, Error, StreamStats};
 /// Stats fetches a direction admits at once: its snapshot queue holds this many.
 pub(crate) const STATS_FETCHES: usize = 2;
 
+/// What a slot holds, as the controller sees it.
+#[derive(Debug)]
+enum Held<B> {
+    Free,
+    /// The admitted action with this sequence number, whose completion has not arrived.
+    Waiting(u64),
+    /// Its completion, arrived and not taken yet.
+    Arrived(Done<B>),
+}
+
+impl<B> Held<B> {
+    /// The sequence number of the action that holds the slot, or [`NONE`].
+    fn seq(&self) -> u64 {
+        match self {
+            Held::Free => NONE,
+            Held::Waiting(seq) => *seq,
+            Held::Arrived(done) => done.seq,
+        }
+    }
+}
+
 /// One slot as the controller sees it.
 #[derive(Debug)]
 pub(crate) struct Mail<B> {
-    /// The sequence number of the admitted action that holds the slot, or [`NONE`] when
-    /// the slot is free.
-    seq: u64,
-    /// Its completion, once it has arrived.
-    done: Option<Done<B>>,
+    held: Held<B>,
     /// Neighbours in arrival order, while `done` is here.
     next: u16,
     prev: u16,
@@ -37,8 +54,7 @@ pub(crate) struct Mail<B> {
 impl<B> Mail<B> {
     pub(crate) const fn new() -> Self {
         Self {
-            seq: NONE,
-            done: None,
+            held: Held::Free,
             next: NIL,
             prev: NIL,
             forget: false,
@@ -160,7 +176,7 @@ impl<B, H: Home> Port<B, H> {
         // `room` admitted it, so a slot is free.
         self.free_len -= 1;
         let slot = self.free[self.free_len];
-        self.mail[usize::from(slot)].seq = seq;
+        self.mail[usize::from(slot)].held = Held::Waiting(seq);
         slot
     }
 
@@ -221,7 +237,7 @@ impl<B, H: Home> Port<B, H> {
         let Some(m) = self.mail.get_mut(usize::from(slot)) else {
             return;
         };
-        if m.seq != done.seq || m.done.is_some() {
+        if !matches!(m.held, Held::Waiting(seq) if seq == done.seq) {
             return; // not one of ours: cannot happen
         }
         if m.forget {
@@ -231,7 +247,7 @@ impl<B, H: Home> Port<B, H> {
             self.free(slot, kind);
             return;
         }
-        m.done = Some(done);
+        m.held = Held::Arrived(done);
         m.prev = last;
         m.next = NIL;
         if last == NIL {
@@ -245,7 +261,7 @@ impl<B, H: Home> Port<B, H> {
     /// Frees `slot`, whose completion (of kind `kind`) was taken or dropped.
     fn free(&mut self, slot: u16, kind: ActionKind) {
         let m = &mut self.mail[usize::from(slot)];
-        m.seq = NONE;
+        m.held = Held::Free;
         m.forget = false;
         if kind == ActionKind::Stats {
             self.stats_fetches -= 1;
@@ -258,7 +274,12 @@ impl<B, H: Home> Port<B, H> {
     /// fetch, and frees the slot.
     fn take_at(&mut self, slot: u16) -> Option<(Done<B>, Option<StreamStats>)> {
         let m = self.mail.get_mut(usize::from(slot))?;
-        let done = m.done.take()?;
+        if !matches!(m.held, Held::Arrived(_)) {
+            return None;
+        }
+        let Held::Arrived(done) = core::mem::replace(&mut m.held, Held::Free) else {
+            return None;
+        };
         let (prev, next) = (m.prev, m.next);
         if prev == NIL {
             self.first = next;
@@ -312,7 +333,7 @@ impl<B, H: Home> Port<B, H> {
     pub(crate) fn holds(&self, slot: u16, seq: u64) -> bool {
         self.mail
             .get(usize::from(slot))
-            .is_some_and(|m| m.seq == seq)
+            .is_some_and(|m| m.held.seq() == seq)
     }
 
     /// The caller does not want the completion of the action `seq` in `slot`: drop it
@@ -336,8 +357,11 @@ impl<B, H: Home> Port<B, H> {
         self.collect();
         self.mail
             .get(usize::from(slot))
-            .filter(|m| m.seq == seq)
-            .and_then(|m| m.done.as_ref())
+            .filter(|m| m.held.seq() == seq)
+            .and_then(|m| match &m.held {
+                Held::Arrived(done) => Some(done),
+                _ => None,
+            })
             .map_or(NONE, |d| d.ended_at)
     }
 }

@@ -27,14 +27,38 @@ pub(crate) const NIL: u16 = u16::MAX;
 /// The most slots a half can have: every slot index but [`NIL`].
 pub(crate) const MAX_SLOTS: usize = NIL as usize;
 
+/// What a slot holds.
+#[derive(Debug)]
+enum Held<B, Mp> {
+    Empty,
+    Action(Action<B, Mp>),
+    /// Its action has left; it stopped at this frame.
+    Left(u64),
+}
+
+impl<B, Mp> Held<B, Mp> {
+    fn action(&self) -> Option<&Action<B, Mp>> {
+        match self {
+            Held::Action(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    fn action_mut(&mut self) -> Option<&mut Action<B, Mp>> {
+        match self {
+            Held::Action(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
 /// One action slot.
 #[derive(Debug)]
 pub(crate) struct Slot<B, Mp> {
-    pub(crate) action: Option<Action<B, Mp>>,
+    held: Held<B, Mp>,
     /// The sequence number of the action the slot holds or last held ([`NONE`]: never
-    /// used), and where that one stopped once known.
+    /// used).
     pub(crate) seq: u64,
-    pub(crate) ended_at: u64,
     /// Its neighbours in `staged`, `active` or `ended` (it is in at most one).
     next: u16,
     prev: u16,
@@ -53,9 +77,8 @@ pub(crate) struct Slot<B, Mp> {
 impl<B, Mp> Slot<B, Mp> {
     pub(crate) const fn new() -> Self {
         Self {
-            action: None,
+            held: Held::Empty,
             seq: NONE,
-            ended_at: NONE,
             next: NIL,
             prev: NIL,
             heap: NIL,
@@ -131,19 +154,20 @@ where
     /// The action in `slot`, if any.
     #[inline]
     pub(crate) fn get(&self, slot: u16) -> Option<&Action<B, Mp>> {
-        self.each.get(usize::from(slot))?.action.as_ref()
+        self.each.get(usize::from(slot))?.held.action()
     }
 
     /// The action in `slot`, if any.
     #[inline]
     pub(crate) fn get_mut(&mut self, slot: u16) -> Option<&mut Action<B, Mp>> {
-        self.each.get_mut(usize::from(slot))?.action.as_mut()
+        self.each.get_mut(usize::from(slot))?.held.action_mut()
     }
 
     /// The action in `slot` if it is the one with sequence number `seq`.
     pub(crate) fn find(&mut self, slot: u16, seq: u64) -> Option<&mut Action<B, Mp>> {
         let s = self.each.get_mut(usize::from(slot))?;
-        s.action.as_mut().filter(|_| s.seq == seq)
+        let seq_matches = s.seq == seq;
+        s.held.action_mut().filter(|_| seq_matches)
     }
 
     /// The sequence number of the action `slot` holds or last held.
@@ -154,7 +178,10 @@ where
     /// The slot's last occupant, if it is `seq` and has left: where it stopped.
     pub(crate) fn left_at(&self, slot: u16, seq: u64) -> Option<u64> {
         let s = self.each.get(usize::from(slot))?;
-        (s.action.is_none() && s.seq == seq && s.ended_at != NONE).then_some(s.ended_at)
+        match s.held {
+            Held::Left(at) if s.seq == seq && at != NONE => Some(at),
+            _ => None,
+        }
     }
 
     /// Puts `action` into `slot`; false (and the action dropped back to the caller) if the
@@ -168,14 +195,14 @@ where
         let Some(s) = self.each.get_mut(usize::from(slot)) else {
             return Err(action);
         };
-        if s.action.is_some() {
+        if matches!(s.held, Held::Action(_)) {
             return Err(action);
         }
         // Whatever its last occupant left behind goes with it.
         let followers = s.followers;
         *s = Slot::new();
         s.seq = seq;
-        s.action = Some(action);
+        s.held = Held::Action(action);
         self.held += 1;
         self.forget_followers(followers);
         Ok(())
@@ -185,8 +212,13 @@ where
     pub(crate) fn take(&mut self, slot: u16) -> Option<Action<B, Mp>> {
         self.unlist_follower(slot);
         let s = self.each.get_mut(usize::from(slot))?;
-        let action = s.action.take()?;
-        s.ended_at = action.ended_at;
+        if !matches!(s.held, Held::Action(_)) {
+            return None;
+        }
+        let Held::Action(action) = core::mem::replace(&mut s.held, Held::Empty) else {
+            return None;
+        };
+        s.held = Held::Left(action.ended_at);
         self.held -= 1;
         Some(action)
     }
@@ -291,7 +323,7 @@ where
 
     fn key(&self, slot: u16) -> (u64, u64) {
         let s = &self.each[usize::from(slot)];
-        (s.action.as_ref().map_or(u64::MAX, |a| a.origin), s.seq)
+        (s.held.action().map_or(u64::MAX, |a| a.origin), s.seq)
     }
 
     fn heap_set(&mut self, at: usize, slot: u16) {
@@ -399,7 +431,7 @@ where
         let Some(s) = self.each.get(usize::from(slot)) else {
             return;
         };
-        let target = match (&s.action, s.listed_as_follower) {
+        let target = match (s.held.action(), s.listed_as_follower) {
             (Some(a), true) => a.after().map(|t| t.slot),
             _ => None,
         };

@@ -41,7 +41,6 @@ fn a_group_split_across_blocks_starts_together_when_complete() {
             late: Late::Drop,
             group,
             body: Body::Transfer {
-                frames: samples.len() as u64,
                 shape: Shape::whole(samples.len() as u64),
                 levels: Levels::UNITY,
                 buffer: samples,
@@ -294,7 +293,10 @@ fn an_endless_loop_started_near_the_last_play_frame_wraps_instead_of_overflowing
 fn a_contiguous_map_ends_at_its_capacity() {
     // Found by cargo-mutants: `count > MAX_MAP_CHANNELS` made `==` survived every suite.
     let max = MAX_MAP_CHANNELS as u16;
-    assert_eq!(ChannelMap::contiguous(3, max).unwrap().len(), MAX_MAP_CHANNELS);
+    assert_eq!(
+        ChannelMap::contiguous(3, max).unwrap().len(),
+        MAX_MAP_CHANNELS
+    );
     for count in [max + 1, max + 2, u16::MAX] {
         assert_eq!(
             ChannelMap::contiguous(0, count),
@@ -312,7 +314,11 @@ fn float_samples_pass_through_and_only_non_finite_ones_count() {
     use crate::convert::{decode, encode};
     let src = [0.25f32, -1.5, 1e-30, f32::NAN, f32::INFINITY];
     let mut dst = [9.0f32; 5];
-    assert_eq!(encode(&src, &mut dst), 2, "the NaN and the infinity are counted");
+    assert_eq!(
+        encode(&src, &mut dst),
+        2,
+        "the NaN and the infinity are counted"
+    );
     assert_eq!(dst[..3], src[..3]);
     let mut wide = [0.0f64; 3];
     assert_eq!(encode(&src[..3], &mut wide), 0);

@@ -152,7 +152,6 @@ pub(crate) fn transfer_body<B, Mp: MapStore>(
     let frames = (samples / map.len()) as u64;
     let (shape, levels) = shape.unwrap_or((Shape::whole(frames), Levels::UNITY));
     Body::Transfer {
-        frames,
         layout: Layout::of(map, channels, playback),
         buffer,
         map: Mp::store(map),

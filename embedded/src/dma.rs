@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use rtmix_core::{OutputEngine, PlaySource};
+use rtmix_core::{Home, OutputEngine, PlaySource};
 
 use crate::half::Alternation;
 use crate::{Block, DmaError, FrameFormat, Half, HalfReport};
@@ -48,15 +48,15 @@ pub(crate) fn buffer_words<F: FrameFormat>(
 /// [`convert`](rtmix_core::convert) through the [`FrameFormat`].
 ///
 /// ```
-/// use rtmix_core::{At, ChannelMap, Play, Queues, StreamConfig};
+/// use rtmix_core::{At, ChannelMap, Play, OutputStorage, StreamConfig};
 /// use rtmix_embedded::{DmaOutput, I16};
 ///
 /// static CLICK: [f32; 2] = [0.5, 0.5];
-/// let mut queues: Queues<&'static [f32], &'static mut [f32], 4, 4> = Queues::new();
-/// let (mut ctl, engine) = queues.split(StreamConfig::output(2)).unwrap();
+/// let mut storage: OutputStorage<&'static [f32], 4, 4, 4, 8> = OutputStorage::new();
+/// let (mut ctl, engine) = storage.split(StreamConfig::output(2)).unwrap();
 /// let (output, _) = engine.split();
 /// let mut scratch = [0.0f32; 8]; // one half: 4 frames of 2 channels
-/// let mut dma = DmaOutput::<_, I16, 4>::new(output, &mut scratch, 4).unwrap();
+/// let mut dma = DmaOutput::<_, I16, _>::new(output, &mut scratch, 4).unwrap();
 /// let mut buffer = [0i16; 16]; // two halves
 ///
 /// ctl.play(Play::new(&CLICK[..], ChannelMap::new(&[1]).unwrap()).at(At::Frame(9))).unwrap();
@@ -66,8 +66,8 @@ pub(crate) fn buffer_words<F: FrameFormat>(
 /// // Frame 9, channel 1 is word (9 - 8) * 2 + 1 of the first half.
 /// assert_eq!(&buffer[..6], &[0, 0, 0, 16_384, 0, 16_384]);
 /// ```
-pub struct DmaOutput<'a, P, F: FrameFormat, const A: usize> {
-    engine: OutputEngine<'a, P, A>,
+pub struct DmaOutput<'a, P: 'static, F: FrameFormat, H: Home> {
+    engine: OutputEngine<P, H>,
     scratch: &'a mut [f32],
     /// Frames in one half.
     frames: usize,
@@ -80,7 +80,7 @@ pub struct DmaOutput<'a, P, F: FrameFormat, const A: usize> {
     format: PhantomData<F>,
 }
 
-impl<P: PlaySource, F: FrameFormat, const A: usize> core::fmt::Debug for DmaOutput<'_, P, F, A> {
+impl<P: PlaySource, F: FrameFormat, H: Home> core::fmt::Debug for DmaOutput<'_, P, F, H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DmaOutput")
             .field("frames_per_half", &self.frames)
@@ -91,12 +91,12 @@ impl<P: PlaySource, F: FrameFormat, const A: usize> core::fmt::Debug for DmaOutp
     }
 }
 
-impl<'a, P: PlaySource, F: FrameFormat, const A: usize> DmaOutput<'a, P, F, A> {
+impl<'a, P: PlaySource, F: FrameFormat, H: Home> DmaOutput<'a, P, F, H> {
     /// Drives `engine` from a circular buffer of two halves of `frames_per_half` frames.
     /// `scratch` holds one half as `f32` (`frames_per_half * channels` samples; more is
     /// fine): the engine renders there, then the block is converted into the DMA half.
     pub fn new(
-        engine: OutputEngine<'a, P, A>,
+        engine: OutputEngine<P, H>,
         scratch: &'a mut [f32],
         frames_per_half: usize,
     ) -> Result<Self, DmaError> {
@@ -166,12 +166,12 @@ impl<'a, P: PlaySource, F: FrameFormat, const A: usize> DmaOutput<'a, P, F, A> {
     /// `half`.
     ///
     /// ```
-    /// # use rtmix_core::{Queues, StreamConfig};
+    /// # use rtmix_core::{OutputStorage, StreamConfig};
     /// # use rtmix_embedded::{DmaOutput, Half, I24Left};
-    /// # let mut queues: Queues<&'static [f32], &'static mut [f32], 4, 4> = Queues::new();
-    /// # let (_ctl, engine) = queues.split(StreamConfig::output(1)).unwrap();
+    /// # let mut storage: OutputStorage<&'static [f32], 4, 4, 4, 8> = OutputStorage::new();
+    /// # let (_ctl, engine) = storage.split(StreamConfig::output(1)).unwrap();
     /// # let mut scratch = [0.0f32; 2];
-    /// let mut dma = DmaOutput::<_, I24Left, 4>::new(engine.output, &mut scratch, 2).unwrap();
+    /// let mut dma = DmaOutput::<_, I24Left, _>::new(engine.output, &mut scratch, 2).unwrap();
     /// let mut buffer = [0i32; 4];
     /// dma.prime(&mut buffer).unwrap();
     /// let (report, start) = dma.service(Half::First, &mut buffer, |block| block.start).unwrap();
@@ -240,12 +240,12 @@ impl<'a, P: PlaySource, F: FrameFormat, const A: usize> DmaOutput<'a, P, F, A> {
     }
 
     /// The engine half, to stop it or query it.
-    pub fn engine(&mut self) -> &mut OutputEngine<'a, P, A> {
+    pub fn engine(&mut self) -> &mut OutputEngine<P, H> {
         &mut self.engine
     }
 
     /// Gives back the engine half and the scratch block.
-    pub fn into_parts(self) -> (OutputEngine<'a, P, A>, &'a mut [f32]) {
+    pub fn into_parts(self) -> (OutputEngine<P, H>, &'a mut [f32]) {
         (self.engine, self.scratch)
     }
 

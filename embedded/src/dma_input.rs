@@ -2,7 +2,7 @@
 
 use core::marker::PhantomData;
 
-use rtmix_core::{InputEngine, RecordTarget};
+use rtmix_core::{Home, InputEngine, RecordTarget};
 
 use crate::dma::buffer_words;
 use crate::half::Alternation;
@@ -31,21 +31,21 @@ pub struct CaptureReport {
 /// needed.
 ///
 /// ```
-/// use rtmix_core::{At, ChannelMap, Queues, Record, StreamConfig};
+/// use rtmix_core::{At, ChannelMap, InputStorage, Record, StreamConfig};
 /// use rtmix_embedded::{DmaInput, I16};
 ///
-/// let mut queues: Queues<&'static [f32], Vec<f32>, 4, 4> = Queues::new();
-/// let (mut ctl, engine) = queues.split(StreamConfig::input(1)).unwrap();
+/// let mut storage: InputStorage<Vec<f32>, 4, 4, 4, 8> = InputStorage::new();
+/// let (mut ctl, engine) = storage.split_input(StreamConfig::input(1)).unwrap();
 /// let mut scratch = [0.0f32; 2];
-/// let mut dma = DmaInput::<_, I16, 4>::new(engine.input, &mut scratch, 2).unwrap();
+/// let mut dma = DmaInput::<_, I16, _>::new(engine.input, &mut scratch, 2).unwrap();
 /// let id = ctl.record(Record::new(vec![0.0; 2], ChannelMap::new(&[0]).unwrap()).at(At::Frame(1))).unwrap();
 /// let buffer = [0i16, 8192, -16_384, 0]; // frames 0, 1 | 2, 3
 /// dma.on_half_transfer(&buffer).unwrap();
 /// dma.on_transfer_complete(&buffer).unwrap();
 /// assert_eq!(ctl.take(id).unwrap().into_recording(), Some(vec![0.25, -0.5]));
 /// ```
-pub struct DmaInput<'a, R, F: FrameFormat, const A: usize> {
-    engine: InputEngine<'a, R, A>,
+pub struct DmaInput<'a, R: 'static, F: FrameFormat, H: Home> {
+    engine: InputEngine<R, H>,
     scratch: &'a mut [f32],
     frames: usize,
     samples: usize,
@@ -54,7 +54,7 @@ pub struct DmaInput<'a, R, F: FrameFormat, const A: usize> {
     format: PhantomData<F>,
 }
 
-impl<R: RecordTarget, F: FrameFormat, const A: usize> core::fmt::Debug for DmaInput<'_, R, F, A> {
+impl<R: RecordTarget, F: FrameFormat, H: Home> core::fmt::Debug for DmaInput<'_, R, F, H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DmaInput")
             .field("frames_per_half", &self.frames)
@@ -64,11 +64,11 @@ impl<R: RecordTarget, F: FrameFormat, const A: usize> core::fmt::Debug for DmaIn
     }
 }
 
-impl<'a, R: RecordTarget, F: FrameFormat, const A: usize> DmaInput<'a, R, F, A> {
+impl<'a, R: RecordTarget, F: FrameFormat, H: Home> DmaInput<'a, R, F, H> {
     /// Feeds `engine` from a circular buffer of two halves of `frames_per_half` frames;
     /// `scratch` holds one half as `f32` (`frames_per_half * channels` samples or more).
     pub fn new(
-        engine: InputEngine<'a, R, A>,
+        engine: InputEngine<R, H>,
         scratch: &'a mut [f32],
         frames_per_half: usize,
     ) -> Result<Self, DmaError> {
@@ -147,12 +147,12 @@ impl<'a, R: RecordTarget, F: FrameFormat, const A: usize> DmaInput<'a, R, F, A> 
     }
 
     /// The engine half, to stop it or query it.
-    pub fn engine(&mut self) -> &mut InputEngine<'a, R, A> {
+    pub fn engine(&mut self) -> &mut InputEngine<R, H> {
         &mut self.engine
     }
 
     /// Gives back the engine half and the scratch block.
-    pub fn into_parts(self) -> (InputEngine<'a, R, A>, &'a mut [f32]) {
+    pub fn into_parts(self) -> (InputEngine<R, H>, &'a mut [f32]) {
         (self.engine, self.scratch)
     }
 }

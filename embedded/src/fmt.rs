@@ -28,7 +28,7 @@ macro_rules! warn {
 
 /// With `defmt` on, a compile-time check that every value type a firmware logs, from
 /// rtmix-core and from this crate, implements `defmt::Format` (handles that own queues,
-/// such as `Queues`, `Controller` and the engine halves, are not values and do not).
+/// such as the storages, `Controller` and the engine halves, are not values and do not).
 #[cfg(feature = "defmt")]
 const _: () = {
     fn format<T: defmt::Format + ?Sized>() {}

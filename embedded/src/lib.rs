@@ -24,15 +24,15 @@
 //! and the RAM it takes.
 //!
 //! ```
-//! use rtmix_core::{At, ChannelMap, Play, Queues, StreamConfig};
+//! use rtmix_core::{At, ChannelMap, Play, OutputStorage, StreamConfig};
 //! use rtmix_embedded::{DmaOutput, I16};
 //!
 //! static BEEP: [f32; 4] = [0.25, 0.25, -0.25, -0.25];
 //! // A `static` in a firmware (see docs/embedded.md).
-//! let mut queues: Queues<&'static [f32], &'static mut [f32], 8, 8> = Queues::new();
-//! let (mut ctl, engine) = queues.split(StreamConfig::output(2)).unwrap();
+//! let mut storage: OutputStorage<&'static [f32], 8, 8, 4, 8> = OutputStorage::new();
+//! let (mut ctl, engine) = storage.split(StreamConfig::output(2)).unwrap();
 //! let mut scratch = [0.0f32; 2 * 32];
-//! let mut dma = DmaOutput::<_, I16, 8>::new(engine.output, &mut scratch, 32).unwrap();
+//! let mut dma = DmaOutput::<_, I16, _>::new(engine.output, &mut scratch, 32).unwrap();
 //! let mut buffer = [0i16; 2 * 2 * 32]; // what the DMA sends, round and round
 //!
 //! ctl.play(Play::new(&BEEP[..], ChannelMap::new(&[0]).unwrap()).at(At::Frame(100))).unwrap();

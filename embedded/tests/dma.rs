@@ -1,44 +1,53 @@
 //! The DMA integration's edges: typed refusals, an interrupt before `prime`, the input
 //! side (missed interrupts included), and a duplex loopback through both.
 
-use rtmix_core::{At, ChannelMap, Late, Play, Queues, Record, StreamConfig};
+use rtmix_core::{
+    At, ChannelMap, Controller, Engine, Heap, Late, Play, PlaySource, Record, StreamCapacity,
+    StreamConfig,
+};
 use rtmix_embedded::{DmaError, DmaInput, DmaOutput, FrameFormat, Half, I24LeftHalfwords, I16};
 
-type Q = Queues<Vec<f32>, Vec<f32>, 8, 8>;
+/// A host stream with 8 action slots: the DMA integration takes any storage.
+fn stream<P: PlaySource + 'static>(
+    config: StreamConfig,
+) -> (Controller<P, Vec<f32>, Heap>, Engine<P, Vec<f32>, Heap>) {
+    let capacity = StreamCapacity {
+        actions: 8,
+        commands: 7,
+        completions: 8,
+    };
+    rtmix_core::open(config, capacity).unwrap()
+}
 
 #[test]
 fn bad_sizes_are_typed_errors_and_render_nothing() {
-    let mut q: Box<Q> = Box::default();
-    let (_ctl, engine) = q.split(StreamConfig::duplex(2, 1)).unwrap();
+    let (_ctl, engine) = stream::<Vec<f32>>(StreamConfig::duplex(2, 1));
     let (output, input) = engine.split();
     let mut small = [0.0f32; 7];
-    let err = DmaOutput::<_, I16, 8>::new(output, &mut small, 4).unwrap_err();
+    let err = DmaOutput::<_, I16, _>::new(output, &mut small, 4).unwrap_err();
     assert_eq!(err, DmaError::ScratchTooSmall { len: 7, needed: 8 });
     let mut scratch = [0.0f32; 8];
     let mut none = [0.0f32; 0];
-    let mut q2: Box<Q> = Box::default();
-    let (_c2, e2) = q2.split(StreamConfig::output(2)).unwrap();
+    let (_c2, e2) = stream::<Vec<f32>>(StreamConfig::output(2));
     assert_eq!(
-        DmaOutput::<_, I16, 8>::new(e2.output, &mut none, 0).unwrap_err(),
+        DmaOutput::<_, I16, _>::new(e2.output, &mut none, 0).unwrap_err(),
         DmaError::Empty
     );
-    let mut q3: Box<Q> = Box::default();
-    let (_c3, e3) = q3.split(StreamConfig::output(2)).unwrap();
+    let (_c3, e3) = stream::<Vec<f32>>(StreamConfig::output(2));
     let mut big = [0.0f32; 1];
     assert_eq!(
-        DmaOutput::<_, I16, 8>::new(e3.output, &mut big, usize::MAX).unwrap_err(),
+        DmaOutput::<_, I16, _>::new(e3.output, &mut big, usize::MAX).unwrap_err(),
         DmaError::TooLarge
     );
     // An input half with no channels.
-    let mut q4: Box<Q> = Box::default();
-    let (_c4, e4) = q4.split(StreamConfig::output(2)).unwrap();
+    let (_c4, e4) = stream::<Vec<f32>>(StreamConfig::output(2));
     assert_eq!(
-        DmaInput::<_, I16, 8>::new(e4.input, &mut scratch, 4).unwrap_err(),
+        DmaInput::<_, I16, _>::new(e4.input, &mut scratch, 4).unwrap_err(),
         DmaError::Empty
     );
 
     let mut in_scratch = [0.0f32; 4];
-    let mut dma_in = DmaInput::<_, I24LeftHalfwords, 8>::new(input, &mut in_scratch, 4).unwrap();
+    let mut dma_in = DmaInput::<_, I24LeftHalfwords, _>::new(input, &mut in_scratch, 4).unwrap();
     assert_eq!(dma_in.buffer_len(), 2 * 4 * 2);
     assert_eq!(
         dma_in.on_half_transfer(&[0u16; 15]).unwrap_err(),
@@ -52,10 +61,9 @@ fn bad_sizes_are_typed_errors_and_render_nothing() {
 
 #[test]
 fn a_wrong_buffer_leaves_the_clock_alone() {
-    let mut q: Box<Q> = Box::default();
-    let (_ctl, engine) = q.split(StreamConfig::output(2)).unwrap();
+    let (_ctl, engine) = stream::<Vec<f32>>(StreamConfig::output(2));
     let mut scratch = [0.0f32; 8];
-    let mut dma = DmaOutput::<_, I16, 8>::new(engine.output, &mut scratch, 4).unwrap();
+    let mut dma = DmaOutput::<_, I16, _>::new(engine.output, &mut scratch, 4).unwrap();
     assert_eq!(dma.buffer_len(), 16);
     let mut short = [0i16; 12];
     assert_eq!(
@@ -72,10 +80,9 @@ fn a_wrong_buffer_leaves_the_clock_alone() {
 #[test]
 fn an_interrupt_before_prime_counts_both_halves_as_lost() {
     static ONE: [f32; 1] = [1.0];
-    let mut q: Queues<&'static [f32], Vec<f32>, 4, 4> = Queues::new();
-    let (mut ctl, engine) = q.split(StreamConfig::output(1)).unwrap();
+    let (mut ctl, engine) = stream::<&'static [f32]>(StreamConfig::output(1));
     let mut scratch = [0.0f32; 4];
-    let mut dma = DmaOutput::<_, I16, 4>::new(engine.output, &mut scratch, 4).unwrap();
+    let mut dma = DmaOutput::<_, I16, _>::new(engine.output, &mut scratch, 4).unwrap();
     let map = ChannelMap::new(&[0]).unwrap();
     ctl.play(Play::new(&ONE[..], map).at(At::Frame(9))).unwrap();
     let mut buffer = [0i16; 8];
@@ -91,10 +98,9 @@ fn an_interrupt_before_prime_counts_both_halves_as_lost() {
 
 #[test]
 fn input_halves_are_consecutive_blocks_and_a_missed_one_is_lost() {
-    let mut q: Box<Q> = Box::default();
-    let (mut ctl, engine) = q.split(StreamConfig::input(1)).unwrap();
+    let (mut ctl, engine) = stream::<Vec<f32>>(StreamConfig::input(1));
     let mut scratch = [0.0f32; 3];
-    let mut dma = DmaInput::<_, I16, 8>::new(engine.input, &mut scratch, 3).unwrap();
+    let mut dma = DmaInput::<_, I16, _>::new(engine.input, &mut scratch, 3).unwrap();
     let map = ChannelMap::new(&[0]).unwrap();
     let rec = ctl
         .record(Record::new(vec![9.0; 12], map).at(At::Frame(0)))
@@ -134,13 +140,12 @@ fn input_halves_are_consecutive_blocks_and_a_missed_one_is_lost() {
 /// gets the play's samples back exactly (16-bit values survive the round trip).
 #[test]
 fn a_duplex_loopback_records_what_was_played_at_the_same_frame() {
-    let mut q: Box<Q> = Box::default();
-    let (mut ctl, engine) = q.split(StreamConfig::duplex(2, 2)).unwrap();
+    let (mut ctl, engine) = stream::<Vec<f32>>(StreamConfig::duplex(2, 2));
     let (output, input) = engine.split();
     let half = 5;
     let (mut s_out, mut s_in) = ([0.0f32; 10], [0.0f32; 10]);
-    let mut tx = DmaOutput::<_, I16, 8>::new(output, &mut s_out, half).unwrap();
-    let mut rx = DmaInput::<_, I16, 8>::new(input, &mut s_in, half).unwrap();
+    let mut tx = DmaOutput::<_, I16, _>::new(output, &mut s_out, half).unwrap();
+    let mut rx = DmaInput::<_, I16, _>::new(input, &mut s_in, half).unwrap();
     let samples: Vec<f32> = (0..40)
         .map(|i| f32::from(i16::try_from(i).unwrap() - 20) / 64.0)
         .collect();

@@ -23,7 +23,8 @@ use std::convert::Infallible;
 
 use embedded_hal::digital::{ErrorType, OutputPin};
 use rtmix_core::{
-    ActionId, At, ChannelMap, Controller, Ending, Late, Play, Queues, Repeat, StreamConfig,
+    ActionId, At, ChannelMap, Controller, Ending, Fixed, Late, OutputStorage, Play, Repeat,
+    StreamConfig, Unused,
 };
 use rtmix_embedded::{
     Block, DmaOutput, Edge, Fired, FrameFormat, Half, I16Bits, I24Left, I24LeftHalfwords, Trigger,
@@ -39,8 +40,33 @@ const SECONDS: u64 = 10;
 const ACTIONS: usize = 16;
 const TRIGGERS: usize = 16;
 
-type Q = Queues<Vec<f32>, Vec<f32>, ACTIONS, 32>;
-type Ctl<'a> = Controller<'a, Vec<f32>, Vec<f32>, ACTIONS>;
+/// The firmware's storage: 16 actions, 31 queued commands, 3 completions in transit, up to
+/// 8 channels.
+type Storage = OutputStorage<Vec<f32>, ACTIONS, 32, 4, 8>;
+type Ctl<'a> = Controller<Vec<f32>, Unused, Fixed<'a, 8>>;
+
+/// A completion of the output-only firmware stream as the host model's type.
+fn as_sim(c: rtmix_core::Completion<Vec<f32>, Unused>) -> SimCompletion {
+    use rtmix_core::Payload;
+    rtmix_core::Completion {
+        id: c.id,
+        kind: c.kind,
+        requested: c.requested,
+        late_by: c.late_by,
+        actual_start: c.actual_start,
+        frames: c.frames,
+        skipped: c.skipped,
+        ended_at: c.ended_at,
+        end: c.end,
+        stats: c.stats,
+        payload: match c.payload {
+            Payload::None => Payload::None,
+            Payload::Played(p) => Payload::Played(p),
+            Payload::Recorded(never) => match never {},
+            Payload::Stats(s) => Payload::Stats(s),
+        },
+    }
+}
 
 /// A pin that remembers its level.
 struct RecPin(Option<bool>);
@@ -229,10 +255,10 @@ where
     F::Word: PartialEq + std::fmt::Debug,
 {
     let mut rng = Rng(SplitMix64(seed));
-    let mut queues: Box<Q> = Box::default();
-    let (mut ctl, engine) = queues.split(StreamConfig::output(channels)).unwrap();
+    let mut storage: Box<Storage> = Box::default();
+    let (mut ctl, engine) = storage.split(StreamConfig::output(channels)).unwrap();
     let mut scratch = vec![0.0f32; half * usize::from(channels)];
-    let mut dma: DmaOutput<'_, _, F, ACTIONS> =
+    let mut dma: DmaOutput<'_, _, F, _> =
         DmaOutput::new(engine.output, &mut scratch, half).unwrap();
     let mut trigger_queue: TriggerQueue<TRIGGERS> = TriggerQueue::new();
     let (mut tx, rx) = trigger_queue.split();
@@ -359,7 +385,7 @@ where
         out.fired.extend(fired.into_iter().map(|f| (serviced, f)));
         out.playing.push(report.playing);
         while let Some(c) = ctl.try_next() {
-            out.completions.push(c);
+            out.completions.push(as_sim(c));
         }
     }
     out.scenario.steps = ops
