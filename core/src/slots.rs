@@ -27,8 +27,9 @@ pub(crate) const NIL: u16 = u16::MAX;
 /// The most slots a half can have: every slot index but [`NIL`].
 pub(crate) const MAX_SLOTS: usize = NIL as usize;
 
-/// What a slot holds.
+/// What a slot holds. Slots hold actions by value (there is no `alloc` to box them).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 enum Held<B, Mp> {
     Empty,
     Action(Action<B, Mp>),

@@ -7,10 +7,11 @@ use rtmix_core::{
 };
 use rtmix_embedded::{DmaError, DmaInput, DmaOutput, FrameFormat, Half, I24LeftHalfwords, I16};
 
+/// The two sides of a host stream.
+type Sides<P> = (Controller<P, Vec<f32>, Heap>, Engine<P, Vec<f32>, Heap>);
+
 /// A host stream with 8 action slots: the DMA integration takes any storage.
-fn stream<P: PlaySource + 'static>(
-    config: StreamConfig,
-) -> (Controller<P, Vec<f32>, Heap>, Engine<P, Vec<f32>, Heap>) {
+fn stream<P: PlaySource + 'static>(config: StreamConfig) -> Sides<P> {
     let capacity = StreamCapacity {
         actions: 8,
         commands: 7,
