@@ -29,6 +29,9 @@ pub(crate) struct Transfer<B, Mp> {
 pub(crate) struct StreamCounters {
     pub(crate) missing: u64,
     pub(crate) dropped: u64,
+    /// Calls in which the source or sink claimed to have moved more samples than it was
+    /// given room for.
+    pub(crate) faults: u64,
     /// [`NONE`] until a level is seen.
     pub(crate) lowest: u64,
 }
@@ -38,6 +41,7 @@ impl Default for StreamCounters {
         Self {
             missing: 0,
             dropped: 0,
+            faults: 0,
             lowest: NONE,
         }
     }

@@ -22,7 +22,7 @@ pub enum ActionKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum EndReason {
-    /// It ran to its end (a play or record), or took effect (stats).
+    /// It ran to its end (a play or record), or took effect (a gain change, a stats fetch).
     Finished,
     /// A cancel stopped it at this frame: its last frame was `at - 1` (after the cancel's
     /// fade, if it had one). A cut at or before its start means nothing was played or
@@ -33,8 +33,7 @@ pub enum EndReason {
     },
     /// It arrived late with [`Late::Drop`](crate::Late::Drop) and was not carried out.
     DroppedLate,
-    /// A cancel or gain change that reached its target (the target's completion says
-    /// where a cancel stopped it).
+    /// A cancel that reached its target (the target's completion says where it stopped).
     Cut,
     /// A cancel or gain change whose target had already ended, or (a cancel) would end by
     /// itself before the cut.
@@ -70,6 +69,10 @@ pub struct ActionStats {
     pub missing: u64,
     /// A stream recording's frames that its sink had no room for, dropped.
     pub dropped: u64,
+    /// Calls in which a stream's [`SampleSource`](crate::SampleSource) or
+    /// [`SampleSink`](crate::SampleSink) claimed to have moved more samples than it was
+    /// given room for (a bug in it): the engine believed only what fitted, and went on.
+    pub faults: u64,
     /// The lowest level seen at the start of a span: frames available in a play's source,
     /// or room in a recording's sink (`None` for buffers).
     pub lowest_level: Option<u64>,
@@ -115,8 +118,7 @@ impl Counts {
     /// The counts as reported, with a stream's counters.
     pub(crate) fn report(
         self,
-        missing: u64,
-        dropped: u64,
+        (missing, dropped, faults): (u64, u64, u64),
         lowest_level: Option<u64>,
     ) -> ActionStats {
         ActionStats {
@@ -131,6 +133,7 @@ impl Counts {
             frames_lost: self.frames_lost,
             missing,
             dropped,
+            faults,
             lowest_level,
         }
     }

@@ -143,8 +143,7 @@ where
             ended_at: some(done.ended_at),
             end: done.end.reason(done.ended_at),
             stats: done.counts.report(
-                done.stream.missing,
-                done.stream.dropped,
+                (done.stream.missing, done.stream.dropped, done.stream.faults),
                 some(done.stream.lowest),
             ),
             payload: match (done.buffer, stats) {

@@ -78,7 +78,12 @@ pub(crate) fn play<B: PlaySource, Mp: MapStore>(
     while done < span.frames {
         let n = (span.frames - done).min(per_chunk);
         let take = n.min(source.available() / k);
-        let got = source.read(&mut chunk[..take * k]) / k;
+        let read = source.read(&mut chunk[..take * k]);
+        if read > take * k {
+            // It claims more than it was given room for: believe only what fits.
+            t.stream.faults += 1;
+        }
+        let got = read.min(take * k) / k;
         let dst = &mut dst[done * channels..(done + got) * channels];
         if !mix(
             dst,
@@ -295,7 +300,12 @@ pub(crate) fn record<B: RecordTarget, Mp: MapStore>(
         }
         let fits = n.min(sink.room() / k);
         let frame = span.frame + done as u64;
-        let wrote = sink.write(frame, &chunk[..fits * k]) / k;
+        let written = sink.write(frame, &chunk[..fits * k]);
+        if written > fits * k {
+            // It claims more than it was given: believe only what it was given.
+            t.stream.faults += 1;
+        }
+        let wrote = written.min(fits * k) / k;
         if wrote < n {
             if t.shape.stop {
                 return Flow::Stop {

@@ -327,3 +327,79 @@ fn float_samples_pass_through_and_only_non_finite_ones_count() {
     decode(&wide, &mut back);
     assert_eq!(back, src[..3]);
 }
+
+/// A stream end that claims to move more samples than it was given room for.
+struct Liar;
+
+impl SampleSource for Liar {
+    fn available(&self) -> usize {
+        4
+    }
+    fn read(&mut self, out: &mut [f32]) -> usize {
+        out.fill(0.5);
+        out.len() + 1000
+    }
+}
+
+impl SampleSink for Liar {
+    fn room(&self) -> usize {
+        4
+    }
+    fn write(&mut self, _frame: u64, samples: &[f32]) -> usize {
+        samples.len() + 1000
+    }
+}
+
+impl PlaySource for Liar {
+    fn buffer(&self) -> Option<&[f32]> {
+        None
+    }
+    fn source(&mut self) -> Option<&mut dyn SampleSource> {
+        Some(self)
+    }
+}
+
+impl RecordTarget for Liar {
+    fn buffer(&self) -> Option<&[f32]> {
+        None
+    }
+    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+        None
+    }
+    fn sink(&mut self) -> Option<&mut dyn SampleSink> {
+        Some(self)
+    }
+}
+
+#[test]
+fn a_stream_that_claims_too_much_is_believed_only_as_far_as_it_fits() {
+    let (mut ctl, mut engine) =
+        open::<Liar, Liar>(StreamConfig::duplex(1, 1), StreamCapacity::default()).unwrap();
+    let play = ctl.play(Play::new(Liar, mono())).unwrap();
+    let rec = ctl.record(Record::new(Liar, mono())).unwrap();
+    let mut out = [9.0f32; 3];
+    engine.process(&[0.25; 3], &mut out);
+    assert_eq!(out, [0.5; 3], "what it read, no more, and no panic");
+    ctl.cancel(play, At::Asap, Late::StartNow).unwrap();
+    ctl.cancel(rec, At::Asap, Late::StartNow).unwrap();
+    engine.process(&[0.25; 3], &mut out);
+    let played = ctl.take(play).unwrap();
+    assert_eq!((played.frames, played.stats.faults), (3, 1));
+    let recorded = ctl.take(rec).unwrap();
+    assert_eq!((recorded.frames, recorded.stats.faults), (3, 1));
+}
+
+#[test]
+fn an_applied_gain_change_finishes_and_a_cancel_cuts() {
+    let (mut ctl, mut engine) = stream(8, 8, StreamConfig::output(1));
+    let play = ctl.play(Play::new(vec![1.0; 8], mono())).unwrap();
+    let gain = ctl
+        .set_gain(GainTarget::Action(play), 0.5, 0, At::Frame(2), Late::Skip)
+        .unwrap();
+    let cut = ctl.cancel(play, At::Frame(4), Late::Skip).unwrap();
+    let mut out = [0.0f32; 8];
+    engine.output.process(&mut out);
+    assert_eq!(out, [1.0, 1.0, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(ctl.take(gain).unwrap().end, EndReason::Finished);
+    assert_eq!(ctl.take(cut).unwrap().end, EndReason::Cut);
+}
