@@ -6,8 +6,8 @@
 //!    `t0`; an action that follows another ([`At::After`](crate::At::After)) waits, listed
 //!    under that one, while its end is unknown);
 //! 2. move the pending actions whose frame is below `t1` to the active set, in order of
-//!    (frame, submission): the pending heap's top. A gain change takes effect between
-//!    samples, so the block is cut into segments at the frames of gain changes, and each
+//!    (frame, submission): the pending heap's top. A gain change or a faded cancel takes
+//!    effect between samples, so the block is cut into segments at their frames, and each
 //!    segment activates what is due at its start;
 //! 3. let each active transfer process its part of each segment, in submission order (the
 //!    order fixes the floating-point summation order, which the reference model mirrors),
@@ -462,7 +462,7 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             if due.origin >= t1 && t1 != u64::MAX {
                 break;
             }
-            if matches!(due.work, Work::Gain { .. }) && due.origin > seg {
+            if splits(&due.work) && due.origin > seg {
                 return due.origin.min(t1);
             }
             self.st.unschedule(slot);
@@ -669,6 +669,20 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             self.signal.notify();
         }
     }
+}
+
+/// True for an action that changes an envelope (a gain change, a faded cancel): it takes
+/// effect between two samples, so the block is split at its frame and the samples before
+/// it keep the envelope they had.
+fn splits<B, Mp>(work: &Work<B, Mp>) -> bool {
+    matches!(
+        work,
+        Work::Gain { .. }
+            | Work::Cancel {
+                ending: Ending::FadeOut(1..),
+                ..
+            }
+    )
 }
 
 /// Lets one active transfer process its part of `[seg, seg_end)` of the block that starts

@@ -525,7 +525,16 @@ impl World<'_, '_> {
             let Some(i) = next else {
                 return e;
             };
-            if matches!(self.items[i].op, Op::Gain { .. }) && self.items[i].origin > seg {
+            // Gain changes and faded cancels take effect between samples.
+            let between = matches!(
+                self.items[i].op,
+                Op::Gain { .. }
+                    | Op::Cancel {
+                        ending: Ending::FadeOut(1..),
+                        ..
+                    }
+            );
+            if between && self.items[i].origin > seg {
                 return self.items[i].origin;
             }
             self.activate(i, s, seg);

@@ -654,6 +654,46 @@ proptest! {
     }
 }
 
+proptest! {
+    /// A second faded cancel at c2, while the fade of a first one (at c1, over m1 frames)
+    /// is under way: the frames before c2 keep the first fade, whatever the block pattern
+    /// (a faded cancel takes effect between samples, like a gain change); from c2 the
+    /// second fade runs from full level, `1 + (0 - 1) * (k / m2)` at c2 + k, and the play
+    /// stops at the earlier of the two ends.
+    #[test]
+    fn a_second_faded_cancel_takes_over_at_its_frame(
+        c1 in 10u64..300,
+        m1 in 2u64..200,
+        into in 1u64..200,
+        m2 in 1u64..200,
+        v in 1i32..=2048,
+        pattern in blocks(),
+    ) {
+        let c2 = c1 + into % m1;
+        let (e1, e2) = (c1 + m1, c2 + m2);
+        let end = e1.min(e2);
+        let v = q(v);
+        let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
+        let mut dev = Device::new(engine, &pattern);
+        let id = ctl.play(mono(vec![v; 1000]).at(At::Frame(0))).unwrap();
+        ctl.cancel_with(id, At::Frame(c1), Late::Skip, Ending::FadeOut(m1)).unwrap();
+        ctl.cancel_with(id, At::Frame(c2), Late::Skip, Ending::FadeOut(m2)).unwrap();
+        dev.run_to(1008);
+        check(&dev.out, 1, |t, _| {
+            if t < c1 {
+                mixed(v)
+            } else if t < c2 {
+                mixed(v * ramp(1.0, 0.0, c1, m1, t))
+            } else if t < end {
+                mixed(v * ramp(1.0, 0.0, c2, m2, t))
+            } else {
+                0.0
+            }
+        })?;
+        prop_assert_eq!(take(&mut ctl, id).end, EndReason::Cancelled { at: end });
+    }
+}
+
 // 5. Master gains.
 
 proptest! {
