@@ -19,7 +19,7 @@ use crate::{
 /// Every request is validated here and refused with a typed [`Error`]; a refused play or
 /// record hands its buffer back in [`Rejected`]. Every accepted request gets an
 /// [`ActionId`] and, later, exactly one [`Completion`], taken with [`take`](Self::take),
-/// [`try_next`](Self::try_next) or (with `std`) [`wait`](Self::wait); or dropped unseen
+/// [`try_next`](Self::try_next) or (with `std`) `wait`; or dropped unseen
 /// with [`forget`](Self::forget).
 ///
 /// ```

@@ -100,7 +100,7 @@ pub enum Error {
         /// The storage's channel capacity.
         max: usize,
     },
-    /// A [`StreamCapacity`](crate::StreamCapacity) out of range: `actions` below 2 or
+    /// A `StreamCapacity` out of range: `actions` below 2 or
     /// above 65 534, `commands` or `completions` 0.
     InvalidCapacity {
         /// Which capacity.

@@ -41,7 +41,7 @@ pub trait Receiver<T> {
     fn receive(&mut self) -> Option<T>;
 }
 
-/// Where a stream's storage lives: [`Fixed`] or [`Heap`]. See the module documentation.
+/// Where a stream's storage lives: [`Fixed`], or `Heap` (feature `alloc`): see each.
 ///
 /// It is sealed: the two homes are all there are.
 pub trait Home: sealed::Sealed + Sized + Debug {

@@ -9,8 +9,18 @@
 //!   happens at exactly that sample, whatever the block size (one frame included).
 //! * A command moves its buffer into the engine; the [`Completion`] moves it back out, so
 //!   nothing is allocated or freed on the audio thread, and recordings come back filled.
-//! * The controller admits at most `ACTIONS` outstanding actions per direction and refuses
-//!   the next with [`Error::Capacity`]: backpressure, never a silently lost completion.
+//! * Backpressure, never a silently lost completion: each direction has a fixed number of
+//!   action slots, and a request that finds none free is refused with
+//!   [`Error::Capacity`]. A play, a record, a gain change, a cancel and a stats fetch each
+//!   hold one slot, from the moment the controller accepts it until its completion is
+//!   taken, or, if [`Controller::forget`] was called for it, until the completion arrives
+//!   at the controller (for a gain change, a cancel or a stats fetch: just after it takes
+//!   effect); the last slot is kept for cancels, so a stream full of future actions can
+//!   still be cut.
+//! * Storage: a firmware declares it `static` ([`OutputStorage`], [`InputStorage`], sized by
+//!   const generics); a host opens a stream (`open`, feature `alloc`) with capacities chosen
+//!   at run time (`StreamCapacity`), allocated once and freed when both sides are gone. A stream holds
+//!   storage only for the directions it has.
 //!
 //! ```
 //! use rtmix_core::{At, ChannelMap, Play, Record, StreamCapacity, StreamConfig};

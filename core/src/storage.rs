@@ -1,16 +1,5 @@
 //! Storage for a stream on a microcontroller: one `static` per direction, sized by const
-//! generics, and split into the two sides of a stream without an allocator.
-//!
-//! * `A` action slots: an action holds one from submission until its completion is taken
-//!   (or, after [`Controller::forget`], until it arrives), one of them kept for cancels.
-//! * `C` sizes the command queue: `C - 1` commands can wait for the next block.
-//! * `D` sizes the completion queue: `D - 1` completions can be on their way back at once;
-//!   an ended action keeps its slot until there is room, so `D` may be small.
-//! * `M` is the channel capacity: the most channels of the direction and of a channel map.
-//!
-//! Everything the engine half keeps (slots, pending heap, master gains) and everything the
-//! controller keeps for the direction (its mailbox) is in the storage, so nothing large is
-//! ever moved on a stack: the sides are handles into it.
+//! generics ([`Storage`]), and split into the two sides of a stream without an allocator.
 
 use heapless::spsc::Queue;
 
@@ -35,8 +24,20 @@ use crate::{
 /// The snapshot queue: room for every stats fetch a direction admits.
 type Snapshots = Queue<Snapshot, { STATS_FETCHES + 1 }>;
 
-/// The storage of one direction of a stream (see the [module docs](self)). `B` owns the
+/// The storage of one direction of a stream, for a firmware: a `static`, sized by const
+/// generics, split into the two sides of a stream without an allocator. `B` owns the
 /// direction's buffers.
+///
+/// * `A` action slots. An action holds one from submission until its completion is taken
+///   (or, after [`Controller::forget`], until it arrives), one kept for cancels.
+/// * `C` sizes the command queue: `C - 1` commands can wait for the next block.
+/// * `D` sizes the completion queue: `D - 1` completions can be on their way back at
+///   once; an ended action keeps its slot until there is room, so `D` may be small.
+/// * `M` is the channel capacity: the most channels of the direction and of a channel map.
+///
+/// Everything the engine half keeps (slots, pending heap, master gains) and everything the
+/// controller keeps for the direction (its mailbox) is here, so nothing large is ever
+/// moved on a stack: the sides are handles into it.
 pub struct Storage<B: 'static, const A: usize, const C: usize, const D: usize, const M: usize> {
     slots: [Slot<B, MapOf<M>>; A],
     heap: [u16; A],
@@ -165,8 +166,7 @@ impl<B, const A: usize, const C: usize, const D: usize, const M: usize> Storage<
     }
 }
 
-/// The storage of a stream's output (see the [module docs](self)): a direction's
-/// [`Storage`] and the master gains.
+/// The storage of a stream's output: a direction's [`Storage`] and the master gains.
 ///
 /// ```
 /// use rtmix_core::{At, ChannelMap, OutputStorage, Play, StreamConfig};
@@ -203,7 +203,7 @@ impl<P, const A: usize, const C: usize, const D: usize, const M: usize> Default
     }
 }
 
-/// The storage of a stream's input (see the [module docs](self)).
+/// The storage of a stream's input: a direction's [`Storage`].
 pub type InputStorage<R, const A: usize, const C: usize, const D: usize, const M: usize> =
     Storage<R, A, C, D, M>;
 

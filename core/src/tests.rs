@@ -403,3 +403,26 @@ fn an_applied_gain_change_finishes_and_a_cancel_cuts() {
     assert_eq!(ctl.take(gain).unwrap().end, EndReason::Finished);
     assert_eq!(ctl.take(cut).unwrap().end, EndReason::Cut);
 }
+
+#[test]
+fn splitting_needs_little_stack() {
+    // A firmware splits its storage (a `static`) on a stack of a few KB: splitting resets
+    // the storage in place and must never build a copy of it on the stack. Here it is
+    // larger than the thread's whole stack.
+    type P = &'static [f32];
+    type S = OutputStorage<P, 64, 32, 8, 2>;
+    assert!(core::mem::size_of::<S>() > 40 * 1024);
+    let mut storage: std::boxed::Box<S> = std::boxed::Box::default();
+    std::thread::Builder::new()
+        .stack_size(32 * 1024)
+        .spawn(move || {
+            for _ in 0..2 {
+                let (ctl, mut engine) = storage.split(StreamConfig::output(2)).unwrap();
+                engine.output.process(&mut [0.0; 8]);
+                assert_eq!(ctl.config().output_channels, 2);
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
