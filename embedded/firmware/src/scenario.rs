@@ -589,9 +589,42 @@ impl Expect {
     }
 }
 
+/// What the loop keeps between interrupts besides the stream.
+struct Progress {
+    ok: bool,
+    /// Every half written so far.
+    total: Fnv,
+    /// The duplex recording's expected samples, once it is submitted.
+    expect: Option<Expect>,
+    /// The checksum of the recording, once it is back.
+    recorded: Option<u64>,
+}
+
+impl Progress {
+    /// Hashes a half just written with block `start..` and says so.
+    fn written(&mut self, trace: &mut impl Trace, start: u64, words: &[i16]) {
+        self.total.words(words);
+        if let Some(e) = self.expect.as_mut() {
+            e.block(start, words);
+        }
+        emit(
+            trace,
+            format_args!(
+                "half {} frames {start}..{} fnv {:016x}",
+                start / HALF as u64,
+                start + HALF as u64,
+                Fnv::of_words(words)
+            ),
+        );
+    }
+}
+
 /// Renders the scenario: `dma` drives the output, `capture` (duplex) the input; trigger
 /// edges go through `triggers` to an [`EdgePin`]. Every line goes to `trace`.
-#[allow(clippy::too_many_lines)]
+///
+/// The control side (submitting steps, taking completions) and the interrupt (servicing
+/// the DMA halves) are separate functions that are never inlined here, as they would be
+/// separate contexts on a board: the peak stack is the deeper of the two, not their sum.
 pub(crate) fn run<R: RecordTarget, H: Home>(
     ctl: &mut Controller<Source, R, H>,
     dma: &mut DmaOutput<'_, Source, I16, H>,
@@ -600,14 +633,15 @@ pub(crate) fn run<R: RecordTarget, H: Home>(
     mut capture: Option<Capture<'_, R, H>>,
     trace: &mut impl Trace,
 ) -> Outcome {
-    let h = HALF as u64;
     let (mut tx, rx) = triggers.split();
     let mut pin = TriggerOutput::<_, TRIGGERS>::new(rx, EdgePin::default());
     let mut ids: [Option<ActionId>; STEPS.len()] = [None; STEPS.len()];
-    let mut ok = true;
-    let mut total = Fnv::NEW;
-    let mut expect: Option<Expect> = None;
-    let mut recorded: Option<u64> = None;
+    let mut progress = Progress {
+        ok: true,
+        total: Fnv::NEW,
+        expect: None,
+        recorded: None,
+    };
 
     emit(
         trace,
@@ -625,11 +659,17 @@ pub(crate) fn run<R: RecordTarget, H: Home>(
     );
 
     // The control side before the DMA starts, then both halves primed.
-    ok &= submit_half(0, ctl, &mut tx, &mut capture, &mut ids, &mut expect, trace);
+    let mut step = Submit {
+        ctl,
+        tx: &mut tx,
+        capture: &mut capture,
+        ids: &mut ids,
+    };
+    progress.ok &= submit_half(0, &mut step, &mut progress.expect, trace);
     let Ok(blocks) = dma.prime(buffer) else {
         emit(trace, format_args!("prime failed"));
         return Outcome {
-            checksum: total.0,
+            checksum: progress.total.0,
             ok: false,
         };
     };
@@ -637,98 +677,113 @@ pub(crate) fn run<R: RecordTarget, H: Home>(
     let fired = pin.on_block(blocks[0]);
     trigger_lines(trace, &fired, &pin);
     for (block, half) in blocks.iter().zip([Half::First, Half::Second]) {
-        let words = half.of(buffer);
-        total.words(words);
-        if let Some(e) = expect.as_mut() {
-            e.block(block.start, words);
-        }
-        emit(
-            trace,
-            format_args!(
-                "half {} frames {}..{} fnv {:016x}",
-                block.start / h,
-                block.start,
-                block.end(),
-                Fnv::of_words(words)
-            ),
-        );
+        progress.written(trace, block.start, half.of(buffer));
     }
 
     // Interrupt `j`: the DMA has finished the half that held block `j - 1` and starts
     // sending block `j`; the freed half gets block `j + 1`.
     for j in 1..BLOCKS - 1 {
-        ok &= submit_half(j, ctl, &mut tx, &mut capture, &mut ids, &mut expect, trace);
-        let free = if j % 2 == 1 {
-            Half::First
-        } else {
-            Half::Second
-        };
-        if let Some(c) = capture.as_mut() {
-            // The receive DMA has just filled this half with what was sent from it.
-            free.of_mut(c.rx).copy_from_slice(free.of(buffer));
-            if c.dma.service(free, c.rx).is_err() {
-                emit(trace, format_args!("capture failed at interrupt {j}"));
-                ok = false;
-            }
-        }
-        let Ok((report, fired)) = dma.service(free, buffer, |block| pin.on_block(block)) else {
-            emit(trace, format_args!("service failed at interrupt {j}"));
-            ok = false;
+        progress.ok &= submit_half(j, &mut step, &mut progress.expect, trace);
+        if !interrupt(j, dma, buffer, step.capture, &mut pin, &mut progress, trace) {
             break;
-        };
-        if report.missed || report.playing.start != j * h || report.rendered.start != (j + 1) * h {
-            emit(
-                trace,
-                format_args!("unexpected report at interrupt {j}: {report:?}"),
-            );
-            ok = false;
         }
-        trigger_lines(trace, &fired, &pin);
-        let words = free.of(buffer);
-        total.words(words);
-        if let Some(e) = expect.as_mut() {
-            e.block(report.rendered.start, words);
-        }
-        emit(
-            trace,
-            format_args!(
-                "half {} frames {}..{} fnv {:016x}",
-                j + 1,
-                report.rendered.start,
-                report.rendered.end(),
-                Fnv::of_words(words)
-            ),
-        );
-        while let Some(c) = ctl.try_next() {
-            let Some(index) = ids.iter().position(|id| *id == Some(c.id)) else {
-                emit(trace, format_args!("completion of an unknown action"));
-                ok = false;
-                continue;
-            };
-            completion_line(trace, index, &c);
-            if let Payload::Recorded(r) = &c.payload {
-                let mut hash = Fnv::NEW;
-                let samples = r.buffer().unwrap_or(&[]);
-                hash.samples(samples);
-                emit(
-                    trace,
-                    format_args!(
-                        "recording step {index}: {} samples fnv {:016x}",
-                        samples.len(),
-                        hash.0
-                    ),
-                );
-                recorded = Some(hash.0);
-            }
-        }
+        collect(step.ctl, step.ids, &mut progress, trace);
     }
 
-    let outstanding = ctl.outstanding(Direction::Output)
-        + if capture.is_some() {
-            ctl.outstanding(Direction::Input)
+    let outstanding = step.ctl.outstanding(Direction::Output)
+        + if step.capture.is_some() {
+            step.ctl.outstanding(Direction::Input)
         } else {
             0
         };
+    finish(outstanding, &pin, progress, trace)
+}
+
+/// The DMA interrupt `j`: the capture (duplex) reads the half just received, then the
+/// output renders the half just sent; the trigger pin takes the edges of the block now
+/// starting. False if it failed (said in the trace).
+#[inline(never)]
+fn interrupt<R: RecordTarget, H: Home>(
+    j: u64,
+    dma: &mut DmaOutput<'_, Source, I16, H>,
+    buffer: &mut [i16],
+    capture: &mut Option<Capture<'_, R, H>>,
+    pin: &mut TriggerOutput<'_, EdgePin, TRIGGERS>,
+    progress: &mut Progress,
+    trace: &mut impl Trace,
+) -> bool {
+    let h = HALF as u64;
+    let free = if j % 2 == 1 {
+        Half::First
+    } else {
+        Half::Second
+    };
+    if let Some(c) = capture.as_mut() {
+        // The receive DMA has just filled this half with what was sent from it.
+        free.of_mut(c.rx).copy_from_slice(free.of(buffer));
+        if c.dma.service(free, c.rx).is_err() {
+            emit(trace, format_args!("capture failed at interrupt {j}"));
+            progress.ok = false;
+        }
+    }
+    let Ok((report, fired)) = dma.service(free, buffer, |block| pin.on_block(block)) else {
+        emit(trace, format_args!("service failed at interrupt {j}"));
+        progress.ok = false;
+        return false;
+    };
+    if report.missed || report.playing.start != j * h || report.rendered.start != (j + 1) * h {
+        emit(
+            trace,
+            format_args!("unexpected report at interrupt {j}: {report:?}"),
+        );
+        progress.ok = false;
+    }
+    trigger_lines(trace, &fired, pin);
+    progress.written(trace, report.rendered.start, free.of(buffer));
+    true
+}
+
+/// The control side after an interrupt: takes every completion that arrived.
+#[inline(never)]
+fn collect<R: RecordTarget, H: Home>(
+    ctl: &mut Controller<Source, R, H>,
+    ids: &[Option<ActionId>],
+    progress: &mut Progress,
+    trace: &mut impl Trace,
+) {
+    while let Some(c) = ctl.try_next() {
+        let Some(index) = ids.iter().position(|id| *id == Some(c.id)) else {
+            emit(trace, format_args!("completion of an unknown action"));
+            progress.ok = false;
+            continue;
+        };
+        completion_line(trace, index, &c);
+        if let Payload::Recorded(r) = &c.payload {
+            let mut hash = Fnv::NEW;
+            let samples = r.buffer().unwrap_or(&[]);
+            hash.samples(samples);
+            emit(
+                trace,
+                format_args!(
+                    "recording step {index}: {} samples fnv {:016x}",
+                    samples.len(),
+                    hash.0
+                ),
+            );
+            progress.recorded = Some(hash.0);
+        }
+    }
+}
+
+/// The closing lines and the verdict.
+#[inline(never)]
+fn finish(
+    outstanding: usize,
+    pin: &TriggerOutput<'_, EdgePin, TRIGGERS>,
+    progress: Progress,
+    trace: &mut impl Trace,
+) -> Outcome {
+    let mut ok = progress.ok;
     emit(
         trace,
         format_args!(
@@ -739,8 +794,8 @@ pub(crate) fn run<R: RecordTarget, H: Home>(
         ),
     );
     ok &= outstanding == 0 && pin.pending() == 0;
-    if let Some(e) = expect {
-        let same = recorded == Some(e.hash.0);
+    if let Some(e) = progress.expect {
+        let same = progress.recorded == Some(e.hash.0);
         emit(
             trace,
             format_args!(
@@ -753,24 +808,23 @@ pub(crate) fn run<R: RecordTarget, H: Home>(
         );
         ok &= same;
     }
+    let total = progress.total.0;
     emit(
         trace,
-        format_args!("final fnv {:016x} over {BLOCKS} halves", total.0),
+        format_args!("final fnv {total:016x} over {BLOCKS} halves"),
     );
-    if total.0 == EXPECTED_FINAL {
-        emit(
-            trace,
-            format_args!("expected fnv {EXPECTED_FINAL:016x}: equal"),
-        );
+    let verdict = if total == EXPECTED_FINAL {
+        "equal"
     } else {
-        emit(
-            trace,
-            format_args!("expected fnv {EXPECTED_FINAL:016x}: DIFFERENT"),
-        );
         ok = false;
-    }
+        "DIFFERENT"
+    };
+    emit(
+        trace,
+        format_args!("expected fnv {EXPECTED_FINAL:016x}: {verdict}"),
+    );
     Outcome {
-        checksum: total.0,
+        checksum: total,
         ok,
     }
 }
@@ -793,22 +847,29 @@ enum Submitted {
     NotHere,
 }
 
-/// Submits the steps of `half`; false if one was refused (said in the trace).
+/// What the control side submits with.
+struct Submit<'s, 't, 'c, R: RecordTarget + 'static, H: Home> {
+    ctl: &'s mut Controller<Source, R, H>,
+    tx: &'s mut TriggerSender<'t>,
+    capture: &'s mut Option<Capture<'c, R, H>>,
+    ids: &'s mut [Option<ActionId>],
+}
+
+/// The control side before interrupt `half`: submits the steps of `half`; false if one
+/// was refused (said in the trace).
+#[inline(never)]
 fn submit_half<R: RecordTarget, H: Home>(
     half: u64,
-    ctl: &mut Controller<Source, R, H>,
-    tx: &mut TriggerSender<'_>,
-    capture: &mut Option<Capture<'_, R, H>>,
-    ids: &mut [Option<ActionId>],
+    with: &mut Submit<'_, '_, '_, R, H>,
     expect: &mut Option<Expect>,
     trace: &mut impl Trace,
 ) -> bool {
     let block = if half == 0 { 0 } else { half + 1 };
     let mut all = true;
     for (index, s) in STEPS.iter().enumerate().filter(|(_, s)| s.half == half) {
-        match submit(ctl, tx, &s.op, ids, capture) {
+        match submit(with.ctl, with.tx, &s.op, with.ids, with.capture) {
             Ok(Submitted::Action(id)) => {
-                ids[index] = Some(id);
+                with.ids[index] = Some(id);
                 trace.accepted(index, id, block);
                 if let Op::Record { at, channel } = s.op {
                     *expect = Some(Expect {
