@@ -156,6 +156,8 @@ fn the_host_renders_the_checksum_the_firmware_asserts() {
         .lines
         .iter()
         .any(|l| l.ends_with("channel 1: yes") && l.starts_with("recording equals the wire")));
+    // No line reached the 160 bytes where `emit` would cut it.
+    assert!(dup.lines.iter().chain(&fixed.lines).all(|l| l.len() < 160));
     eprintln!("final fnv {:016x}", outcome.checksum);
 }
 

@@ -507,7 +507,8 @@ pub(crate) trait Trace {
     fn accepted(&mut self, _step: usize, _id: ActionId, _block: u64) {}
 }
 
-/// Formats one line (at most 160 bytes: a longer one is cut, and then differs).
+/// Formats one line: at most 160 bytes (a longer one would be cut, on the firmware and
+/// the host alike; the host test checks that none is that long).
 pub(crate) fn emit(trace: &mut impl Trace, args: core::fmt::Arguments<'_>) {
     let mut line: String<160> = String::new();
     line.write_fmt(args).ok();
