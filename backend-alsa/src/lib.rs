@@ -84,3 +84,9 @@ pub use duplex::{duplex_offset, DuplexDevice, DuplexOffset, DuplexReport, Offset
 pub use error::AlsaError;
 pub use realtime::Realtime;
 pub use stream::AlsaStream;
+
+/// The examples of docs/alsa.md, compiled (and, where they need no device, run) as
+/// doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/alsa.md")]
+pub struct DocsDoctests;

@@ -96,3 +96,9 @@ pub use stream::{CpalStream, DuplexReport, DuplexStream};
 
 /// The cpal this crate is built on, for callers who need its types.
 pub use cpal;
+
+/// The examples of docs/cpal.md, compiled (and, where they need no device, run) as
+/// doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/cpal.md")]
+pub struct DocsDoctests;

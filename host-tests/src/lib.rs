@@ -31,3 +31,13 @@ pub mod wav;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The examples of docs/features.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/features.md")]
+pub struct FeaturesDoctests;
+
+/// The examples of docs/timing.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/timing.md")]
+pub struct TimingDoctests;
