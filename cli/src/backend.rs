@@ -2,20 +2,21 @@
 //! there) and rtmix-cpal, opened by name behind one small interface, with their errors
 //! turned into this program's typed [`Error`]s.
 //!
-//! Every stream here runs on queues leaked once for the life of the process (a stream's
-//! engine must be `'static`); a command opens one stream, or one per `latency` repeat.
+//! Every stream here owns its storage ([`capacity::open`]): the engine moves to the
+//! backend's audio thread, and the storage is freed once that thread and the controller
+//! are both done with it. A command opens one stream, or one per `latency` repeat.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Args;
-use rtmix_core::{DeviceClock, Engine, StreamConfig};
+use rtmix_core::{DeviceClock, StreamConfig};
 
-use crate::capacity::{StreamController, StreamQueues, ACTIONS};
+use crate::capacity::{self, StreamController, StreamEngine};
 use crate::error::Error;
 
 /// The control side of a device stream.
-pub type Ctl = StreamController<'static>;
+pub type Ctl = StreamController;
 
 /// Which backend drives the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -266,10 +267,8 @@ pub fn start(
     if request.rate == 0 || request.rate > crate::session::MAX_RATE {
         return Err(Error::Usage(format!("{} Hz is not a rate", request.rate)));
     }
-    let queues: &'static mut StreamQueues = Box::leak(Box::default());
     let config = StreamConfig::duplex(request.outputs, request.inputs);
-    let (mut ctl, engine) = queues
-        .split(config)
+    let (mut ctl, engine) = capacity::open(config)
         .map_err(|e| Error::Engine(format!("cannot open the stream: {e}")))?;
     match args.backend() {
         Backend::Alsa => start_alsa(args, request, stop, prepare, ctl, engine),
@@ -281,7 +280,7 @@ pub fn start(
     }
 }
 
-type DeviceEngine = Engine<'static, Arc<[f32]>, Vec<f32>, ACTIONS>;
+type DeviceEngine = StreamEngine;
 
 #[cfg(not(target_os = "linux"))]
 fn start_alsa(

@@ -10,13 +10,13 @@
 use std::collections::BTreeMap;
 
 use rtmix_core::{
-    ActionId, ActionKind, At, Completion, EndReason, Engine, Late, Payload, PlaySource,
+    ActionId, ActionKind, At, Completion, EndReason, Engine, Home, Late, Payload, PlaySource,
     RecordTarget, StreamConfig,
 };
 
 use crate::audio_file::Audio;
 use crate::blocks::Blocks;
-use crate::capacity::{StreamController, StreamQueues, ACTIONS};
+use crate::capacity::{self, StreamController, ACTIONS};
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::request::{self, Entry};
@@ -62,9 +62,9 @@ pub struct Rendered {
 
 /// The control side of a render: submits the plan's requests on time and collects the
 /// completions.
-struct Driver<'p, 'q> {
+struct Driver<'p> {
     plan: &'p Plan,
-    ctl: StreamController<'q>,
+    ctl: StreamController,
     order: Vec<(u64, Entry)>,
     next: usize,
     play_ids: Vec<Option<ActionId>>,
@@ -76,7 +76,7 @@ fn refused(what: &str, e: &rtmix_core::Error) -> Error {
     Error::Engine(format!("the engine refused {what}: {e}"))
 }
 
-impl Driver<'_, '_> {
+impl Driver<'_> {
     fn label(&self, entry: Entry) -> &str {
         match entry {
             Entry::Play(i) => &self.plan.plays[i].label,
@@ -221,9 +221,9 @@ struct Device<'p> {
 impl Device<'_> {
     /// Runs the engine over frames `[clock, end)` and writes those before the length to
     /// `sink`.
-    fn block<P: PlaySource, R: RecordTarget, const A: usize>(
+    fn block<P: PlaySource, R: RecordTarget, H: Home>(
         &mut self,
-        engine: &mut Engine<'_, P, R, A>,
+        engine: &mut Engine<P, R, H>,
         clock: u64,
         end: u64,
         sink: &mut dyn Sink,
@@ -264,9 +264,7 @@ pub fn render(
         plan.input.as_ref().map_or(0, |i| i.audio.channels)
     };
     let config = StreamConfig::duplex(plan.session.channels, inputs);
-    let mut queues: Box<StreamQueues> = Box::default();
-    let (ctl, mut engine) = queues
-        .split(config)
+    let (ctl, mut engine) = capacity::open(config)
         .map_err(|e| Error::Engine(format!("cannot open the simulated stream: {e}")))?;
     let mut driver = Driver {
         plan,

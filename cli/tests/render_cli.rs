@@ -7,7 +7,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{read_ints, read_wav, rtmix, stderr, stdout, write_f32, Scratch};
+use common::{read_ints, read_wav, render_text, rtmix, stderr, stdout, write_f32, Scratch};
+use rtmix_cli::blocks::Blocks;
 use rtmix_cli::plan::{self, Plan};
 use rtmix_cli::session;
 use rtmix_core::{At, Ending, Late, Repeat};
@@ -423,6 +424,40 @@ fn files_at_another_rate_are_resampled_and_the_summary_says_so() {
     // Away from the edges the resampled sine is the sine at 48 kHz, with no delay.
     for (i, &x) in got.iter().enumerate().take(11_500).skip(500) {
         assert!((x - sine(48_000.0, i)).abs() < 2e-3, "frame {i}");
+    }
+}
+
+/// 127 plays (as many as the render holds at once) that all end in one block, and 127 more
+/// that start at the very frame they end: the first ones hand back every completion at
+/// the end of their block, so their slots are free for the next ones on time, whatever
+/// the block pattern (a stream whose completions in transit were fewer than its action
+/// slots would keep some of them held, and refuse the next plays at their frame).
+#[test]
+fn plays_that_end_together_free_their_slots_for_the_next_frame() {
+    let dir = Scratch::new("end-together");
+    write_f32(&dir.path("m.wav"), 1, 1000, &[1.0 / 128.0; 10]);
+    let plays = |at: u64| format!("[[play]]\nfile = \"m.wav\"\nat = {at}\n").repeat(127);
+    let text = format!(
+        "sample_rate = 1000\nchannels = 1\n{}{}",
+        plays(0),
+        plays(10)
+    );
+    for blocks in [
+        Blocks::Fixed(1024),
+        Blocks::Fixed(10),
+        Blocks::Random { seed: 7, max: 64 },
+    ] {
+        let (out, rendered) =
+            render_text(&dir, &text, blocks, None).unwrap_or_else(|e| panic!("{blocks:?}: {e}"));
+        assert_eq!(out, vec![127.0 / 128.0; 20], "{blocks:?}");
+        assert_eq!(rendered.reports.len(), 254);
+        for r in &rendered.reports {
+            assert_eq!(
+                (r.actual_start, r.frames, r.end),
+                (Some(r.requested_at), 10, rtmix_core::EndReason::Finished),
+                "{blocks:?}: {r:?}"
+            );
+        }
     }
 }
 
