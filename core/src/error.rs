@@ -101,7 +101,7 @@ pub enum Error {
         max: usize,
     },
     /// A `StreamCapacity` out of range: `actions` below 2 or
-    /// above 65 534, `commands` or `completions` 0.
+    /// above 65 535, `commands` or `completions` 0.
     InvalidCapacity {
         /// Which capacity.
         what: &'static str,

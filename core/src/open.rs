@@ -38,7 +38,7 @@ use crate::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StreamCapacity {
-    /// Action slots per direction (2 to 65 534).
+    /// Action slots per direction (2 to 65 535).
     pub actions: usize,
     /// Commands that can wait for the next block, per direction (at least 1).
     pub commands: usize,

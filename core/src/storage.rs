@@ -71,12 +71,12 @@ impl<B, const A: usize, const C: usize, const D: usize, const M: usize> Default
 }
 
 impl<B, const A: usize, const C: usize, const D: usize, const M: usize> Storage<B, A, C, D, M> {
-    /// Empty storage. `A` must be in `2..=65534`, and `C`, `D` and `M` at least 2, 2 and 1
+    /// Empty storage. `A` must be in `2..=65535`, and `C`, `D` and `M` at least 2, 2 and 1
     /// (checked at compile time). A `const fn`, so a firmware places it in RAM at link
     /// time without building it on the stack.
     pub const fn new() -> Self {
         const {
-            assert!(A >= 2 && A <= MAX_SLOTS, "A must be in 2..=65534");
+            assert!(A >= 2 && A <= MAX_SLOTS, "A must be in 2..=65535");
             assert!(C >= 2, "C must be at least 2");
             assert!(D >= 2, "D must be at least 2");
             assert!(M >= 1, "M must be at least 1");

@@ -426,3 +426,84 @@ fn splitting_needs_little_stack() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn streams_that_cannot_be_built_are_refused_when_they_open() {
+    let cap = StreamCapacity::default();
+    let refused = |config, capacity| open::<Vec<f32>, Vec<f32>>(config, capacity).err();
+    assert_eq!(
+        refused(StreamConfig::duplex(0, 0), cap),
+        Some(Error::NoChannels)
+    );
+    for (actions, commands, completions, what, value) in [
+        (1, 64, 16, "actions", 1),
+        (
+            MAX_SLOTS_FOR_TEST + 1,
+            64,
+            16,
+            "actions",
+            MAX_SLOTS_FOR_TEST + 1,
+        ),
+        (64, 0, 16, "commands", 0),
+        (64, 64, 0, "completions", 0),
+    ] {
+        let capacity = StreamCapacity {
+            actions,
+            commands,
+            completions,
+        };
+        assert_eq!(
+            refused(StreamConfig::output(2), capacity),
+            Some(Error::InvalidCapacity { what, value })
+        );
+    }
+    // The boundaries themselves open.
+    for actions in [2, MAX_SLOTS_FOR_TEST] {
+        let capacity = StreamCapacity {
+            actions,
+            commands: 1,
+            completions: 1,
+        };
+        assert!(open::<Vec<f32>, Vec<f32>>(StreamConfig::output(1), capacity).is_ok());
+    }
+
+    // A fixed storage holds at most `M` channels, and only the directions it has.
+    let mut output: OutputStorage<Vec<f32>, 4, 4, 2, 2> = OutputStorage::new();
+    assert!(output.split(StreamConfig::output(2)).is_ok());
+    assert_eq!(
+        output.split(StreamConfig::output(3)).err(),
+        Some(Error::TooManyChannels {
+            channels: 3,
+            max: 2
+        })
+    );
+    assert_eq!(
+        output.split(StreamConfig::duplex(2, 1)).err(),
+        Some(Error::TooManyChannels {
+            channels: 1,
+            max: 0
+        })
+    );
+    assert_eq!(
+        output.split(StreamConfig::duplex(0, 0)).err(),
+        Some(Error::NoChannels)
+    );
+    let mut input: InputStorage<Vec<f32>, 4, 4, 2, 2> = InputStorage::new();
+    assert_eq!(
+        input.split_input(StreamConfig::input(3)).err(),
+        Some(Error::TooManyChannels {
+            channels: 3,
+            max: 2
+        })
+    );
+    assert_eq!(
+        input.split_input(StreamConfig::duplex(1, 1)).err(),
+        Some(Error::TooManyChannels {
+            channels: 1,
+            max: 0
+        })
+    );
+}
+
+/// The most action slots a stream can have (every `u16` but the one kept as "none").
+const MAX_SLOTS_FOR_TEST: usize = u16::MAX as usize;
