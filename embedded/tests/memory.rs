@@ -41,22 +41,22 @@ fn ram_for_typical_capacities_is_within_its_budgets() {
     within(
         "OutputStorage<_, 16, 8, 4, 2>",
         size_of::<OutputStorage<P, 16, 8, 4, 2>>(),
-        11_136,
+        11_424,
     );
     within(
         "InputStorage<_, 16, 8, 4, 2>",
         size_of::<InputStorage<R, 16, 8, 4, 2>>(),
-        11_088,
+        11_376,
     );
     within(
         "OutputStorage<_, 64, 32, 8, 2>",
         size_of::<OutputStorage<P, 64, 32, 8, 2>>(),
-        41_824,
+        42_912,
     );
     within(
         "OutputStorage<_, 16, 32, 4, 8>",
         size_of::<OutputStorage<P, 16, 32, 4, 8>>(),
-        17_664,
+        17_952,
     );
     eprintln!("handles:");
     within("Engine", size_of::<Engine<P, R, H>>(), 552);
