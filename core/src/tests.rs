@@ -7,6 +7,7 @@ use std::vec::Vec;
 
 use crate::channel_map::MapStore;
 use crate::command::{Body, Command, GroupMark, Layout, Levels, Shape, When};
+use crate::slots::MAX_SLOTS;
 use crate::*;
 
 type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
@@ -429,6 +430,8 @@ fn splitting_needs_little_stack() {
 
 #[test]
 fn streams_that_cannot_be_built_are_refused_when_they_open() {
+    // The limit the docs state: every `u16` slot index but the one kept as "none".
+    assert_eq!(MAX_SLOTS, 65_535);
     let cap = StreamCapacity::default();
     let refused = |config, capacity| open::<Vec<f32>, Vec<f32>>(config, capacity).err();
     assert_eq!(
@@ -437,13 +440,7 @@ fn streams_that_cannot_be_built_are_refused_when_they_open() {
     );
     for (actions, commands, completions, what, value) in [
         (1, 64, 16, "actions", 1),
-        (
-            MAX_SLOTS_FOR_TEST + 1,
-            64,
-            16,
-            "actions",
-            MAX_SLOTS_FOR_TEST + 1,
-        ),
+        (MAX_SLOTS + 1, 64, 16, "actions", MAX_SLOTS + 1),
         (64, 0, 16, "commands", 0),
         (64, 64, 0, "completions", 0),
     ] {
@@ -458,7 +455,7 @@ fn streams_that_cannot_be_built_are_refused_when_they_open() {
         );
     }
     // The boundaries themselves open.
-    for actions in [2, MAX_SLOTS_FOR_TEST] {
+    for actions in [2, MAX_SLOTS] {
         let capacity = StreamCapacity {
             actions,
             commands: 1,
@@ -468,42 +465,21 @@ fn streams_that_cannot_be_built_are_refused_when_they_open() {
     }
 
     // A fixed storage holds at most `M` channels, and only the directions it has.
+    let too_many = |channels, max| Some(Error::TooManyChannels { channels, max });
     let mut output: OutputStorage<Vec<f32>, 4, 4, 2, 2> = OutputStorage::new();
     assert!(output.split(StreamConfig::output(2)).is_ok());
-    assert_eq!(
-        output.split(StreamConfig::output(3)).err(),
-        Some(Error::TooManyChannels {
-            channels: 3,
-            max: 2
-        })
-    );
-    assert_eq!(
-        output.split(StreamConfig::duplex(2, 1)).err(),
-        Some(Error::TooManyChannels {
-            channels: 1,
-            max: 0
-        })
-    );
-    assert_eq!(
-        output.split(StreamConfig::duplex(0, 0)).err(),
-        Some(Error::NoChannels)
-    );
+    for (config, want) in [
+        (StreamConfig::output(3), too_many(3, 2)),
+        (StreamConfig::duplex(2, 1), too_many(1, 0)),
+        (StreamConfig::duplex(0, 0), Some(Error::NoChannels)),
+    ] {
+        assert_eq!(output.split(config).err(), want, "{config:?}");
+    }
     let mut input: InputStorage<Vec<f32>, 4, 4, 2, 2> = InputStorage::new();
-    assert_eq!(
-        input.split_input(StreamConfig::input(3)).err(),
-        Some(Error::TooManyChannels {
-            channels: 3,
-            max: 2
-        })
-    );
-    assert_eq!(
-        input.split_input(StreamConfig::duplex(1, 1)).err(),
-        Some(Error::TooManyChannels {
-            channels: 1,
-            max: 0
-        })
-    );
+    for (config, want) in [
+        (StreamConfig::input(3), too_many(3, 2)),
+        (StreamConfig::duplex(1, 1), too_many(1, 0)),
+    ] {
+        assert_eq!(input.split_input(config).err(), want, "{config:?}");
+    }
 }
-
-/// The most action slots a stream can have (every `u16` but the one kept as "none").
-const MAX_SLOTS_FOR_TEST: usize = u16::MAX as usize;
