@@ -12,7 +12,8 @@
 //! * Ctrl-C (SIGINT) ends `play` with a ramp to silence over 50 ms, no step: the loopback
 //!   recording of a constant 0.5 falls by 0.5 / 2400 per frame, then stays at 0;
 //! * `devices` shows what `rtmix_jack` takes; a channel count or rate it cannot give is
-//!   exit 2.
+//!   exit 2;
+//! * `play --backend cpal --host JACK` plays on cpal's JACK host: the default build has it.
 
 mod common;
 
@@ -345,4 +346,38 @@ fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_or_rate_is_
         "ALSA device \"rtmix_jack\" does not take 44100 Hz",
     );
     assert!(dir.files().is_empty(), "nothing left behind");
+}
+
+#[test]
+#[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
+fn play_reaches_cpal_s_jack_host_in_the_default_build() {
+    // The default build carries cpal's JACK host (libjack loaded at run time): `--backend
+    // cpal --host JACK` plays on the server, at its rate and period, to the end of the file.
+    let dir = Scratch::new("jack-cpal-host");
+    let tone = dir.path("tone.wav");
+    let frames = RATE as usize / 4;
+    let samples: Vec<f32> = (0..2 * frames)
+        .map(|i| 0.1 * ((i / 2) as f32 * 0.05).sin())
+        .collect();
+    write_f32(&tone, 2, RATE, &samples);
+    let played = run(&[
+        "play",
+        tone.to_str().unwrap(),
+        "--backend",
+        "cpal",
+        "--host",
+        "JACK",
+        "--ready",
+    ]);
+    let text = ok(&played);
+    eprintln!("{text}{}", stderr(&played));
+    assert!(
+        stderr(&played).contains("ready: output frame"),
+        "the stream ran: {}",
+        stderr(&played)
+    );
+    assert!(
+        text.contains("cpal JACK"),
+        "played on cpal's JACK host: {text}"
+    );
 }
