@@ -11,7 +11,8 @@
 //!   server's loopback moved, as the soak documents), and exactly the frames asked for;
 //! * Ctrl-C (SIGINT) ends `play` with a ramp to silence over 50 ms, no step: the loopback
 //!   recording of a constant 0.5 falls by 0.5 / 2400 per frame, then stays at 0;
-//! * `devices` shows what `rtmix_jack` takes; a channel count or rate it cannot give is
+//! * `devices` shows what `rtmix_jack` and cpal's JACK host take; a channel count or rate
+//!   it cannot give is
 //!   exit 2;
 //! * `play --backend cpal --host JACK` plays on cpal's JACK host: the default build has it.
 
@@ -281,7 +282,45 @@ fn ctrl_c_ends_play_with_a_fade_never_a_step() {
 #[test]
 #[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
 fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_or_rate_is_exit_2() {
-    let text = ok(&run(&["devices", "--backend", "alsa"]));
+    // The table: the jack PCM at the server's rate and period (3 of them, as asked), and
+    // cpal's JACK host, one device each way, one callback of the server's period.
+    let table = ok(&run(&["devices"]));
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("{name} in\n{table}"))
+            .split_whitespace()
+            .skip(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        row("rtmix_jack"),
+        "2 2 48000 48000 64.0 ms (3 x 1024)",
+        "{table}"
+    );
+    let jack_host = table.split("cpal JACK").nth(1).expect(&table);
+    let row = |name: &str| {
+        jack_host
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == name))
+            .unwrap_or_else(|| panic!("{name} in\n{jack_host}"))
+            .to_owned()
+    };
+    assert!(
+        row("input").starts_with('>'),
+        "the default input: {jack_host}"
+    );
+    assert!(
+        row("output").starts_with('<'),
+        "the default output: {jack_host}"
+    );
+    assert!(
+        row("input").ends_with("48000  21.3 ms (1 x 1024)"),
+        "{jack_host}"
+    );
+    let text = ok(&run(&["devices", "--backend", "alsa", "--all"]));
     let jack = text
         .split("\n  rtmix_jack ")
         .nth(1)
