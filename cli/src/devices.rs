@@ -126,19 +126,54 @@ pub fn probe(backend: Option<Backend>) -> Listing {
 struct Quiet {
     #[cfg(target_os = "linux")]
     _alsa: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>,
+    #[cfg(all(target_os = "linux", not(feature = "jack")))]
+    _stderr: StderrAway,
 }
 
 impl Quiet {
     fn new() -> Self {
         // libjack is loaded at run time: only where it is installed is there a callback to
         // set (and loading it here is what cpal's JACK host does anyway).
-        #[cfg(target_os = "linux")]
+        #[cfg(all(target_os = "linux", feature = "jack"))]
         if jack::jack_sys::library().is_ok() {
             jack::set_logger(jack::LoggerType::None);
         }
         Quiet {
             #[cfg(target_os = "linux")]
             _alsa: alsa::Output::local_error_handler().ok(),
+            #[cfg(all(target_os = "linux", not(feature = "jack")))]
+            _stderr: StderrAway::new(),
+        }
+    }
+}
+
+/// Without cpal's JACK host this build has no libjack to set callbacks on, but ALSA's jack
+/// plugin still loads one to probe a `type jack` PCM: standard error points at /dev/null
+/// while the devices are probed, and back when this is dropped.
+#[cfg(all(target_os = "linux", not(feature = "jack")))]
+#[derive(Debug)]
+struct StderrAway(Option<std::os::fd::OwnedFd>);
+
+#[cfg(all(target_os = "linux", not(feature = "jack")))]
+impl StderrAway {
+    fn new() -> Self {
+        use std::os::fd::AsFd;
+        let saved = std::io::stderr().as_fd().try_clone_to_owned().ok();
+        let null = std::fs::File::options().write(true).open("/dev/null");
+        match (saved, null) {
+            (Some(saved), Ok(null)) if rustix::stdio::dup2_stderr(&null).is_ok() => {
+                StderrAway(Some(saved))
+            }
+            _ => StderrAway(None),
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", not(feature = "jack")))]
+impl Drop for StderrAway {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            let _ = rustix::stdio::dup2_stderr(saved);
         }
     }
 }
