@@ -74,9 +74,13 @@ mod device;
 mod duplex;
 mod edge;
 mod error;
+#[cfg(test)]
+mod fake;
+mod pcm;
 mod realtime;
 mod stream;
 mod timestamp;
+mod track;
 
 pub use config::{Config, Granted, SampleFormat};
 pub use device::{InputDevice, OutputDevice, RunControl, RunReport};
