@@ -231,6 +231,9 @@ pub(crate) struct Pump<'a, P: Pcm> {
     buffer: u32,
     rate: u32,
     stalled: bool,
+    /// Playback: frames of silence still to queue before the engine's next frame
+    /// ([`Track::take_lead_in`]).
+    lead_in: u64,
 }
 
 impl<'a, P: Pcm> Pump<'a, P> {
@@ -250,6 +253,7 @@ impl<'a, P: Pcm> Pump<'a, P> {
             buffer: granted.buffer,
             rate: granted.rate,
             stalled: false,
+            lead_in: 0,
         }
     }
 
@@ -307,6 +311,7 @@ impl<'a, P: Pcm> Pump<'a, P> {
         self.track.xrun(e)?;
         let lost = self.track.lost(engine.clock());
         engine.lost(lost);
+        self.lead_in = self.track.take_lead_in();
         Ok(())
     }
 
@@ -429,7 +434,7 @@ impl OutputDevice {
 
 /// The playback loop over samples of type `S`, `unit` of them to a frame; `render` fills
 /// a mapped slice and returns the samples it clamped.
-pub(crate) fn play_loop<P: Pcm, S, T: Mmap<S>, E: LostFrames>(
+pub(crate) fn play_loop<P: Pcm, S: Copy + Default, T: Mmap<S>, E: LostFrames>(
     mut pump: Pump<'_, P>,
     io: &T,
     engine: &mut E,
@@ -460,14 +465,23 @@ pub(crate) fn play_loop<P: Pcm, S, T: Mmap<S>, E: LostFrames>(
         let want = pump.budget(avail);
         let unit = pump.unit;
         let mut clipped = 0;
+        let mut silent = 0;
+        let lead_in = usize::try_from(pump.lead_in).unwrap_or(usize::MAX);
         let moved = io.mmap(want, |buf| {
-            clipped = render(engine, buf);
+            // Silence first, while the device's timeline catches up with the engine.
+            silent = lead_in.min(buf.len() / unit);
+            let (lead, rest) = buf.split_at_mut(silent * unit);
+            lead.fill(S::default());
+            if !rest.is_empty() {
+                clipped = render(engine, rest);
+            }
             buf.len() / unit
         });
         match moved {
             Ok(frames) => {
+                pump.lead_in -= silent as u64;
                 pump.track.report.clipped += clipped;
-                pump.moved(frames, engine);
+                pump.moved(frames - silent, engine);
             }
             Err(e) => {
                 pump.recover(&e, engine)?;

@@ -229,7 +229,7 @@ impl<P: Pcm> Sides<'_, P> {
     /// samples per frame; `render` fills a mapped output slice and returns the samples it
     /// clamped, `take` hands a mapped input slice to the engine.
     #[allow(clippy::too_many_lines)]
-    pub(crate) fn turns<O, I, E: DuplexEngine>(
+    pub(crate) fn turns<O: Copy + Default, I, E: DuplexEngine>(
         &self,
         (out_io, out_unit): (&impl Mmap<O>, usize),
         (in_io, in_unit): (&impl Mmap<I>, usize),
@@ -250,13 +250,26 @@ impl<P: Pcm> Sides<'_, P> {
                     .stop_after
                     .is_some_and(|limit| out.report.frames >= limit)
         };
-        let mut play = |engine: &mut E, want: usize| {
+        // Frames of silence still to queue before the engine's next output frame
+        // (`Track::take_lead_in`).
+        let mut lead_in = 0u64;
+        // Renders at most `want` frames after what is left of the lead-in; returns the
+        // engine's frames and the samples clamped.
+        let mut play = |engine: &mut E, want: usize, lead_in: &mut u64| {
             let mut clipped = 0;
+            let mut silent = 0;
+            let lead = usize::try_from(*lead_in).unwrap_or(usize::MAX);
             let frames = out_io.mmap(want, |buf| {
-                clipped = render(engine, buf);
+                silent = lead.min(buf.len() / out_unit);
+                let (quiet, rest) = buf.split_at_mut(silent * out_unit);
+                quiet.fill(O::default());
+                if !rest.is_empty() {
+                    clipped = render(engine, rest);
+                }
                 buf.len() / out_unit
             })?;
-            Ok::<(usize, u64), alsa::Error>((frames, clipped))
+            *lead_in -= silent as u64;
+            Ok::<(usize, u64), alsa::Error>((frames - silent, clipped))
         };
         while !done(&out) {
             stall_once(control, out.report.frames, &mut stalled, output);
@@ -267,12 +280,14 @@ impl<P: Pcm> Sides<'_, P> {
                     let left = control
                         .stop_after
                         .map_or(u64::MAX, |l| l.saturating_sub(out.report.frames));
-                    play(engine, want.min(usize::try_from(left).unwrap_or(usize::MAX)))
+                    let want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
+                    play(engine, want, &mut lead_in)
                 });
                 let (frames, clipped) = match filled {
                     Ok(moved) => moved,
                     Err(e) => {
                         self.recover(Side::Output, &e, (&mut out, &mut inp), engine)?;
+                        lead_in = out.take_lead_in();
                         continue;
                     }
                 };
@@ -281,6 +296,7 @@ impl<P: Pcm> Sides<'_, P> {
                 engine.output_lost(jumped);
                 if let Err(e) = output.start() {
                     self.recover(Side::Output, &e, (&mut out, &mut inp), engine)?;
+                    lead_in = out.take_lead_in();
                     continue;
                 }
                 out.started(engine.output_clock(), true);
@@ -316,6 +332,7 @@ impl<P: Pcm> Sides<'_, P> {
                 }
                 Err(e) => {
                     started = self.recover(Side::Input, &e, (&mut out, &mut inp), engine)?;
+                    lead_in = out.take_lead_in();
                     continue;
                 }
             }
@@ -327,7 +344,11 @@ impl<P: Pcm> Sides<'_, P> {
                 let left = control
                     .stop_after
                     .map_or(u64::MAX, |l| l.saturating_sub(out.report.frames));
-                play(engine, n.min(usize::try_from(left).unwrap_or(usize::MAX)))
+                play(
+                    engine,
+                    n.min(usize::try_from(left).unwrap_or(usize::MAX)),
+                    &mut lead_in,
+                )
             });
             match played {
                 Ok((0, _)) => {}
@@ -339,12 +360,14 @@ impl<P: Pcm> Sides<'_, P> {
                 }
                 Err(e) => {
                     started = self.recover(Side::Output, &e, (&mut out, &mut inp), engine)?;
+                    lead_in = out.take_lead_in();
                     continue;
                 }
             }
             if !moved {
                 if let Err(e) = output.wait(WAIT_MS) {
                     started = self.recover(Side::Output, &e, (&mut out, &mut inp), engine)?;
+                    lead_in = out.take_lead_in();
                     continue;
                 }
                 out.check_progress()?;
@@ -387,7 +410,10 @@ impl<P: Pcm> Sides<'_, P> {
                 }
             }
             for pcm in [self.output, self.input] {
-                if matches!(pcm.state(), State::Running | State::Draining | State::Paused) {
+                if matches!(
+                    pcm.state(),
+                    State::Running | State::Draining | State::Paused
+                ) {
                     let _ = pcm.stop();
                 }
             }
@@ -475,4 +501,22 @@ pub fn duplex_offset(
             OffsetKind::Estimate
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DuplexDevice;
+    use crate::Config;
+
+    /// Two PCMs without a card (alsa-lib's `null`, card -1) are never reported as one
+    /// clock, whether or not `snd_pcm_link` took them: `linked()` is false, and the offset
+    /// would be an estimate.
+    #[test]
+    fn pcms_without_a_common_card_are_not_linked() {
+        let config = Config::new("null", 48_000, 2).period(256).periods(3);
+        let device = DuplexDevice::open(&config, &config).unwrap();
+        assert!(!device.one_clock, "null PCMs have no card");
+        assert!(!device.linked());
+        eprintln!("snd_pcm_link took them: {}", device.started_together());
+    }
 }

@@ -158,10 +158,15 @@ mod tests {
     #[test]
     fn frames_in_a_span_round_trips_to_the_frame() {
         for rate in [8_000u32, 44_100, 48_000, 96_000, 192_000] {
-            let ns = |f: u64| (i128::from(f) * 1_000_000_000 + i128::from(rate) / 2) / i128::from(rate);
+            let ns =
+                |f: u64| (i128::from(f) * 1_000_000_000 + i128::from(rate) / 2) / i128::from(rate);
             for a in [0u64, 1, 7, 1023, 48_000, 1_000_003] {
                 for n in [0u64, 1, 2, 63, 64, 1024, 3072, 14_400, 47_999, 480_000] {
-                    assert_eq!(frames_in(ns(a + n) - ns(a), rate), n, "rate {rate}, {a}+{n}");
+                    assert_eq!(
+                        frames_in(ns(a + n) - ns(a), rate),
+                        n,
+                        "rate {rate}, {a}+{n}"
+                    );
                 }
             }
         }

@@ -58,6 +58,11 @@ pub(crate) struct Track<'a, P: Pcm> {
     last_good: i128,
     /// The device's last reading since its last start.
     last: Option<Reading>,
+    /// Playback: frames of silence to queue before the engine's next frame, when the
+    /// device's timeline at a recovery was behind the engine (its queued frames were
+    /// thrown away before their time: a suspend, or a linked capture's overrun, cut a
+    /// full buffer short).
+    lead_in: u64,
 }
 
 impl<'a, P: Pcm> Track<'a, P> {
@@ -76,6 +81,7 @@ impl<'a, P: Pcm> Track<'a, P> {
             timeout: control.timeout(granted.buffer, granted.rate),
             last_good: pcm.now(),
             last: None,
+            lead_in: 0,
         }
     }
 
@@ -216,17 +222,25 @@ impl<'a, P: Pcm> Track<'a, P> {
             .ok()
             .and_then(|s| s.at)
             .unwrap_or_else(|| self.pcm.now());
-        let lost = match self.last.take() {
+        let device = match self.last.take() {
             Some(last) if last.source == rtmix_core::TimeSource::Device => {
-                (last.frame + frames_in(now - last.at, self.rate)).saturating_sub(engine_clock)
+                last.frame + frames_in(now - last.at, self.rate)
             }
-            Some(last) => (last.frame + frames_in(self.pcm.now() - last.at, self.rate))
-                .saturating_sub(engine_clock),
+            Some(last) => last.frame + frames_in(self.pcm.now() - last.at, self.rate),
             // No reading since the start: the time since then.
-            None => frames_in(self.pcm.now() - self.last_good, self.rate),
+            None => engine_clock + frames_in(self.pcm.now() - self.last_good, self.rate),
         };
+        let lost = device.saturating_sub(engine_clock);
+        self.lead_in = engine_clock.saturating_sub(device);
         self.report.frames_lost_estimate += lost;
         lost
+    }
+
+    /// Playback, after [`lost`](Self::lost): the frames of silence to queue before the
+    /// engine's next frame, so that it is played at its instant (see `lead_in`); 0 unless
+    /// the device's timeline was behind the engine. Taken once.
+    pub(crate) fn take_lead_in(&mut self) -> u64 {
+        std::mem::take(&mut self.lead_in)
     }
 
     /// Ends the report with the engine's clock.
