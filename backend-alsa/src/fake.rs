@@ -935,6 +935,33 @@ mod tests {
         assert!(rig.resumes(&pcm) <= 16, "{} resumes", rig.resumes(&pcm));
     }
 
+    /// A device that stops moving for good without an error (a sound server that died:
+    /// the `jack` plugin's position freezes and its poll times out) ends playback and
+    /// capture with `NotResponding` once `device_timeout` has passed since the last frame
+    /// moved, within one wait (100 ms) of it.
+    #[test]
+    fn a_device_that_stops_moving_is_not_responding_after_the_timeout() {
+        for playback in [true, false] {
+            let rig = Rig::new(RATE);
+            let s = setup(playback, 256, 3, 256);
+            let pcm = rig.pcm(s);
+            rig.freeze(&pcm, rig.now() + 10_000, u64::MAX / 4);
+            let control = RunControl {
+                device_timeout: Duration::from_millis(500),
+                ..control(1_000_000, u64::MAX, 0)
+            };
+            let (report, _) = if playback {
+                play(&pcm, &s, &control)
+            } else {
+                record(&pcm, &s, &control)
+            };
+            assert!(
+                matches!(report, Err(AlsaError::NotResponding { waited_ms }) if (500..=600).contains(&waited_ms)),
+                "playback {playback}: {report:?}"
+            );
+        }
+    }
+
     /// A device whose position stops without an error (a sound server's own xrun) for
     /// longer than the buffer: the jump is seen from position against timestamps, counted
     /// like an xrun (`jumps`, `xruns`), and its exact length reported lost, so every frame
