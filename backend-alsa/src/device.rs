@@ -4,12 +4,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use alsa::pcm::{Access, Format, HwParams, TstampType, PCM};
+use alsa::pcm::{Access, Format, Frames, HwParams, TstampType, PCM};
 use alsa::{Direction, ValueOr};
 use rtmix_core::convert::{decode, encode, I24Packed, Sample, I24};
 use rtmix_core::{DeviceClock, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
-use crate::pcm::{Mmap, Pcm};
+use crate::pcm::{narrow, Mmap, Pcm};
 use crate::timestamp::Timestamper;
 use crate::track::{LostFrames, Track};
 use crate::{AlsaError, Config, Granted, SampleFormat};
@@ -143,7 +143,7 @@ pub(crate) fn open(config: &Config, direction: Direction) -> Result<(PCM, Grante
                     what: "sample format",
                     errno: 22,
                 })?;
-            hw.set_period_size_near(i64::from(config.period), ValueOr::Nearest)
+            hw.set_period_size_near(narrow(i64::from(config.period)), ValueOr::Nearest)
                 .map_err(unsupported("period size"))?;
             hw.set_periods_near(config.periods, ValueOr::Nearest)
                 .map_err(unsupported("period count"))?;
@@ -173,14 +173,14 @@ pub(crate) fn open(config: &Config, direction: Direction) -> Result<(PCM, Grante
 
 /// Wakes the loop once a period is free, leaves starting to the loop (which pre-fills the
 /// buffer first) and, with `timestamps`, asks for monotonic timestamps.
-fn software_params(pcm: &PCM, period: i64, timestamps: bool) -> alsa::Result<()> {
+fn software_params(pcm: &PCM, period: Frames, timestamps: bool) -> alsa::Result<()> {
     let sw = pcm.sw_params_current()?;
     sw.set_avail_min(period)?;
     // Never start by itself. (alsa-lib starts a PCM at the threshold only in its read and
     // write calls, which the loop does not use: with mmap commits this is belt and braces,
     // and a threshold of one period behaves the same; `RunReport::start_fill` shows the
     // device starting full.)
-    sw.set_start_threshold(i64::MAX / 2)?;
+    sw.set_start_threshold(Frames::MAX / 2)?;
     if timestamps {
         sw.set_tstamp_mode(true)?;
         sw.set_tstamp_type(TstampType::Monotonic)?;

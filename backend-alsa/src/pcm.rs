@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use alsa::pcm::{AudioTstampType, IoFormat, State, StatusBuilder, IO, PCM};
+use alsa::pcm::{AudioTstampType, Frames, IoFormat, State, StatusBuilder, IO, PCM};
 
 /// `EPIPE`: an underrun or overrun.
 pub(crate) const EPIPE: i32 = 32;
@@ -67,7 +67,7 @@ impl<S: IoFormat> Mmap<S> for IO<'_, S> {
 
 impl Pcm for PCM {
     fn avail_update(&self) -> alsa::Result<i64> {
-        PCM::avail_update(self)
+        PCM::avail_update(self).map(wide)
     }
 
     fn start(&self) -> alsa::Result<()> {
@@ -95,7 +95,7 @@ impl Pcm for PCM {
     }
 
     fn delay(&self) -> alsa::Result<i64> {
-        PCM::delay(self)
+        PCM::delay(self).map(wide)
     }
 
     fn status(&self) -> alsa::Result<Status> {
@@ -107,7 +107,7 @@ impl Pcm for PCM {
             .then(|| i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec));
         Ok(Status {
             state: status.get_state(),
-            delay: status.get_delay(),
+            delay: wide(status.get_delay()),
             at,
         })
     }
@@ -119,6 +119,18 @@ impl Pcm for PCM {
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
     }
+}
+
+/// alsa-lib's frame count (a C `long`: 32 bits on 32-bit targets) as the loops count.
+#[allow(clippy::useless_conversion)] // a conversion on 32-bit targets only
+pub(crate) fn wide(frames: Frames) -> i64 {
+    i64::from(frames)
+}
+
+/// A frame count for alsa-lib, saturated where a C `long` is 32 bits.
+#[allow(clippy::useless_conversion)] // a conversion on 32-bit targets only
+pub(crate) fn narrow(frames: i64) -> Frames {
+    Frames::try_from(frames).unwrap_or(if frames < 0 { Frames::MIN } else { Frames::MAX })
 }
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock ALSA's timestamps are asked in, and the

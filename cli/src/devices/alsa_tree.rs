@@ -187,7 +187,7 @@ fn alsa_caps(name: &str, direction: alsa::Direction) -> Result<String, String> {
         (Ok(a), Ok(b)) => format!("{a}-{b}"),
         _ => "?".to_owned(),
     };
-    let frames = |a: Result<i64, alsa::Error>, b: Result<i64, alsa::Error>| {
+    let frames = |a: alsa::Result<alsa::pcm::Frames>, b: alsa::Result<alsa::pcm::Frames>| {
         range(
             a.map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
             b.map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
