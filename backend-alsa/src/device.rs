@@ -10,7 +10,7 @@ use rtmix_core::convert::{decode, encode, I24Packed, Sample, I24};
 use rtmix_core::{DeviceClock, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::timestamp::Timestamper;
-use crate::{AlsaError, Config, Granted, SampleFormat};
+use crate::{AlsaError, Config, Granted, RealtimeConfig, SampleFormat};
 
 /// `EPIPE`: an underrun or overrun.
 const EPIPE: i32 = 32;
@@ -34,6 +34,10 @@ pub struct RunControl {
     /// [`AlsaError::NotResponding`] (a device unplugged without an error, a sound server
     /// that died). The loop waits at least two buffers' time whatever this says.
     pub device_timeout: Duration,
+    /// The scheduling and memory locking the audio thread of an
+    /// [`AlsaStream`](crate::AlsaStream) asks for (`SCHED_FIFO` at 70, memory not locked,
+    /// by default).
+    pub realtime: RealtimeConfig,
 }
 
 impl Default for RunControl {
@@ -43,6 +47,7 @@ impl Default for RunControl {
             stop_after: None,
             stall: None,
             device_timeout: Duration::from_secs(2),
+            realtime: RealtimeConfig::default(),
         }
     }
 }

@@ -82,7 +82,7 @@ pub use config::{Config, Granted, SampleFormat};
 pub use device::{InputDevice, OutputDevice, RunControl, RunReport};
 pub use duplex::{duplex_offset, DuplexDevice, DuplexOffset, DuplexReport, OffsetKind};
 pub use error::AlsaError;
-pub use realtime::Realtime;
+pub use realtime::{Memory, Policy, Realtime, RealtimeConfig, Refusal, Scheduling};
 pub use stream::AlsaStream;
 
 /// The examples of docs/alsa.md, compiled (and, where they need no device, run) as
