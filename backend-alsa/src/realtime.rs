@@ -8,8 +8,8 @@
 use std::sync::{Mutex, PoisonError};
 
 use thread_priority::{
-    set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
-    ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+    set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy, ThreadPriority,
+    ThreadPriorityValue, ThreadSchedulePolicy,
 };
 
 /// A realtime scheduling policy.
@@ -155,9 +155,9 @@ pub(crate) fn promote(config: &RealtimeConfig) -> (Realtime, Option<MemoryLock>)
     } else {
         (Memory::NotAsked, None)
     };
-    let scheduling = config
-        .policy
-        .map_or(Scheduling::NotAsked, |policy| schedule(policy, config.priority));
+    let scheduling = config.policy.map_or(Scheduling::NotAsked, |policy| {
+        schedule(policy, config.priority)
+    });
     (Realtime { scheduling, memory }, lock)
 }
 
