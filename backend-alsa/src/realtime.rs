@@ -182,17 +182,22 @@ fn schedule(policy: Policy, priority: u8) -> Scheduling {
             })
         }
         Err(thread_priority::Error::OS(errno)) if errno == libc::EPERM => {
-            let limit = limit(libc::RLIMIT_RTPRIO);
-            Scheduling::Refused(if limit > 0 && limit < u64::from(priority) {
-                Refusal::OverLimit { limit }
-            } else {
-                Refusal::NotPermitted { limit }
-            })
+            Scheduling::Refused(not_permitted(limit(libc::RLIMIT_RTPRIO), priority))
         }
         Err(thread_priority::Error::OS(errno)) => Scheduling::Refused(Refusal::Os { errno }),
         Err(_) => Scheduling::Refused(Refusal::Os {
             errno: libc::EINVAL,
         }),
+    }
+}
+
+/// Why `EPERM` refused `priority` under an `RLIMIT_RTPRIO` of `limit`: a priority above a
+/// non-zero limit is over it; otherwise realtime scheduling is not permitted at all.
+fn not_permitted(limit: u64, priority: u8) -> Refusal {
+    if limit > 0 && limit < u64::from(priority) {
+        Refusal::OverLimit { limit }
+    } else {
+        Refusal::NotPermitted { limit }
     }
 }
 
@@ -249,5 +254,43 @@ impl Drop for MemoryLock {
             // SAFETY: `munlockall` takes no arguments and changes no memory.
             unsafe { libc::munlockall() };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The machines here cannot raise `RLIMIT_RTPRIO` above 0 (root lacks
+    /// `CAP_SYS_RESOURCE`), so `tests/realtime.rs` sees only `NotPermitted` for scheduling;
+    /// the split is checked here.
+    #[test]
+    fn eperm_is_over_limit_only_above_a_nonzero_limit() {
+        assert_eq!(not_permitted(0, 70), Refusal::NotPermitted { limit: 0 });
+        assert_eq!(not_permitted(10, 70), Refusal::OverLimit { limit: 10 });
+        assert_eq!(not_permitted(69, 70), Refusal::OverLimit { limit: 69 });
+        // Within the limit and refused all the same: something else forbids it.
+        assert_eq!(not_permitted(70, 70), Refusal::NotPermitted { limit: 70 });
+        assert_eq!(
+            not_permitted(u64::MAX, 70),
+            Refusal::NotPermitted { limit: u64::MAX }
+        );
+    }
+
+    #[test]
+    fn nothing_is_asked_unless_configured() {
+        let none = RealtimeConfig {
+            policy: None,
+            ..RealtimeConfig::default()
+        };
+        let (got, lock) = promote(&none);
+        assert_eq!(
+            got,
+            Realtime {
+                scheduling: Scheduling::NotAsked,
+                memory: Memory::NotAsked
+            }
+        );
+        assert!(lock.is_none());
     }
 }
