@@ -146,7 +146,7 @@ pub enum Refusal {
 
 /// Asks for what `config` says for the calling thread; the memory lock, when granted, is
 /// held until the returned [`MemoryLock`] is dropped (at the end of the thread).
-pub(crate) fn promote(config: &RealtimeConfig) -> (Realtime, Option<MemoryLock>) {
+pub(crate) fn promote(config: RealtimeConfig) -> (Realtime, Option<MemoryLock>) {
     let (memory, lock) = if config.lock_memory {
         match MemoryLock::take() {
             Ok(lock) => (Memory::Locked, Some(lock)),
@@ -283,7 +283,7 @@ mod tests {
             policy: None,
             ..RealtimeConfig::default()
         };
-        let (got, lock) = promote(&none);
+        let (got, lock) = promote(none);
         assert_eq!(
             got,
             Realtime {

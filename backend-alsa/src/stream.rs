@@ -245,7 +245,7 @@ impl<Report: Send + 'static> AlsaStream<Report> {
             .spawn(move || {
                 // Held to the end of the thread (unwinding included): the last stream
                 // that locked memory unlocks it.
-                let (got, _memory) = promote(&realtime);
+                let (got, _memory) = promote(realtime);
                 // SAFETY: `gettid` takes no arguments and cannot fail.
                 said.say(got, unsafe { libc::gettid() });
                 match take.recv() {

@@ -25,9 +25,11 @@ use common::alsa_config;
 use rtmix_alsa::{AlsaError, AlsaStream, Config, DuplexDevice, InputDevice, OutputDevice};
 use rtmix_alsa::{DuplexReport, RunControl, RunReport};
 use rtmix_core::{
-    ActionId, At, ChannelMap, Controller, EndReason, Feed, Heap, Play, PlaySource, Record,
-    RecordTarget, SampleSink, SampleSource, StreamCapacity, StreamConfig,
+    ActionId, At, ChannelMap, Controller, Direction, EndReason, Feed, Heap, Play, PlaySource,
+    Record, RecordTarget, SampleSink, SampleSource, StreamCapacity, StreamConfig,
 };
+
+use Direction::{Input, Output};
 
 const RATE: u32 = 48_000;
 const PERIOD: u32 = 64;
@@ -56,9 +58,7 @@ impl SampleSource for Bomb {
     }
 
     fn read(&mut self, out: &mut [f32]) -> usize {
-        if self.frames >= PANIC_AT {
-            panic!("{MESSAGE}");
-        }
+        assert!(self.frames < PANIC_AT, "{MESSAGE}");
         out.fill(0.125);
         self.frames += out.len() as u64 / 2;
         out.len()
@@ -87,9 +87,7 @@ impl SampleSink for BombSink {
     }
 
     fn write(&mut self, _frame: u64, samples: &[f32]) -> usize {
-        if self.frames >= PANIC_AT {
-            panic!("{MESSAGE}");
-        }
+        assert!(self.frames < PANIC_AT, "{MESSAGE}");
         self.frames += samples.len() as u64 / 2;
         samples.len()
     }
@@ -152,28 +150,28 @@ struct Submitted {
     streams: Vec<ActionId>,
 }
 
-/// Submits, to the directions the stream has: a long buffer play, a play far ahead, a
-/// stream play of the bomb (when `bomb_play`), a buffer recording from `RECORD_AT`, a
-/// recording far ahead, and a stream recording into the bomb sink (when `bomb_sink`).
-fn submit(ctl: &mut Ctl, output: bool, input: bool, bomb_play: bool, bomb_sink: bool) -> Submitted {
+/// Submits, to each of `directions`: a long buffer play, a play far ahead, and a stream
+/// play of the bomb when `bomb` is `Output`; or a buffer recording from `RECORD_AT`, a
+/// recording far ahead, and a stream recording into the bomb sink when `bomb` is `Input`.
+fn submit(ctl: &mut Ctl, directions: &[Direction], bomb: Option<Direction>) -> Submitted {
     let mut s = Submitted::default();
-    if output {
+    if directions.contains(&Direction::Output) {
         let long = Play::new(Feed::Buffer(vec![0.5; 2 * 100_000]), both()).at(At::Frame(0));
         s.running_plays.push(ctl.play(long).unwrap());
         let later = Play::new(Feed::Buffer(vec![0.5; 2 * 10]), both()).at(At::Frame(10_000_000));
         s.later.push(ctl.play(later).unwrap());
-        if bomb_play {
+        if bomb == Some(Direction::Output) {
             let bomb = Play::new(Feed::Stream(Bomb::default()), both()).at(At::Frame(0));
             s.streams.push(ctl.play(bomb).unwrap());
         }
     }
-    if input {
+    if directions.contains(&Direction::Input) {
         let rec = Record::new(Feed::Buffer(vec![0.0; 2 * RECORD_FRAMES]), both())
             .at(At::Frame(RECORD_AT));
         s.recording = Some(ctl.record(rec).unwrap());
         let later = Record::new(Feed::Buffer(vec![0.0; 2 * 10]), both()).at(At::Frame(10_000_000));
         s.later.push(ctl.record(later).unwrap());
-        if bomb_sink {
+        if bomb == Some(Direction::Input) {
             let sink = Record::new(Feed::Stream(BombSink::default()), both()).at(At::Frame(0));
             s.streams.push(ctl.record(sink).unwrap());
         }
@@ -255,7 +253,7 @@ fn a_panicking_source_on_the_duplex_thread_completes_every_action_and_keeps_the_
     let input = input_samples();
     write_input(&in_path, &input);
     let (mut ctl, engine) = open_ctl(StreamConfig::duplex(2, 2));
-    let submitted = submit(&mut ctl, true, true, true, false);
+    let submitted = submit(&mut ctl, &[Output, Input], Some(Output));
     let device = DuplexDevice::open(
         &device("rtmix_file", &out_path),
         &device("rtmix_infile", &in_path),
@@ -277,7 +275,7 @@ fn a_panicking_source_on_the_playback_thread_completes_every_play() {
     alsa_config();
     let out_path = temp("panic-play-out.raw");
     let (mut ctl, engine) = open_ctl(StreamConfig::output(2));
-    let submitted = submit(&mut ctl, true, false, true, false);
+    let submitted = submit(&mut ctl, &[Output], Some(Output));
     let device = OutputDevice::open(&device("rtmix_file", &out_path)).unwrap();
     let stream = AlsaStream::play(device, engine.split().0, RunControl::default()).unwrap();
     check_completions(&mut ctl, submitted, None, true);
@@ -292,7 +290,7 @@ fn a_panicking_sink_on_the_capture_thread_completes_every_recording_with_what_it
     let input = input_samples();
     write_input(&in_path, &input);
     let (mut ctl, engine) = open_ctl(StreamConfig::input(2));
-    let submitted = submit(&mut ctl, false, true, false, true);
+    let submitted = submit(&mut ctl, &[Input], Some(Input));
     let device = InputDevice::open(&device("rtmix_infile", &in_path)).unwrap();
     let stream = AlsaStream::record(device, engine.split().1, RunControl::default()).unwrap();
     let recorded = check_completions(&mut ctl, submitted, Some(&input), true);
@@ -341,13 +339,13 @@ fn spawn_refused_child() {
     let null = |channels| Config::new("null", RATE, channels).period(256).periods(2);
     // Everything opened (and submitted) first, as root.
     let (mut play_ctl, play_engine) = open_ctl(StreamConfig::output(2));
-    let plays = submit(&mut play_ctl, true, false, false, false);
+    let plays = submit(&mut play_ctl, &[Output], None);
     let playback = OutputDevice::open(&null(2)).expect("the null PCM opens for playback");
     let (mut rec_ctl, rec_engine) = open_ctl(StreamConfig::input(2));
-    let recs = submit(&mut rec_ctl, false, true, false, false);
+    let recs = submit(&mut rec_ctl, &[Input], None);
     let capture = InputDevice::open(&null(2)).expect("the null PCM opens for capture");
     let (mut duplex_ctl, duplex_engine) = open_ctl(StreamConfig::duplex(2, 2));
-    let both = submit(&mut duplex_ctl, true, true, false, false);
+    let both = submit(&mut duplex_ctl, &[Output, Input], None);
     let duplex = DuplexDevice::open(&null(2), &null(2)).expect("the null PCMs open");
 
     refuse_new_threads();
