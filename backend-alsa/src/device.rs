@@ -2,22 +2,19 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use alsa::pcm::{Access, Format, HwParams, TstampType, IO, PCM};
+use alsa::pcm::{Access, Format, HwParams, TstampType, PCM};
 use alsa::{Direction, ValueOr};
 use rtmix_core::convert::{decode, encode, I24Packed, Sample, I24};
 use rtmix_core::{DeviceClock, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
+use crate::pcm::{Mmap, Pcm};
 use crate::timestamp::Timestamper;
+use crate::track::{LostFrames, Track};
 use crate::{AlsaError, Config, Granted, RealtimeConfig, SampleFormat};
-
-/// `EPIPE`: an underrun or overrun.
-const EPIPE: i32 = 32;
-/// `ESTRPIPE`: the device was suspended.
-const ESTRPIPE: i32 = 86;
 /// How long one wait for the device may take before the loop looks at its stop flag.
-const WAIT_MS: u32 = 100;
+pub(crate) const WAIT_MS: u32 = 100;
 
 /// How the control side steers a running transfer loop.
 #[derive(Clone, Debug)]
@@ -67,14 +64,22 @@ impl RunControl {
 pub struct RunReport {
     /// Frames transferred (rendered or captured).
     pub frames: u64,
-    /// Underruns, overruns and suspends recovered from.
+    /// Underruns, overruns and suspends recovered from, and position jumps (below).
     pub xruns: u64,
     /// Frames reported to the engine as lost to them: for each xrun, how far the device's
     /// timeline had moved past the engine's clock when the PCM was recovered, extrapolated
     /// from the device's last status (its timestamp, and its `delay`: the frames still
-    /// queued for playback, or captured and not yet read). An estimate: the restart
-    /// itself (pre-fill, a sound server's next cycle) is not in it.
+    /// queued for playback, or captured and not yet read) to the device's timestamp of
+    /// the recovery; for each jump, the frames the position fell behind. Exact where the
+    /// device's position is as fresh as its timestamp (the scripted device of the unit
+    /// tests shows it to the frame); short by up to a period on a plugin whose position
+    /// moves a server period at a time (the `jack` plugin). The restart itself (the
+    /// pre-fill) is not in it.
     pub frames_lost_estimate: u64,
+    /// Times the device's position fell more than a buffer behind its own timestamps
+    /// without an error (a sound server that had an xrun of its own): each is counted in
+    /// `xruns` too, and its frames in `frames_lost_estimate`.
+    pub jumps: u64,
     /// Samples clamped on the way to an integer device format.
     pub clipped: u64,
     /// Playback: the fewest frames the device held at any of its starts (the first and
@@ -222,54 +227,39 @@ fn encode_i24_packed(block: &[f32], dst: &mut [u8]) -> u64 {
 }
 
 /// The state a transfer loop keeps between turns.
-struct Pump<'a> {
-    pcm: &'a PCM,
+pub(crate) struct Pump<'a, P: Pcm> {
+    track: Track<'a, P>,
     control: &'a RunControl,
-    stamps: &'a Timestamper,
     /// Samples of the mapped type per frame.
     unit: usize,
     period: usize,
-    report: RunReport,
-    last_good: Instant,
-    rate: u64,
-    stalled: bool,
-    timeout: Duration,
     buffer: u32,
+    rate: u32,
+    stalled: bool,
+    /// Playback: frames of silence still to queue before the engine's next frame
+    /// ([`Track::take_lead_in`]).
+    lead_in: u64,
 }
 
-impl<'a> Pump<'a> {
+impl<'a, P: Pcm> Pump<'a, P> {
     /// A pump for `pcm`, moving `unit` samples of the mapped type per frame.
-    fn new(
-        pcm: &'a PCM,
+    pub(crate) fn new(
+        pcm: &'a P,
         granted: &Granted,
         control: &'a RunControl,
         stamps: &'a Timestamper,
         unit: usize,
     ) -> Self {
         Self {
-            pcm,
+            track: Track::new(pcm, stamps, granted, control),
             control,
-            stamps,
             unit,
             period: granted.period as usize,
-            report: RunReport::default(),
-            last_good: Instant::now(),
-            rate: u64::from(granted.rate),
-            stalled: false,
-            timeout: control.timeout(granted.buffer, granted.rate),
             buffer: granted.buffer,
+            rate: granted.rate,
+            stalled: false,
+            lead_in: 0,
         }
-    }
-
-    /// Sleeps until the device has a period to move (or `WAIT_MS`); an error if it has
-    /// moved nothing for the timeout. Returns `false` after an xrun (told to `engine`).
-    fn wait(&mut self, engine: &mut impl LostFrames) -> Result<bool, AlsaError> {
-        if let Err(e) = self.pcm.wait(Some(WAIT_MS)) {
-            self.recover(&e, engine)?;
-            return Ok(false);
-        }
-        check_progress(self.last_good, self.timeout)?;
-        Ok(true)
     }
 
     /// Lets what was committed play out, as `drain` would, but never for longer than the
@@ -277,23 +267,30 @@ impl<'a> Pump<'a> {
     /// what is still queued rather than polling: with less than a period left to write,
     /// the device is always "ready" and a poll would spin.
     fn play_out(&self) {
-        let begun = Instant::now();
-        while begun.elapsed() < self.timeout {
-            match self.pcm.avail_update() {
+        let pcm = self.track.pcm;
+        let begun = pcm.now();
+        let limit = i128::try_from(self.track.timeout().as_nanos()).unwrap_or(i128::MAX);
+        while pcm.now() - begun < limit {
+            match pcm.avail_update() {
                 Ok(avail) if avail < i64::from(self.buffer) => {
                     let queued = u64::try_from(i64::from(self.buffer) - avail).unwrap_or(0);
-                    let nanos = queued * 1_000_000_000 / self.rate.max(1);
-                    std::thread::sleep(Duration::from_nanos(nanos.max(1_000_000)));
+                    let nanos = queued * 1_000_000_000 / u64::from(self.rate.max(1));
+                    pcm.sleep(Duration::from_nanos(nanos.max(1_000_000)));
                 }
                 _ => break,
             }
         }
-        let _ = self.pcm.drop();
+        let _ = pcm.stop();
     }
 
     /// Runs the stall test hook once, when its frame has come.
     fn maybe_stall(&mut self) {
-        stall_once(self.control, self.report.frames, &mut self.stalled);
+        stall_once(
+            self.control,
+            self.track.report.frames,
+            &mut self.stalled,
+            self.track.pcm,
+        );
     }
 
     fn done(&self) -> bool {
@@ -301,48 +298,34 @@ impl<'a> Pump<'a> {
             || self
                 .control
                 .stop_after
-                .is_some_and(|limit| self.report.frames >= limit)
+                .is_some_and(|limit| self.track.report.frames >= limit)
     }
 
     /// Frames to move in this turn, at most `avail` (and what `stop_after` leaves).
     fn budget(&self, avail: usize) -> usize {
+        let frames = self.track.report.frames;
         let left = self.control.stop_after.map_or(usize::MAX, |l| {
-            usize::try_from(l - self.report.frames.min(l)).unwrap_or(usize::MAX)
+            usize::try_from(l - frames.min(l)).unwrap_or(usize::MAX)
         });
         avail.min(left)
     }
 
     /// Recovers from an xrun or suspend and tells `engine` the frames the device went
-    /// without (an estimate), or returns the error if it is anything else.
+    /// without, or returns the error if it is anything else.
     fn recover(&mut self, e: &alsa::Error, engine: &mut impl LostFrames) -> Result<(), AlsaError> {
-        let lost = recover(
-            self.pcm,
-            e,
-            self.stamps.clock(),
-            engine.clock(),
-            self.last_good,
-            &mut self.report,
-        )?;
+        self.track.xrun(e)?;
+        let lost = self.track.lost(engine.clock());
         engine.lost(lost);
+        self.lead_in = self.track.take_lead_in();
         Ok(())
     }
 
-    /// Waits for the device; returns the frames it can transfer now, or `None` after an
-    /// xrun (which `engine` is told about).
-    fn avail(&mut self, engine: &mut impl LostFrames) -> Result<Option<usize>, AlsaError> {
-        match self.pcm.avail_update() {
-            Ok(n) => Ok(Some(usize::try_from(n).unwrap_or(0))),
-            Err(e) => {
-                self.recover(&e, engine)?;
-                Ok(None)
-            }
+    /// Notes `frames` moved; tells `engine` of a jump of the device's position.
+    fn moved(&mut self, frames: usize, engine: &mut impl LostFrames) {
+        let jumped = self.track.moved(frames, engine.clock());
+        if jumped > 0 {
+            engine.lost(jumped);
         }
-    }
-
-    /// Notes how full the device was when it was just started (see
-    /// [`RunReport::start_fill`]).
-    fn note_start(&mut self) {
-        note_start(self.pcm, &mut self.report);
     }
 }
 
@@ -389,7 +372,7 @@ impl OutputDevice {
             SampleFormat::F32 => {
                 let io = pcm.io_checked::<f32>().map_err(io_error)?;
                 play_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -401,7 +384,7 @@ impl OutputDevice {
             SampleFormat::S32 => {
                 let io = pcm.io_i32().map_err(io_error)?;
                 play_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -414,7 +397,7 @@ impl OutputDevice {
             SampleFormat::S24 => {
                 let io = pcm.io_i32_s24().map_err(io_error)?;
                 play_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -427,7 +410,7 @@ impl OutputDevice {
             SampleFormat::S24Packed => {
                 let io = pcm.io_bytes();
                 play_loop(
-                    Pump::new(pcm, granted, control, stamps, ch * 3),
+                    Pump::new(&*pcm, granted, control, stamps, ch * 3),
                     &io,
                     engine,
                     |engine, buf| {
@@ -440,7 +423,7 @@ impl OutputDevice {
             SampleFormat::S16 => {
                 let io = pcm.io_checked::<i16>().map_err(io_error)?;
                 play_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -456,50 +439,60 @@ impl OutputDevice {
 
 /// The playback loop over samples of type `S`, `unit` of them to a frame; `render` fills
 /// a mapped slice and returns the samples it clamped.
-fn play_loop<S: alsa::pcm::IoFormat, E>(
-    mut pump: Pump<'_>,
-    io: &IO<'_, S>,
+pub(crate) fn play_loop<P: Pcm, S: Copy + Default, T: Mmap<S>, E: LostFrames>(
+    mut pump: Pump<'_, P>,
+    io: &T,
     engine: &mut E,
     mut render: impl FnMut(&mut E, &mut [S]) -> u64,
-) -> Result<RunReport, AlsaError>
-where
-    E: LostFrames,
-{
-    let pcm = pump.pcm;
+) -> Result<RunReport, AlsaError> {
+    let pcm = pump.track.pcm;
     let mut started = false;
     while !pump.done() {
         pump.maybe_stall();
-        let Some(avail) = pump.avail(engine)? else {
-            started = false;
-            continue;
+        let avail = match pcm.avail_update() {
+            Ok(n) => usize::try_from(n).unwrap_or(0),
+            Err(e) => {
+                pump.recover(&e, engine)?;
+                started = false;
+                continue;
+            }
         };
         if started && avail < pump.period {
-            started = pump.wait(engine)?;
+            match pcm.wait(WAIT_MS) {
+                Ok(_) => pump.track.check_progress()?,
+                Err(e) => {
+                    pump.recover(&e, engine)?;
+                    started = false;
+                }
+            }
             continue;
         }
         let want = pump.budget(avail);
         let unit = pump.unit;
         let mut clipped = 0;
-        let moved = io
-            .mmap(want, |buf| {
-                clipped = render(engine, buf);
-                buf.len() / unit
-            })
-            .map_err(|e| AlsaError::io(&e));
+        let mut silent = 0;
+        let lead_in = usize::try_from(pump.lead_in).unwrap_or(usize::MAX);
+        let moved = io.mmap(want, |buf| {
+            // Silence first, while the device's timeline catches up with the engine.
+            silent = lead_in.min(buf.len() / unit);
+            let (lead, rest) = buf.split_at_mut(silent * unit);
+            lead.fill(S::default());
+            if !rest.is_empty() {
+                clipped = render(engine, rest);
+            }
+            buf.len() / unit
+        });
         match moved {
             Ok(frames) => {
-                pump.report.frames += frames as u64;
-                pump.report.clipped += clipped;
-                pump.last_good = Instant::now();
-                pump.stamps.publish(pcm, engine.clock());
+                pump.lead_in -= silent as u64;
+                pump.track.report.clipped += clipped;
+                pump.moved(frames - silent, engine);
             }
-            Err(AlsaError::Io { errno, .. }) if errno.abs() == EPIPE || errno.abs() == ESTRPIPE => {
-                let e = alsa::Error::new("snd_pcm_mmap_commit", -errno.abs());
+            Err(e) => {
                 pump.recover(&e, engine)?;
                 started = false;
                 continue;
             }
-            Err(e) => return Err(e),
         }
         if !started && (avail <= want || pump.done()) {
             // The buffer is full (or there is nothing more to play): start the device.
@@ -507,7 +500,7 @@ where
                 pump.recover(&e, engine)?;
                 continue;
             }
-            pump.note_start();
+            pump.track.started(engine.clock(), true);
             started = true;
         }
     }
@@ -515,8 +508,7 @@ where
         // Let what was committed play out (an offline device returns at once).
         pump.play_out();
     }
-    pump.report.engine_clock = engine.clock();
-    Ok(pump.report)
+    Ok(pump.track.finish(engine.clock()))
 }
 
 impl InputDevice {
@@ -562,7 +554,7 @@ impl InputDevice {
             SampleFormat::F32 => {
                 let io = pcm.io_checked::<f32>().map_err(io_error)?;
                 capture_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -573,7 +565,7 @@ impl InputDevice {
             SampleFormat::S32 => {
                 let io = pcm.io_i32().map_err(io_error)?;
                 capture_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -586,7 +578,7 @@ impl InputDevice {
             SampleFormat::S24 => {
                 let io = pcm.io_i32_s24().map_err(io_error)?;
                 capture_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -602,7 +594,7 @@ impl InputDevice {
             SampleFormat::S24Packed => {
                 let io = pcm.io_bytes();
                 capture_loop(
-                    Pump::new(pcm, granted, control, stamps, ch * 3),
+                    Pump::new(&*pcm, granted, control, stamps, ch * 3),
                     &io,
                     engine,
                     |engine, buf| {
@@ -617,7 +609,7 @@ impl InputDevice {
             SampleFormat::S16 => {
                 let io = pcm.io_checked::<i16>().map_err(io_error)?;
                 capture_loop(
-                    Pump::new(pcm, granted, control, stamps, ch),
+                    Pump::new(&*pcm, granted, control, stamps, ch),
                     &io,
                     engine,
                     |engine, buf| {
@@ -632,122 +624,68 @@ impl InputDevice {
 }
 
 /// The capture loop over samples of type `S`, `unit` of them to a frame; `take` hands a
-/// mapped slice to the engine.
-fn capture_loop<S: alsa::pcm::IoFormat, E: LostFrames>(
-    mut pump: Pump<'_>,
-    io: &IO<'_, S>,
+/// mapped slice to the engine. An overrun or a suspend is recovered like playback's: the
+/// device is prepared and started again, and the engine told the frames it went without
+/// (those it held unread included: the prepare throws them away).
+pub(crate) fn capture_loop<P: Pcm, S, T: Mmap<S>, E: LostFrames>(
+    mut pump: Pump<'_, P>,
+    io: &T,
     engine: &mut E,
     mut take: impl FnMut(&mut E, &[S]),
 ) -> Result<RunReport, AlsaError> {
-    let pcm = pump.pcm;
-    pcm.start().map_err(|e| AlsaError::io(&e))?;
+    let pcm = pump.track.pcm;
+    let start = |pump: &mut Pump<'_, P>, engine: &E| {
+        pcm.start().map_err(|e| AlsaError::io(&e))?;
+        pump.track.started(engine.clock(), false);
+        Ok::<(), AlsaError>(())
+    };
+    start(&mut pump, engine)?;
     while !pump.done() {
         pump.maybe_stall();
-        let Some(avail) = pump.avail(engine)? else {
-            pcm.start().map_err(|e| AlsaError::io(&e))?;
-            continue;
+        let avail = match pcm.avail_update() {
+            Ok(n) => usize::try_from(n).unwrap_or(0),
+            Err(e) => {
+                pump.recover(&e, engine)?;
+                start(&mut pump, engine)?;
+                continue;
+            }
         };
         if avail < pump.period.min(pump.budget(usize::MAX)) {
-            if !pump.wait(engine)? {
-                pcm.start().map_err(|e| AlsaError::io(&e))?;
+            match pcm.wait(WAIT_MS) {
+                Ok(_) => pump.track.check_progress()?,
+                Err(e) => {
+                    pump.recover(&e, engine)?;
+                    start(&mut pump, engine)?;
+                }
             }
             continue;
         }
         let want = pump.budget(avail);
         let unit = pump.unit;
-        let frames = io
-            .mmap(want, |buf| {
-                take(engine, buf);
-                buf.len() / unit
-            })
-            .map_err(|e| AlsaError::io(&e))?;
-        pump.report.frames += frames as u64;
-        pump.last_good = Instant::now();
-        pump.stamps.publish(pcm, engine.clock());
-    }
-    let _ = pcm.drop();
-    pump.report.engine_clock = engine.clock();
-    Ok(pump.report)
-}
-
-/// An error if nothing moved since `last_good` for `timeout`.
-pub(crate) fn check_progress(last_good: Instant, timeout: Duration) -> Result<(), AlsaError> {
-    let waited = last_good.elapsed();
-    if waited > timeout {
-        return Err(AlsaError::NotResponding {
-            waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+        let moved = io.mmap(want, |buf| {
+            take(engine, buf);
+            buf.len() / unit
         });
+        match moved {
+            Ok(frames) => pump.moved(frames, engine),
+            Err(e) => {
+                pump.recover(&e, engine)?;
+                start(&mut pump, engine)?;
+            }
+        }
     }
-    Ok(())
+    let _ = pcm.stop();
+    Ok(pump.track.finish(engine.clock()))
 }
 
 /// The stall test hook of `control`: sleeps once, when `frames` have been transferred.
-pub(crate) fn stall_once(control: &RunControl, frames: u64, stalled: &mut bool) {
+pub(crate) fn stall_once(control: &RunControl, frames: u64, stalled: &mut bool, pcm: &impl Pcm) {
     if let Some((after, duration)) = control.stall {
         if !*stalled && frames >= after {
             *stalled = true;
-            std::thread::sleep(duration);
+            pcm.sleep(duration);
         }
     }
-}
-
-/// Recovers `pcm` from an xrun (`EPIPE`) or a suspend (`ESTRPIPE`), counting it in
-/// `report`, and returns the frames the device went without, or the error if it is
-/// anything else.
-///
-/// The frames lost are measured from the device's own record: `clock`'s latest anchor is
-/// the device's last status (its timestamp, and its `delay`: for playback the frames
-/// still queued, which the device went on playing after the loop stopped feeding it; for
-/// capture the frames captured and not read, which `snd_pcm_prepare` throws away). The
-/// device's timeline, extrapolated from it to now, minus `engine_clock` (the engine's next
-/// frame) is what the engine must skip so that its next frame is the device's next one.
-/// Before any anchor (an xrun before the device ever ran), the monotonic clock since
-/// `last_good`, the end of the last good transfer, stands in for it.
-pub(crate) fn recover(
-    pcm: &PCM,
-    e: &alsa::Error,
-    clock: &DeviceClock,
-    engine_clock: u64,
-    last_good: Instant,
-    report: &mut RunReport,
-) -> Result<u64, AlsaError> {
-    let errno = e.errno().abs();
-    if errno != EPIPE && errno != ESTRPIPE {
-        return Err(AlsaError::io(e));
-    }
-    report.xruns += 1;
-    if errno == ESTRPIPE {
-        while pcm.resume().is_err_and(|e| e.errno().abs() == 11) {
-            std::thread::yield_now();
-        }
-    }
-    pcm.prepare().map_err(|e| AlsaError::io(&e))?;
-    let now = Instant::now();
-    let lost = clock.frame_at(now).map_or_else(
-        || {
-            let elapsed = now.saturating_duration_since(last_good);
-            u64::try_from(elapsed.as_nanos() * u128::from(clock.rate()) / 1_000_000_000)
-                .unwrap_or(u64::MAX)
-        },
-        |device| device.saturating_sub(engine_clock),
-    );
-    report.frames_lost_estimate += lost;
-    Ok(lost)
-}
-
-/// Notes in `report` how full the playback `pcm` is right after a start: its delay, the
-/// frames queued ahead of the converter (see [`RunReport::start_fill`]).
-pub(crate) fn note_start(pcm: &PCM, report: &mut RunReport) {
-    if let Ok(delay) = pcm.delay() {
-        let fill = u64::try_from(delay).unwrap_or(0);
-        report.start_fill = Some(report.start_fill.map_or(fill, |least| least.min(fill)));
-    }
-}
-
-/// An engine half that can be told about frames lost to an xrun.
-trait LostFrames {
-    fn lost(&mut self, frames: u64);
-    fn clock(&self) -> u64;
 }
 
 impl<P: PlaySource, H: Home> LostFrames for OutputEngine<P, H> {

@@ -35,14 +35,19 @@
 //!    a waiting controller: `tests/syscalls.rs` audits it under strace.
 //!
 //! An underrun or overrun (`EPIPE`) or a suspend (`ESTRPIPE`) is counted, the PCM is
-//! recovered and restarted, and the frames the device went without are reported to the
-//! engine (`report_lost`) so its clock stays on the device timeline. How many frames that
-//! was is measured from the device's own record: its last status (timestamp and `delay`)
-//! extrapolated to the recovery, minus the engine's clock, so that the buffer a playback
-//! device played out after the loop stopped feeding it is not counted, and the frames a
-//! capture device held unread (which the recovery throws away) are. It is an estimate,
-//! and [`RunReport`] says so: `tests/jack.rs` finds it within one period of what the
-//! device really skipped, by a loopback recording.
+//! recovered and restarted (a suspended one is first waited for with a back-off, never
+//! longer than the device timeout), and the frames the device went without are reported
+//! to the engine (`report_lost`) so its clock stays on the device timeline; playback and
+//! capture alike. How many frames that was is measured from the device's own record: its
+//! last status (timestamp and `delay`) extended to the device's timestamp of the
+//! recovery, minus the engine's clock, so that the buffer a playback device played out
+//! after the loop stopped feeding it is not counted, and the frames a capture device held
+//! unread (which the recovery throws away) are. A position that falls more than a buffer
+//! behind the device's timestamps without an error is counted the same way
+//! ([`RunReport::jumps`]). The loops reach the PCM through a small trait, so that a
+//! scripted device in the unit tests (`src/fake.rs`) checks all this to the frame; on
+//! the `jack` plugin the count is within a period of what the device skipped
+//! (`tests/jack.rs`, by a loopback recording), and docs/alsa.md says why not closer.
 //!
 //! ## Time
 //!
@@ -54,8 +59,8 @@
 //! frame-to-instant conversion both ways, the commit-to-DAC latency, and the earliest
 //! frame a new action can still make. A duplex stream also reports the offset between its
 //! input and output clocks ([`DuplexOffset`]), marked [`OffsetKind::Linked`] only when the
-//! PCMs are linked and both clocks carry device timestamps, and
-//! [`OffsetKind::Estimate`] otherwise.
+//! PCMs are linked, on one card (one clock) and both clocks carry device timestamps, and
+//! [`OffsetKind::Estimate`] otherwise. A linked pair recovers from an xrun as one.
 //!
 //! ## When the device goes away
 //!
@@ -83,9 +88,13 @@ mod device;
 mod duplex;
 mod edge;
 mod error;
+#[cfg(test)]
+mod fake;
+mod pcm;
 mod realtime;
 mod stream;
 mod timestamp;
+mod track;
 
 pub use config::{Config, Granted, SampleFormat};
 pub use device::{InputDevice, OutputDevice, RunControl, RunReport};

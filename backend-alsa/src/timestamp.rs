@@ -12,9 +12,41 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alsa::pcm::{AudioTstampType, State, StatusBuilder, PCM};
+use alsa::pcm::State;
 use alsa::Direction;
 use rtmix_core::{Anchor, DeviceClock, TimeSource};
+
+use crate::pcm::{monotonic_nanos, Pcm};
+
+/// Where a device was at one status read: the frame at its converter on the engine's
+/// timeline, and when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reading {
+    /// The engine frame at the converter (DAC or ADC): `engine - delay` for playback,
+    /// `engine + delay` for capture.
+    pub(crate) frame: u64,
+    /// When, in `CLOCK_MONOTONIC` nanoseconds: the device's `htstamp`, or the host's
+    /// clock read next to the status when the device gives none.
+    pub(crate) at: i128,
+    /// The engine's clock (its next frame) the reading was taken against.
+    pub(crate) next_frame: u64,
+    /// The status's `delay`.
+    pub(crate) delay: u64,
+    /// Whose clock `at` is.
+    pub(crate) source: TimeSource,
+}
+
+impl Reading {
+    /// The reading moved `frames` later on the engine's timeline (the engine was told they
+    /// were lost).
+    pub(crate) fn shifted(self, frames: u64) -> Self {
+        Self {
+            frame: self.frame + frames,
+            next_frame: self.next_frame + frames,
+            ..self
+        }
+    }
+}
 
 /// Publishes a PCM's position into a [`DeviceClock`].
 #[derive(Debug)]
@@ -43,41 +75,40 @@ impl Timestamper {
         &self.clock
     }
 
-    /// Publishes where `pcm` is, given the engine's clock (its next frame) after a
-    /// transfer. Does nothing while the PCM is not running, or if its status fails (the
-    /// next transfer reports that error).
-    pub(crate) fn publish(&self, pcm: &PCM, engine_clock: u64) {
-        let Ok(status) = StatusBuilder::new()
-            .audio_htstamp_config(AudioTstampType::Default, true)
-            .build(pcm)
-        else {
-            return;
-        };
-        if status.get_state() != State::Running {
-            return;
+    /// Where `pcm` is, given the engine's clock (its next frame) after a transfer. `None`
+    /// while the PCM is not running, or if its status fails (the next transfer reports
+    /// that error).
+    pub(crate) fn read(&self, pcm: &impl Pcm, engine_clock: u64) -> Option<Reading> {
+        let status = pcm.status().ok()?;
+        if status.state != State::Running {
+            return None;
         }
-        let delay = u64::try_from(status.get_delay()).unwrap_or(0);
+        let delay = u64::try_from(status.delay).unwrap_or(0);
         let frame = match self.direction {
             Direction::Playback => engine_clock.checked_sub(delay),
             Direction::Capture => engine_clock.checked_add(delay),
+        }?;
+        let (at, source) = match status.at {
+            Some(at) => (at, TimeSource::Device),
+            None => (pcm.now(), TimeSource::Host),
         };
-        let Some(frame) = frame else { return };
-        let ts = status.get_htstamp();
-        let (at, source) = if ts.tv_sec == 0 && ts.tv_nsec == 0 {
-            (Instant::now(), TimeSource::Host)
-        } else {
-            let nanos = i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec);
-            (
-                self.instant(nanos - self.monotonic_at_epoch),
-                TimeSource::Device,
-            )
-        };
-        self.clock.publish(Anchor {
+        Some(Reading {
             frame,
             at,
             next_frame: engine_clock,
-            latency_frames: delay,
+            delay,
             source,
+        })
+    }
+
+    /// Publishes `reading` into the clock.
+    pub(crate) fn publish(&self, reading: &Reading) {
+        self.clock.publish(Anchor {
+            frame: reading.frame,
+            at: self.instant(reading.at - self.monotonic_at_epoch),
+            next_frame: reading.next_frame,
+            latency_frames: reading.delay,
+            source: reading.source,
         });
     }
 
@@ -92,17 +123,4 @@ impl Timestamper {
         };
         at.unwrap_or(epoch)
     }
-}
-
-/// `CLOCK_MONOTONIC` now, in nanoseconds: the clock ALSA's timestamps are asked in, and the
-/// one `std::time::Instant` reads on Linux.
-fn monotonic_nanos() -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call, and
-    // CLOCK_MONOTONIC is always available on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut ts) };
-    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
 }

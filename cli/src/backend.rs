@@ -405,7 +405,7 @@ pub fn alsa_error(device: &str, e: &rtmix_alsa::AlsaError, channels: &str, rate:
     match e {
         AlsaError::Open { errno, .. } => {
             let errno = errno.abs();
-            let pcm_type = crate::devices::alsa_pcm_type(device);
+            let pcm_type = crate::devices::alsa_tree::alsa_pcm_type(device);
             if pcm_type.as_deref() == Some("jack") && errno != libc_ebusy() {
                 return Error::ServerDown {
                     backend: "ALSA",

@@ -55,6 +55,16 @@ pub struct DevicesArgs {
     /// List one backend only: alsa or cpal (default: both).
     #[arg(long, value_enum)]
     pub backend: Option<crate::backend::Backend>,
+    /// Every PCM of the ALSA configuration (those that do not open, and those that take
+    /// arguments, too) and every configuration range cpal reports, instead of the table.
+    #[arg(long, conflicts_with = "json")]
+    pub all: bool,
+    /// The table as JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Let alsa-lib's and libjack's own messages through to standard error.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// `rtmix render SESSION.toml -o OUT.wav`.
@@ -107,7 +117,7 @@ pub fn run(cli: Cli) -> Result<String, Error> {
         #[cfg(feature = "devices")]
         Command::Record(args) => crate::record::run(&args, std::io::stderr().is_terminal()),
         #[cfg(feature = "devices")]
-        Command::Devices(args) => Ok(crate::devices::list(args.backend)),
+        Command::Devices(args) => Ok(crate::devices::list(&args)),
         #[cfg(feature = "devices")]
         Command::Latency(args) => crate::latency::run(&args),
     }

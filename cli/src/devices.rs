@@ -1,385 +1,179 @@
-//! `rtmix devices`: the PCMs of the ALSA configuration (what `--backend alsa --device`
-//! takes), and cpal's hosts and devices (what `--backend cpal --host --device` takes), each
-//! with the channels, rates, formats and period and buffer ranges it offers.
+//! `rtmix devices`: a short numbered table of the devices that open, per backend, with
+//! their channels, the standard rates they take, their default rate and the latency rtmix
+//! gets from them by default; `--json` gives the same for scripts, `--all` the whole ALSA
+//! configuration tree and every range cpal reports.
 //!
-//! The ALSA list is read from alsa-lib's own configuration tree (every `pcm.NAME`
-//! definition, the private ones of `ALSA_CONFIG_PATH` included, hint or no hint); each PCM
-//! that needs no argument is opened, without starting it, to ask what it takes.
+//! Probing a device makes libraries talk: alsa-lib about PCMs that cannot open, libjack
+//! (in cpal's JACK host, and in ALSA's jack plugin) about a server that is not running.
+//! Their messages are routed away (alsa-lib's local error handler, JACK's error and info
+//! callbacks) unless `--verbose`: the table is the answer, not their diagnostics.
 
-use std::fmt::Write as _;
+pub mod alsa_tree;
+mod probe;
+mod table;
 
-/// One PCM defined in the ALSA configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AlsaPcm {
-    /// Its name (`rtmix_jack`).
+pub use table::rates_text;
+
+use serde::Serialize;
+
+use crate::backend::Backend;
+use crate::cli::DevicesArgs;
+
+/// The rates a device is tested for, in Hz: the standard ones from telephone to 384 kHz.
+pub const STANDARD_RATES: [u32; 13] = [
+    8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000,
+    352_800, 384_000,
+];
+
+/// One device that opens, as the table and `--json` show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Device {
+    /// Its number in the listing.
+    pub index: usize,
+    /// `alsa` or `cpal`.
+    pub backend: &'static str,
+    /// The cpal host (`ALSA`, `JACK`...); `None` for rtmix-alsa.
+    pub host: Option<String>,
+    /// The name `--device` takes.
     pub name: String,
-    /// Its `type` (`jack`, `file`, `hw`...), or `alias of X` for `pcm.NAME X`.
-    pub kind: String,
-    /// Its arguments, in order, and whether each has a default.
-    pub args: Vec<(String, bool)>,
-    /// Its hint's description, when it has one.
+    /// What the backend says it is, when it says.
     pub description: Option<String>,
+    /// The most input channels it takes in a sample format rtmix converts (0: no input).
+    pub input_channels: u32,
+    /// The most output channels (0: no output).
+    pub output_channels: u32,
+    /// The rates of [`STANDARD_RATES`] it takes.
+    pub rates: Vec<u32>,
+    /// The lowest and highest rate it reports (a plugin may report any rate at all).
+    pub rate_range: Option<(u32, u32)>,
+    /// The rate it runs at when asked for 48 kHz (the nearest it has), or the host's
+    /// default configuration's rate.
+    pub default_rate: Option<u32>,
+    /// The latency rtmix gets by default at the default rate, when the device tells it.
+    pub latency: Option<Latency>,
+    /// Whether it is the backend's default output device.
+    pub default_output: bool,
+    /// Whether it is the backend's default input device.
+    pub default_input: bool,
 }
 
-impl AlsaPcm {
-    /// Whether it opens without arguments.
-    pub fn opens_bare(&self) -> bool {
-        self.args.iter().all(|(_, default)| *default)
-    }
-
-    /// How to name it with its arguments: `rtmix_file:FILE=...`.
-    pub fn usage(&self) -> String {
-        if self.args.is_empty() {
-            return self.name.clone();
-        }
-        let args: Vec<String> = self
-            .args
-            .iter()
-            .map(|(a, default)| {
-                if *default {
-                    format!("[{a}=...]")
-                } else {
-                    format!("{a}=...")
-                }
-            })
-            .collect();
-        format!("{}:{}", self.name, args.join(","))
-    }
+/// A device's latency: its buffer as rtmix asks for it by default (ALSA: 3 periods of
+/// 1024 frames, as near as the device has them), or the callback cpal's host fixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Latency {
+    /// Frames in the buffer (one callback where the host fixes it).
+    pub frames: u32,
+    /// Frames per period (or callback).
+    pub period: u32,
+    /// Periods in the buffer.
+    pub periods: u32,
 }
 
-/// Strips alsa-lib's quotes from a saved id or value.
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    s.strip_prefix('\'')
-        .and_then(|s| s.strip_suffix('\''))
-        .or_else(|| s.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
-        .unwrap_or(s)
-        .to_owned()
+/// A backend or host that was asked and had no device to show, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    /// `alsa` or `cpal`.
+    pub backend: &'static str,
+    /// The cpal host, for cpal.
+    pub host: Option<String>,
+    /// Why: no device opens, no server runs, the configuration cannot be read.
+    pub why: String,
 }
 
-/// The PCMs defined in a configuration tree as `snd_config_save` writes it: top-level
-/// lines `pcm.NAME {` (a definition, whose body is indented by tabs) or `pcm.NAME VALUE`
-/// (an alias).
-///
-/// ```
-/// use rtmix_cli::devices::parse_pcms;
-/// let text = "pcm.null {\n\ttype null\n}\npcm.rtmix_file {\n\t@args.0 FILE\n\t@args.FILE {\n\t\ttype string\n\t}\n\ttype file\n}\npcm.default 'cards.pcm.default'\n";
-/// let pcms = parse_pcms(text);
-/// assert_eq!(pcms.len(), 3);
-/// assert_eq!((pcms[1].name.as_str(), pcms[1].kind.as_str()), ("rtmix_file", "file"));
-/// assert_eq!(pcms[1].usage(), "rtmix_file:FILE=...");
-/// assert_eq!(pcms[2].kind, "alias of cards.pcm.default");
-/// ```
-pub fn parse_pcms(text: &str) -> Vec<AlsaPcm> {
-    let mut pcms = Vec::new();
-    let mut current: Option<AlsaPcm> = None;
-    // The argument whose compound is open at depth 2, if any.
-    let mut open_arg: Option<String> = None;
-    for line in text.lines() {
-        let depth = line.chars().take_while(|&c| c == '\t').count();
-        let body = line.trim();
-        if depth == 0 {
-            if let Some(p) = current.take() {
-                pcms.push(p);
-            }
-            open_arg = None;
-            let Some(rest) = body.strip_prefix("pcm.") else {
-                continue;
-            };
-            let (name, value) = rest.split_once(' ').unwrap_or((rest, ""));
-            let pcm = AlsaPcm {
-                name: unquote(name),
-                kind: String::new(),
-                args: Vec::new(),
-                description: None,
-            };
-            if value.trim() == "{" {
-                current = Some(pcm);
-            } else {
-                pcms.push(AlsaPcm {
-                    kind: format!("alias of {}", unquote(value)),
-                    ..pcm
-                });
-            }
-            continue;
-        }
-        let Some(pcm) = current.as_mut() else {
-            continue;
-        };
-        let (key, value) = body.split_once(' ').unwrap_or((body, ""));
-        if depth == 1 {
-            open_arg = None;
-            if key == "type" {
-                pcm.kind = unquote(value);
-            } else if let Some(arg) = key.strip_prefix("@args.") {
-                if arg.bytes().all(|b| b.is_ascii_digit()) {
-                    pcm.args.push((unquote(value), false));
-                } else if let Some((name, sub)) = arg.split_once('.') {
-                    // `@args.NAME.default X`, written on one line.
-                    if sub == "default" {
-                        set_default(pcm, name);
-                    }
-                } else if value.trim() == "{" {
-                    open_arg = Some(arg.to_owned());
-                }
-            } else if key == "hint.description" {
-                pcm.description = Some(unquote(value));
-            }
-        } else if depth == 2 {
-            if let Some(arg) = &open_arg {
-                if key == "default" {
-                    set_default(pcm, &arg.clone());
-                }
-            } else if key == "description" {
-                pcm.description = Some(unquote(value));
-            }
-        }
-    }
-    if let Some(p) = current.take() {
-        pcms.push(p);
-    }
-    pcms
+/// What `rtmix devices` found.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Listing {
+    /// The devices that open, numbered in order.
+    pub devices: Vec<Device>,
+    /// The backends and hosts that had none.
+    pub missing: Vec<Missing>,
 }
 
-fn set_default(pcm: &mut AlsaPcm, arg: &str) {
-    if let Some(a) = pcm.args.iter_mut().find(|(n, _)| n == arg) {
-        a.1 = true;
+/// `rtmix devices`: the table (or JSON, or the whole tree), as text.
+pub fn list(args: &DevicesArgs) -> String {
+    let _quiet = (!args.verbose).then(Quiet::new);
+    if args.all {
+        return alsa_tree::list_all(args.backend);
+    }
+    let listing = probe(args.backend);
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&listing).expect("plain data serializes");
+        text.push('\n');
+        text
+    } else {
+        table::render(&listing)
     }
 }
 
-/// The PCMs of alsa-lib's configuration (`ALSA_CONFIG_PATH` honoured), in its order.
-#[cfg(target_os = "linux")]
-pub fn alsa_pcms() -> Result<Vec<AlsaPcm>, String> {
-    alsa::config::update().map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
-    let top = alsa::config::update_ref()
-        .map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
-    let mut out = alsa::Output::buffer_open()
-        .map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
-    top.save(&mut out)
-        .map_err(|e| format!("cannot read the ALSA configuration: {e}"))?;
-    let text = out.buffer_string(|b| String::from_utf8_lossy(b).into_owned());
-    Ok(parse_pcms(&text))
-}
-
-/// The `type` of the ALSA PCM `device` (its name before any `:ARGS`), when the
-/// configuration defines it.
-#[cfg(target_os = "linux")]
-pub fn alsa_pcm_type(device: &str) -> Option<String> {
-    let base = device.split(':').next().unwrap_or(device);
-    alsa_pcms()
-        .ok()?
-        .into_iter()
-        .find(|p| p.name == base)
-        .map(|p| p.kind)
-}
-
-/// What one direction of an ALSA PCM takes.
-#[cfg(target_os = "linux")]
-fn alsa_caps(name: &str, direction: alsa::Direction) -> Result<String, String> {
-    use alsa::pcm::{Format, HwParams, PCM};
-    let pcm = PCM::new(name, direction, true).map_err(|e| {
-        let errno = e.errno().abs();
-        format!("cannot open: {}", std::io::Error::from_raw_os_error(errno))
-    })?;
-    let hw = HwParams::any(&pcm).map_err(|e| format!("no parameters: {e}"))?;
-    let range = |a: Result<u32, alsa::Error>, b: Result<u32, alsa::Error>| match (a, b) {
-        (Ok(a), Ok(b)) if a == b => a.to_string(),
-        (Ok(a), Ok(b)) => format!("{a}-{b}"),
-        _ => "?".to_owned(),
-    };
-    let frames = |a: Result<i64, alsa::Error>, b: Result<i64, alsa::Error>| {
-        range(
-            a.map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
-            b.map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
-        )
-    };
-    let formats: Vec<&str> = [
-        (Format::FloatLE, "FLOAT_LE"),
-        (Format::S32LE, "S32_LE"),
-        (Format::S24LE, "S24_LE"),
-        (Format::S243LE, "S24_3LE"),
-        (Format::S16LE, "S16_LE"),
-    ]
-    .into_iter()
-    .filter(|(f, _)| hw.test_format(*f).is_ok())
-    .map(|(_, n)| n)
-    .collect();
-    let rate = range(hw.get_rate_min(), hw.get_rate_max());
-    Ok(format!(
-        "{} ch, {rate} Hz, {}, period {} frames, buffer {} frames",
-        range(hw.get_channels_min(), hw.get_channels_max()),
-        if formats.is_empty() {
-            "no format rtmix speaks".to_owned()
-        } else {
-            formats.join(" ")
-        },
-        frames(hw.get_period_size_min(), hw.get_period_size_max()),
-        frames(hw.get_buffer_size_min(), hw.get_buffer_size_max()),
-    ))
-}
-
-/// The ALSA section of the listing.
-#[cfg(target_os = "linux")]
-fn list_alsa(text: &mut String) {
-    let _ = writeln!(
-        text,
-        "ALSA PCMs (--backend alsa --device NAME), from the ALSA configuration:"
-    );
-    let pcms = match alsa_pcms() {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = writeln!(text, "  {e}");
-            return;
-        }
-    };
-    for p in &pcms {
-        let mut line = format!("  {:<24} {}", p.usage(), p.kind);
-        if let Some(d) = &p.description {
-            let _ = write!(line, " ({d})");
-        }
-        let _ = writeln!(text, "{line}");
-        if !p.opens_bare() {
-            let _ = writeln!(text, "      takes arguments: name it as {}", p.usage());
-            continue;
-        }
-        // Argument PCMs with defaults are the hw-style templates; open those by name too.
-        let name = p.name.as_str();
-        for (way, dir) in [
-            ("out", alsa::Direction::Playback),
-            ("in ", alsa::Direction::Capture),
-        ] {
-            let caps = alsa_caps(name, dir).unwrap_or_else(|e| e);
-            let _ = writeln!(text, "      {way}: {caps}");
-        }
-    }
-}
-
-/// The cpal section of the listing.
-fn list_cpal(text: &mut String) {
-    let hosts = rtmix_cpal::hosts();
-    let names: Vec<String> = hosts
-        .iter()
-        .map(|h| {
-            if h.default {
-                format!("{} (default)", h.name)
-            } else {
-                h.name.clone()
-            }
-        })
-        .collect();
-    let _ = writeln!(
-        text,
-        "cpal hosts (--backend cpal --host HOST): {}",
-        names.join(", ")
-    );
-    for h in &hosts {
-        let _ = writeln!(
-            text,
-            "cpal {} devices (--backend cpal --host {} --device NAME):",
-            h.name, h.name
-        );
-        let devices = match rtmix_cpal::devices(Some(&h.name)) {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = writeln!(text, "  cannot list them: {e}");
-                continue;
-            }
-        };
-        if devices.is_empty() {
-            let _ = writeln!(text, "  (none)");
-        }
-        for d in devices {
-            let mut line = format!("  {}", d.name);
-            if let Some(desc) = d.description.as_ref().filter(|x| **x != d.name) {
-                let _ = write!(line, " ({desc})");
-            }
-            let defaults: Vec<&str> = [
-                (d.is_default_output, "default output"),
-                (d.is_default_input, "default input"),
-            ]
-            .into_iter()
-            .filter(|(b, _)| *b)
-            .map(|(_, s)| s)
-            .collect();
-            if !defaults.is_empty() {
-                let _ = write!(line, " [{}]", defaults.join(", "));
-            }
-            let _ = writeln!(text, "{line}");
-            for (way, ranges) in [("out", &d.output), ("in ", &d.input)] {
-                if ranges.is_empty() {
-                    continue;
-                }
-                let parts = summarize(ranges);
-                let _ = writeln!(text, "      {way}: {}", parts.join("; "));
-            }
-        }
-    }
-}
-
-/// A device's configuration ranges, one line part per sample format: the channel counts,
-/// rates and callback sizes it takes in that format.
-fn summarize(ranges: &[rtmix_cpal::ConfigRange]) -> Vec<String> {
-    let mut formats: Vec<cpal_format::Format> = Vec::new();
-    for r in ranges {
-        if !formats.contains(&r.format) {
-            formats.push(r.format);
-        }
-    }
-    formats
-        .iter()
-        .map(|f| {
-            let of: Vec<&rtmix_cpal::ConfigRange> =
-                ranges.iter().filter(|r| r.format == *f).collect();
-            let span = |lo: u64, hi: u64| {
-                if lo == hi {
-                    lo.to_string()
-                } else {
-                    format!("{lo}-{hi}")
-                }
-            };
-            let min = |g: &dyn Fn(&rtmix_cpal::ConfigRange) -> u64| {
-                of.iter().map(|r| g(r)).min().unwrap_or(0)
-            };
-            let max = |g: &dyn Fn(&rtmix_cpal::ConfigRange) -> u64| {
-                of.iter().map(|r| g(r)).max().unwrap_or(0)
-            };
-            let channels = span(min(&|r| r.channels.into()), max(&|r| r.channels.into()));
-            let rates = span(min(&|r| r.min_rate.into()), max(&|r| r.max_rate.into()));
-            let periods: Vec<(u32, u32)> = of.iter().filter_map(|r| r.period).collect();
-            let period = if periods.is_empty() {
-                String::new()
-            } else {
-                let lo = periods.iter().map(|p| p.0).min().unwrap_or(0);
-                let hi = periods.iter().map(|p| p.1).max().unwrap_or(0);
-                format!(", period {} frames", span(lo.into(), hi.into()))
-            };
-            let usable = if of.iter().any(|r| r.rtmix_format.is_some()) {
-                ""
-            } else {
-                " (rtmix cannot convert it)"
-            };
-            format!("{f}{usable}: {channels} ch, {rates} Hz{period}")
-        })
-        .collect()
-}
-
-mod cpal_format {
-    pub(super) type Format = rtmix_cpal::cpal::SampleFormat;
-}
-
-/// `rtmix devices`: the listing, as text.
-pub fn list(backend: Option<crate::backend::Backend>) -> String {
-    use crate::backend::Backend;
-    // alsa-lib's own complaints about PCMs that cannot open go here, not to the terminal.
-    #[cfg(target_os = "linux")]
-    let _quiet = alsa::Output::local_error_handler();
-    let mut text = String::new();
+/// Every device of the backends asked for (both by default) that opens, numbered.
+pub fn probe(backend: Option<Backend>) -> Listing {
+    let mut listing = Listing::default();
     #[cfg(target_os = "linux")]
     if backend != Some(Backend::Cpal) {
-        list_alsa(&mut text);
+        probe::alsa(&mut listing);
     }
     if backend != Some(Backend::Alsa) {
-        list_cpal(&mut text);
+        probe::cpal(&mut listing);
     }
-    text
+    for (i, d) in listing.devices.iter_mut().enumerate() {
+        d.index = i;
+    }
+    listing
+}
+
+/// While alive, alsa-lib's messages (on this thread) and libjack's go nowhere.
+#[derive(Debug)]
+struct Quiet {
+    #[cfg(target_os = "linux")]
+    _alsa: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>,
+    #[cfg(all(target_os = "linux", not(feature = "jack")))]
+    _stderr: StderrAway,
+}
+
+impl Quiet {
+    fn new() -> Self {
+        // libjack is loaded at run time: only where it is installed is there a callback to
+        // set (and loading it here is what cpal's JACK host does anyway).
+        #[cfg(all(target_os = "linux", feature = "jack"))]
+        if jack::jack_sys::library().is_ok() {
+            jack::set_logger(jack::LoggerType::None);
+        }
+        Quiet {
+            #[cfg(target_os = "linux")]
+            _alsa: alsa::Output::local_error_handler().ok(),
+            #[cfg(all(target_os = "linux", not(feature = "jack")))]
+            _stderr: StderrAway::new(),
+        }
+    }
+}
+
+/// Without cpal's JACK host this build has no libjack to set callbacks on, but ALSA's jack
+/// plugin still loads one to probe a `type jack` PCM: standard error points at /dev/null
+/// while the devices are probed, and back when this is dropped.
+#[cfg(all(target_os = "linux", not(feature = "jack")))]
+#[derive(Debug)]
+struct StderrAway(Option<std::os::fd::OwnedFd>);
+
+#[cfg(all(target_os = "linux", not(feature = "jack")))]
+impl StderrAway {
+    fn new() -> Self {
+        use std::os::fd::AsFd;
+        let saved = std::io::stderr().as_fd().try_clone_to_owned().ok();
+        let null = std::fs::File::options().write(true).open("/dev/null");
+        match (saved, null) {
+            (Some(saved), Ok(null)) if rustix::stdio::dup2_stderr(&null).is_ok() => {
+                StderrAway(Some(saved))
+            }
+            _ => StderrAway(None),
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", not(feature = "jack")))]
+impl Drop for StderrAway {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            let _ = rustix::stdio::dup2_stderr(saved);
+        }
+    }
 }

@@ -8,8 +8,10 @@
 //! * so does `play` through rtmix-cpal (ALSA host), followed only by silence;
 //! * `record` from `rtmix_infile:FILE=` takes exactly the input frames `[at, at + D)` of
 //!   the listed channels;
-//! * `devices` lists the private configuration's PCMs (`rtmix_jack`, `rtmix_file`) and cpal's
-//!   hosts;
+//! * `devices` is a numbered table of the PCMs and cpal devices that open, with their
+//!   channels, rates, default rate and latency, and nothing of alsa-lib's or libjack's on
+//!   stderr (unless `--verbose`); `--json` holds the same; `--all` lists the private
+//!   configuration's PCMs (`rtmix_jack`, `rtmix_file`) and cpal's hosts and ranges;
 //! * a missing device, a JACK PCM without its server, a malformed argument: a clear
 //!   message and exit code 2, and no file left behind.
 
@@ -240,8 +242,8 @@ fn record_takes_exactly_the_frames_asked() {
 }
 
 #[test]
-fn devices_lists_the_private_pcms_and_cpal_hosts() {
-    let text = ok(&rtmix_alsa(&["devices"], &[]));
+fn devices_all_lists_the_whole_configuration_and_cpal_ranges() {
+    let text = ok(&rtmix_alsa(&["devices", "--all"], &[]));
     let alsa = text
         .split("cpal hosts")
         .next()
@@ -272,6 +274,110 @@ fn devices_lists_the_private_pcms_and_cpal_hosts() {
     assert!(
         text.contains("  rtmix_cli_file"),
         "the hinted PCM in cpal's list: {text}"
+    );
+}
+
+/// `rtmix devices` with no JACK server to reach (a server name nobody runs).
+fn devices(args: &[&str]) -> Output {
+    rtmix_on_alsa(&[&["devices"], args].concat())
+        .env(
+            "JACK_DEFAULT_SERVER",
+            format!("rtmix-none-{}", std::process::id()),
+        )
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn devices_is_a_table_of_what_opens_with_nothing_on_stderr() {
+    let o = devices(&[]);
+    let text = ok(&o);
+    // alsa-lib complains about the PCMs that do not open (no card here), libjack about
+    // the missing server: neither reaches the terminal.
+    assert_eq!(stderr(&o), "", "quiet without --verbose");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("  #  NAME             IN  OUT  RATES (Hz)  DEFAULT  LATENCY"),
+        "{text}"
+    );
+    assert_eq!(lines.next(), Some("alsa (--backend alsa --device NAME):"));
+    // Numbered from 0 in order; the file PCMs take any channel count and rate; what is
+    // asked by default (48 kHz, 3 x 1024 frames) is what they grant.
+    let row = |n: usize, name: &str| {
+        format!("  {n}  {name:<14}  any  any  any           48000  64.0 ms (3 x 1024)")
+    };
+    assert_eq!(lines.next(), Some(row(0, "null").as_str()), "{text}");
+    assert_eq!(
+        lines.next(),
+        Some(row(1, "rtmix_cli_file").as_str()),
+        "{text}"
+    );
+    // A PCM that takes arguments, or does not open, is not a row.
+    assert!(
+        !text.contains("rtmix_file") && !text.contains("rtmix_jack"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.next(),
+        Some("cpal ALSA (--backend cpal --host ALSA --device NAME):")
+    );
+    let cpal_file = lines.find(|l| l.contains(" rtmix_cli_file ")).expect(&text);
+    assert!(
+        cpal_file.split_whitespace().collect::<Vec<_>>()[2..6] == ["64", "64", "any", "48000"],
+        "cpal's ALSA host takes 64 channels at most: {cpal_file}"
+    );
+    assert_eq!(
+        text.contains(
+            "cpal JACK (--backend cpal --host JACK --device NAME): no devices: no JACK server \
+             is running"
+        ),
+        cfg!(feature = "jack"),
+        "{text}"
+    );
+    assert!(text.contains("* default output and input"), "{text}");
+    // --verbose lets the libraries speak.
+    let verbose = devices(&["--verbose"]);
+    ok(&verbose);
+    assert!(
+        !stderr(&verbose).is_empty(),
+        "alsa-lib and libjack say something"
+    );
+}
+
+#[test]
+fn devices_json_holds_the_table_for_scripts() {
+    let o = devices(&["--json"]);
+    assert_eq!(stderr(&o), "");
+    let json: serde_json::Value = serde_json::from_str(&ok(&o)).expect("JSON");
+    let devices = json["devices"].as_array().expect("a devices array");
+    for (i, d) in devices.iter().enumerate() {
+        assert_eq!(d["index"], i, "numbered in order: {d}");
+    }
+    let file = devices
+        .iter()
+        .find(|d| d["backend"] == "alsa" && d["name"] == "rtmix_cli_file")
+        .expect("the file PCM");
+    assert_eq!(file["host"], serde_json::Value::Null);
+    assert_eq!(
+        file["output_channels"], 134_217_727,
+        "as alsa-lib reports it: {file}"
+    );
+    assert_eq!(file["rates"].as_array().unwrap().len(), 13, "{file}");
+    assert_eq!(file["default_rate"], 48_000);
+    assert_eq!(file["latency"]["frames"], 3072);
+    assert_eq!(file["latency"]["period"], 1024);
+    assert_eq!(file["latency"]["periods"], 3);
+    assert!(devices
+        .iter()
+        .any(|d| d["backend"] == "cpal" && d["host"] == "ALSA" && d["name"] == "rtmix_cli_file"));
+    let missing = json["missing"].as_array().expect("a missing array");
+    assert_eq!(
+        missing
+            .iter()
+            .any(|m| m["host"] == "JACK" && m["why"].as_str().unwrap().contains("no JACK server")),
+        cfg!(feature = "jack"),
+        "{missing:?}"
     );
 }
 

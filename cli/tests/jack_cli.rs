@@ -11,8 +11,10 @@
 //!   server's loopback moved, as the soak documents), and exactly the frames asked for;
 //! * Ctrl-C (SIGINT) ends `play` with a ramp to silence over 50 ms, no step: the loopback
 //!   recording of a constant 0.5 falls by 0.5 / 2400 per frame, then stays at 0;
-//! * `devices` shows what `rtmix_jack` takes; a channel count or rate it cannot give is
-//!   exit 2.
+//! * `devices` shows what `rtmix_jack` and cpal's JACK host take; a channel count or rate
+//!   it cannot give is
+//!   exit 2;
+//! * `play --backend cpal --host JACK` plays on cpal's JACK host: the default build has it.
 
 mod common;
 
@@ -280,7 +282,47 @@ fn ctrl_c_ends_play_with_a_fade_never_a_step() {
 #[test]
 #[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
 fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_or_rate_is_exit_2() {
-    let text = ok(&run(&["devices", "--backend", "alsa"]));
+    // The table: the jack PCM at the server's rate and period (3 of them, as asked), and
+    // cpal's JACK host, one device each way, one callback of the server's period.
+    let table = ok(&run(&["devices"]));
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("{name} in\n{table}"))
+            .split_whitespace()
+            .skip(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        row("rtmix_jack"),
+        "2 2 48000 48000 64.0 ms (3 x 1024)",
+        "{table}"
+    );
+    if cfg!(feature = "jack") {
+        let jack_host = table.split("cpal JACK").nth(1).expect(&table);
+        let row = |name: &str| {
+            jack_host
+                .lines()
+                .find(|l| l.split_whitespace().any(|w| w == name))
+                .unwrap_or_else(|| panic!("{name} in\n{jack_host}"))
+                .to_owned()
+        };
+        assert!(
+            row("input").starts_with('>'),
+            "the default input: {jack_host}"
+        );
+        assert!(
+            row("output").starts_with('<'),
+            "the default output: {jack_host}"
+        );
+        assert!(
+            row("input").ends_with("48000  21.3 ms (1 x 1024)"),
+            "{jack_host}"
+        );
+    }
+    let text = ok(&run(&["devices", "--backend", "alsa", "--all"]));
     let jack = text
         .split("\n  rtmix_jack ")
         .nth(1)
@@ -345,4 +387,39 @@ fn devices_shows_what_the_jack_pcm_takes_and_a_refused_channel_count_or_rate_is_
         "ALSA device \"rtmix_jack\" does not take 44100 Hz",
     );
     assert!(dir.files().is_empty(), "nothing left behind");
+}
+
+#[test]
+#[cfg(feature = "jack")]
+#[ignore = "needs jackd -L 2 -d dummy -r 48000 -p 1024 (run by .ci/test with --ignored)"]
+fn play_reaches_cpal_s_jack_host_in_the_default_build() {
+    // The default build carries cpal's JACK host (libjack loaded at run time): `--backend
+    // cpal --host JACK` plays on the server, at its rate and period, to the end of the file.
+    let dir = Scratch::new("jack-cpal-host");
+    let tone = dir.path("tone.wav");
+    let frames = RATE as usize / 4;
+    let samples: Vec<f32> = (0..2 * frames)
+        .map(|i| 0.1 * ((i / 2) as f32 * 0.05).sin())
+        .collect();
+    write_f32(&tone, 2, RATE, &samples);
+    let played = run(&[
+        "play",
+        tone.to_str().unwrap(),
+        "--backend",
+        "cpal",
+        "--host",
+        "JACK",
+        "--ready",
+    ]);
+    let text = ok(&played);
+    eprintln!("{text}{}", stderr(&played));
+    assert!(
+        stderr(&played).contains("ready: output frame"),
+        "the stream ran: {}",
+        stderr(&played)
+    );
+    assert!(
+        text.contains("cpal JACK"),
+        "played on cpal's JACK host: {text}"
+    );
 }

@@ -409,9 +409,10 @@ fn an_applied_gain_change_finishes_and_a_cancel_cuts() {
 fn splitting_needs_little_stack() {
     // A firmware splits its storage (a `static`) on a stack of a few KB: splitting resets
     // the storage in place and must never build a copy of it on the stack. Here it is
-    // larger than the thread's whole stack.
+    // larger than the thread's whole stack, on 32-bit targets too (128 actions: 64 make
+    // less than 40 KiB on i686, where references and `usize` are half as wide).
     type P = &'static [f32];
-    type S = OutputStorage<P, 64, 32, 8, 2>;
+    type S = OutputStorage<P, 128, 32, 8, 2>;
     assert!(core::mem::size_of::<S>() > 40 * 1024);
     let mut storage: std::boxed::Box<S> = std::boxed::Box::default();
     std::thread::Builder::new()
