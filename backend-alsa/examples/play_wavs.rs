@@ -58,7 +58,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let device = OutputDevice::open(&Config::new(&device, RATE, CHANNELS).period(256).periods(3))?;
     println!("granted: {:?}", device.granted());
     let stream = AlsaStream::play(device, output, RunControl::default())?;
-    println!("scheduling: {:?}", stream.realtime());
+    let realtime = stream.wait_realtime(std::time::Duration::from_secs(1));
+    println!("scheduling: {realtime:?}");
     for id in ids {
         let done = ctl.wait(id)?;
         println!(

@@ -12,7 +12,7 @@ use rtmix_core::{DeviceClock, Home, InputEngine, OutputEngine, PlaySource, Recor
 use crate::pcm::{narrow, Mmap, Pcm};
 use crate::timestamp::Timestamper;
 use crate::track::{LostFrames, Track};
-use crate::{AlsaError, Config, Granted, SampleFormat};
+use crate::{AlsaError, Config, Granted, RealtimeConfig, SampleFormat};
 /// How long one wait for the device may take before the loop looks at its stop flag.
 pub(crate) const WAIT_MS: u32 = 100;
 
@@ -31,6 +31,10 @@ pub struct RunControl {
     /// [`AlsaError::NotResponding`] (a device unplugged without an error, a sound server
     /// that died). The loop waits at least two buffers' time whatever this says.
     pub device_timeout: Duration,
+    /// The scheduling and memory locking the audio thread of an
+    /// [`AlsaStream`](crate::AlsaStream) asks for (`SCHED_FIFO` at 70, memory not locked,
+    /// by default).
+    pub realtime: RealtimeConfig,
 }
 
 impl Default for RunControl {
@@ -40,6 +44,7 @@ impl Default for RunControl {
             stop_after: None,
             stall: None,
             device_timeout: Duration::from_secs(2),
+            realtime: RealtimeConfig::default(),
         }
     }
 }

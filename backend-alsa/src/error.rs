@@ -42,8 +42,20 @@ pub enum AlsaError {
         /// How long it had been silent.
         waited_ms: u64,
     },
-    /// The audio thread could not be started, or ended by panicking.
-    Thread,
+    /// The audio thread could not be started (`EAGAIN`: a thread limit such as
+    /// `RLIMIT_NPROC`, or no memory for its stack). Everything the engine held has
+    /// completed with `StreamStopped`.
+    Spawn {
+        /// The error number of the thread's creation.
+        errno: i32,
+    },
+    /// The audio thread panicked (a `SampleSource` or `SampleSink` that panics, say).
+    /// Everything its engine held has completed with `StreamStopped`, a recording handing
+    /// back what it captured.
+    Panicked {
+        /// The panic's message, when it had one.
+        message: String,
+    },
 }
 
 impl AlsaError {
@@ -86,7 +98,12 @@ impl fmt::Display for AlsaError {
                 f,
                 "the device moved no audio for {waited_ms} ms: it is gone or its server stopped"
             ),
-            AlsaError::Thread => f.write_str("the audio thread failed"),
+            AlsaError::Spawn { errno } => {
+                write!(f, "the audio thread could not be started (errno {errno})")
+            }
+            AlsaError::Panicked { message } => {
+                write!(f, "the audio thread panicked: {message}")
+            }
         }
     }
 }

@@ -26,9 +26,13 @@
 //!    thread under a counting allocator, on alsa-lib's `null` PCM, while the control side
 //!    sends thousands of commands and takes their completions; `tests/file_pcm.rs` does so
 //!    in every sample format and `tests/jack.rs` on a paced device through an xrun.
-//! 3. [`AlsaStream`] spawns the loop on its own thread, first asking for `SCHED_FIFO` and
-//!    locking memory, and reports what it got ([`Realtime`]) instead of failing when the
-//!    system says no.
+//! 3. [`AlsaStream`] spawns the loop on its own thread (named `rtmix-alsa`), which first
+//!    asks for what [`RunControl::realtime`] says ([`RealtimeConfig`]: `SCHED_FIFO` at 70
+//!    by default; locked memory only when asked) and reports what it got ([`Realtime`],
+//!    a refusal typed as a [`Refusal`] naming the limit) instead of failing when the
+//!    system says no; `tests/realtime.rs` checks the kernel's view of it. In steady state
+//!    the thread only polls the device, reads the `jack` plugin's wake-up byte and wakes
+//!    a waiting controller: `tests/syscalls.rs` audits it under strace.
 //!
 //! An underrun or overrun (`EPIPE`) or a suspend (`ESTRPIPE`) is counted, the PCM is
 //! recovered and restarted (a suspended one is first waited for with a back-off, never
@@ -67,6 +71,11 @@
 //! pending action completes with `StreamStopped`, a recording handing back what it
 //! captured; [`AlsaError::is_device_gone`] tells these errors apart.
 //!
+//! The engine is held by a guard that does the same whatever else ends the thread: a
+//! panic on it ([`AlsaError::Panicked`], the guard dropped while unwinding), or a thread
+//! that cannot be started ([`AlsaError::Spawn`]; the engine goes to the thread only once
+//! it exists, so the caller still has it to end). `tests/thread_fails.rs` proves both.
+//!
 //! ## Not yet
 //!
 //! The kernel-direct mmap path (`hw:` devices only) is not written: it cannot be tested on
@@ -91,7 +100,7 @@ pub use config::{Config, Granted, SampleFormat};
 pub use device::{InputDevice, OutputDevice, RunControl, RunReport};
 pub use duplex::{duplex_offset, DuplexDevice, DuplexOffset, DuplexReport, OffsetKind};
 pub use error::AlsaError;
-pub use realtime::Realtime;
+pub use realtime::{Memory, Policy, Realtime, RealtimeConfig, Refusal, Scheduling};
 pub use stream::AlsaStream;
 
 /// The examples of docs/alsa.md, compiled (and, where they need no device, run) as

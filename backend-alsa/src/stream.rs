@@ -1,8 +1,10 @@
-//! A transfer loop on its own realtime thread.
+//! A transfer loop on its own realtime thread, and the guard that ends its engine's
+//! actions whichever way the thread ends.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
@@ -12,15 +14,20 @@ use crate::{
     OutputDevice, Realtime, RunControl, RunReport,
 };
 
-/// The priority asked for (`SCHED_FIFO` runs 1 to 99; JACK's default is 70-ish).
-const PRIORITY: i32 = 70;
-
 /// A device's transfer loop running on its own thread.
 ///
 /// The engine half moves into the thread; the stream's storage (allocated by
 /// [`rtmix_core::open`]) is freed once the controller and the thread are both done with
 /// it. Any [`Home`] whose engine can move to a thread works: [`Heap`](rtmix_core::Heap)
 /// on a host, or [`Fixed`](rtmix_core::Fixed) storage in a `static`.
+///
+/// Every action handed to the engine completes, whatever happens to the thread: when the
+/// loop ends (asked to, or by an error such as a device that went away), when the thread
+/// panics (a [`SampleSource`](rtmix_core::SampleSource) that panics, say), and when the
+/// thread cannot be started at all, the engine ends everything it holds with
+/// `EndReason::StreamStopped`, a recording handing back what it captured. The engine is
+/// held by a guard that does so when dropped, unwinding included; until the thread has
+/// started, the guard stays with the caller, which drops it if the start fails.
 ///
 /// ```no_run
 /// use rtmix_alsa::{AlsaStream, Config, OutputDevice, RunControl};
@@ -43,15 +50,88 @@ pub struct AlsaStream<Report = RunReport> {
     /// A duplex stream's input clock, and whether its PCMs are linked.
     input: Option<(Arc<DeviceClock>, bool)>,
     control: RunControl,
-    realtime: std::sync::mpsc::Receiver<Realtime>,
+    started: Arc<Started>,
     thread: JoinHandle<Result<Report, AlsaError>>,
 }
 
+/// What the audio thread says once it has asked for realtime scheduling: what it got,
+/// and its kernel thread id.
+#[derive(Debug, Default)]
+struct Started {
+    said: OnceLock<(Realtime, i32)>,
+    /// Wakes [`AlsaStream::wait_realtime`].
+    lock: Mutex<()>,
+    ready: Condvar,
+}
+
+impl Started {
+    fn say(&self, realtime: Realtime, tid: i32) {
+        let _ = self.said.set((realtime, tid));
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.ready.notify_all();
+    }
+}
+
+/// An engine half that can be told to end everything it holds.
+trait Stoppable {
+    /// Ends everything with `StreamStopped` (as many completions as the queue takes).
+    fn stop_all(&mut self);
+    /// True when nothing is held and no command waits.
+    fn idle(&self) -> bool;
+}
+
+impl<P: PlaySource, H: Home> Stoppable for OutputEngine<P, H> {
+    fn stop_all(&mut self) {
+        self.stop();
+    }
+    fn idle(&self) -> bool {
+        self.is_idle()
+    }
+}
+
+impl<R: RecordTarget, H: Home> Stoppable for InputEngine<R, H> {
+    fn stop_all(&mut self) {
+        self.stop();
+    }
+    fn idle(&self) -> bool {
+        self.is_idle()
+    }
+}
+
+impl<P: PlaySource, R: RecordTarget, H: Home> Stoppable for Engine<P, R, H> {
+    fn stop_all(&mut self) {
+        self.output.stop();
+        self.input.stop();
+    }
+    fn idle(&self) -> bool {
+        self.output.is_idle() && self.input.is_idle()
+    }
+}
+
+/// Owns an engine half and ends everything it holds when dropped: after the loop, when
+/// the audio thread unwinds from a panic, or on the caller's side when the thread could
+/// not be started.
+struct WindDown<E: Stoppable>(E);
+
+impl<E: Stoppable> Drop for WindDown<E> {
+    fn drop(&mut self) {
+        let engine = &mut self.0;
+        wind_down(|| {
+            engine.stop_all();
+            engine.idle()
+        });
+    }
+}
+
 impl AlsaStream {
-    /// Runs `device` for `engine` on a new thread at realtime priority where permitted.
+    /// Runs `device` for `engine` on a new thread, asking for the scheduling of
+    /// [`RunControl::realtime`].
+    ///
+    /// If the thread cannot be started ([`AlsaError::Spawn`]), everything `engine` holds
+    /// has completed with `StreamStopped` by the time this returns.
     pub fn play<P, H>(
         mut device: OutputDevice,
-        mut engine: OutputEngine<P, H>,
+        engine: OutputEngine<P, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
     where
@@ -62,21 +142,20 @@ impl AlsaStream {
         let granted = device.granted().clone();
         let clock = device.clock();
         let loop_control = control.clone();
+        let mut engine = WindDown(engine);
         Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(&mut engine, &loop_control);
-            wind_down(|| {
-                engine.stop();
-                engine.is_idle()
-            });
+            let result = device.run(&mut engine.0, &loop_control);
+            drop(engine);
             result
         })
     }
 
-    /// Runs `device` for `engine` (capture) on a new thread at realtime priority where
-    /// permitted.
+    /// Runs `device` for `engine` (capture) on a new thread, asking for the scheduling of
+    /// [`RunControl::realtime`]. A start that fails is handled as in
+    /// [`play`](Self::play).
     pub fn record<R, H>(
         mut device: InputDevice,
-        mut engine: InputEngine<R, H>,
+        engine: InputEngine<R, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
     where
@@ -87,23 +166,22 @@ impl AlsaStream {
         let granted = device.granted().clone();
         let clock = device.clock();
         let loop_control = control.clone();
+        let mut engine = WindDown(engine);
         Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(&mut engine, &loop_control);
-            wind_down(|| {
-                engine.stop();
-                engine.is_idle()
-            });
+            let result = device.run(&mut engine.0, &loop_control);
+            drop(engine);
             result
         })
     }
 }
 
 impl AlsaStream<DuplexReport> {
-    /// Runs a duplex `device` for `engine` on a new thread at realtime priority where
-    /// permitted. `stop_after` in `control` counts output frames.
+    /// Runs a duplex `device` for `engine` on a new thread, asking for the scheduling of
+    /// [`RunControl::realtime`]. `stop_after` in `control` counts output frames. A start
+    /// that fails is handled as in [`play`](AlsaStream::play).
     pub fn duplex<P, R, H>(
         mut device: DuplexDevice,
-        mut engine: Engine<P, R, H>,
+        engine: Engine<P, R, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
     where
@@ -116,17 +194,14 @@ impl AlsaStream<DuplexReport> {
         let (output, input) = device.clocks();
         let linked = device.linked();
         let loop_control = control.clone();
+        let mut engine = WindDown(engine);
         Self::spawn(
             granted,
             (output, Some((input, linked))),
             control,
             move || {
-                let result = device.run(&mut engine, &loop_control);
-                wind_down(|| {
-                    engine.output.stop();
-                    engine.input.stop();
-                    engine.output.is_idle() && engine.input.is_idle()
-                });
+                let result = device.run(&mut engine.0, &loop_control);
+                drop(engine);
                 result
             },
         )
@@ -148,26 +223,61 @@ impl AlsaStream<DuplexReport> {
 }
 
 impl<Report: Send + 'static> AlsaStream<Report> {
-    fn spawn(
+    /// Starts the audio thread, which asks for realtime scheduling, says what it got, then
+    /// runs `body` (the loop, holding the engine in a [`WindDown`]). `body` goes to the
+    /// thread only once it has started: if it cannot be, `body` is dropped here, and with
+    /// it the engine, whose actions all complete.
+    fn spawn<B>(
         granted: Granted,
         (clock, input): (Arc<DeviceClock>, Option<(Arc<DeviceClock>, bool)>),
         control: RunControl,
-        body: impl FnOnce() -> Result<Report, AlsaError> + Send + 'static,
-    ) -> Result<Self, AlsaError> {
-        let (tx, realtime) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
+        body: B,
+    ) -> Result<Self, AlsaError>
+    where
+        B: FnOnce() -> Result<Report, AlsaError> + Send + 'static,
+    {
+        let started = Arc::new(Started::default());
+        let (handoff, take) = std::sync::mpsc::sync_channel::<B>(1);
+        let realtime = control.realtime;
+        let said = started.clone();
+        let spawned = std::thread::Builder::new()
             .name("rtmix-alsa".into())
             .spawn(move || {
-                let _ = tx.send(promote(PRIORITY));
-                body()
-            })
-            .map_err(|_| AlsaError::Thread)?;
+                // Held to the end of the thread (unwinding included): the last stream
+                // that locked memory unlocks it.
+                let (got, _memory) = promote(realtime);
+                // SAFETY: `gettid` takes no arguments and cannot fail.
+                said.say(got, unsafe { libc::gettid() });
+                match take.recv() {
+                    Ok(body) => body(),
+                    // The caller is gone without sending: it cannot be, as it sends as
+                    // soon as the thread exists; there is no engine here to wind down.
+                    Err(_) => Err(AlsaError::Spawn {
+                        errno: libc::ECHILD,
+                    }),
+                }
+            });
+        let thread = match spawned {
+            Ok(thread) => thread,
+            Err(e) => {
+                // The engine never left: its actions complete here.
+                drop(body);
+                return Err(AlsaError::Spawn {
+                    errno: e.raw_os_error().unwrap_or(0),
+                });
+            }
+        };
+        if let Err(unsent) = handoff.send(body) {
+            // The thread ended before taking it (it cannot, short of a panic in the
+            // promotion): the engine's actions complete here, and `join` says why.
+            drop(unsent.0);
+        }
         Ok(Self {
             granted,
             clock,
             input,
             control,
-            realtime,
+            started,
             thread,
         })
     }
@@ -185,9 +295,47 @@ impl<Report: Send + 'static> AlsaStream<Report> {
         self.clock.clone()
     }
 
-    /// What scheduling the audio thread got (waits for the thread to say).
+    /// What scheduling and memory locking the audio thread got, once it has asked (it
+    /// does so first thing); `None` before. Never blocks: see
+    /// [`wait_realtime`](Self::wait_realtime) to wait for it.
     pub fn realtime(&self) -> Option<Realtime> {
-        self.realtime.recv().ok()
+        self.started.said.get().map(|&(realtime, _)| realtime)
+    }
+
+    /// [`realtime`](Self::realtime), waiting at most `timeout` for the thread to say.
+    pub fn wait_realtime(&self, timeout: Duration) -> Option<Realtime> {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut guard = self
+            .started
+            .lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(realtime) = self.realtime() {
+                return Some(realtime);
+            }
+            let left = deadline.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            if left.is_zero() || self.thread.is_finished() {
+                return self.realtime();
+            }
+            // Bounded so that a thread that ended without saying is noticed.
+            let step = left.min(Duration::from_millis(50));
+            guard = self
+                .started
+                .ready
+                .wait_timeout(guard, step)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// The audio thread's kernel thread id (`gettid`), once it has started: for tools
+    /// that look at one thread (`chrt -p`, `strace -p`, `perf -t`). The thread is also
+    /// named `rtmix-alsa` (`/proc/self/task/*/comm`).
+    pub fn thread_id(&self) -> Option<i32> {
+        self.started.said.get().map(|&(_, tid)| tid)
     }
 
     /// Stops the loop after its current period and waits for the thread. Everything still
@@ -202,9 +350,17 @@ impl<Report: Send + 'static> AlsaStream<Report> {
         self.thread.is_finished()
     }
 
-    /// Waits for the loop to end by itself (`RunControl::stop_after`, or an error).
+    /// Waits for the loop to end by itself (`RunControl::stop_after`, or an error). A
+    /// thread that panicked is [`AlsaError::Panicked`]; everything its engine held has
+    /// completed all the same.
     pub fn join(self) -> Result<Report, AlsaError> {
-        self.thread.join().map_err(|_| AlsaError::Thread)?
+        self.thread.join().map_err(|payload| AlsaError::Panicked {
+            message: payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default(),
+        })?
     }
 }
 

@@ -294,7 +294,7 @@ fn a_recording_holds_the_infile_from_its_frame() {
         ..RunControl::default()
     };
     let stream = AlsaStream::record(device, input_engine, control).unwrap();
-    let realtime = stream.realtime();
+    let realtime = stream.wait_realtime(std::time::Duration::from_secs(30));
     assert!(realtime.is_some(), "the thread reports its scheduling");
     let report = stream.join().unwrap();
     assert_eq!(report.frames, 3000);

@@ -72,7 +72,10 @@ fn a_paced_play_delivers_the_frames_requested() {
         ..RunControl::default()
     };
     let stream = AlsaStream::play(device, output, control).unwrap();
-    eprintln!("granted {granted:?}, scheduling {:?}", stream.realtime());
+    eprintln!(
+        "granted {granted:?}, scheduling {:?}",
+        stream.wait_realtime(Duration::from_secs(1))
+    );
     let report = stream.join().unwrap();
     assert_eq!(report.frames, frames);
     let done = ctl.take(id).unwrap();
