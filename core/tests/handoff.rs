@@ -29,7 +29,7 @@ use rtmix_core::{
 
 /// Commands per stream: a few dozen under Miri (an interpreter, thousands of times slower
 /// than native code), thousands natively.
-const COMMANDS: usize = if cfg!(miri) { 40 } else { 4_000 };
+const COMMANDS: usize = if cfg!(miri) { 100 } else { 4_000 };
 /// The largest block the engine renders, in frames.
 const BLOCK: usize = 16;
 
@@ -106,7 +106,9 @@ impl Ledger {
             self.targets.push(id);
         }
         assert!(
-            self.outstanding.insert(id, Expect { kind, buffer }).is_none(),
+            self.outstanding
+                .insert(id, Expect { kind, buffer })
+                .is_none(),
             "{id:?} issued twice"
         );
     }
@@ -283,7 +285,10 @@ fn control<H: Home>(ctl: &mut Ctl<H>, seed: u64) -> Ledger {
 fn leave_behind<H: Home>(ctl: &mut Ctl<H>) {
     for _ in 0..3 {
         let long = 4 * BLOCK * if cfg!(miri) { 4 } else { 64 };
-        let _ = ctl.play(Play::new(vec![0.1; 2 * long], ChannelMap::new(&[0, 1]).unwrap()));
+        let _ = ctl.play(Play::new(
+            vec![0.1; 2 * long],
+            ChannelMap::new(&[0, 1]).unwrap(),
+        ));
         let _ = ctl.record(Record::new(vec![0.0; long], ChannelMap::new(&[0]).unwrap()));
     }
 }
