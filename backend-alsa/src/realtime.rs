@@ -22,6 +22,7 @@ pub enum Realtime {
 
 /// Asks for `SCHED_FIFO` at `priority` for the calling thread and locks memory, falling
 /// back to normal scheduling when refused.
+#[allow(unsafe_code)] // FFI: libc's mlockall and sched_setscheduler
 pub(crate) fn promote(priority: i32) -> Realtime {
     // SAFETY: `mlockall` takes flags only and changes no memory; it fails harmlessly when
     // not permitted.

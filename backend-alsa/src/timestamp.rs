@@ -96,6 +96,7 @@ impl Timestamper {
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock ALSA's timestamps are asked in, and the
 /// one `std::time::Instant` reads on Linux.
+#[allow(unsafe_code)] // FFI: libc's clock_gettime
 fn monotonic_nanos() -> i128 {
     let mut ts = libc::timespec {
         tv_sec: 0,

@@ -37,7 +37,7 @@ type Ctl<H> = Controller<Vec<f32>, Vec<f32>, H>;
 type Eng<H> = Engine<Vec<f32>, Vec<f32>, H>;
 type Done = Completion<Vec<f32>, Vec<f32>>;
 
-/// SplitMix64: a small, seeded generator.
+/// `SplitMix64`: a small, seeded generator.
 struct Rng(u64);
 
 impl Rng {
