@@ -32,6 +32,7 @@ const PERIOD: u32 = 1024;
 const PCM: &str = "rtmix_jack";
 
 /// The calling thread's CPU time.
+#[allow(unsafe_code)] // FFI: libc's clock_gettime
 fn thread_cpu_time() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -44,6 +45,7 @@ fn thread_cpu_time() -> Duration {
 }
 
 /// The whole process's CPU time, user and system.
+#[allow(unsafe_code)] // FFI: libc's getrusage
 fn cpu_time() -> Duration {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the whole rusage behind the pointer, which is valid and

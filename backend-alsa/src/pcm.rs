@@ -135,6 +135,7 @@ pub(crate) fn narrow(frames: i64) -> Frames {
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock ALSA's timestamps are asked in, and the
 /// one `std::time::Instant` reads on Linux.
+#[allow(unsafe_code)] // FFI: libc's clock_gettime
 pub(crate) fn monotonic_nanos() -> i128 {
     let mut ts = libc::timespec {
         tv_sec: 0,

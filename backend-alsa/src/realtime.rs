@@ -202,6 +202,7 @@ fn not_permitted(limit: u64, priority: u8) -> Refusal {
 }
 
 /// The soft limit of `resource`, `u64::MAX` for none.
+#[allow(unsafe_code)] // FFI: libc's getrlimit
 fn limit(resource: libc::__rlimit_resource_t) -> u64 {
     let mut rlimit = libc::rlimit {
         rlim_cur: 0,
@@ -225,6 +226,7 @@ static LOCKED_BY: Mutex<usize> = Mutex::new(0);
 pub(crate) struct MemoryLock(());
 
 impl MemoryLock {
+    #[allow(unsafe_code)] // FFI: libc's mlockall
     fn take() -> Result<Self, Refusal> {
         let mut holders = LOCKED_BY.lock().unwrap_or_else(PoisonError::into_inner);
         if *holders == 0 {
@@ -247,6 +249,7 @@ impl MemoryLock {
 }
 
 impl Drop for MemoryLock {
+    #[allow(unsafe_code)] // FFI: libc's munlockall
     fn drop(&mut self) {
         let mut holders = LOCKED_BY.lock().unwrap_or_else(PoisonError::into_inner);
         *holders = holders.saturating_sub(1);

@@ -247,7 +247,9 @@ impl<Report: Send + 'static> AlsaStream<Report> {
                 // that locked memory unlocks it.
                 let (got, _memory) = promote(realtime);
                 // SAFETY: `gettid` takes no arguments and cannot fail.
-                said.say(got, unsafe { libc::gettid() });
+                #[allow(unsafe_code)] // FFI: libc's gettid
+                let tid = unsafe { libc::gettid() };
+                said.say(got, tid);
                 match take.recv() {
                     Ok(body) => body(),
                     // The caller is gone without sending: it cannot be, as it sends as

@@ -46,6 +46,8 @@ fn shrank(bytes: usize) {
     LIVE_BYTES.fetch_sub(i64::try_from(bytes).unwrap_or(i64::MAX), Relaxed);
 }
 
+// `GlobalAlloc` is an unsafe trait: a counting allocator must implement it.
+#[allow(unsafe_code)]
 // SAFETY: every method forwards to `System` unchanged; the counting touches atomics only.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -114,6 +116,7 @@ fn live() -> (i64, i64) {
 }
 
 /// The process's resident memory, in bytes.
+#[allow(unsafe_code)] // FFI: libc's sysconf, for the page size
 fn rss() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
     let pages: u64 = statm

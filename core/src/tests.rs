@@ -455,8 +455,10 @@ fn streams_that_cannot_be_built_are_refused_when_they_open() {
             Some(Error::InvalidCapacity { what, value })
         );
     }
-    // The boundaries themselves open.
-    for actions in [2, MAX_SLOTS] {
+    // The boundaries themselves open (under Miri only the lower one: building 65 535 slots
+    // there takes minutes).
+    let boundaries: &[usize] = if cfg!(miri) { &[2] } else { &[2, MAX_SLOTS] };
+    for &actions in boundaries {
         let capacity = StreamCapacity {
             actions,
             commands: 1,

@@ -59,7 +59,8 @@ where
         }
     }
 
-    /// One round: check, announce the wait, check again, park.
+    /// One round: check, announce the wait, check again, park. The loom model in
+    /// signal.rs (`loom_model`) repeats this sequence: keep the two in step.
     fn wait_step(
         &mut self,
         id: ActionId,

@@ -26,6 +26,8 @@ fn note() {
     }
 }
 
+// `GlobalAlloc` is an unsafe trait: a counting allocator must implement it.
+#[allow(unsafe_code)]
 // SAFETY: every method forwards to `System` unchanged; the counting touches only
 // const-initialised thread-locals, which do not allocate.
 unsafe impl GlobalAlloc for GuardedAlloc {

@@ -17,6 +17,8 @@ struct Counting;
 static BLOCKS: AtomicIsize = AtomicIsize::new(0);
 static BYTES: AtomicIsize = AtomicIsize::new(0);
 
+// `GlobalAlloc` is an unsafe trait: a counting allocator must implement it.
+#[allow(unsafe_code)]
 // SAFETY: every method forwards to `System` unchanged; the counters are plain atomics.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

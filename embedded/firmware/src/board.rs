@@ -49,7 +49,7 @@ extern "C" {
 }
 
 /// The lowest address of `[from, to)` (word-aligned) whose word is not the paint.
-#[allow(unsafe_code)]
+#[allow(unsafe_code)] // reads the painted stack region by raw address: no safe API does
 fn lowest_used(from: usize, to: usize) -> usize {
     let mut addr = from;
     while addr < to {
