@@ -73,6 +73,7 @@
 #![deny(missing_docs)]
 
 mod callback;
+mod clock_map;
 mod config;
 mod device;
 mod enumerate;
