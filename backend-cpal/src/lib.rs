@@ -77,13 +77,14 @@ mod clock_map;
 mod config;
 mod device;
 mod enumerate;
-mod epoch;
 mod error;
 mod error_callback;
+mod losses;
 mod offset;
 mod shared;
 mod stream;
 mod supervise;
+mod time_source;
 
 pub use callback::{InBlock, InputCallback, OutBlock, OutputCallback};
 pub use config::{Config, Granted, SampleFormat};
