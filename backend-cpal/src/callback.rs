@@ -655,3 +655,160 @@ fn wind_down(mut stop_and_check_idle: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error_callback::ErrorCallback;
+    use rtmix_core::{StreamCapacity, StreamConfig};
+
+    const RATE: u32 = 48_000;
+    const BLOCK: u64 = 1024;
+    /// The frames lost before the fifth callback.
+    const K: u64 = 777;
+    const CALLBACKS: u64 = 8;
+
+    /// cpal's instant of device frame `f` (stream instants count from 1 s).
+    fn at(f: u64) -> StreamInstant {
+        StreamInstant::from_nanos(1_000_000_000 + f * 1_000_000_000 / u64::from(RATE))
+    }
+
+    /// When the host reports the xrun: before the callback that shows the gap (the ALSA
+    /// host), before the `n`th callback after it (JACK's notification thread), or never.
+    #[derive(Clone, Copy, Debug)]
+    enum Report {
+        Before,
+        After(u64),
+        Never,
+    }
+
+    /// What a run of scripted callbacks left: frames lost, xruns, the engine clock, and the
+    /// frame of each callback's anchor.
+    #[derive(Debug, PartialEq)]
+    struct Run {
+        lost: u64,
+        xruns: u64,
+        engine_clock: u64,
+        anchors: Vec<u64>,
+    }
+
+    /// Eight 1024-frame callbacks whose cpal instants follow the device (the converter
+    /// 2048 frames from the callback), `K` frames lost before the fifth, reported as
+    /// `report` says; `callback(k, callback instant, converter instant)` runs the body.
+    fn script(
+        side: &Arc<Side>,
+        clock: &Arc<DeviceClock>,
+        report: Report,
+        output: bool,
+        mut callback: impl FnMut(StreamInstant, StreamInstant),
+    ) -> Run {
+        let (mut on_error, _rx) = ErrorCallback::new(side.clone(), None);
+        let mut anchors = Vec::new();
+        for k in 0..CALLBACKS {
+            let device = k * BLOCK + if k >= 4 { K } else { 0 };
+            let due = match report {
+                Report::Before => k == 4,
+                Report::After(n) => k == 4 + n,
+                Report::Never => false,
+            };
+            if due {
+                on_error.on_error(cpal::ErrorKind::Xrun.into());
+            }
+            let (cb, conv) = if output {
+                (at(device), at(device + 2048))
+            } else {
+                (at(device + 2048), at(device))
+            };
+            callback(cb, conv);
+            anchors.push(clock.anchor().unwrap().frame);
+        }
+        let report = side.report(Vec::new());
+        Run {
+            lost: report.frames_lost_estimate,
+            xruns: report.xruns,
+            engine_clock: report.engine_clock,
+            anchors,
+        }
+    }
+
+    fn output_run(report: Report) -> Run {
+        let (_ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+            StreamConfig::output(2),
+            StreamCapacity::default(),
+        )
+        .unwrap();
+        let (output, _) = engine.split();
+        let mut cb = OutputCallback::new(output, RATE, RunControl::default());
+        let (side, clock) = (cb.side(), cb.clock());
+        let mut buffer = vec![0.0f32; 2 * BLOCK as usize];
+        script(&side, &clock, report, true, |callback, playback| {
+            cb.render(OutBlock::F32(&mut buffer), callback, playback);
+        })
+    }
+
+    fn input_run(report: Report) -> Run {
+        let (_ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+            StreamConfig::input(2),
+            StreamCapacity::default(),
+        )
+        .unwrap();
+        let (_, input) = engine.split();
+        let mut cb = InputCallback::new(input, RATE, RunControl::default());
+        let (side, clock) = (cb.side(), cb.clock());
+        let buffer = vec![0.0f32; 2 * BLOCK as usize];
+        script(&side, &clock, report, false, |callback, capture| {
+            cb.take(InBlock::F32(&buffer), callback, capture);
+        })
+    }
+
+    #[test]
+    fn a_gap_of_k_frames_is_lost_once_whenever_its_xrun_is_reported() {
+        let blocks = |from: u64| (from..CALLBACKS).map(|k| k * BLOCK);
+        for run in [output_run, input_run] {
+            // Reported before the gap shows: counted at once, the fifth block's first frame
+            // is K further on.
+            let before = run(Report::Before);
+            let moved: Vec<u64> = blocks(0)
+                .map(|f| if f >= 4 * BLOCK { f + K } else { f })
+                .collect();
+            assert_eq!(
+                before,
+                Run {
+                    lost: K,
+                    xruns: 1,
+                    engine_clock: CALLBACKS * BLOCK + K,
+                    anchors: moved.clone(),
+                }
+            );
+            // Reported after it: counted when the report comes, once; the blocks between
+            // were placed as if nothing was lost.
+            for n in [1, 3] {
+                let after = run(Report::After(n));
+                let anchors: Vec<u64> = blocks(0)
+                    .map(|f| if f >= (4 + n) * BLOCK { f + K } else { f })
+                    .collect();
+                assert_eq!(
+                    after,
+                    Run {
+                        lost: K,
+                        xruns: 1,
+                        engine_clock: CALLBACKS * BLOCK + K,
+                        anchors,
+                    },
+                    "report {n} callbacks after the gap"
+                );
+            }
+            // Never reported: a step in the timestamps, not a loss.
+            let never = run(Report::Never);
+            assert_eq!(
+                never,
+                Run {
+                    lost: 0,
+                    xruns: 0,
+                    engine_clock: CALLBACKS * BLOCK,
+                    anchors: blocks(0).collect(),
+                }
+            );
+        }
+    }
+}
