@@ -304,7 +304,7 @@ mod tests {
         let s = |k: u64| Stamp {
             frame: k,
             next_frame: k + 1024,
-            at: k as i64 * 7,
+            at: k.cast_signed() * 7,
             latency_frames: k % 3,
         };
         cell.store(s(5));

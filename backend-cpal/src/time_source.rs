@@ -107,36 +107,33 @@ fn unquote(s: &str) -> &str {
 /// Adds `node` under the dotted `key` (`slave.pcm` is `slave { pcm ... }`), merging with
 /// compounds already there.
 fn insert(nodes: &mut Vec<Node>, key: &str, node: Node) {
-    match key.split_once('.') {
-        Some((first, rest)) => {
-            let i = match nodes
-                .iter()
-                .position(|n| n.key == first && n.value.is_none())
-            {
-                Some(i) => i,
-                None => {
-                    nodes.push(Node {
-                        key: first.to_owned(),
-                        ..Node::default()
-                    });
-                    nodes.len() - 1
-                }
-            };
-            insert(&mut nodes[i].children, rest, node);
-        }
-        None => {
-            let node = Node {
-                key: key.to_owned(),
-                ..node
-            };
-            match nodes
-                .iter_mut()
-                .find(|n| n.key == key && n.value.is_none() && node.value.is_none())
-            {
-                Some(existing) => existing.children.extend(node.children),
-                None => nodes.push(node),
-            }
-        }
+    if let Some((first, rest)) = key.split_once('.') {
+        let i = if let Some(i) = nodes
+            .iter()
+            .position(|n| n.key == first && n.value.is_none())
+        {
+            i
+        } else {
+            nodes.push(Node {
+                key: first.to_owned(),
+                ..Node::default()
+            });
+            nodes.len() - 1
+        };
+        insert(&mut nodes[i].children, rest, node);
+        return;
+    }
+    let node = Node {
+        key: key.to_owned(),
+        ..node
+    };
+    if let Some(existing) = nodes
+        .iter_mut()
+        .find(|n| n.key == key && n.value.is_none() && node.value.is_none())
+    {
+        existing.children.extend(node.children);
+    } else {
+        nodes.push(node);
     }
 }
 
