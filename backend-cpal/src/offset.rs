@@ -11,16 +11,16 @@ use rtmix_core::{Anchor, DeviceClock};
 pub enum OffsetKind {
     /// Both directions run on one clock and their timestamps share one epoch (the JACK
     /// host: one server cycle drives both clients), so the offset is fixed and known to
-    /// the frame: a whole number, measured by the callbacks themselves from the two
-    /// directions' anchors of one cycle, whose instants differ by exactly the latencies
-    /// the host declares (anchors of different cycles would add the jitter of the cycles'
-    /// start times). There is no drift on one clock: `drift_ppm` is 0 once a second has
+    /// the frame: a whole number, measured by the callbacks themselves from cpal's instants
+    /// of the two directions in one cycle, which differ by exactly the latencies the host
+    /// declares (instants of different cycles would add the jitter of the cycles' start
+    /// times). There is no drift on one clock: `drift_ppm` is 0 once a second has
     /// passed, and a change of the offset (a latency step, frames lost on one side) shows
     /// in `frames`.
     Exact,
-    /// Each direction's timestamps were paired with the host's monotonic clock on their
+    /// Each direction's timestamps are paired with the host's monotonic clock on their
     /// own (ALSA, and every host whose streams each count from their own epoch): the
-    /// offset is off by the difference of the two pairings, and two devices may drift.
+    /// offset is off by the difference of the two lines, and two devices may drift.
     Estimate,
 }
 
@@ -311,22 +311,27 @@ mod tests {
         assert_eq!(cell.load(), Some(s(5)));
         // A writer and a reader on two threads: every stamp read is one that was written.
         let cell = std::sync::Arc::new(StampCell::default());
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
         let writer = {
-            let cell = cell.clone();
+            let (cell, stop) = (cell.clone(), stop.clone());
             std::thread::spawn(move || {
-                for k in 1..200_000 {
+                let mut k = 1;
+                while !stop.load(Ordering::Relaxed) {
                     cell.store(s(k));
+                    k += 1;
                 }
+                k
             })
         };
         let mut read = 0;
-        while !writer.is_finished() {
+        while read < 20_000 {
             if let Some(got) = cell.load() {
                 assert_eq!(got, s(got.frame));
                 read += 1;
             }
         }
-        writer.join().unwrap();
-        assert!(read > 0);
+        stop.store(true, Ordering::Relaxed);
+        let written = writer.join().unwrap();
+        assert_eq!(cell.load(), Some(s(written - 1)));
     }
 }
