@@ -328,6 +328,14 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
         self
     }
 
+    /// Counts the frames of a gap in whole buffers (the JACK host: a client runs a cycle
+    /// or misses it).
+    #[must_use]
+    pub(crate) fn losing_whole_buffers(mut self) -> Self {
+        self.common.losses.whole_buffers();
+        self
+    }
+
     /// The output clock this callback publishes to.
     pub fn clock(&self) -> Arc<DeviceClock> {
         self.common.clock.clone()
@@ -474,6 +482,14 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
     #[must_use]
     pub fn with_time_source(mut self, source: TimeSource) -> Self {
         self.common.source = source;
+        self
+    }
+
+    /// Counts the frames of a gap in whole buffers (the JACK host: a client runs a cycle
+    /// or misses it).
+    #[must_use]
+    pub(crate) fn losing_whole_buffers(mut self) -> Self {
+        self.common.losses.whole_buffers();
         self
     }
 

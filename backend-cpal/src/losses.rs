@@ -22,7 +22,9 @@
 //!   without lost frames (JACK's dummy driver waits for a late client: no gap).
 //!
 //! A gap that waited is reported to the engine at the callback its report is seen in, a
-//! buffer or more late; the frames between were placed as if nothing was lost.
+//! buffer or more late; the frames between were placed as if nothing was lost. On the
+//! JACK host a gap is rounded to whole buffers: a client runs a cycle or misses it, and
+//! JACK's DLL-smoothed cycle times put a 13-cycle gap 2 frames short in one run.
 
 use std::time::Duration;
 
@@ -43,9 +45,12 @@ struct Gap {
 #[derive(Clone, Debug)]
 pub(crate) struct Losses {
     rate: u32,
-    /// The converter instant the next callback has if nothing is lost (stream ns), and
-    /// half the buffer that set it, in ns (the tolerance).
-    expected: Option<(i64, i64)>,
+    /// Whether the host loses whole buffers only (JACK: a client runs a cycle or misses
+    /// it), so that a gap is rounded to whole buffers.
+    whole_buffers: bool,
+    /// The converter instant the next callback has if nothing is lost (stream ns), half
+    /// the buffer that set it, in ns (the tolerance), and that buffer's frames.
+    expected: Option<(i64, i64, u64)>,
     /// Xrun reports taken into account so far.
     reports_seen: u64,
     /// Reports waiting for their gap, and the stream instant after which they stop.
@@ -58,12 +63,19 @@ impl Losses {
     pub(crate) fn new(rate: u32) -> Self {
         Self {
             rate: rate.max(1),
+            whole_buffers: false,
             expected: None,
             reports_seen: 0,
             unmatched: 0,
             unmatched_until: 0,
             pending: None,
         }
+    }
+
+    /// Makes gaps whole buffers (the JACK host, whose cycle start times, smoothed by its
+    /// DLL, put a gap of whole cycles a few frames off).
+    pub(crate) fn whole_buffers(&mut self) {
+        self.whole_buffers = true;
     }
 
     /// At the start of a callback whose converter instant is `at` (stream ns), when the
@@ -89,10 +101,13 @@ impl Losses {
                 self.unmatched_until = at.saturating_add(MATCH_WAIT_NS);
             }
         }
-        if let Some((expected, tolerance)) = self.expected {
+        if let Some((expected, tolerance, buffer)) = self.expected {
             let gap = at.saturating_sub(expected);
             if gap > tolerance {
-                let frames = frames_in(Duration::from_nanos(gap.unsigned_abs()), self.rate);
+                let mut frames = frames_in(Duration::from_nanos(gap.unsigned_abs()), self.rate);
+                if self.whole_buffers && buffer > 0 {
+                    frames = (frames + buffer / 2) / buffer * buffer;
+                }
                 if self.unmatched > 0 {
                     // The gap of a report already seen.
                     self.unmatched -= 1;
@@ -114,7 +129,7 @@ impl Losses {
         let ns = |f: u64| {
             i64::try_from(u128::from(f) * 1_000_000_000 / u128::from(self.rate)).unwrap_or(i64::MAX)
         };
-        self.expected = Some((at.saturating_add(ns(frames)), ns(frames / 2)));
+        self.expected = Some((at.saturating_add(ns(frames)), ns(frames / 2), frames));
     }
 }
 
@@ -214,6 +229,21 @@ mod tests {
             assert_eq!(step(&mut losses, 0, 2), 0);
         }
         assert_eq!(step(&mut losses, 0, 3), 2048);
+    }
+
+    #[test]
+    fn on_jack_a_gap_is_whole_cycles() {
+        // JACK's smoothed cycle times put a 13-cycle gap 2 frames short (seen through
+        // jackd): rounded to the cycles the client missed.
+        let mut losses = Losses::new(RATE);
+        losses.whole_buffers();
+        losses.at_callback(ns(0), 0);
+        losses.delivered(ns(0), 1024);
+        let at = 1024 + 13 * 1024 - 2;
+        assert_eq!(losses.at_callback(ns(at), 1), 13 * 1024);
+        losses.delivered(ns(at), 1024);
+        // 600 frames late (over the tolerance of half a cycle): one cycle.
+        assert_eq!(losses.at_callback(ns(at + 1024 + 600), 2), 1024);
     }
 
     #[test]

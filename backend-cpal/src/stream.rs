@@ -73,9 +73,12 @@ impl CpalStream {
         H: Home + 'static,
         OutputEngine<P, H>: Send,
     {
-        let callback =
+        let mut callback =
             OutputCallback::new(engine, device.opened.config.sample_rate, control.clone())
                 .with_time_source(device.opened.granted.time_source);
+        if whole_buffers(device.opened.host) {
+            callback = callback.losing_whole_buffers();
+        }
         let clock = callback.clock();
         let (stream, side, errors) = build_output(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
@@ -100,9 +103,12 @@ impl CpalStream {
         H: Home + 'static,
         InputEngine<R, H>: Send,
     {
-        let callback =
+        let mut callback =
             InputCallback::new(engine, device.opened.config.sample_rate, control.clone())
                 .with_time_source(device.opened.granted.time_source);
+        if whole_buffers(device.opened.host) {
+            callback = callback.losing_whole_buffers();
+        }
         let clock = callback.clock();
         let (stream, side, errors) = build_input(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
@@ -143,6 +149,12 @@ impl CpalStream {
             .with_time_source(device.output.opened.granted.time_source);
         let mut in_cb = InputCallback::new(input, rate, in_control)
             .with_time_source(device.input.opened.granted.time_source);
+        if whole_buffers(device.output.opened.host) {
+            out_cb = out_cb.losing_whole_buffers();
+        }
+        if whole_buffers(device.input.opened.host) {
+            in_cb = in_cb.losing_whole_buffers();
+        }
         let clocks = [out_cb.clock(), in_cb.clock()];
         let cycle = Arc::new(CycleOffset::default());
         if shared {
@@ -330,6 +342,11 @@ where
         .map_err(|e| CpalError::build(&e))?;
     stream.play().map_err(|e| CpalError::build(&e))?;
     Ok((stream, side, rx))
+}
+
+/// Whether the host loses whole buffers only: JACK, whose clients run a cycle or miss it.
+fn whole_buffers(host: cpal::HostId) -> bool {
+    host.name() == "JACK"
 }
 
 /// What a running stream granted: the period from the stream itself when it says.
