@@ -195,8 +195,8 @@ fn alsa_host_duplex_on_the_jack_pcm_delivers_and_records_the_schedule() {
     // The jack plugin places the converters at the JACK ports (its delay is the frames
     // between the application and the port), so the loopback's one period (as
     // jack_iodelay measures it) comes on top of the offset: round trip = offset + period.
-    // The offset is an estimate (two ALSA streams, each with its own epoch paired with the
-    // host clock on its first callback): measured up to 6 frames off here in most runs,
+    // The offset is an estimate (two ALSA streams, each with its own epoch and its own
+    // line to the host clock): measured up to 6 frames off here in most runs,
     // 65 and 162 in other runs, and 1028 once in a CI run (one stream's first callback a
     // period later than the other's). It is marked as an estimate; it must stay within two
     // periods, less than the 3-period buffer.
