@@ -6,15 +6,16 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cpal::StreamInstant;
 use rtmix_core::convert::{Sample, I24};
 use rtmix_core::TimeSource;
 use rtmix_core::{Anchor, DeviceClock, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
-use crate::epoch::Epoch;
-use crate::offset::CycleOffset;
+use crate::clock_map::{nanos, HostClock};
+use crate::losses::Losses;
+use crate::offset::{CycleOffset, Stamp, StampCell};
 use crate::shared::Side;
 use crate::RunControl;
 
@@ -127,46 +128,56 @@ struct Common {
     clock: Arc<DeviceClock>,
     /// The first anchor, kept for drift measurement.
     first: Arc<DeviceClock>,
-    epoch: Arc<Epoch>,
+    /// cpal's instants on the monotonic clock, re-paired every callback.
+    host: HostClock,
+    /// What the anchors say their instants are.
+    source: TimeSource,
     side: Arc<Side>,
     control: RunControl,
     frames: u64,
     stalled: bool,
-    xruns_seen: u64,
-    /// The converter instant the next callback has if nothing is lost.
-    expected: Option<StreamInstant>,
+    /// Gaps in the converter instants, matched with the xrun reports.
+    losses: Losses,
     /// The latency of the drift reference (`first`), once published.
     first_latency: Option<u64>,
-    /// In a duplex on one clock: the other direction's clock, and where the offset of one
-    /// cycle goes.
+    /// This direction's latest stamp, for the other direction of a duplex on one clock.
+    stamp: Arc<StampCell>,
+    /// In a duplex on one clock: the other direction's stamps, and where the offset of
+    /// one cycle goes.
     peer: Option<Peer>,
 }
 
 /// The other direction of a duplex whose streams one clock drives.
 #[derive(Debug)]
 pub(crate) struct Peer {
-    /// Its clock.
-    pub(crate) clock: Arc<DeviceClock>,
-    /// The offset the two directions' anchors of one cycle give.
+    /// Its latest stamp.
+    pub(crate) stamp: Arc<StampCell>,
+    /// The offset the two directions' stamps of one cycle give.
     pub(crate) offset: Arc<CycleOffset>,
 }
 
+/// A stream instant in nanoseconds of its epoch.
+fn ns(t: StreamInstant) -> i64 {
+    nanos(t.as_nanos())
+}
+
 impl Common {
-    fn new(channels: u16, rate: u32, epoch: Arc<Epoch>, control: RunControl) -> Self {
+    fn new(channels: u16, rate: u32, control: RunControl) -> Self {
         Self {
             channels: usize::from(channels.max(1)),
             rate,
             scratch: vec![0.0; SCRATCH_FRAMES * usize::from(channels.max(1))],
             clock: Arc::new(DeviceClock::new(rate)),
             first: Arc::new(DeviceClock::new(rate)),
-            epoch,
+            host: HostClock::new(),
+            source: TimeSource::Device,
             side: Arc::new(Side::default()),
             control,
             frames: 0,
             stalled: false,
-            xruns_seen: 0,
-            expected: None,
+            losses: Losses::new(rate),
             first_latency: None,
+            stamp: Arc::new(StampCell::default()),
             peer: None,
         }
     }
@@ -181,24 +192,14 @@ impl Common {
         }
     }
 
-    /// Frames lost since the last callback, if the host reported an xrun since: the gap
-    /// between the converter instant this callback has and the one expected.
-    fn lost(&mut self, converter: StreamInstant) -> u64 {
+    /// The start of every callback: pairs cpal's `callback` instant with the monotonic
+    /// clock read at `now`, and returns the frames lost since the last callback (the gap
+    /// at `converter`, once matched with an xrun report), counted.
+    fn begin(&mut self, now: Instant, callback: StreamInstant, converter: StreamInstant) -> u64 {
+        self.side.callbacks.fetch_add(1, Ordering::AcqRel);
+        self.host.observe(ns(callback), now);
         let reports = self.side.xrun_reports.load(Ordering::Acquire);
-        if reports == self.xruns_seen {
-            return 0;
-        }
-        self.side
-            .xruns
-            .fetch_add(reports - self.xruns_seen, Ordering::AcqRel);
-        self.xruns_seen = reports;
-        let Some(expected) = self.expected else {
-            return 0;
-        };
-        let gap = converter
-            .checked_duration_since(expected)
-            .unwrap_or_default();
-        let lost = frames_in(gap, self.rate);
+        let lost = self.losses.at_callback(ns(converter), reports);
         self.side.lost.fetch_add(lost, Ordering::AcqRel);
         lost
     }
@@ -215,25 +216,33 @@ impl Common {
         }
     }
 
-    /// Publishes where the block's first frame is at the converter, and counts the block.
+    /// The end of every callback: publishes where the block's first frame is at the
+    /// converter (if the engine took any), and counts the block of `len` samples, `moved`
+    /// frames of which went through the engine.
     #[allow(clippy::too_many_arguments)]
-    fn publish(
+    fn end(
         &mut self,
         output: bool,
         frame: u64,
         next_frame: u64,
+        len: usize,
         moved: usize,
-        callback: StreamInstant,
         converter: StreamInstant,
         latency: Duration,
     ) {
-        if let Some(at) = self.epoch.instant(callback, converter) {
+        let at = ns(converter);
+        self.losses.delivered(at, (len / self.channels) as u64);
+        if moved == 0 {
+            return;
+        }
+        let latency_frames = frames_in(latency, self.rate);
+        if let Some(instant) = self.host.instant(at) {
             let anchor = Anchor {
                 frame,
-                at,
+                at: instant,
                 next_frame,
-                latency_frames: frames_in(latency, self.rate),
-                source: TimeSource::Device,
+                latency_frames,
+                source: self.source,
             };
             self.clock.publish(anchor);
             // The drift reference: the first anchor, taken again whenever the host's
@@ -242,24 +251,30 @@ impl Common {
             let step = (moved as u64 / 4).max(32);
             if self
                 .first_latency
-                .is_none_or(|l| l.abs_diff(anchor.latency_frames) > step)
+                .is_none_or(|l| l.abs_diff(latency_frames) > step)
             {
                 self.first.publish(anchor);
-                self.first_latency = Some(anchor.latency_frames);
+                self.first_latency = Some(latency_frames);
             }
-            if let Some(peer) = &self.peer {
-                if let Some(other) = peer.clock.anchor() {
-                    let (o, i) = if output {
-                        (&anchor, &other)
-                    } else {
-                        (&other, &anchor)
-                    };
-                    peer.offset.observe(o, i, self.rate);
-                }
+        }
+        let stamp = Stamp {
+            frame,
+            next_frame,
+            at,
+            latency_frames,
+        };
+        self.stamp.store(stamp);
+        if let Some(peer) = &self.peer {
+            if let Some(other) = peer.stamp.load() {
+                let (o, i) = if output {
+                    (&stamp, &other)
+                } else {
+                    (&other, &stamp)
+                };
+                peer.offset.observe(o, i, self.rate);
             }
         }
         self.frames += moved as u64;
-        self.expected = converter.checked_add(duration_of(moved as u64, self.rate));
         self.side.frames.store(self.frames, Ordering::Release);
         self.side.engine_clock.store(next_frame, Ordering::Release);
         if self
@@ -278,11 +293,6 @@ pub(crate) fn frames_in(duration: Duration, rate: u32) -> u64 {
     u64::try_from((n + 500_000_000) / 1_000_000_000).unwrap_or(u64::MAX)
 }
 
-fn duration_of(frames: u64, rate: u32) -> Duration {
-    let nanos = u128::from(frames) * 1_000_000_000 / u128::from(rate);
-    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
-}
-
 /// The audio side of an output stream, as the cpal callback runs it: renders each buffer
 /// with the engine (converting to the device format through a scratch block allocated
 /// here), publishes an anchor on the output [`DeviceClock`] (the engine frame at the DAC at
@@ -299,22 +309,31 @@ pub struct OutputCallback<P: PlaySource + 'static, H: Home> {
 }
 
 impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
-    /// The callback for `engine` at `rate`, steered by `control`.
+    /// The callback for `engine` at `rate`, steered by `control`. Its anchors say their
+    /// instants are the device's ([`TimeSource::Device`]) unless told otherwise
+    /// ([`with_time_source`](Self::with_time_source)).
     pub fn new(engine: OutputEngine<P, H>, rate: u32, control: RunControl) -> Self {
-        Self::with_epoch(engine, rate, control, Arc::new(Epoch::new()))
-    }
-
-    pub(crate) fn with_epoch(
-        engine: OutputEngine<P, H>,
-        rate: u32,
-        control: RunControl,
-        epoch: Arc<Epoch>,
-    ) -> Self {
         let channels = engine.channels();
         Self {
             engine,
-            common: Common::new(channels, rate, epoch, control),
+            common: Common::new(channels, rate, control),
         }
+    }
+
+    /// Labels the anchors with `source`: what cpal's timestamps are on this host and
+    /// device ([`Granted::time_source`](crate::Granted::time_source)).
+    #[must_use]
+    pub fn with_time_source(mut self, source: TimeSource) -> Self {
+        self.common.source = source;
+        self
+    }
+
+    /// Counts the frames of a gap in whole buffers (the JACK host: a client runs a cycle
+    /// or misses it).
+    #[must_use]
+    pub(crate) fn losing_whole_buffers(mut self) -> Self {
+        self.common.losses.whole_buffers();
+        self
     }
 
     /// The output clock this callback publishes to.
@@ -337,6 +356,11 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
     /// Makes this one direction of a duplex on one clock, with `peer` the other.
     pub(crate) fn set_peer(&mut self, peer: Peer) {
         self.common.peer = Some(peer);
+    }
+
+    /// This direction's latest stamp, for the other direction's [`Peer`].
+    pub(crate) fn stamp(&self) -> Arc<StampCell> {
+        self.common.stamp.clone()
     }
 
     /// The body of cpal's output data callback.
@@ -374,12 +398,13 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
         callback: StreamInstant,
         playback: StreamInstant,
     ) {
+        let now = Instant::now();
         let c = &mut self.common;
-        c.side.callbacks.fetch_add(1, Ordering::AcqRel);
-        c.maybe_stall();
-        let lost = c.lost(playback);
+        let lost = c.begin(now, callback, playback);
         self.engine.report_lost(lost);
-        let frames = c.budget(block.len());
+        c.maybe_stall();
+        let len = block.len();
+        let frames = c.budget(len);
         let n = frames * c.channels;
         let start = self.engine.clock();
         let engine = &mut self.engine;
@@ -400,20 +425,18 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
             OutBlock::U8(b) => convert_out(engine, scratch, b, n, 1 << 7),
         };
         c.side.clipped.fetch_add(clipped, Ordering::AcqRel);
-        if frames > 0 {
-            let latency = playback
-                .checked_duration_since(callback)
-                .unwrap_or_default();
-            c.publish(
-                true,
-                start,
-                self.engine.clock(),
-                frames,
-                callback,
-                playback,
-                latency,
-            );
-        }
+        let latency = playback
+            .checked_duration_since(callback)
+            .unwrap_or_default();
+        c.end(
+            true,
+            start,
+            self.engine.clock(),
+            len,
+            frames,
+            playback,
+            latency,
+        );
     }
 }
 
@@ -443,22 +466,31 @@ pub struct InputCallback<R: RecordTarget + 'static, H: Home> {
 }
 
 impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
-    /// The callback for `engine` at `rate`, steered by `control`.
+    /// The callback for `engine` at `rate`, steered by `control`. Its anchors say their
+    /// instants are the device's unless told otherwise
+    /// ([`with_time_source`](Self::with_time_source)).
     pub fn new(engine: InputEngine<R, H>, rate: u32, control: RunControl) -> Self {
-        Self::with_epoch(engine, rate, control, Arc::new(Epoch::new()))
-    }
-
-    pub(crate) fn with_epoch(
-        engine: InputEngine<R, H>,
-        rate: u32,
-        control: RunControl,
-        epoch: Arc<Epoch>,
-    ) -> Self {
         let channels = engine.channels();
         Self {
             engine,
-            common: Common::new(channels, rate, epoch, control),
+            common: Common::new(channels, rate, control),
         }
+    }
+
+    /// Labels the anchors with `source`: what cpal's timestamps are on this host and
+    /// device ([`Granted::time_source`](crate::Granted::time_source)).
+    #[must_use]
+    pub fn with_time_source(mut self, source: TimeSource) -> Self {
+        self.common.source = source;
+        self
+    }
+
+    /// Counts the frames of a gap in whole buffers (the JACK host: a client runs a cycle
+    /// or misses it).
+    #[must_use]
+    pub(crate) fn losing_whole_buffers(mut self) -> Self {
+        self.common.losses.whole_buffers();
+        self
     }
 
     /// The input clock this callback publishes to.
@@ -481,6 +513,11 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
     /// Makes this one direction of a duplex on one clock, with `peer` the other.
     pub(crate) fn set_peer(&mut self, peer: Peer) {
         self.common.peer = Some(peer);
+    }
+
+    /// This direction's latest stamp, for the other direction's [`Peer`].
+    pub(crate) fn stamp(&self) -> Arc<StampCell> {
+        self.common.stamp.clone()
     }
 
     /// The body of cpal's input data callback.
@@ -507,12 +544,13 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
     }
 
     fn take_inner(&mut self, block: InBlock<'_>, callback: StreamInstant, capture: StreamInstant) {
+        let now = Instant::now();
         let c = &mut self.common;
-        c.side.callbacks.fetch_add(1, Ordering::AcqRel);
-        c.maybe_stall();
-        let lost = c.lost(capture);
+        let lost = c.begin(now, callback, capture);
         self.engine.report_lost(lost);
-        let frames = c.budget(block.len());
+        c.maybe_stall();
+        let len = block.len();
+        let frames = c.budget(len);
         let n = frames * c.channels;
         let start = self.engine.clock();
         let engine = &mut self.engine;
@@ -528,18 +566,16 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
             InBlock::I8(b) => convert_in(engine, scratch, &b[..n]),
             InBlock::U8(b) => convert_in(engine, scratch, &b[..n]),
         }
-        if frames > 0 {
-            let latency = callback.checked_duration_since(capture).unwrap_or_default();
-            c.publish(
-                false,
-                start,
-                self.engine.clock(),
-                frames,
-                callback,
-                capture,
-                latency,
-            );
-        }
+        let latency = callback.checked_duration_since(capture).unwrap_or_default();
+        c.end(
+            false,
+            start,
+            self.engine.clock(),
+            len,
+            frames,
+            capture,
+            latency,
+        );
     }
 }
 
@@ -633,5 +669,162 @@ fn wind_down(mut stop_and_check_idle: impl FnMut() -> bool) {
             return;
         }
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error_callback::ErrorCallback;
+    use rtmix_core::{StreamCapacity, StreamConfig};
+
+    const RATE: u32 = 48_000;
+    const BLOCK: u64 = 1024;
+    /// The frames lost before the fifth callback.
+    const K: u64 = 777;
+    const CALLBACKS: u64 = 8;
+
+    /// cpal's instant of device frame `f` (stream instants count from 1 s).
+    fn at(f: u64) -> StreamInstant {
+        StreamInstant::from_nanos(1_000_000_000 + f * 1_000_000_000 / u64::from(RATE))
+    }
+
+    /// When the host reports the xrun: before the callback that shows the gap (the ALSA
+    /// host), before the `n`th callback after it (JACK's notification thread), or never.
+    #[derive(Clone, Copy, Debug)]
+    enum Report {
+        Before,
+        After(u64),
+        Never,
+    }
+
+    /// What a run of scripted callbacks left: frames lost, xruns, the engine clock, and the
+    /// frame of each callback's anchor.
+    #[derive(Debug, PartialEq)]
+    struct Run {
+        lost: u64,
+        xruns: u64,
+        engine_clock: u64,
+        anchors: Vec<u64>,
+    }
+
+    /// Eight 1024-frame callbacks whose cpal instants follow the device (the converter
+    /// 2048 frames from the callback), `K` frames lost before the fifth, reported as
+    /// `report` says; `callback(k, callback instant, converter instant)` runs the body.
+    fn script(
+        side: &Arc<Side>,
+        clock: &Arc<DeviceClock>,
+        report: Report,
+        output: bool,
+        mut callback: impl FnMut(StreamInstant, StreamInstant),
+    ) -> Run {
+        let (mut on_error, _rx) = ErrorCallback::new(side.clone(), None);
+        let mut anchors = Vec::new();
+        for k in 0..CALLBACKS {
+            let device = k * BLOCK + if k >= 4 { K } else { 0 };
+            let due = match report {
+                Report::Before => k == 4,
+                Report::After(n) => k == 4 + n,
+                Report::Never => false,
+            };
+            if due {
+                on_error.on_error(cpal::ErrorKind::Xrun.into());
+            }
+            let (cb, conv) = if output {
+                (at(device), at(device + 2048))
+            } else {
+                (at(device + 2048), at(device))
+            };
+            callback(cb, conv);
+            anchors.push(clock.anchor().unwrap().frame);
+        }
+        let report = side.report(Vec::new());
+        Run {
+            lost: report.frames_lost_estimate,
+            xruns: report.xruns,
+            engine_clock: report.engine_clock,
+            anchors,
+        }
+    }
+
+    fn output_run(report: Report) -> Run {
+        let (_ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+            StreamConfig::output(2),
+            StreamCapacity::default(),
+        )
+        .unwrap();
+        let (output, _) = engine.split();
+        let mut cb = OutputCallback::new(output, RATE, RunControl::default());
+        let (side, clock) = (cb.side(), cb.clock());
+        let mut buffer = vec![0.0f32; 2 * BLOCK as usize];
+        script(&side, &clock, report, true, |callback, playback| {
+            cb.render(OutBlock::F32(&mut buffer), callback, playback);
+        })
+    }
+
+    fn input_run(report: Report) -> Run {
+        let (_ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+            StreamConfig::input(2),
+            StreamCapacity::default(),
+        )
+        .unwrap();
+        let (_, input) = engine.split();
+        let mut cb = InputCallback::new(input, RATE, RunControl::default());
+        let (side, clock) = (cb.side(), cb.clock());
+        let buffer = vec![0.0f32; 2 * BLOCK as usize];
+        script(&side, &clock, report, false, |callback, capture| {
+            cb.take(InBlock::F32(&buffer), callback, capture);
+        })
+    }
+
+    #[test]
+    fn a_gap_of_k_frames_is_lost_once_whenever_its_xrun_is_reported() {
+        let blocks = |from: u64| (from..CALLBACKS).map(|k| k * BLOCK);
+        for run in [output_run, input_run] {
+            // Reported before the gap shows: counted at once, the fifth block's first frame
+            // is K further on.
+            let before = run(Report::Before);
+            let moved: Vec<u64> = blocks(0)
+                .map(|f| if f >= 4 * BLOCK { f + K } else { f })
+                .collect();
+            assert_eq!(
+                before,
+                Run {
+                    lost: K,
+                    xruns: 1,
+                    engine_clock: CALLBACKS * BLOCK + K,
+                    anchors: moved.clone(),
+                }
+            );
+            // Reported after it: counted when the report comes, once; the blocks between
+            // were placed as if nothing was lost.
+            for n in [1, 3] {
+                let after = run(Report::After(n));
+                let anchors: Vec<u64> = blocks(0)
+                    .map(|f| if f >= (4 + n) * BLOCK { f + K } else { f })
+                    .collect();
+                assert_eq!(
+                    after,
+                    Run {
+                        lost: K,
+                        xruns: 1,
+                        engine_clock: CALLBACKS * BLOCK + K,
+                        anchors,
+                    },
+                    "report {n} callbacks after the gap"
+                );
+            }
+            // Never reported: a step in the timestamps, not a loss.
+            let never = run(Report::Never);
+            assert_eq!(
+                never,
+                Run {
+                    lost: 0,
+                    xruns: 0,
+                    engine_clock: CALLBACKS * BLOCK,
+                    anchors: blocks(0).collect(),
+                }
+            );
+        }
     }
 }

@@ -153,4 +153,10 @@ pub struct Granted {
     /// `StreamTrait::buffer_size`), else what was asked; `None` if neither says. Callbacks
     /// of other sizes are still handled exactly.
     pub period: Option<u32>,
+    /// What cpal's timestamps are on this host and device, as every anchor of the stream
+    /// says: [`TimeSource::Host`](rtmix_core::TimeSource::Host) on the JACK host and on
+    /// ALSA PCMs of sound-server plugins (`jack`, `pulse`, `pipewire`) or of `null`,
+    /// [`TimeSource::Device`](rtmix_core::TimeSource::Device) elsewhere (docs/cpal.md,
+    /// "Time").
+    pub time_source: rtmix_core::TimeSource,
 }

@@ -157,9 +157,11 @@ impl Opened {
                 what: "sample format",
                 message: format!("none of {candidates:?} among {}", describe(&ranges)),
             })?;
+        let name = crate::enumerate::device_name(&device);
         let granted = Granted {
             host: host.id().name().to_owned(),
-            device: crate::enumerate::device_name(&device),
+            time_source: crate::time_source::time_source(host.id().name(), &name),
+            device: name,
             format,
             rate: config.rate,
             channels: config.channels,

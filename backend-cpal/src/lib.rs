@@ -37,19 +37,25 @@
 //!    holds with `EndReason::StreamStopped`: nothing waits forever on a dead device
 //!    (`tests/jack_dies.rs` kills a private JACK server under both hosts).
 //!
-//! cpal's `StreamInstant`s count from an epoch of the host's choosing; each stream pairs
-//! its first callback's instant with `Instant::now()` once, and converts through that
-//! pairing. The pairing is a host-clock estimate (see [`DeviceClock`] for how frames and
-//! instants convert).
+//! cpal's `StreamInstant`s count from an epoch and on a clock of the host's choosing;
+//! every callback pairs its instant with `Instant::now()` (through the vDSO on Linux: no
+//! system call), and each direction fits a line from cpal's time to the monotonic clock
+//! to the least delayed pairings, so that a host clock NTP slews against cpal's does not
+//! carry the anchors away (within a frame at 48 kHz over six hours at ±500 ppm against
+//! scripted clocks: `src/clock_map.rs`). Every anchor says whether cpal's timestamps are
+//! the device's or the host's clock ([`Granted::time_source`]: the JACK host and ALSA
+//! PCMs of sound-server plugins are the host's). See [`DeviceClock`] for how frames and
+//! instants convert.
 //!
-//! Xruns reach rtmix through cpal's error callback: each is counted, and the next data
-//! callback reports the frames lost to the engine (`report_lost`), measured as the gap
-//! between its converter instant and the one it would have had, so the engine clock stays
-//! on the device timeline. Other host errors are kept for the control side
-//! ([`RunReport::errors`], [`CpalStream::error`]) through a fixed ring. The error callback
-//! neither allocates nor frees (it runs under `RunControl::audit` like the data
-//! callbacks), except that an error arriving while 32 are still untaken is dropped, which
-//! frees the message cpal allocated for it.
+//! Xruns reach rtmix through cpal's error callback, on whichever thread the host calls it,
+//! and are counted. The frames lost are the gaps in cpal's converter instants (a callback
+//! more than half a buffer later than the last one's frames took it), each matched with
+//! an xrun report that came before or after it (`src/losses.rs`), and reported to the
+//! engine (`report_lost`), so the engine clock stays on the device timeline. Other host
+//! errors are kept for the control side ([`RunReport::errors`], [`CpalStream::error`])
+//! through a fixed ring. The error callback neither allocates nor frees (it runs under
+//! `RunControl::audit` like the data callbacks), except that an error arriving while 32
+//! are still untaken is dropped, which frees the message cpal allocated for it.
 //!
 //! ## Duplex
 //!
@@ -68,21 +74,25 @@
 //! A JACK stream's ports are connected by cpal to the system ports; connecting them
 //! elsewhere (the tests use `jack_connect`) is up to the caller. Callback timestamps are
 //! only as good as the host's: cpal's ALSA host reads them from the PCM status, which some
-//! plugins leave empty.
+//! plugins leave empty or fill with the host's clock (labelled [`TimeSource::Host`] where
+//! alsa-lib's configuration shows such a plugin). A loss the host does not report as an
+//! xrun is not counted.
 
 #![deny(missing_docs)]
 
 mod callback;
+mod clock_map;
 mod config;
 mod device;
 mod enumerate;
-mod epoch;
 mod error;
 mod error_callback;
+mod losses;
 mod offset;
 mod shared;
 mod stream;
 mod supervise;
+mod time_source;
 
 pub use callback::{InBlock, InputCallback, OutBlock, OutputCallback};
 pub use config::{Config, Granted, SampleFormat};
@@ -90,7 +100,7 @@ pub use device::{DuplexDevice, InputDevice, OutputDevice};
 pub use enumerate::{devices, hosts, ConfigRange, DeviceInfo, HostInfo};
 pub use error::{CpalError, ErrorKind};
 pub use offset::{Offset, OffsetKind};
-pub use rtmix_core::DeviceClock;
+pub use rtmix_core::{DeviceClock, TimeSource};
 pub use shared::{RunControl, RunReport};
 pub use stream::{CpalStream, DuplexReport, DuplexStream};
 

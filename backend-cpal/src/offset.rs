@@ -1,7 +1,7 @@
 //! The offset between a duplex stream's output and input frame clocks, and the drift
 //! between them, measured from the anchors each callback publishes.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rtmix_core::{Anchor, DeviceClock};
@@ -11,16 +11,16 @@ use rtmix_core::{Anchor, DeviceClock};
 pub enum OffsetKind {
     /// Both directions run on one clock and their timestamps share one epoch (the JACK
     /// host: one server cycle drives both clients), so the offset is fixed and known to
-    /// the frame: a whole number, measured by the callbacks themselves from the two
-    /// directions' anchors of one cycle, whose instants differ by exactly the latencies
-    /// the host declares (anchors of different cycles would add the jitter of the cycles'
-    /// start times). There is no drift on one clock: `drift_ppm` is 0 once a second has
+    /// the frame: a whole number, measured by the callbacks themselves from cpal's instants
+    /// of the two directions in one cycle, which differ by exactly the latencies the host
+    /// declares (instants of different cycles would add the jitter of the cycles' start
+    /// times). There is no drift on one clock: `drift_ppm` is 0 once a second has
     /// passed, and a change of the offset (a latency step, frames lost on one side) shows
     /// in `frames`.
     Exact,
-    /// Each direction's timestamps were paired with the host's monotonic clock on their
+    /// Each direction's timestamps are paired with the host's monotonic clock on their
     /// own (ALSA, and every host whose streams each count from their own epoch): the
-    /// offset is off by the difference of the two pairings, and two devices may drift.
+    /// offset is off by the difference of the two lines, and two devices may drift.
     Estimate,
 }
 
@@ -49,8 +49,75 @@ pub struct Offset {
     pub span: Duration,
 }
 
+/// Where one callback's buffer was at the converter, in cpal's own time: the stream
+/// instant in nanoseconds, unconverted (two directions of one JACK server share cpal's
+/// epoch and clock, not the lines each callback maps its instants to `Instant`s with).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    /// The engine frame at the converter at `at`.
+    pub(crate) frame: u64,
+    /// The engine's next frame after the buffer.
+    pub(crate) next_frame: u64,
+    /// cpal's converter instant (playback or capture), in ns of its epoch.
+    pub(crate) at: i64,
+    /// Frames between the callback and the converter.
+    pub(crate) latency_frames: u64,
+}
+
+/// A direction's latest [`Stamp`], written by its callback and read by the other
+/// direction's: a sequence lock over atomics (the writer never waits; a reader that meets
+/// a write in progress tries again a few times, then does without this cycle).
+#[derive(Debug, Default)]
+pub(crate) struct StampCell {
+    seq: AtomicU64,
+    frame: AtomicU64,
+    next_frame: AtomicU64,
+    at: AtomicI64,
+    latency_frames: AtomicU64,
+}
+
+impl StampCell {
+    /// Publishes `s` (one writer: the direction's own callback).
+    pub(crate) fn store(&self, s: Stamp) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        self.frame.store(s.frame, Ordering::Relaxed);
+        self.next_frame.store(s.next_frame, Ordering::Relaxed);
+        self.at.store(s.at, Ordering::Relaxed);
+        self.latency_frames
+            .store(s.latency_frames, Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    /// The latest stamp, if there is one and it could be read whole.
+    pub(crate) fn load(&self) -> Option<Stamp> {
+        for _ in 0..4 {
+            let before = self.seq.load(Ordering::Acquire);
+            if before == 0 {
+                return None;
+            }
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let s = Stamp {
+                frame: self.frame.load(Ordering::Relaxed),
+                next_frame: self.next_frame.load(Ordering::Relaxed),
+                at: self.at.load(Ordering::Relaxed),
+                latency_frames: self.latency_frames.load(Ordering::Relaxed),
+            };
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == before {
+                return Some(s);
+            }
+        }
+        None
+    }
+}
+
 /// The offset of a duplex whose two streams one clock drives, as its callbacks measure it:
-/// each callback, once it has published its anchor, compares it with the other
+/// each callback, once it has published its stamp, compares it with the other
 /// direction's latest, and when both come from one cycle stores the offset they give.
 /// Atomics only: the callbacks neither wait nor allocate.
 #[derive(Debug, Default)]
@@ -60,12 +127,12 @@ pub(crate) struct CycleOffset {
 }
 
 impl CycleOffset {
-    /// Records the offset between `output` and `input`, the directions' latest anchors,
+    /// Records the offset between `output` and `input`, the directions' latest stamps,
     /// if they come from one cycle.
-    pub(crate) fn observe(&self, output: &Anchor, input: &Anchor, rate: u32) {
+    pub(crate) fn observe(&self, output: &Stamp, input: &Stamp, rate: u32) {
         let rate = f64::from(rate);
         if same_cycle(output, input, rate) {
-            let frames = offset_of(output, input, rate).round() as i64;
+            let frames = stamp_offset(output, input, rate).round() as i64;
             self.latest.store(frames, Ordering::Release);
             self.measured.store(true, Ordering::Release);
         }
@@ -79,18 +146,24 @@ impl CycleOffset {
     }
 }
 
-/// Whether two anchors of streams one clock drives come from one cycle: their callbacks
-/// (the anchors' instants less the latencies to the converters) are less than half a
-/// block apart, where anchors of different cycles are a block or more apart.
-fn same_cycle(output: &Anchor, input: &Anchor, rate: f64) -> bool {
+/// Whether two stamps of streams one clock drives come from one cycle: their callbacks
+/// (the stamps' instants less the latencies to the converters) are less than half a
+/// block apart, where stamps of different cycles are a block or more apart.
+fn same_cycle(output: &Stamp, input: &Stamp, rate: f64) -> bool {
     let latency = output.latency_frames as f64 + input.latency_frames as f64;
     // The output callback's instant less the input callback's, in frames.
-    let apart = seconds_between(input.at, output.at) * rate - latency;
+    let apart = (output.at - input.at) as f64 * 1e-9 * rate - latency;
     let block = output
         .next_frame
         .saturating_sub(output.frame)
         .max(input.next_frame.saturating_sub(input.frame));
     block > 0 && apart.abs() < block as f64 / 2.0
+}
+
+/// `input frame - output frame` at any one instant, by two stamps of one epoch.
+fn stamp_offset(output: &Stamp, input: &Stamp, rate: f64) -> f64 {
+    let frames = input.frame as f64 - output.frame as f64;
+    frames + (output.at - input.at) as f64 * 1e-9 * rate
 }
 
 /// The offset from the latest anchors of both clocks, and the drift since their first
@@ -185,40 +258,35 @@ mod tests {
     /// Two streams of one JACK server: 1024-frame cycles, the output's converter 2048
     /// frames after its cycle's start, the input's 1024 before; the input clock started
     /// 3000 frames after the output's; each client's callback comes some microseconds into
-    /// the cycle. Cycle starts jitter by microseconds. Only anchors of one cycle are
+    /// the cycle. Cycle starts jitter by microseconds. Only stamps of one cycle are
     /// taken, and they give the same whole number every cycle.
     #[test]
-    fn an_exact_offset_comes_from_anchors_of_one_cycle() {
-        let t0 = Instant::now() + Duration::from_secs(1);
-        let cycle = |k: u64, jitter_us: u64| {
-            t0 + Duration::from_nanos(k * 1024 * 1_000_000_000 / 48_000)
-                + Duration::from_micros(jitter_us)
-        };
-        let frames = |n: u64| Duration::from_nanos(n * 1_000_000_000 / 48_000);
+    fn an_exact_offset_comes_from_stamps_of_one_cycle() {
+        let t0: i64 = 1_000_000_000;
+        let frames = |n: i64| n * 1_000_000_000 / 48_000;
+        let cycle = |k: i64, jitter_us: i64| t0 + frames(k * 1024) + jitter_us * 1000;
         // The callbacks come 3 and 40 frames into the cycle: the latencies cpal reports
         // run from the callback to the converter.
-        let output = |k: u64, jitter| Anchor {
-            frame: k * 1024,
+        let output = |k: i64, jitter| Stamp {
+            frame: (k * 1024) as u64,
             at: cycle(k, jitter) + frames(2048),
-            next_frame: k * 1024 + 1024,
+            next_frame: (k * 1024 + 1024) as u64,
             latency_frames: 2048 - 3,
-            source: TimeSource::Device,
         };
-        let input = |k: u64, jitter| Anchor {
-            frame: (k - 3) * 1024 - 72,
-            at: cycle(k, jitter).checked_sub(frames(1024)).unwrap(),
-            next_frame: (k - 3) * 1024 - 72 + 1024,
+        let input = |k: i64, jitter| Stamp {
+            frame: ((k - 3) * 1024 - 72) as u64,
+            at: cycle(k, jitter) - frames(1024),
+            next_frame: ((k - 3) * 1024 - 72 + 1024) as u64,
             latency_frames: 1024 + 40,
-            source: TimeSource::Device,
         };
         let want = -3 * 1024 - 72 + 3072;
         let tracker = CycleOffset::default();
         assert_eq!(tracker.get(), None);
-        // Anchors of different cycles (jittered by 7 us) are not taken.
+        // Stamps of different cycles (jittered by 7 us) are not taken.
         tracker.observe(&output(11, 7), &input(10, 0), 48_000);
         assert_eq!(tracker.get(), None);
         // (where the time-based figure would be off by the jitter: 7 us, a third of a frame)
-        let off = offset_of(&output(11, 7), &input(10, 0), 48_000.0) - want as f64;
+        let off = stamp_offset(&output(11, 7), &input(10, 0), 48_000.0) - want as f64;
         assert!((off - 0.336).abs() < 1e-3, "{off}");
         for k in 10..20 {
             let jitter = (k * 37) % 50;
@@ -227,5 +295,43 @@ mod tests {
             tracker.observe(&output(k + 1, 0), &input(k, jitter), 48_000);
             assert_eq!(tracker.get(), Some(want), "cycle {k}");
         }
+    }
+
+    #[test]
+    fn a_stamp_is_read_whole_or_not_at_all() {
+        let cell = StampCell::default();
+        assert_eq!(cell.load(), None);
+        let s = |k: u64| Stamp {
+            frame: k,
+            next_frame: k + 1024,
+            at: k.cast_signed() * 7,
+            latency_frames: k % 3,
+        };
+        cell.store(s(5));
+        assert_eq!(cell.load(), Some(s(5)));
+        // A writer and a reader on two threads: every stamp read is one that was written.
+        let cell = std::sync::Arc::new(StampCell::default());
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (cell, stop) = (cell.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut k = 1;
+                while !stop.load(Ordering::Relaxed) {
+                    cell.store(s(k));
+                    k += 1;
+                }
+                k
+            })
+        };
+        let mut read = 0;
+        while read < 20_000 {
+            if let Some(got) = cell.load() {
+                assert_eq!(got, s(got.frame));
+                read += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let written = writer.join().unwrap();
+        assert_eq!(cell.load(), Some(s(written - 1)));
     }
 }

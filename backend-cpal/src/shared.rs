@@ -64,11 +64,13 @@ impl RunControl {
 pub struct RunReport {
     /// Frames transferred (rendered or captured) through the engine.
     pub frames: u64,
-    /// Xruns the host reported (cpal's error callback, `ErrorKind::Xrun`).
+    /// Xruns the host reported (cpal's error callback, `ErrorKind::Xrun`, on whichever
+    /// thread the host calls it).
     pub xruns: u64,
-    /// Frames reported to the engine as lost to them: the gap between the converter
-    /// timestamp the callback after the xrun had and the one it would have had without a
-    /// loss (an estimate, as good as the host's timestamps).
+    /// Frames reported to the engine as lost: the gaps in cpal's converter timestamps
+    /// (a callback more than half a buffer later than the previous one's frames took it)
+    /// that an xrun report matched, before or after the gap; each report matches one gap
+    /// at most (an estimate, as good as the host's timestamps).
     pub frames_lost_estimate: u64,
     /// Samples clamped on the way to an integer device format.
     pub clipped: u64,
@@ -83,13 +85,12 @@ pub struct RunReport {
 #[derive(Debug, Default)]
 pub(crate) struct Side {
     pub(crate) frames: AtomicU64,
-    pub(crate) xruns: AtomicU64,
     pub(crate) lost: AtomicU64,
     pub(crate) clipped: AtomicU64,
     pub(crate) engine_clock: AtomicU64,
     /// `stop_after` was reached.
     pub(crate) finished: AtomicBool,
-    /// Xruns the error callback reported (the data callback catches up with them).
+    /// Xruns the error callback reported (the data callback matches them with gaps).
     pub(crate) xrun_reports: AtomicU64,
     /// A fatal error was reported (the `FATAL_*` code of its kind): the supervisor ends
     /// the stream.
@@ -124,7 +125,7 @@ impl Side {
     pub(crate) fn report(&self, errors: Vec<CpalError>) -> RunReport {
         RunReport {
             frames: self.frames.load(Ordering::Acquire),
-            xruns: self.xruns.load(Ordering::Acquire),
+            xruns: self.xrun_reports.load(Ordering::Acquire),
             frames_lost_estimate: self.lost.load(Ordering::Acquire),
             clipped: self.clipped.load(Ordering::Acquire),
             engine_clock: self.engine_clock.load(Ordering::Acquire),

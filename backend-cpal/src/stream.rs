@@ -9,7 +9,6 @@ use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySourc
 use crate::callback::Peer;
 use crate::callback::{InputCallback, OutputCallback};
 use crate::device::Opened;
-use crate::epoch::Epoch;
 use crate::error_callback::ErrorCallback;
 use crate::offset::{measure, CycleOffset, Offset, OffsetKind};
 use crate::shared::Side;
@@ -74,8 +73,12 @@ impl CpalStream {
         H: Home + 'static,
         OutputEngine<P, H>: Send,
     {
-        let callback =
-            OutputCallback::new(engine, device.opened.config.sample_rate, control.clone());
+        let mut callback =
+            OutputCallback::new(engine, device.opened.config.sample_rate, control.clone())
+                .with_time_source(device.opened.granted.time_source);
+        if whole_buffers(device.opened.host) {
+            callback = callback.losing_whole_buffers();
+        }
         let clock = callback.clock();
         let (stream, side, errors) = build_output(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
@@ -100,8 +103,12 @@ impl CpalStream {
         H: Home + 'static,
         InputEngine<R, H>: Send,
     {
-        let callback =
-            InputCallback::new(engine, device.opened.config.sample_rate, control.clone());
+        let mut callback =
+            InputCallback::new(engine, device.opened.config.sample_rate, control.clone())
+                .with_time_source(device.opened.granted.time_source);
+        if whole_buffers(device.opened.host) {
+            callback = callback.losing_whole_buffers();
+        }
         let clock = callback.clock();
         let (stream, side, errors) = build_input(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
@@ -133,28 +140,30 @@ impl CpalStream {
     {
         let shared = device.shared_clock();
         let (output, input) = engine.split();
-        let out_epoch = Arc::new(Epoch::new());
-        let in_epoch = if shared {
-            out_epoch.clone()
-        } else {
-            Arc::new(Epoch::new())
-        };
         let rate = device.output.opened.config.sample_rate;
         let in_control = RunControl {
             stop_after: None,
             ..control.clone()
         };
-        let mut out_cb = OutputCallback::with_epoch(output, rate, control.clone(), out_epoch);
-        let mut in_cb = InputCallback::with_epoch(input, rate, in_control, in_epoch);
+        let mut out_cb = OutputCallback::new(output, rate, control.clone())
+            .with_time_source(device.output.opened.granted.time_source);
+        let mut in_cb = InputCallback::new(input, rate, in_control)
+            .with_time_source(device.input.opened.granted.time_source);
+        if whole_buffers(device.output.opened.host) {
+            out_cb = out_cb.losing_whole_buffers();
+        }
+        if whole_buffers(device.input.opened.host) {
+            in_cb = in_cb.losing_whole_buffers();
+        }
         let clocks = [out_cb.clock(), in_cb.clock()];
         let cycle = Arc::new(CycleOffset::default());
         if shared {
             out_cb.set_peer(Peer {
-                clock: clocks[1].clone(),
+                stamp: in_cb.stamp(),
                 offset: cycle.clone(),
             });
             in_cb.set_peer(Peer {
-                clock: clocks[0].clone(),
+                stamp: out_cb.stamp(),
                 offset: cycle.clone(),
             });
         }
@@ -333,6 +342,11 @@ where
         .map_err(|e| CpalError::build(&e))?;
     stream.play().map_err(|e| CpalError::build(&e))?;
     Ok((stream, side, rx))
+}
+
+/// Whether the host loses whole buffers only: JACK, whose clients run a cycle or miss it.
+fn whole_buffers(host: cpal::HostId) -> bool {
+    host.name() == "JACK"
 }
 
 /// What a running stream granted: the period from the stream itself when it says.

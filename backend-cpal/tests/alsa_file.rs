@@ -5,6 +5,7 @@
 //!   in integer formats converted by rtmix-core's rules, with no allocation in the real
 //!   callback on cpal's audio thread;
 //! * a recording from a file holds exactly that file's samples from its frame;
+//! * the anchors of a `file` PCM over `null` say `TimeSource::Host`;
 //! * enumeration lists the private configuration's PCMs;
 //! * a missing host or device, or a refused configuration, is a clear typed error.
 
@@ -13,7 +14,7 @@ mod common;
 use std::sync::atomic::Ordering;
 
 use common::{audit, file_pcms, open, temp, Ctl, AUDITED_CALLBACKS, CALLBACK_ALLOCATIONS};
-use rtmix_core::{At, ChannelMap, Interval, Play, Record, Repeat, StreamConfig};
+use rtmix_core::{At, ChannelMap, Interval, Play, Record, Repeat, StreamConfig, TimeSource};
 use rtmix_cpal::{
     Config, CpalError, CpalStream, InputDevice, OutputDevice, RunControl, SampleFormat,
 };
@@ -74,6 +75,9 @@ fn play_into_file(format: SampleFormat, frames: u64, name: &str) -> Vec<u8> {
         .format(format);
     let device = OutputDevice::open(&config).unwrap();
     assert_eq!(device.granted().format, format);
+    // A `file` PCM over `null`: the status's timestamp is the host's clock read when
+    // asked, and the anchors say so.
+    assert_eq!(device.granted().time_source, TimeSource::Host);
     let (mut ctl, engine) = open(StreamConfig::output(2));
     let (output, _) = engine.split();
     schedule(&mut ctl);
@@ -84,7 +88,9 @@ fn play_into_file(format: SampleFormat, frames: u64, name: &str) -> Vec<u8> {
     };
     let stream = CpalStream::play(device, output, control).unwrap();
     assert_eq!(stream.granted().period, Some(256));
+    let clock = stream.clock();
     let report = stream.join().unwrap();
+    assert_eq!(clock.anchor().unwrap().source, TimeSource::Host);
     assert_eq!(report.frames, frames, "{report:?}");
     assert_eq!(report.engine_clock, frames);
     let bytes = std::fs::read(&path).unwrap();
