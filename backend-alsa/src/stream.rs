@@ -246,8 +246,8 @@ impl<Report: Send + 'static> AlsaStream<Report> {
                 // Held to the end of the thread (unwinding included): the last stream
                 // that locked memory unlocks it.
                 let (got, _memory) = promote(realtime);
-                // SAFETY: `gettid` takes no arguments and cannot fail.
                 #[allow(unsafe_code)] // FFI: libc's gettid
+                // SAFETY: `gettid` takes no arguments and cannot fail.
                 let tid = unsafe { libc::gettid() };
                 said.say(got, tid);
                 match take.recv() {

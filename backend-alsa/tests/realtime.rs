@@ -11,6 +11,8 @@
 //! again in a child that drops root for `nobody` (which loses `CAP_SYS_NICE` and
 //! `CAP_IPC_LOCK`) under chosen `RLIMIT_RTPRIO` and `RLIMIT_MEMLOCK`.
 
+#![allow(unsafe_code)] // FFI: libc scheduling, rlimit and setuid calls to read and limit the process
+
 mod common;
 
 use std::process::Command;

@@ -28,6 +28,8 @@
 //! server, `rtmix-audit`, and kill it by its PID). Run them with
 //! `cargo test -p rtmix-alsa --test syscalls -- --ignored --test-threads=1`.
 
+#![allow(unsafe_code)] // FFI: libc kill, to end strace
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -15,6 +15,8 @@
 //!   then every action submitted to the engine has completed with `StreamStopped`, the
 //!   recording with its buffer.
 
+#![allow(unsafe_code)] // FFI: libc rlimit and setuid calls, to make a thread spawn fail for real
+
 mod common;
 
 use std::path::{Path, PathBuf};
