@@ -203,6 +203,7 @@ fn not_permitted(limit: u64, priority: u8) -> Refusal {
 
 /// The soft limit of `resource`, `u64::MAX` for none.
 #[allow(unsafe_code)] // FFI: libc's getrlimit
+#[allow(clippy::useless_conversion)] // `rlim_t` is 32 bits on 32-bit targets
 fn limit(resource: libc::__rlimit_resource_t) -> u64 {
     let mut rlimit = libc::rlimit {
         rlim_cur: 0,
@@ -214,7 +215,7 @@ fn limit(resource: libc::__rlimit_resource_t) -> u64 {
     {
         return u64::MAX;
     }
-    rlimit.rlim_cur
+    u64::from(rlimit.rlim_cur)
 }
 
 /// The streams holding the process's memory locked.

@@ -224,7 +224,7 @@ const CHILD: &str = "RTMIX_ALSA_REALTIME_CHILD";
 const CHILD_PASSED: &str = "unprivileged child: all checks passed";
 
 /// Sets `resource`'s soft and hard limits to `value`.
-fn set_limit(resource: libc::__rlimit_resource_t, value: u64) {
+fn set_limit(resource: libc::__rlimit_resource_t, value: libc::rlim_t) {
     let limit = libc::rlimit {
         rlim_cur: value,
         rlim_max: value,
@@ -253,6 +253,7 @@ fn drop_root() {
 }
 
 /// The hard limit of `resource`.
+#[allow(clippy::useless_conversion)] // `rlim_t` is 32 bits on 32-bit targets
 fn hard_limit(resource: libc::__rlimit_resource_t) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -260,7 +261,7 @@ fn hard_limit(resource: libc::__rlimit_resource_t) -> u64 {
     };
     // SAFETY: a valid, writable `struct rlimit` for the call's duration.
     assert_eq!(unsafe { libc::getrlimit(resource, &raw mut limit) }, 0);
-    limit.rlim_max
+    u64::from(limit.rlim_max)
 }
 
 fn refusals_child() {
@@ -283,7 +284,10 @@ fn refusals_child() {
     // it is at least 10, the child also sees a priority over the limit refused, and one
     // within it granted, without privileges.
     let rtprio = hard_limit(libc::RLIMIT_RTPRIO).min(10);
-    set_limit(libc::RLIMIT_RTPRIO, rtprio);
+    set_limit(
+        libc::RLIMIT_RTPRIO,
+        libc::rlim_t::try_from(rtprio).expect("at most 10"),
+    );
     set_limit(libc::RLIMIT_MEMLOCK, 64 * 1024);
     drop_root();
     let (got, kernel) = ran(lock(70));
