@@ -7,7 +7,8 @@
 //! What must hold: every accepted command completes exactly once, as the kind it was
 //! submitted as, handing back the very buffer it was given (plays: unchanged; recordings:
 //! at their length); a cancel completes as `Cut` or `TargetNotActive`, and both happen; a
-//! refusal is only ever backpressure, and both kinds (`Capacity`, `QueueFull`) happen; more
+//! refusal is only ever backpressure, and both kinds (`Capacity`, `QueueFull`) happen (the
+//! slots are first filled on purpose with lasting plays, so `Capacity` always does); more
 //! than 100 waits are made and none runs into its timeout; and when everything has
 //! completed, nothing more arrives.
 //! `threads.rs` checks the content of recordings and groups across threads; this one
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use rtmix_core::{
     ActionId, ActionKind, At, ChannelMap, Completion, Controller, Direction, EndReason, Engine,
-    Error, Heap, Late, Payload, Play, Record, StreamConfig,
+    Error, Heap, Late, Payload, Play, Record, Repeat, StreamConfig,
 };
 use rtmix_host_tests::blocks::SplitMix64;
 use rtmix_host_tests::stream;
@@ -193,6 +194,32 @@ fn millions_of_commands_complete_exactly_once() {
     let total = commands();
     let mut rng = SplitMix64(7);
     let mut ledger = Ledger::default();
+    // The action slots full, for certain, not by the luck of the interleaving: plays that
+    // last (one frame repeated five million times, a fraction of a second at the audio
+    // thread's pace) are submitted until `Capacity` refuses one.
+    while ledger.capacity == 0 {
+        let tag = (1 + ledger.accepted % (1 << 23)) as f32;
+        let play = Play::new(vec![tag; 2], ChannelMap::new(&[1, 0]).unwrap())
+            .repeat(Repeat::Times(5_000_000));
+        match ctl.play(play).map_err(|r| r.error) {
+            Ok(id) => ledger.accept(
+                id,
+                Expect {
+                    kind: ActionKind::Play,
+                    buffer: Some((tag, 2)),
+                },
+            ),
+            Err(Error::Capacity { .. }) => ledger.capacity += 1,
+            Err(Error::QueueFull) => {
+                ledger.queue_full += 1;
+                std::thread::yield_now();
+            }
+            Err(e) => panic!("unexpected refusal {e:?}"),
+        }
+        while let Some(c) = ctl.try_next() {
+            ledger.complete(&c);
+        }
+    }
     while ledger.accepted < total {
         match submit(&mut ctl, &mut rng, &mut ledger) {
             Ok(()) => {}
