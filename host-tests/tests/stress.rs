@@ -7,9 +7,10 @@
 //! What must hold: every accepted command completes exactly once, as the kind it was
 //! submitted as, handing back the very buffer it was given (plays: unchanged; recordings:
 //! at their length); a cancel completes as `Cut` or `TargetNotActive`, and both happen; a
-//! refusal is only ever backpressure, and both kinds (`Capacity`, `QueueFull`) happen (the
-//! slots are first filled on purpose with lasting plays, so `Capacity` always does); more
-//! than 100 waits are made and none runs into its timeout; and when everything has
+//! refusal is only ever backpressure, and both kinds (`Capacity`, `QueueFull`) happen (first,
+//! with the audio thread paused, the command queue is filled until `QueueFull` refuses;
+//! then the slots are filled with lasting plays until `Capacity` does); one accepted command
+//! in 500 is waited for, and no wait runs into its timeout; and when everything has
 //! completed, nothing more arrives.
 //! `threads.rs` checks the content of recordings and groups across threads; this one
 //! checks the bookkeeping, seventy times as often.
@@ -38,17 +39,34 @@ fn commands() -> u64 {
         .unwrap_or(2_000_000)
 }
 
+/// Pauses the audio thread between blocks, so that the command queue fills for certain.
+#[derive(Default)]
+struct Hold {
+    /// Set by the control thread: run no block until it is cleared.
+    asked: AtomicBool,
+    /// Set by the audio thread once it is paused: no block runs from then on.
+    paused: AtomicBool,
+}
+
 /// Runs duplex blocks of 1 to 256 frames of silence, with an xrun on either side about
-/// once in 200 blocks, until told to stop; returns the blocks it ran.
+/// once in 200 blocks, until told to stop (pausing while `hold` asks); returns the blocks
+/// it ran.
 fn audio_thread(
     mut engine: Engine<Vec<f32>, Vec<f32>, Heap>,
     stop: Arc<AtomicBool>,
+    hold: Arc<Hold>,
 ) -> JoinHandle<u64> {
     std::thread::spawn(move || {
         let mut rng = SplitMix64(2024);
         let (input, mut output) = (vec![0.0f32; 256], vec![0.0f32; 2 * 256]);
         let mut blocks = 0u64;
         while !stop.load(Ordering::Relaxed) {
+            if hold.asked.load(Ordering::Acquire) {
+                hold.paused.store(true, Ordering::Release);
+                std::thread::yield_now();
+                continue;
+            }
+            hold.paused.store(false, Ordering::Release);
             let n = 1 + (rng.next_u64() % 256) as usize;
             engine.process(&input[..n], &mut output[..2 * n]);
             match rng.next_u64() % 400 {
@@ -170,8 +188,9 @@ fn submit(ctl: &mut Ctl, rng: &mut SplitMix64, ledger: &mut Ledger) -> Result<()
             buffer: expect.1,
         },
     );
-    // Now and then, block on it: the engine must wake us long before the timeout.
-    if r % 1000 == 999 {
+    // One accepted command in 500, block on it: the engine must wake us long before the
+    // timeout. Counted, not drawn, so a shorter run (`RTMIX_STRESS_COMMANDS`) still waits.
+    if ledger.accepted.is_multiple_of(500) {
         let start = Instant::now();
         let c = ctl
             .wait_timeout(id, Duration::from_secs(10))
@@ -184,16 +203,32 @@ fn submit(ctl: &mut Ctl, rng: &mut SplitMix64, ledger: &mut Ledger) -> Result<()
     Ok(())
 }
 
-#[test]
-fn millions_of_commands_complete_exactly_once() {
-    let (mut ctl, engine) =
-        stream::open::<Vec<f32>, Vec<f32>>(ACTIONS, 32, StreamConfig::duplex(2, 1));
-    let stop = Arc::new(AtomicBool::new(false));
-    let audio = audio_thread(engine, stop.clone());
-
-    let total = commands();
-    let mut rng = SplitMix64(7);
-    let mut ledger = Ledger::default();
+/// Makes both backpressure refusals happen for certain, not by the luck of the interleaving.
+fn fill_queue_then_slots(ctl: &mut Ctl, ledger: &mut Ledger, hold: &Hold) {
+    // The command queue full, for certain: with the audio thread paused between blocks,
+    // nothing drains the queue, and the command after the 31 it holds (a queue of 32 keeps one
+    // place empty; fewer than the 64 slots) is refused.
+    hold.asked.store(true, Ordering::Release);
+    while !hold.paused.load(Ordering::Acquire) {
+        std::thread::yield_now();
+    }
+    while ledger.queue_full == 0 {
+        let tag = (1 + ledger.accepted) as f32;
+        let play = Play::new(vec![tag; 2], ChannelMap::new(&[1, 0]).unwrap());
+        match ctl.play(play).map_err(|r| r.error) {
+            Ok(id) => ledger.accept(
+                id,
+                Expect {
+                    kind: ActionKind::Play,
+                    buffer: Some((tag, 2)),
+                },
+            ),
+            Err(Error::QueueFull) => ledger.queue_full += 1,
+            Err(e) => panic!("unexpected refusal with the audio thread paused: {e:?}"),
+        }
+    }
+    assert_eq!(ledger.accepted, 31, "a command queue of 32 holds 31");
+    hold.asked.store(false, Ordering::Release);
     // The action slots full, for certain, not by the luck of the interleaving: plays that
     // last (one frame repeated five million times, a fraction of a second at the audio
     // thread's pace) are submitted until `Capacity` refuses one.
@@ -220,6 +255,20 @@ fn millions_of_commands_complete_exactly_once() {
             ledger.complete(&c);
         }
     }
+}
+
+#[test]
+fn millions_of_commands_complete_exactly_once() {
+    let (mut ctl, engine) =
+        stream::open::<Vec<f32>, Vec<f32>>(ACTIONS, 32, StreamConfig::duplex(2, 1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let hold = Arc::new(Hold::default());
+    let audio = audio_thread(engine, stop.clone(), hold.clone());
+
+    let total = commands();
+    let mut rng = SplitMix64(7);
+    let mut ledger = Ledger::default();
+    fill_queue_then_slots(&mut ctl, &mut ledger, &hold);
     while ledger.accepted < total {
         match submit(&mut ctl, &mut rng, &mut ledger) {
             Ok(()) => {}
@@ -287,5 +336,9 @@ fn millions_of_commands_complete_exactly_once() {
     );
     assert!(ledger.cuts > 0, "no cancel reached a running action");
     assert!(ledger.too_late > 0, "no cancel of a finished action");
-    assert!(ledger.waits > 100, "only {} waits", ledger.waits);
+    assert!(
+        ledger.waits >= (total - 500) / 500,
+        "{} waits in {total} commands",
+        ledger.waits
+    );
 }
