@@ -203,3 +203,50 @@ impl<B, Mp: MapStore> Command<B, Mp> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Layout;
+    use crate::ChannelMap;
+
+    fn layout(channels: &[u16], gains: Option<&[f32]>, stream: u16, with_gains: bool) -> Layout {
+        let map = ChannelMap::new(channels).unwrap();
+        let map = match gains {
+            Some(g) => map.with_gains(g).unwrap(),
+            None => map,
+        };
+        Layout::of(&map, stream, with_gains)
+    }
+
+    // The fast kernels are chosen here: a map that is contiguous must get one, and a map
+    // that is not must never (the general kernel gives the same samples, so only this
+    // test sees a wrong choice; cargo-mutants found it unasserted).
+    #[test]
+    fn each_map_gets_the_kernel_of_its_shape() {
+        assert_eq!(layout(&[0, 1], None, 2, true), Layout::Full { gain: 1.0 });
+        assert_eq!(
+            layout(&[0, 1], Some(&[0.5, 0.5]), 2, true),
+            Layout::Full { gain: 0.5 }
+        );
+        assert_eq!(
+            layout(&[0, 1], Some(&[0.5, 0.25]), 2, true),
+            Layout::Contiguous { first: 0 }
+        );
+        assert_eq!(
+            layout(&[0, 1], Some(&[0.5, 0.25]), 2, false),
+            Layout::Full { gain: 1.0 }
+        );
+        assert_eq!(
+            layout(&[0, 1], None, 3, true),
+            Layout::Contiguous { first: 0 }
+        );
+        assert_eq!(
+            layout(&[2, 3], None, 4, true),
+            Layout::Contiguous { first: 2 }
+        );
+        assert_eq!(layout(&[3], None, 4, true), Layout::Contiguous { first: 3 });
+        assert_eq!(layout(&[1, 0], None, 2, true), Layout::General);
+        assert_eq!(layout(&[0, 2], None, 3, true), Layout::General);
+        assert_eq!(layout(&[1, 1], None, 2, true), Layout::General);
+    }
+}
