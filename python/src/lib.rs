@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 mod actions;
 mod args;
 mod control;
+mod device;
 mod exceptions;
 mod offline;
 mod ring;
@@ -28,5 +29,6 @@ fn rtmix_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<offline::Offline>()?;
     m.add_class::<actions::Action>()?;
     m.add_class::<ring::RingBuffer>()?;
+    device::register(m)?;
     Ok(())
 }

@@ -1,0 +1,97 @@
+"""Device streams on alsa-lib's `null` PCM (no sound card needed): it takes and gives
+frames as fast as the loop runs, so these tests check completion, waking and closing, not
+timing against a clock."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import rtmix
+
+
+def test_mixer_plays_a_buffer_and_wait_is_woken_by_its_completion():
+    with rtmix.Mixer(device="null", samplerate=48000, channels=2, period=256, periods=3) as m:
+        assert m.samplerate == 48000 and m.output_channels == 2 and m.input_channels == 0
+        a = m.play_buffer(np.full((4800, 2), 0.1), [1, 2])
+        # No timeout: only the engine's completion can end this wait.
+        assert m.wait(a) is a
+        assert a.end == "finished" and a.frames == 4800 and a.actual_start is not None
+        assert m.frame is not None and m.frame >= a.actual_start
+        assert m.granted[0] > 0
+
+
+def test_close_completes_every_pending_action_stopped():
+    m = rtmix.Mixer(device="null", channels=1)
+    far = m.play_buffer(np.ones(10), 1, start=2**62)
+    looping = m.play_buffer(np.ones(16), 1, repeat="forever")
+    m.wait(m.play_buffer(np.ones(1), 1))  # submitted after the loop: it has started
+    m.close()
+    assert far.done and far.end == "stopped" and far.actual_start is None
+    assert looping.done and looping.end == "stopped" and looping.frames > 0
+    with pytest.raises(ValueError):
+        m.play_buffer(np.ones(10), 1)
+
+
+def test_recorder_records_exactly_the_frames_asked():
+    with rtmix.Recorder(device="null", channels=2) as r:
+        a = r.record_buffer(1000, [2, 1])
+        r.wait(a, timeout=10)
+        assert a.end == "finished" and a.frames == 1000
+        assert a.recording.shape == (1000, 2) and a.recording.dtype == np.float32
+        s = r.wait(r.fetch_and_reset_stats(), timeout=10)
+        assert s.stats["direction"] == "input" and s.stats["frames"] > 0
+
+
+def test_duplex_stream_plays_and_records():
+    with rtmix.MixerAndRecorder(device="null", channels=(1, 2)) as d:
+        assert (d.input_channels, d.output_channels) == (1, 2)
+        p = d.play_buffer(np.ones(100), [2])
+        r = d.record_buffer(100, [1])
+        d.wait()
+        assert p.end == r.end == "finished"
+        offset = d.offset
+        assert offset is None or offset["kind"] in ("exact", "estimate")
+
+
+def test_one_thread_submits_while_another_waits_on_a_device():
+    with rtmix.Mixer(device="null", channels=1) as m:
+        actions = []
+        lock = threading.Lock()
+        done = threading.Event()
+
+        def submitter():
+            for _ in range(200):
+                with lock:
+                    actions.append(m.play_buffer(np.ones(64), 1))
+            done.set()
+
+        t = threading.Thread(target=submitter)
+        t.start()
+        waited = 0
+        while not (done.is_set() and waited == len(actions)):
+            with lock:
+                pending = actions[waited:]
+            for a in pending:
+                assert m.wait(a, timeout=10).end == "finished"
+                waited += 1
+        t.join()
+        assert waited == 200
+
+
+def test_device_errors():
+    with pytest.raises(rtmix.DeviceError):
+        rtmix.Mixer(device="no_such_pcm_rtmix")
+    with pytest.raises(rtmix.DeviceError):
+        rtmix.Mixer(device="null", backend="cpal")
+    with pytest.raises(ValueError):
+        rtmix.Mixer(device="null", backend="jack")
+    with pytest.raises(ValueError):
+        rtmix.Mixer(device="null", channels=0)
+    with pytest.raises(TypeError):
+        rtmix.Mixer(device="null", channels="two")
+    with rtmix.Mixer(device="null", channels=1) as m:
+        with pytest.raises(TypeError, match="frame_at"):
+            m.play_buffer([1.0], 1, start=1.5)
+        with pytest.raises(ValueError):
+            m.record_buffer(10, 1)  # a Mixer has no inputs
