@@ -272,6 +272,19 @@ impl Action {
         Ok(cached.as_ref().map(|a| a.clone_ref(py)))
     }
 
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .downcast::<Action>()
+            .is_ok_and(|o| o.get().cell.id == self.cell.id)
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.cell.id.hash(&mut h);
+        h.finish()
+    }
+
     fn __repr__(&self) -> String {
         let frame = |f: Option<u64>| f.map_or_else(|| "None".to_owned(), |f| f.to_string());
         match self.finished() {

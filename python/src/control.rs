@@ -573,6 +573,18 @@ impl Stream {
             .transpose()
     }
 
+    /// The actions submitted and not yet finished (in no particular order); they compare
+    /// equal to the objects the requests returned.
+    #[getter]
+    fn actions(&self) -> Vec<Action> {
+        self.control.drain();
+        self.control
+            .pending()
+            .into_iter()
+            .map(Action::new)
+            .collect()
+    }
+
     /// Peak, RMS and frames of each channel since the last read (`{"output": [...],
     /// "input": [...]}`); reading resets them.
     #[getter]

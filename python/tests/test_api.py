@@ -350,3 +350,14 @@ def test_context_manager_closes():
         a = m.play_buffer([1.0] * 10, 1)
         m.process(4)
     assert a.end == "stopped" and a.frames == 4
+
+
+def test_actions_lists_what_is_pending():
+    m = rtmix.Offline(48000, 1)
+    a = m.play_buffer([1.0] * 4, 1, start=0)
+    b = m.play_buffer([1.0] * 4, 1, start=10)
+    assert set(m.actions) == {a, b}
+    m.process(5)
+    assert m.actions == [b] and b in m.actions and a not in m.actions
+    m.process(10)
+    assert m.actions == []
