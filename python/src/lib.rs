@@ -16,6 +16,7 @@ mod device;
 mod exceptions;
 mod offline;
 mod ring;
+mod session;
 
 /// The `rtmix` module.
 #[pymodule]
@@ -30,5 +31,7 @@ fn rtmix_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<actions::Action>()?;
     m.add_class::<ring::RingBuffer>()?;
     device::register(m)?;
+    m.add_function(wrap_pyfunction!(session::render, m)?)?;
+    m.add_function(wrap_pyfunction!(session::query_devices, m)?)?;
     Ok(())
 }

@@ -361,3 +361,46 @@ def test_actions_lists_what_is_pending():
     assert m.actions == [b] and b in m.actions and a not in m.actions
     m.process(10)
     assert m.actions == []
+
+
+@pytest.mark.parametrize(
+    "cancel_at, fade, expected, start",
+    [
+        (6, 4, [0, 0, 0, 0], None),  # before the start: it never starts
+        (10, 0, [0, 0, 0, 0], None),  # a cut at the start: nothing plays
+        (10, 1, [1, 0, 0, 0], 10),  # a fade at the start plays its frames
+        (10, 4, [1, 0.75, 0.5, 0.25], 10),
+    ],
+)
+def test_a_cancel_at_or_before_the_start(cancel_at, fade, expected, start):
+    m = rtmix.Offline(48000, 1)
+    a = m.play_buffer(np.ones(8), 1, start=10)
+    m.cancel(a, start=cancel_at, fade=fade)
+    out = m.process(16)[:, 0]
+    np.testing.assert_array_equal(out[10:14], expected)
+    np.testing.assert_array_equal(out[14:], 0)
+    assert a.actual_start == start and a.end == "cancelled"
+
+
+def test_render_returns_the_sessions_output_in_any_block_size():
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "sessions", "demo.toml")
+    out = rtmix.render(path)
+    assert out.dtype == np.float32 and out.shape == (201600, 2)  # 4.2 s at 48 kHz, stereo
+    assert np.abs(out).max() > 0.1
+    assert rtmix.render(path, blocks=7).tobytes() == out.tobytes()
+    with pytest.raises(ValueError):
+        rtmix.render(path + ".missing")
+    with pytest.raises(ValueError):
+        rtmix.render(path, blocks=0)
+
+
+def test_query_devices_lists_alsa_pcms():
+    devices = rtmix.query_devices()
+    assert isinstance(devices, list)
+    names = {(d["backend"], d["name"]) for d in devices}
+    assert ("alsa", "null") in names  # alsa-lib's null PCM is always configured
+    for i, d in enumerate(devices):
+        assert d["index"] == i
+        assert {"max_input_channels", "max_output_channels", "default_samplerate", "host"} <= set(d)

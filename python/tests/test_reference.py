@@ -5,7 +5,7 @@ a plain numpy reference written from docs/features.md's definitions:
 
 with p the play's own frame, fade_in(p) = p / N for p < N, fade_out(T - M + k) = 1 - k / M,
 and a cancel at F with fade n: 1 - k / n at F + k, nothing from F + n on (a cut: nothing
-from F on). Samples are multiples of 1/64 and gains powers of two, so the sums are exact in
+from F on); a cancel before the play's start (or a cut at it) means it never starts. Samples are multiples of 1/64 and gains powers of two, so the sums are exact in
 any order and the output must match bit for bit.
 """
 
@@ -65,15 +65,18 @@ def reference(plays, records, signal, total):
         cancel_fade = np.ones(frames, dtype=np.float32)
         if p["cancel"] is not None:
             at, n = p["cancel"]
-            for i in range(frames):
-                t = p["start"] + i
-                if t >= at + n:
-                    cancel_fade[i] = 0
-                elif t >= at:
-                    cancel_fade[i] = np.float32(1) - np.float32(t - at) / np.float32(n)
-            if at <= p["start"]:
+            if at < p["start"] or (at == p["start"] and n == 0):
+                # Cut before it starts (or a cut, not a fade, at its start): it never
+                # starts.
+                cancel_fade[:] = 0
                 starts.append(None)
             else:
+                for i in range(frames):
+                    t = p["start"] + i
+                    if t >= at + n:
+                        cancel_fade[i] = 0
+                    elif t >= at:
+                        cancel_fade[i] = np.float32(1) - np.float32(t - at) / np.float32(n)
                 starts.append(p["start"])
         else:
             starts.append(p["start"])
