@@ -95,3 +95,26 @@ def test_device_errors():
             m.play_buffer([1.0], 1, start=1.5)
         with pytest.raises(ValueError):
             m.record_buffer(10, 1)  # a Mixer has no inputs
+
+
+def test_the_audio_thread_runs_while_python_holds_the_gil():
+    """The engine's thread never takes the GIL: with the switch interval at 10 s, a thread
+    that asked for the GIL would wait that long while this one spins, yet the output meter
+    (written by the audio thread itself, per block) counts millions of frames meanwhile.
+    The null PCM is not paced: it takes billions of frames a second."""
+    import sys
+    import time
+
+    with rtmix.Mixer(device="null", channels=1) as m:
+        m.wait(m.play_buffer(np.ones(256), 1))  # running
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(10.0)
+        try:
+            m.meters  # read: resets the count
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:  # pure Python: the GIL is never released
+                pass
+            frames = m.meters["output"][0]["frames"]
+        finally:
+            sys.setswitchinterval(old)
+        assert frames > 10_000_000, frames
