@@ -404,3 +404,31 @@ def test_query_devices_lists_alsa_pcms():
     for i, d in enumerate(devices):
         assert d["index"] == i
         assert {"max_input_channels", "max_output_channels", "default_samplerate", "host"} <= set(d)
+
+
+def test_ctrl_c_interrupts_a_wait():
+    """A wait that nothing will end (a timeout of 60 s on Offline, no process()) ends with
+    KeyboardInterrupt soon after SIGINT."""
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import time, rtmix\n"
+        "m = rtmix.Offline(48000, 1)\n"
+        "a = m.play_buffer([1.0], 1, start=10)\n"
+        "print('waiting', flush=True)\n"
+        "t = time.monotonic()\n"
+        "try:\n"
+        "    m.wait(a, timeout=60)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', round(time.monotonic() - t, 3), flush=True)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "waiting"
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=20)
+    words = out.split()
+    assert words[0] == "interrupted", out
+    assert float(words[1]) < 5
