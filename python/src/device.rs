@@ -1,9 +1,8 @@
 //! Device streams: `rtmix.Mixer` (output), `rtmix.Recorder` (input) and
-//! `rtmix.MixerAndRecorder` (duplex), on rtmix-alsa. Kept thin, in this one file: the
-//! backend runs the engine on its own audio thread; everything else is the shared control
-//! side (`src/control.rs`).
-//!
-//! `backend="cpal"` is refused with `rtmix.DeviceError` for now.
+//! `rtmix.MixerAndRecorder` (duplex), on rtmix-alsa (`backend="alsa"`, Linux) or rtmix-cpal
+//! (`backend="cpal"`, any `host` cpal has). Kept thin, in this one file: the backend runs
+//! the engine on its own audio thread; everything else is the shared control side
+//! (`src/control.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rtmix_core::{DeviceClock, StreamCapacity, StreamConfig};
 
-use crate::control::{Control, Stream};
+use crate::control::{Control, Eng, Stream};
 use crate::exceptions::DeviceError;
 
 /// The capacities of a device stream's queues.
@@ -32,14 +31,14 @@ enum Way {
 }
 
 /// The backend's running stream.
-#[cfg(target_os = "linux")]
 enum Running {
+    #[cfg(target_os = "linux")]
     One(rtmix_alsa::AlsaStream),
+    #[cfg(target_os = "linux")]
     Duplex(rtmix_alsa::AlsaStream<rtmix_alsa::DuplexReport>),
+    Cpal(rtmix_cpal::CpalStream),
+    CpalDuplex(rtmix_cpal::DuplexStream),
 }
-
-#[cfg(not(target_os = "linux"))]
-enum Running {}
 
 /// What every device class holds.
 struct DeviceStream {
@@ -61,6 +60,8 @@ impl std::fmt::Debug for DeviceStream {
 
 /// The keyword arguments of the three classes.
 struct Options {
+    cpal: bool,
+    host: Option<String>,
     device: String,
     samplerate: u32,
     outputs: u16,
@@ -91,20 +92,16 @@ impl Options {
         backend: &str,
         host: Option<&str>,
     ) -> PyResult<Self> {
-        match backend {
-            "alsa" => {}
-            "cpal" => {
-                return Err(DeviceError::new_err(
-                    "backend=\"cpal\" is not available from Python yet: use backend=\"alsa\"",
-                ))
-            }
+        let cpal = match backend {
+            "alsa" => false,
+            "cpal" => true,
             other => {
                 return Err(PyValueError::new_err(format!(
                     "backend={other:?}: \"alsa\" or \"cpal\""
                 )))
             }
-        }
-        if host.is_some() {
+        };
+        if host.is_some() && !cpal {
             return Err(PyValueError::new_err(
                 "host is for backend=\"cpal\" (ALSA has no hosts)",
             ));
@@ -132,6 +129,8 @@ impl Options {
             (Way::In, Some(c)) => (channel_count(c)?, 0),
         };
         Ok(Self {
+            cpal,
+            host: host.map(str::to_owned),
             device: device.unwrap_or_else(|| "default".to_owned()),
             samplerate,
             outputs,
@@ -142,8 +141,79 @@ impl Options {
     }
 }
 
-#[cfg(target_os = "linux")]
+/// Opens the stream on the backend `options` names.
 fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
+    let (ctl, engine) = rtmix_core::open(
+        StreamConfig::duplex(options.outputs, options.inputs),
+        CAPACITY,
+    )
+    .map_err(|e| PyValueError::new_err(format!("{e}")))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (running, clock, granted) = if options.cpal {
+        open_cpal(options, engine, &stop)?
+    } else {
+        open_alsa(options, engine, &stop)?
+    };
+    let control = Arc::new(Control::new(ctl, options.samplerate, false));
+    Ok((
+        DeviceStream {
+            running: Mutex::new(Some(running)),
+            stop,
+            clock,
+            control: control.clone(),
+            granted,
+        },
+        control,
+    ))
+}
+
+/// What a backend's opening gives: the running stream, its clock, period and buffer.
+type Opened = (Running, Arc<DeviceClock>, (u32, u32));
+
+fn open_cpal(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened> {
+    use rtmix_cpal::{Config, CpalStream, DuplexDevice, InputDevice, OutputDevice, RunControl};
+    let config = |channels: u16| {
+        let c = Config::new(&options.device, options.samplerate, channels).period(options.period);
+        match &options.host {
+            Some(h) => c.host(h),
+            None => c,
+        }
+    };
+    let what = |e: rtmix_cpal::CpalError| {
+        DeviceError::new_err(format!("cpal device {:?}: {e}", options.device))
+    };
+    let run = RunControl {
+        stop: stop.clone(),
+        ..RunControl::default()
+    };
+    let period = |g: &rtmix_cpal::Granted| g.period.unwrap_or(0);
+    Ok(match (options.outputs, options.inputs) {
+        (o, 0) => {
+            let dev = OutputDevice::open(&config(o)).map_err(what)?;
+            let s = CpalStream::play(dev, engine.split().0, run).map_err(what)?;
+            let p = period(s.granted());
+            let clock = s.clock();
+            (Running::Cpal(s), clock, (p, 0))
+        }
+        (0, i) => {
+            let dev = InputDevice::open(&config(i)).map_err(what)?;
+            let s = CpalStream::record(dev, engine.split().1, run).map_err(what)?;
+            let p = period(s.granted());
+            let clock = s.clock();
+            (Running::Cpal(s), clock, (p, 0))
+        }
+        (o, i) => {
+            let dev = DuplexDevice::open(&config(o), &config(i)).map_err(what)?;
+            let s = CpalStream::duplex(dev, engine, run).map_err(what)?;
+            let p = period(s.granted().0);
+            let clock = s.clock();
+            (Running::CpalDuplex(s), clock, (p, 0))
+        }
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn open_alsa(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened> {
     use rtmix_alsa::{AlsaStream, Config, DuplexDevice, InputDevice, OutputDevice, RunControl};
     let config = |channels: u16| {
         Config::new(&options.device, options.samplerate, channels)
@@ -163,17 +233,11 @@ fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
             )))
         }
     };
-    let (ctl, engine) = rtmix_core::open(
-        StreamConfig::duplex(options.outputs, options.inputs),
-        CAPACITY,
-    )
-    .map_err(|e| PyValueError::new_err(format!("{e}")))?;
-    let stop = Arc::new(AtomicBool::new(false));
     let run = RunControl {
         stop: stop.clone(),
         ..RunControl::default()
     };
-    let (running, clock, granted) = match (options.outputs, options.inputs) {
+    Ok(match (options.outputs, options.inputs) {
         (o, 0) => {
             let dev = OutputDevice::open(&config(o)).map_err(what)?;
             let g = dev.granted().clone();
@@ -199,24 +263,13 @@ fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
             let clock = s.clock();
             (Running::Duplex(s), clock, (g.period, g.buffer))
         }
-    };
-    let control = Arc::new(Control::new(ctl, options.samplerate, false));
-    Ok((
-        DeviceStream {
-            running: Mutex::new(Some(running)),
-            stop,
-            clock,
-            control: control.clone(),
-            granted,
-        },
-        control,
-    ))
+    })
 }
 
 #[cfg(not(target_os = "linux"))]
-fn open(_: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
+fn open_alsa(_: &Options, _: Eng, _: &Arc<AtomicBool>) -> PyResult<Opened> {
     Err(DeviceError::new_err(
-        "device streams need rtmix-alsa (Linux) for now",
+        "backend=\"alsa\" exists on Linux only: use backend=\"cpal\"",
     ))
 }
 
@@ -230,46 +283,37 @@ impl DeviceStream {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        #[cfg(target_os = "linux")]
         let result = match running {
             None => Ok(()),
-            Some(Running::One(s)) => s.stop().map(drop),
-            Some(Running::Duplex(s)) => s.stop().map(drop),
-        };
-        #[cfg(not(target_os = "linux"))]
-        let result: Result<(), String> = match running {
-            None => Ok(()),
+            #[cfg(target_os = "linux")]
+            Some(Running::One(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+            #[cfg(target_os = "linux")]
+            Some(Running::Duplex(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+            Some(Running::Cpal(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+            Some(Running::CpalDuplex(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
         };
         self.control.close();
         result.map_err(|e| DeviceError::new_err(format!("the stream failed: {e}")))
     }
 
     fn offset<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        #[cfg(target_os = "linux")]
-        {
-            let guard = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(Running::Duplex(s)) = guard.as_ref() else {
-                return Ok(None);
-            };
-            let Some(o) = s.offset() else {
-                return Ok(None);
-            };
-            let d = PyDict::new(py);
-            d.set_item("frames", o.frames)?;
-            d.set_item(
-                "kind",
-                match o.kind {
-                    rtmix_alsa::OffsetKind::Linked => "exact",
-                    rtmix_alsa::OffsetKind::Estimate => "estimate",
-                },
-            )?;
-            Ok(Some(d))
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = py;
-            Ok(None)
-        }
+        let guard = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let (frames, exact) = match guard.as_ref() {
+            #[cfg(target_os = "linux")]
+            Some(Running::Duplex(s)) => match s.offset() {
+                Some(o) => (o.frames, o.kind == rtmix_alsa::OffsetKind::Linked),
+                None => return Ok(None),
+            },
+            Some(Running::CpalDuplex(s)) => match s.offset() {
+                Some(o) => (o.frames, o.kind == rtmix_cpal::OffsetKind::Exact),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let d = PyDict::new(py);
+        d.set_item("frames", frames)?;
+        d.set_item("kind", if exact { "exact" } else { "estimate" })?;
+        Ok(Some(d))
     }
 }
 
@@ -325,7 +369,8 @@ macro_rules! device_class {
                 self.inner.clock.earliest(u64::from(self.inner.granted.0))
             }
 
-            /// Period and buffer sizes granted by the device, in frames.
+            /// Period and buffer sizes granted by the device, in frames (0: not reported;
+            /// cpal reports no buffer size).
             #[getter]
             fn granted(&self) -> (u32, u32) {
                 self.inner.granted

@@ -3,7 +3,8 @@
 //!
 //! The Python objects wrap an `rtmix-core` stream: a [`Controller`](rtmix_core::Controller)
 //! behind a lock on the control side (`src/control.rs`), and its engine in
-//! `Offline` (`src/offline.rs`, run by `process()`: the simulated device). Every buffer
+//! `Offline` (`src/offline.rs`, run by `process()`: the simulated device) or on a
+//! backend's audio thread (`src/device.rs`: rtmix-alsa or rtmix-cpal). Every buffer
 //! is copied into the core at the call, with the GIL held; the engine never touches a
 //! Python object.
 

@@ -82,8 +82,12 @@ def test_one_thread_submits_while_another_waits_on_a_device():
 def test_device_errors():
     with pytest.raises(rtmix.DeviceError):
         rtmix.Mixer(device="no_such_pcm_rtmix")
+    with pytest.raises(rtmix.DeviceError, match="NoSuchHost"):
+        rtmix.Mixer(device="null", backend="cpal", host="NoSuchHost")
     with pytest.raises(rtmix.DeviceError):
-        rtmix.Mixer(device="null", backend="cpal")
+        rtmix.Mixer(device="no_such_pcm_rtmix", backend="cpal")
+    with pytest.raises(ValueError):
+        rtmix.Mixer(device="null", host="ALSA")  # hosts are cpal's
     with pytest.raises(ValueError):
         rtmix.Mixer(device="null", backend="jack")
     with pytest.raises(ValueError):
@@ -118,3 +122,19 @@ def test_the_audio_thread_runs_while_python_holds_the_gil():
         finally:
             sys.setswitchinterval(old)
         assert frames > 10_000_000, frames
+
+
+@pytest.mark.parametrize("cls, channels", [("Mixer", 2), ("Recorder", 1), ("MixerAndRecorder", (1, 2))])
+def test_the_cpal_backend_runs_each_kind_of_stream(cls, channels):
+    with getattr(rtmix, cls)(device="null", channels=channels, backend="cpal", host="ALSA") as s:
+        actions = []
+        if s.output_channels:
+            actions.append(s.play_buffer(np.full((480, 1), 0.1), [1]))
+        if s.input_channels:
+            actions.append(s.record_buffer(480, [1]))
+        for a in actions:
+            assert s.wait(a, timeout=10).end == "finished" and a.frames == 480
+        far = (s.play_buffer if s.output_channels else s.record_buffer)(
+            np.ones(4) if s.output_channels else 4, 1, start=2**62
+        )
+    assert far.end == "stopped" and far.actual_start is None
