@@ -11,6 +11,12 @@ Usage (a JACK server with loopback ports must run; JACK_DEFAULT_SERVER names it)
     python python/bench/side_by_side.py rtmix [RUNS]      (the rtmix package installed)
     python python/bench/side_by_side.py rtmixer [RUNS]    (pip install rtmixer; libportaudio2)
 Prints one JSON line per run and a summary line.
+
+    python python/bench/side_by_side.py wakeup [TIMES]
+
+measures rtmix's `wait` wake-up without a device: one thread waits for an action while
+another runs the `process()` that completes it; the figure is the time from the start of
+that `process()` to the waiter running again (the process call itself included).
 """
 
 import json
@@ -118,8 +124,40 @@ def run_rtmixer():
         )
 
 
+def wakeup(times):
+    import threading
+
+    import rtmix
+
+    m = rtmix.Offline(RATE, 1)
+    lags = []
+    for _ in range(times):
+        a = m.play_buffer(np.ones(1, dtype=np.float32), 1, start=m.frame)
+        woke = []
+
+        def waiter():
+            m.wait(a, timeout=10)
+            woke.append(time.perf_counter())
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.002)  # the waiter is asleep by now
+        t0 = time.perf_counter()
+        m.process(64)
+        t.join()
+        lags.append(woke[0] - t0)
+    lags = np.array(lags) * 1e6
+    print(json.dumps(dict(
+        library="rtmix", wakeups=times, median_us=float(np.median(lags)),
+        p90_us=float(np.percentile(lags, 90)), max_us=float(lags.max()),
+    )))
+
+
 def main():
     which = sys.argv[1]
+    if which == "wakeup":
+        wakeup(int(sys.argv[2]) if len(sys.argv) > 2 else 200)
+        return
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     results = []
     for _ in range(runs):
