@@ -41,6 +41,32 @@ impl std::fmt::Debug for Offline {
     }
 }
 
+impl Offline {
+    /// Stops the engine until every action has handed back its completion, then refuses
+    /// new requests.
+    fn stop(&self) {
+        let mut device = self.device.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(engine) = device.engine.as_mut() {
+            loop {
+                engine.output.stop();
+                engine.input.stop();
+                self.control.drain();
+                if engine.output.is_idle() && engine.input.is_idle() {
+                    break;
+                }
+            }
+        }
+        self.control.close();
+        device.engine = None;
+    }
+}
+
+impl Drop for Offline {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 #[pymethods]
 impl Offline {
     #[new]
@@ -148,23 +174,9 @@ impl Offline {
     }
 
     /// Stops the engine: every action still under way ends `"stopped"`, and later
-    /// requests are refused.
+    /// requests are refused. Dropping the device does the same.
     fn close(&self, py: Python<'_>) {
-        py.allow_threads(|| {
-            let mut device = self.device.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(engine) = device.engine.as_mut() {
-                loop {
-                    engine.output.stop();
-                    engine.input.stop();
-                    self.control.drain();
-                    if engine.output.is_idle() && engine.input.is_idle() {
-                        break;
-                    }
-                }
-            }
-            self.control.close();
-            device.engine = None;
-        });
+        py.allow_threads(|| self.stop());
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

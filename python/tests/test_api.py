@@ -432,3 +432,14 @@ def test_ctrl_c_interrupts_a_wait():
     words = out.split()
     assert words[0] == "interrupted", out
     assert float(words[1]) < 5
+
+
+def test_dropping_the_device_completes_its_actions():
+    import gc
+
+    m = rtmix.Offline(48000, 1)
+    a = m.play_buffer([1.0] * 10, 1)
+    m.process(4)
+    del m
+    gc.collect()
+    assert a.done and a.end == "stopped" and a.frames == 4
