@@ -18,6 +18,8 @@ mod exceptions;
 mod offline;
 mod ring;
 mod session;
+#[cfg(test)]
+mod tests;
 
 /// The `rtmix` module.
 #[pymodule]
