@@ -157,3 +157,88 @@ impl Wakeup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    use std::vec;
+
+    use crate::{ChannelMap, Play, StreamCapacity, StreamConfig};
+
+    #[test]
+    fn wakeup_returns_at_once_what_is_ready() {
+        let (ctl, _engine) = crate::open::<std::vec::Vec<f32>, std::vec::Vec<f32>>(
+            StreamConfig::output(1),
+            StreamCapacity::default(),
+        )
+        .unwrap();
+        let mut calls = 0;
+        let got = ctl.wakeup().wait_for(None, || {
+            calls += 1;
+            Some(7)
+        });
+        assert_eq!((got, calls), (Some(7), 1));
+    }
+
+    #[test]
+    fn wakeup_gives_up_after_its_timeout() {
+        let (ctl, _engine) = crate::open::<std::vec::Vec<f32>, std::vec::Vec<f32>>(
+            StreamConfig::output(1),
+            StreamCapacity::default(),
+        )
+        .unwrap();
+        let start = Instant::now();
+        let mut calls = 0;
+        let got = ctl
+            .wakeup()
+            .wait_for(Some(Duration::from_millis(30)), || -> Option<()> {
+                calls += 1;
+                None
+            });
+        assert_eq!(got, None);
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        // Checked before and after announcing the wait, in every round.
+        assert!(calls >= 2, "{calls}");
+    }
+
+    /// The engine, on another thread, wakes a `wait_for` that holds no lock on the
+    /// controller while it sleeps: the controller stays free for others meanwhile.
+    #[test]
+    fn wakeup_is_woken_by_the_engine_while_the_controller_stays_free() {
+        let (ctl, mut engine) = crate::open::<std::vec::Vec<f32>, std::vec::Vec<f32>>(
+            StreamConfig::output(1),
+            StreamCapacity::default(),
+        )
+        .unwrap();
+        let ctl = Arc::new(Mutex::new(ctl));
+        let map = ChannelMap::new(&[0]).unwrap();
+        let id = ctl
+            .lock()
+            .unwrap()
+            .play(Play::new(vec![0.5; 64], map.clone()))
+            .unwrap();
+        let wakeup = ctl.lock().unwrap().wakeup();
+        let other = ctl.clone();
+        let audio = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            // The waiter holds no lock: another request goes in meanwhile.
+            other
+                .lock()
+                .unwrap()
+                .play(Play::new(vec![0.25; 4], map))
+                .unwrap();
+            let mut block = [0.0f32; 16];
+            for _ in 0..8 {
+                engine.output.process(&mut block);
+            }
+        });
+        let start = Instant::now();
+        let done = wakeup
+            .wait_for(Some(Duration::from_secs(20)), || ctl.lock().unwrap().take(id))
+            .unwrap();
+        assert_eq!(done.frames, 64);
+        assert!(start.elapsed() < Duration::from_secs(10));
+        audio.join().unwrap();
+    }
+}
