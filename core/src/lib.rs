@@ -139,3 +139,5 @@ pub use stream::{
     Feed, OnEmpty, OnFull, PlaySource, RecordTarget, SampleSink, SampleSource, Unused,
 };
 pub use timeline::{Entry, Timeline};
+#[cfg(feature = "std")]
+pub use wait::Wakeup;

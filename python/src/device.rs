@@ -1,0 +1,430 @@
+//! Device streams: `rtmix.Mixer` (output), `rtmix.Recorder` (input) and
+//! `rtmix.MixerAndRecorder` (duplex), on rtmix-alsa (`backend="alsa"`, Linux) or rtmix-cpal
+//! (`backend="cpal"`, any `host` cpal has). Kept thin, in this one file: the backend runs
+//! the engine on its own audio thread; everything else is the shared control side
+//! (`src/control.rs`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rtmix_core::{DeviceClock, StreamCapacity, StreamConfig};
+
+use crate::control::{Control, Eng, Stream};
+use crate::exceptions::DeviceError;
+
+/// The capacities of a device stream's queues.
+const CAPACITY: StreamCapacity = StreamCapacity {
+    actions: 256,
+    commands: 256,
+    completions: 64,
+};
+
+/// Which way a stream goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    Out,
+    In,
+    Both,
+}
+
+/// The backend's running stream.
+enum Running {
+    #[cfg(target_os = "linux")]
+    One(rtmix_alsa::AlsaStream),
+    #[cfg(target_os = "linux")]
+    Duplex(rtmix_alsa::AlsaStream<rtmix_alsa::DuplexReport>),
+    Cpal(rtmix_cpal::CpalStream),
+    CpalDuplex(rtmix_cpal::DuplexStream),
+}
+
+/// What every device class holds.
+struct DeviceStream {
+    running: Mutex<Option<Running>>,
+    stop: Arc<AtomicBool>,
+    clock: Arc<DeviceClock>,
+    control: Arc<Control>,
+    /// Period and buffer as granted, in frames.
+    granted: (u32, u32),
+}
+
+impl std::fmt::Debug for DeviceStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceStream")
+            .field("granted", &self.granted)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keyword arguments of the three classes.
+struct Options {
+    cpal: bool,
+    host: Option<String>,
+    device: String,
+    samplerate: u32,
+    outputs: u16,
+    inputs: u16,
+    period: u32,
+    periods: u32,
+}
+
+fn channel_count(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
+    let n: i64 = obj
+        .extract()
+        .map_err(|_| PyTypeError::new_err("channels must be an int"))?;
+    u16::try_from(n)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| PyValueError::new_err(format!("channels={n}: at least 1")))
+}
+
+impl Options {
+    #[allow(clippy::too_many_arguments)]
+    fn parse(
+        way: Way,
+        device: Option<String>,
+        samplerate: u32,
+        channels: Option<&Bound<'_, PyAny>>,
+        period: u32,
+        periods: u32,
+        backend: &str,
+        host: Option<&str>,
+    ) -> PyResult<Self> {
+        let cpal = match backend {
+            "alsa" => false,
+            "cpal" => true,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "backend={other:?}: \"alsa\" or \"cpal\""
+                )))
+            }
+        };
+        if host.is_some() && !cpal {
+            return Err(PyValueError::new_err(
+                "host is for backend=\"cpal\" (ALSA has no hosts)",
+            ));
+        }
+        if samplerate == 0 || period == 0 || periods < 2 {
+            return Err(PyValueError::new_err(
+                "samplerate and period must be positive, periods at least 2",
+            ));
+        }
+        let (inputs, outputs) = match (way, channels) {
+            (_, None) => match way {
+                Way::Out => (0, 2),
+                Way::In => (2, 0),
+                Way::Both => (2, 2),
+            },
+            (Way::Both, Some(c)) => {
+                if let Ok((i, o)) = c.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>() {
+                    (channel_count(&i)?, channel_count(&o)?)
+                } else {
+                    let n = channel_count(c)?;
+                    (n, n)
+                }
+            }
+            (Way::Out, Some(c)) => (0, channel_count(c)?),
+            (Way::In, Some(c)) => (channel_count(c)?, 0),
+        };
+        Ok(Self {
+            cpal,
+            host: host.map(str::to_owned),
+            device: device.unwrap_or_else(|| "default".to_owned()),
+            samplerate,
+            outputs,
+            inputs,
+            period,
+            periods,
+        })
+    }
+}
+
+/// Opens the stream on the backend `options` names.
+fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
+    let (ctl, engine) = rtmix_core::open(
+        StreamConfig::duplex(options.outputs, options.inputs),
+        CAPACITY,
+    )
+    .map_err(|e| PyValueError::new_err(format!("{e}")))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (running, clock, granted) = if options.cpal {
+        open_cpal(options, engine, &stop)?
+    } else {
+        open_alsa(options, engine, &stop)?
+    };
+    let control = Arc::new(Control::new(ctl, options.samplerate, false));
+    Ok((
+        DeviceStream {
+            running: Mutex::new(Some(running)),
+            stop,
+            clock,
+            control: control.clone(),
+            granted,
+        },
+        control,
+    ))
+}
+
+/// What a backend's opening gives: the running stream, its clock, period and buffer.
+type Opened = (Running, Arc<DeviceClock>, (u32, u32));
+
+fn open_cpal(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened> {
+    use rtmix_cpal::{Config, CpalStream, DuplexDevice, InputDevice, OutputDevice, RunControl};
+    let config = |channels: u16| {
+        let c = Config::new(&options.device, options.samplerate, channels).period(options.period);
+        match &options.host {
+            Some(h) => c.host(h),
+            None => c,
+        }
+    };
+    let what = |e: rtmix_cpal::CpalError| {
+        DeviceError::new_err(format!("cpal device {:?}: {e}", options.device))
+    };
+    let run = RunControl {
+        stop: stop.clone(),
+        ..RunControl::default()
+    };
+    let period = |g: &rtmix_cpal::Granted| g.period.unwrap_or(0);
+    Ok(match (options.outputs, options.inputs) {
+        (o, 0) => {
+            let dev = OutputDevice::open(&config(o)).map_err(what)?;
+            let s = CpalStream::play(dev, engine.split().0, run).map_err(what)?;
+            let p = period(s.granted());
+            let clock = s.clock();
+            (Running::Cpal(s), clock, (p, 0))
+        }
+        (0, i) => {
+            let dev = InputDevice::open(&config(i)).map_err(what)?;
+            let s = CpalStream::record(dev, engine.split().1, run).map_err(what)?;
+            let p = period(s.granted());
+            let clock = s.clock();
+            (Running::Cpal(s), clock, (p, 0))
+        }
+        (o, i) => {
+            let dev = DuplexDevice::open(&config(o), &config(i)).map_err(what)?;
+            let s = CpalStream::duplex(dev, engine, run).map_err(what)?;
+            let p = period(s.granted().0);
+            let clock = s.clock();
+            (Running::CpalDuplex(s), clock, (p, 0))
+        }
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn open_alsa(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened> {
+    use rtmix_alsa::{AlsaStream, Config, DuplexDevice, InputDevice, OutputDevice, RunControl};
+    let config = |channels: u16| {
+        Config::new(&options.device, options.samplerate, channels)
+            .period(options.period)
+            .periods(options.periods)
+    };
+    let what = |e: rtmix_alsa::AlsaError| {
+        DeviceError::new_err(format!("ALSA device {:?}: {e}", options.device))
+    };
+    let check_rate = |g: &rtmix_alsa::Granted| {
+        if g.rate == options.samplerate {
+            Ok(())
+        } else {
+            Err(DeviceError::new_err(format!(
+                "ALSA device {:?} runs at {} Hz, not {} (ask for that rate, or use a plug PCM)",
+                options.device, g.rate, options.samplerate
+            )))
+        }
+    };
+    let run = RunControl {
+        stop: stop.clone(),
+        ..RunControl::default()
+    };
+    Ok(match (options.outputs, options.inputs) {
+        (o, 0) => {
+            let dev = OutputDevice::open(&config(o)).map_err(what)?;
+            let g = dev.granted().clone();
+            check_rate(&g)?;
+            let s = AlsaStream::play(dev, engine.split().0, run).map_err(what)?;
+            let clock = s.clock();
+            (Running::One(s), clock, (g.period, g.buffer))
+        }
+        (0, i) => {
+            let dev = InputDevice::open(&config(i)).map_err(what)?;
+            let g = dev.granted().clone();
+            check_rate(&g)?;
+            let s = AlsaStream::record(dev, engine.split().1, run).map_err(what)?;
+            let clock = s.clock();
+            (Running::One(s), clock, (g.period, g.buffer))
+        }
+        (o, i) => {
+            let dev = DuplexDevice::open(&config(o), &config(i)).map_err(what)?;
+            let g = dev.granted().0.clone();
+            check_rate(&g)?;
+            check_rate(dev.granted().1)?;
+            let s = AlsaStream::duplex(dev, engine, run).map_err(what)?;
+            let clock = s.clock();
+            (Running::Duplex(s), clock, (g.period, g.buffer))
+        }
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_alsa(_: &Options, _: Eng, _: &Arc<AtomicBool>) -> PyResult<Opened> {
+    Err(DeviceError::new_err(
+        "backend=\"alsa\" exists on Linux only: use backend=\"cpal\"",
+    ))
+}
+
+impl DeviceStream {
+    /// Stops the audio thread; the backend then ends every action still under way
+    /// (`"stopped"`). Returns the backend's error if the stream had failed.
+    fn close(&self) -> PyResult<()> {
+        self.stop.store(true, Ordering::SeqCst);
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let result = match running {
+            None => Ok(()),
+            #[cfg(target_os = "linux")]
+            Some(Running::One(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+            #[cfg(target_os = "linux")]
+            Some(Running::Duplex(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+            Some(Running::Cpal(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+            Some(Running::CpalDuplex(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+        };
+        self.control.close();
+        result.map_err(|e| DeviceError::new_err(format!("the stream failed: {e}")))
+    }
+
+    fn offset<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let guard = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let (frames, exact) = match guard.as_ref() {
+            #[cfg(target_os = "linux")]
+            Some(Running::Duplex(s)) => match s.offset() {
+                Some(o) => (o.frames, o.kind == rtmix_alsa::OffsetKind::Linked),
+                None => return Ok(None),
+            },
+            Some(Running::CpalDuplex(s)) => match s.offset() {
+                Some(o) => (o.frames, o.kind == rtmix_cpal::OffsetKind::Exact),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let d = PyDict::new(py);
+        d.set_item("frames", frames)?;
+        d.set_item("kind", if exact { "exact" } else { "estimate" })?;
+        Ok(Some(d))
+    }
+}
+
+impl Drop for DeviceStream {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+/// The three classes: the same methods, one direction each.
+macro_rules! device_class {
+    ($name:ident, $way:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[pyclass(extends = Stream, frozen, module = "rtmix")]
+        #[derive(Debug)]
+        pub(crate) struct $name {
+            inner: DeviceStream,
+        }
+
+        #[pymethods]
+        impl $name {
+            #[new]
+            #[pyo3(signature = (device=None, samplerate=48000, channels=None, period=256, periods=3, backend="alsa", host=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn new(
+                device: Option<String>,
+                samplerate: u32,
+                channels: Option<&Bound<'_, PyAny>>,
+                period: u32,
+                periods: u32,
+                backend: &str,
+                host: Option<&str>,
+            ) -> PyResult<(Self, Stream)> {
+                let options = Options::parse(
+                    $way, device, samplerate, channels, period, periods, backend, host,
+                )?;
+                let (inner, control) = open(&options)?;
+                Ok((Self { inner }, Stream { control }))
+            }
+
+            /// The current output frame of the device clock (the input's, for a
+            /// `Recorder`): the frame at the converter now. `None` until the device has
+            /// run a period.
+            #[getter]
+            fn frame(&self) -> Option<u64> {
+                self.inner.clock.now()
+            }
+
+            /// The earliest frame a new request can still make (now plus what the device
+            /// has queued), `None` until the device has run a period.
+            #[getter]
+            fn earliest(&self) -> Option<u64> {
+                self.inner.clock.earliest(u64::from(self.inner.granted.0))
+            }
+
+            /// Period and buffer sizes granted by the device, in frames (0: not reported;
+            /// cpal reports no buffer size).
+            #[getter]
+            fn granted(&self) -> (u32, u32) {
+                self.inner.granted
+            }
+
+            /// The duplex offset `{"frames": input minus output, "kind": "exact" or
+            /// "estimate"}`; `None` for one direction, or before both have run.
+            #[getter]
+            fn offset<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+                self.inner.offset(py)
+            }
+
+            /// Stops the stream: every action still under way ends `"stopped"`.
+            fn close(&self, py: Python<'_>) -> PyResult<()> {
+                py.allow_threads(|| self.inner.close())
+            }
+
+            fn __enter__(slf: Py<Self>) -> Py<Self> {
+                slf
+            }
+
+            fn __exit__(
+                &self,
+                py: Python<'_>,
+                _t: Option<&Bound<'_, PyAny>>,
+                _v: Option<&Bound<'_, PyAny>>,
+                _tb: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<()> {
+                self.close(py)
+            }
+        }
+    };
+}
+
+device_class!(
+    Mixer,
+    Way::Out,
+    "An output stream: `Mixer(device=None, samplerate=48000, channels=2, period=256, periods=3, backend=\"alsa\", host=None)`."
+);
+device_class!(
+    Recorder,
+    Way::In,
+    "An input stream: `Recorder(device=None, samplerate=48000, channels=2, ...)`."
+);
+device_class!(
+    MixerAndRecorder,
+    Way::Both,
+    "A duplex stream: `MixerAndRecorder(device=None, samplerate=48000, channels=(inputs, outputs), ...)`."
+);
+
+/// Registers the device stream classes.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Mixer>()?;
+    m.add_class::<Recorder>()?;
+    m.add_class::<MixerAndRecorder>()?;
+    Ok(())
+}
