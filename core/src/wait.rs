@@ -235,7 +235,9 @@ mod tests {
         });
         let start = Instant::now();
         let done = wakeup
-            .wait_for(Some(Duration::from_secs(20)), || ctl.lock().unwrap().take(id))
+            .wait_for(Some(Duration::from_secs(20)), || {
+                ctl.lock().unwrap().take(id)
+            })
             .unwrap();
         assert_eq!(done.frames, 64);
         assert!(start.elapsed() < Duration::from_secs(10));
