@@ -151,13 +151,56 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
         if channels == 0 || block.len() < channels {
             return;
         }
-        let frames = (block.len() / channels) as u64;
-        let metered = channels.min(self.slots.as_ref().len());
-
-        // The per-sample work, outside the publishing window.
         let mut peak = [0.0f32; MAX_METER_CHANNELS];
         let mut sum = [0.0f32; MAX_METER_CHANNELS];
         let lanes = accumulate(block, channels, &mut peak, &mut sum);
+        self.fold_and_publish(&mut peak, &mut sum, lanes, block.len(), channels);
+    }
+
+    /// [`measure`](Self::measure), with a look at the block first: `check` gets the
+    /// largest magnitude in it (a NaN measures as infinite; infinite too if some samples
+    /// are not metered, beyond [`MAX_METER_CHANNELS`] channels) and the block, and returns
+    /// true if it changed the block, which is then measured again. So the output's check
+    /// that every sample is finite and within [-1, 1] costs no pass of its own.
+    pub(crate) fn measure_checked(
+        &self,
+        block: &mut [f32],
+        channels: usize,
+        check: impl FnOnce(f32, &mut [f32]) -> bool,
+    ) {
+        if channels == 0 || block.len() < channels {
+            check(0.0, block);
+            return;
+        }
+        let mut peak = [0.0f32; MAX_METER_CHANNELS];
+        let mut sum = [0.0f32; MAX_METER_CHANNELS];
+        let mut lanes = accumulate(block, channels, &mut peak, &mut sum);
+        let loudest = if channels <= MAX_METER_CHANNELS {
+            peak[..lanes].iter().fold(0.0, |m, &p| max(m, p))
+        } else {
+            f32::INFINITY
+        };
+        if check(loudest, block) {
+            peak = [0.0f32; MAX_METER_CHANNELS];
+            sum = [0.0f32; MAX_METER_CHANNELS];
+            lanes = accumulate(block, channels, &mut peak, &mut sum);
+        }
+        self.fold_and_publish(&mut peak, &mut sum, lanes, block.len(), channels);
+    }
+
+    /// Folds the lanes of [`accumulate`] into channels and publishes them, for a block of
+    /// `len` samples.
+    #[inline]
+    fn fold_and_publish(
+        &self,
+        peak: &mut [f32; MAX_METER_CHANNELS],
+        sum: &mut [f32; MAX_METER_CHANNELS],
+        lanes: usize,
+        len: usize,
+        channels: usize,
+    ) {
+        let frames = (len / channels) as u64;
+        let metered = channels.min(self.slots.as_ref().len());
         // Fold lane `j` into channel `j % channels` (the identity when a row is one frame).
         // (A running channel index rather than `j % channels`: no division per lane.)
         let mut c = metered % channels;
@@ -169,8 +212,7 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
                 c = 0;
             }
         }
-
-        self.publish(&peak, &sum, frames, metered);
+        self.publish(&*peak, &*sum, frames, metered);
     }
 
     /// Audio side: `frames` frames of silence on `channels` channels, without reading them
