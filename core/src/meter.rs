@@ -147,14 +147,15 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
     /// Audio side, once per block: measures the interleaved `block` (`channels` wide; only
     /// whole frames; only the first [`MAX_METER_CHANNELS`] channels) and publishes the block's
     /// peak and sum of squares per channel. Never waits.
+    #[inline(never)]
     pub(crate) fn measure(&self, block: &[f32], channels: usize) {
         if channels == 0 || block.len() < channels {
             return;
         }
         let mut peak = [0.0f32; MAX_METER_CHANNELS];
         let mut sum = [0.0f32; MAX_METER_CHANNELS];
-        let lanes = accumulate(block, channels, &mut peak, &mut sum);
-        self.fold_and_publish(&mut peak, &mut sum, lanes, block.len(), channels);
+        self.gauge(block, channels, &mut peak, &mut sum);
+        self.publish_block(&peak, &sum, block.len(), channels);
     }
 
     /// [`measure`](Self::measure), with a look at the block first: `check` gets the
@@ -174,32 +175,31 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
         }
         let mut peak = [0.0f32; MAX_METER_CHANNELS];
         let mut sum = [0.0f32; MAX_METER_CHANNELS];
-        let mut lanes = accumulate(block, channels, &mut peak, &mut sum);
-        let loudest = if channels <= MAX_METER_CHANNELS {
-            peak[..lanes].iter().fold(0.0, |m, &p| max(m, p))
-        } else {
-            f32::INFINITY
+        self.gauge(block, channels, &mut peak, &mut sum);
+        // After the fold, channel `c`'s peak covers every lane of channel `c`.
+        let loudest = match peak.get(..channels) {
+            Some(peaks) => peaks.iter().fold(0.0, |m, &p| max(m, p)),
+            None => f32::INFINITY,
         };
         if check(loudest, block) {
-            peak = [0.0f32; MAX_METER_CHANNELS];
-            sum = [0.0f32; MAX_METER_CHANNELS];
-            lanes = accumulate(block, channels, &mut peak, &mut sum);
+            // The rare case, out of line: measure the changed block afresh.
+            self.measure(block, channels);
+        } else {
+            self.publish_block(&peak, &sum, block.len(), channels);
         }
-        self.fold_and_publish(&mut peak, &mut sum, lanes, block.len(), channels);
     }
 
-    /// Folds the lanes of [`accumulate`] into channels and publishes them, for a block of
-    /// `len` samples.
+    /// The per-sample work of [`measure`](Self::measure): every channel's peak and sum of
+    /// squares (the first `channels` entries, at most [`MAX_METER_CHANNELS`]).
     #[inline]
-    fn fold_and_publish(
+    fn gauge(
         &self,
+        block: &[f32],
+        channels: usize,
         peak: &mut [f32; MAX_METER_CHANNELS],
         sum: &mut [f32; MAX_METER_CHANNELS],
-        lanes: usize,
-        len: usize,
-        channels: usize,
     ) {
-        let frames = (len / channels) as u64;
+        let lanes = accumulate(block, channels, peak, sum);
         let metered = channels.min(self.slots.as_ref().len());
         // Fold lane `j` into channel `j % channels` (the identity when a row is one frame).
         // (A running channel index rather than `j % channels`: no division per lane.)
@@ -212,7 +212,14 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
                 c = 0;
             }
         }
-        self.publish(&*peak, &*sum, frames, metered);
+    }
+
+    /// Publishes the figures [`gauge`](Self::gauge) left for a block of `len` samples.
+    #[inline]
+    fn publish_block(&self, peak: &[f32], sum: &[f32], len: usize, channels: usize) {
+        let frames = (len / channels) as u64;
+        let metered = channels.min(self.slots.as_ref().len());
+        self.publish(peak, sum, frames, metered);
     }
 
     /// Audio side: `frames` frames of silence on `channels` channels, without reading them
