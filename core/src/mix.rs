@@ -200,8 +200,11 @@ impl<Mp: MapStore> Lent<'_, '_, '_, Mp> {
 
 /// Mixes the interleaved `src` (the voice's channels) into `dst` (the block's), whose
 /// first frame is `frame`: the fast kernels while the envelope is 1.
-#[inline]
 /// `frames` is the frame count of both (passed in: no division by a run-time channel count).
+// Measured: with `#[inline]` alone the compiler kept it out of line, which cost a call per
+// voice and block (docs/performance.md, change 4).
+#[allow(clippy::inline_always)]
+#[inline(always)]
 fn mix<Mp: MapStore>(
     dst: &mut [f32],
     channels: usize,
