@@ -147,17 +147,60 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
     /// Audio side, once per block: measures the interleaved `block` (`channels` wide; only
     /// whole frames; only the first [`MAX_METER_CHANNELS`] channels) and publishes the block's
     /// peak and sum of squares per channel. Never waits.
+    #[inline(never)]
     pub(crate) fn measure(&self, block: &[f32], channels: usize) {
         if channels == 0 || block.len() < channels {
             return;
         }
-        let frames = (block.len() / channels) as u64;
-        let metered = channels.min(self.slots.as_ref().len());
-
-        // The per-sample work, outside the publishing window.
         let mut peak = [0.0f32; MAX_METER_CHANNELS];
         let mut sum = [0.0f32; MAX_METER_CHANNELS];
-        let lanes = accumulate(block, channels, &mut peak, &mut sum);
+        self.gauge(block, channels, &mut peak, &mut sum);
+        self.publish_block(&peak, &sum, block.len(), channels);
+    }
+
+    /// [`measure`](Self::measure), with a look at the block first: `check` gets the
+    /// largest magnitude in it (a NaN measures as infinite; infinite too if some samples
+    /// are not metered, beyond [`MAX_METER_CHANNELS`] channels) and the block, and returns
+    /// true if it changed the block, which is then measured again. So the output's check
+    /// that every sample is finite and within [-1, 1] costs no pass of its own.
+    pub(crate) fn measure_checked(
+        &self,
+        block: &mut [f32],
+        channels: usize,
+        check: impl FnOnce(f32, &mut [f32]) -> bool,
+    ) {
+        if channels == 0 || block.len() < channels {
+            check(0.0, block);
+            return;
+        }
+        let mut peak = [0.0f32; MAX_METER_CHANNELS];
+        let mut sum = [0.0f32; MAX_METER_CHANNELS];
+        self.gauge(block, channels, &mut peak, &mut sum);
+        // After the fold, channel `c`'s peak covers every lane of channel `c`.
+        let loudest = match peak.get(..channels) {
+            Some(peaks) => peaks.iter().fold(0.0, |m, &p| max(m, p)),
+            None => f32::INFINITY,
+        };
+        if check(loudest, block) {
+            // The rare case, out of line: measure the changed block afresh.
+            self.measure(block, channels);
+        } else {
+            self.publish_block(&peak, &sum, block.len(), channels);
+        }
+    }
+
+    /// The per-sample work of [`measure`](Self::measure): every channel's peak and sum of
+    /// squares (the first `channels` entries, at most [`MAX_METER_CHANNELS`]).
+    #[inline]
+    fn gauge(
+        &self,
+        block: &[f32],
+        channels: usize,
+        peak: &mut [f32; MAX_METER_CHANNELS],
+        sum: &mut [f32; MAX_METER_CHANNELS],
+    ) {
+        let lanes = accumulate(block, channels, peak, sum);
+        let metered = channels.min(self.slots.as_ref().len());
         // Fold lane `j` into channel `j % channels` (the identity when a row is one frame).
         // (A running channel index rather than `j % channels`: no division per lane.)
         let mut c = metered % channels;
@@ -169,8 +212,14 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
                 c = 0;
             }
         }
+    }
 
-        self.publish(&peak, &sum, frames, metered);
+    /// Publishes the figures [`gauge`](Self::gauge) left for a block of `len` samples.
+    #[inline]
+    fn publish_block(&self, peak: &[f32], sum: &[f32], len: usize, channels: usize) {
+        let frames = (len / channels) as u64;
+        let metered = channels.min(self.slots.as_ref().len());
+        self.publish(peak, sum, frames, metered);
     }
 
     /// Audio side: `frames` frames of silence on `channels` channels, without reading them

@@ -8,7 +8,7 @@
 //! same kernels as a buffer; or gathered from the input, then written to its sink.
 
 use crate::action::{Span, Transfer};
-use crate::channel_map::MapStore;
+use crate::channel_map::{MapStore, MAX_MAP_CHANNELS};
 use crate::command::Layout;
 use crate::envelope::Envelope;
 use crate::{PlaySource, RecordTarget};
@@ -71,10 +71,42 @@ pub(crate) fn play<B: PlaySource, Mp: MapStore>(
     let Some(source) = t.buffer.source() else {
         return Flow::Invalid;
     };
+    t.stream.see_level((source.available() / k) as u64);
+    // The frames there are, mixed straight from the source's memory if it lends it.
+    let take = span.frames.min(source.available() / k);
+    let mut lent = Lent {
+        dst: &mut *dst,
+        channels,
+        voice: &voice,
+        frame: span.frame,
+        done: 0,
+        carry: [0.0; MAX_MAP_CHANNELS],
+        carried: 0,
+        room: take * k,
+        ok: true,
+    };
+    if let Some(read) = source.read_in_place(take * k, &mut |s| lent.mix(s)) {
+        let Lent { done, ok, .. } = lent;
+        if !ok {
+            return Flow::Invalid;
+        }
+        if read > take * k {
+            // It claims more than it was asked for: believe only what was mixed.
+            t.stream.faults += 1;
+        }
+        if done < span.frames {
+            if t.shape.stop {
+                return Flow::Stop {
+                    frames: done as u64,
+                };
+            }
+            t.stream.missing += (span.frames - done) as u64;
+        }
+        return Flow::Done;
+    }
     let mut chunk = [0.0f32; STREAM_CHUNK];
     let per_chunk = STREAM_CHUNK / k;
     let mut done = 0;
-    t.stream.see_level((source.available() / k) as u64);
     while done < span.frames {
         let n = (span.frames - done).min(per_chunk);
         let take = n.min(source.available() / k);
@@ -107,10 +139,72 @@ pub(crate) fn play<B: PlaySource, Mp: MapStore>(
     Flow::Done
 }
 
+/// A stream's samples as its source lends them in place ([`SampleSource::read_in_place`]):
+/// each slice is mixed where it lies; a frame split between two slices is put together in
+/// `carry` first.
+struct Lent<'d, 'v, 't, Mp> {
+    dst: &'d mut [f32],
+    channels: usize,
+    voice: &'v Voice<'t, Mp>,
+    /// The stream frame of `dst`'s first frame.
+    frame: u64,
+    /// Whole frames mixed so far.
+    done: usize,
+    carry: [f32; MAX_MAP_CHANNELS],
+    carried: usize,
+    /// Samples still wanted.
+    room: usize,
+    /// No span failed to fit.
+    ok: bool,
+}
+
+impl<Mp: MapStore> Lent<'_, '_, '_, Mp> {
+    fn mix(&mut self, s: &[f32]) {
+        let k = self.voice.k;
+        // Never more than was asked for, whatever the source lends.
+        let mut s = &s[..s.len().min(self.room)];
+        self.room -= s.len();
+        if self.carried > 0 {
+            let need = (k - self.carried).min(s.len());
+            self.carry[self.carried..self.carried + need].copy_from_slice(&s[..need]);
+            self.carried += need;
+            s = &s[need..];
+            if self.carried < k {
+                return;
+            }
+            self.carried = 0;
+            let carry = self.carry;
+            self.span(&carry[..k], 1);
+        }
+        let whole = s.len() / k;
+        let (frames, rest) = s.split_at(whole * k);
+        self.span(frames, whole);
+        self.carry[..rest.len()].copy_from_slice(rest);
+        self.carried = rest.len();
+    }
+
+    /// Mixes `frames` whole frames of `src` at the next frames of `dst`.
+    fn span(&mut self, src: &[f32], frames: usize) {
+        if frames == 0 {
+            return;
+        }
+        let (at, channels) = (self.done, self.channels);
+        let frame = self.frame + at as u64;
+        self.ok &= match self.dst.get_mut(at * channels..(at + frames) * channels) {
+            Some(dst) => mix(dst, channels, src, self.voice, (frame, frames)),
+            None => false,
+        };
+        self.done += frames;
+    }
+}
+
 /// Mixes the interleaved `src` (the voice's channels) into `dst` (the block's), whose
 /// first frame is `frame`: the fast kernels while the envelope is 1.
-#[inline]
 /// `frames` is the frame count of both (passed in: no division by a run-time channel count).
+// Measured: with `#[inline]` alone the compiler kept it out of line, which cost a call per
+// voice and block (docs/performance.md, change 4).
+#[allow(clippy::inline_always)]
+#[inline(always)]
 fn mix<Mp: MapStore>(
     dst: &mut [f32],
     channels: usize,

@@ -55,6 +55,11 @@ impl<S: core::ops::DerefMut<Target = [Ramp]>> Mixdown<S> {
         }
     }
 
+    /// Whether samples beyond [-1, 1] are clamped.
+    pub(crate) fn clamps(&self) -> bool {
+        self.clamp
+    }
+
     /// Replaces non-finite samples by 0 and, if clamping, clamps to [-1, 1]. Returns the
     /// samples that were not finite and those beyond [-1, 1] (clamped or not).
     pub(crate) fn protect(&self, block: &mut [f32]) -> (u64, u64) {
@@ -82,4 +87,10 @@ impl<S: core::ops::DerefMut<Target = [Ramp]>> Mixdown<S> {
         }
         (non_finite, beyond)
     }
+}
+
+/// The samples of `block` beyond [-1, 1] (NaN is not), counted in one vectorised pass.
+pub(crate) fn beyond(block: &[f32]) -> u64 {
+    let n = block.iter().fold(0u32, |n, x| n + u32::from(x.abs() > 1.0));
+    u64::from(n)
 }

@@ -119,8 +119,24 @@ impl<P: PlaySource, H: Home> OutputEngine<P, H> {
         h.scheduler.run(frames as u64, false, &mut pass);
         // Silence (nothing mixed; master gains keep zeros zero) needs no protecting.
         let (non_finite, clipped) = if pass.mixed {
-            let counts = h.mixdown.protect(out);
-            h.meters.measure(out, channels);
+            // One pass over the block measures it for the meters, and its largest
+            // magnitude says what protection has to do: nothing if every sample is
+            // within [-1, 1]; only count those beyond if all are finite and nothing is
+            // clamped (the block stays as it is); else protect, then measure again.
+            let mut counts = (0, 0);
+            let mixdown = &h.mixdown;
+            h.meters.measure_checked(out, channels, |loudest, block| {
+                if loudest <= 1.0 {
+                    false
+                } else if loudest < f32::INFINITY && !mixdown.clamps() {
+                    counts.1 = crate::mixdown::beyond(block);
+                    false
+                } else {
+                    counts = mixdown.protect(block);
+                    // It changed the block only if it replaced or clamped a sample.
+                    counts.0 > 0 || (mixdown.clamps() && counts.1 > 0)
+                }
+            });
             counts
         } else {
             h.meters.measure_silence(frames as u64, channels);

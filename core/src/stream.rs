@@ -14,6 +14,15 @@ pub trait SampleSource {
     fn available(&self) -> usize;
     /// Moves up to `out.len()` samples into `out`, oldest first, and returns how many.
     fn read(&mut self, out: &mut [f32]) -> usize;
+    /// Lends the next `n` samples (at most [`available`](Self::available)) in place, oldest
+    /// first, to `f` as one or more slices in order that hold `n` samples together,
+    /// consumes them, and returns `Some(n)`; or, as the default does, returns `None` and
+    /// consumes nothing, and the engine reads through [`read`](Self::read) instead. A
+    /// source whose samples lie in memory (a ring's two slices) saves the copy.
+    fn read_in_place(&mut self, n: usize, f: &mut dyn FnMut(&[f32])) -> Option<usize> {
+        let _ = (n, f);
+        None
+    }
 }
 
 /// Interleaved samples a recording writes in order, as room becomes available.
@@ -317,6 +326,20 @@ mod with_std {
             out[a.len()..n].copy_from_slice(b);
             chunk.commit_all();
             n
+        }
+
+        fn read_in_place(&mut self, n: usize, f: &mut dyn FnMut(&[f32])) -> Option<usize> {
+            let n = n.min(self.slots());
+            let Ok(chunk) = self.read_chunk(n) else {
+                return Some(0);
+            };
+            let (a, b) = chunk.as_slices();
+            f(a);
+            if !b.is_empty() {
+                f(b);
+            }
+            chunk.commit_all();
+            Some(n)
         }
     }
 

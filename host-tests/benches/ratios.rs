@@ -3,9 +3,11 @@
 //! best round of each (the round least disturbed by the rest of the machine).
 //!
 //! `cargo bench -p rtmix-host-tests --bench ratios` prints the markdown tables used in
-//! docs/performance.md: the plain play by voices, buffer size and block size, then each
-//! feature (gain ramps, fades, gains, loops, spaced repetitions, ring streams; see
-//! `rtmix_host_tests::voices::Feature`) against the same kernel. The criterion bench
+//! docs/performance.md: the plain play by voices (all reading one buffer, then each its
+//! own), buffer size and block size, the fixed cost at 1 voice, then each feature (gain
+//! ramps, fades, gains, loops, spaced repetitions, ring streams; see
+//! `rtmix_host_tests::voices::Feature`) against the same kernel, idle blocks with 0 and
+//! 10 000 actions waiting, and last every goal of issue 17 from those figures. The criterion bench
 //! (`--bench engine`) gives the per-block distributions; this one gives the ratios.
 
 use std::hint::black_box;
@@ -29,8 +31,9 @@ fn blocks_per_round(frames: usize, block: usize) -> usize {
 /// One round: a fresh stream with every buffer playing from frame 1 (untimed), then the
 /// timed blocks. Returns the time per block.
 fn engine_round(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
+    let slots = slots_for(bufs.len());
     let (mut ctl, mut engine) =
-        stream::open::<Arc<[f32]>, Vec<f32>>(CAPACITY, CAPACITY, StreamConfig::output(2));
+        stream::open::<Arc<[f32]>, Vec<f32>>(slots, CAPACITY, StreamConfig::output(2));
     start_together(&mut ctl, &mut engine, bufs, 0);
     let mut out = vec![0.0f32; block * 2];
     let n = blocks_per_round(frames, block);
@@ -46,7 +49,7 @@ fn engine_round(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
 /// with the same caches.
 fn kernel_round(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
     black_box(stream::open::<Arc<[f32]>, Vec<f32>>(
-        CAPACITY,
+        slots_for(bufs.len()),
         CAPACITY,
         StreamConfig::output(2),
     ));
@@ -60,13 +63,31 @@ fn kernel_round(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
     start.elapsed().as_secs_f64() * 1e9 / n as f64
 }
 
-/// Best engine and kernel time per block over alternating rounds.
+/// Action slots for `voices` plays: [`CAPACITY`], or more for the 1024-voice row (the
+/// last slot is kept for cancels).
+fn slots_for(voices: usize) -> usize {
+    CAPACITY.max(voices + 1)
+}
+
+/// Best engine and kernel time per block over alternating rounds, each voice with a
+/// buffer of its own.
 fn measure(voices: usize, frames: usize, block: usize) -> (f64, f64) {
-    let bufs = stereo_buffers(voices, frames);
+    measure_bufs(&stereo_buffers(voices, frames), frames, block)
+}
+
+/// Best engine and kernel time per block over alternating rounds, all voices reading one
+/// buffer (cache-resident whatever the voice count).
+fn measure_shared(voices: usize, frames: usize, block: usize) -> (f64, f64) {
+    let one = stereo_buffers(1, frames).remove(0);
+    measure_bufs(&vec![one; voices], frames, block)
+}
+
+/// Best engine and kernel time per block over alternating rounds over `bufs`.
+fn measure_bufs(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> (f64, f64) {
     let (mut e, mut k) = (f64::MAX, f64::MAX);
     for _ in 0..ROUNDS {
-        e = e.min(engine_round(&bufs, frames, block));
-        k = k.min(kernel_round(&bufs, frames, block));
+        e = e.min(engine_round(bufs, frames, block));
+        k = k.min(kernel_round(bufs, frames, block));
     }
     (e, k)
 }
@@ -158,7 +179,7 @@ fn feature_rounds(bufs: &[Arc<[f32]>], feature: Feature, block: usize) -> (f64, 
 /// beside it, and against the plain play's engine time. Every round runs every feature in
 /// turn (engine, then kernel), so all rows see the same stretch of a shared machine; each
 /// row keeps its best engine and best kernel round.
-fn feature_table(voices: usize) {
+fn feature_table(voices: usize) -> Vec<(Feature, f64, f64)> {
     println!("\n### Features, {voices} voices, 64-frame blocks, 64 KiB buffers (cache-resident)\n");
     println!("| feature | engine ns/block | kernel ns/block | ratio | engine against plain play |");
     println!("|---|---:|---:|---:|---:|");
@@ -180,15 +201,106 @@ fn feature_table(voices: usize) {
             e / plain
         );
     }
+    Feature::ALL
+        .into_iter()
+        .zip(best)
+        .map(|(f, (e, k))| (f, e, k))
+        .collect()
+}
+
+/// Future actions in the idle row: far more than any block looks at.
+const WAITING: usize = 10_000;
+
+/// One round of idle blocks: a fresh stream holding `waiting` silent plays scheduled for
+/// frame 10^9 on (untimed), then `blocks` timed 64-frame blocks that play nothing.
+fn idle_round(waiting: usize, blocks: usize) -> f64 {
+    let (mut ctl, mut engine) =
+        stream::open::<Arc<[f32]>, Vec<f32>>(WAITING + 2, CAPACITY, StreamConfig::output(2));
+    start_together(&mut ctl, &mut engine, &[], waiting);
+    let mut out = vec![0.0f32; 64 * 2];
+    let start = Instant::now();
+    for _ in 0..blocks {
+        engine.output.process(black_box(&mut out));
+    }
+    start.elapsed().as_secs_f64() * 1e9 / blocks as f64
+}
+
+/// Best idle-block time with nothing waiting and with [`WAITING`] actions waiting,
+/// alternating rounds.
+fn measure_idle() -> (f64, f64) {
+    let (mut none, mut many) = (f64::MAX, f64::MAX);
+    for _ in 0..ROUNDS {
+        none = none.min(idle_round(0, 2000));
+        many = many.min(idle_round(WAITING, 2000));
+    }
+    (none, many)
+}
+
+/// The goals of issue 17, each row from figures measured above in this run (or, for the
+/// idle row, here): what it measures, the figure, the goal.
+struct Goals(Vec<(String, String, &'static str)>);
+
+impl Goals {
+    fn ratio(&mut self, what: &str, e: f64, k: f64, goal: &'static str) {
+        let figure = format!("{:.2}x ({e:.1} / {k:.1} ns)", e / k);
+        self.0.push((what.into(), figure, goal));
+    }
+
+    fn print(&self) {
+        println!("\n### Goals (issue 17)\n");
+        println!("| case | figure | goal |");
+        println!("|---|---|---|");
+        for (what, figure, goal) in &self.0 {
+            println!("| {what} | {figure} | {goal} |");
+        }
+    }
 }
 
 fn main() {
     // criterion passes `--bench`; nothing here takes arguments.
-    println!("### By voices, 64-frame blocks, 64 KiB buffers (cache-resident)\n");
+    let mut goals = Goals(Vec::new());
+    println!(
+        "### By voices, 64-frame blocks, one 64 KiB buffer read by every voice (cache-resident)\n"
+    );
     header("voices");
-    for voices in [1, 8, 64, 256, CAPACITY - 1] {
+    for voices in [1, 8, 64, 256, 1024] {
+        let (e, k) = measure_shared(voices, 8192, 64);
+        row(voices, e, k, voices * 64);
+        if voices == 64 || voices == 256 {
+            let what = format!(
+                "{voices} voices, 64-frame blocks, cache-resident (one buffer): engine / kernel"
+            );
+            goals.ratio(&what, e, k, "at most 1.2x");
+        }
+    }
+    println!("\n### By voices, 64-frame blocks, 64 KiB buffers (each voice its own)\n");
+    header("voices");
+    for voices in [1, 8, 64, 256, 1024] {
         let (e, k) = measure(voices, 8192, 64);
         row(voices, e, k, voices * 64);
+        match voices {
+            1 => {
+                let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
+                goals.0.push((
+                    "fixed cost, 1 voice, 64-frame blocks: engine - kernel".into(),
+                    figure,
+                    "under 30 ns",
+                ));
+            }
+            8 => goals.ratio(
+                "8 voices, 64-frame blocks: engine / kernel",
+                e,
+                k,
+                "at most 1.6x",
+            ),
+            1024 => goals.ratio(
+                "1024 voices, 64-frame blocks, each its own buffer: engine / kernel",
+                e,
+                k,
+                "at most 1.15x",
+            ),
+            _ => {}
+        }
     }
     println!("\n### By voices, 64-frame blocks, 512 KiB buffers (streaming from memory)\n");
     header("voices");
@@ -202,7 +314,45 @@ fn main() {
         let (e, k) = measure(8, 8192, block);
         row(block, e, k, 8 * block);
     }
+    println!("\n### Fixed cost, 1 voice, 1-frame blocks\n");
+    header("block (frames)");
+    let (e, k) = measure(1, 8192, 1);
+    row(1, e, k, 1);
+    let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
+    goals.0.push((
+        "fixed cost, 1 voice, 1-frame blocks: engine - kernel".into(),
+        figure,
+        "under 30 ns",
+    ));
     for voices in [64, 8] {
-        feature_table(voices);
+        let rows = feature_table(voices);
+        if voices == 64 {
+            let plain = rows
+                .iter()
+                .find(|r| r.0 == Feature::Plain)
+                .map_or(f64::NAN, |r| r.1);
+            for (feature, goal) in [
+                (Feature::GainRamp, "at most 1.3x"),
+                (Feature::FadeIn, "at most 1.3x"),
+                (Feature::Ring, "at most 1.5x"),
+            ] {
+                if let Some(&(_, e, _)) = rows.iter().find(|r| r.0 == feature) {
+                    let what = format!("{}, 64 voices: engine / plain play", feature.label());
+                    goals.ratio(&what, e, plain, goal);
+                }
+            }
+        }
     }
+    println!("\n### Idle 64-frame blocks\n");
+    let (none, many) = measure_idle();
+    println!(
+        "| waiting actions | ns/block |\n|---:|---:|\n| 0 | {none:.1} |\n| {WAITING} | {many:.1} |"
+    );
+    goals.ratio(
+        "idle 64-frame block, 10 000 actions waiting / none waiting",
+        many,
+        none,
+        "no measurable change",
+    );
+    goals.print();
 }
