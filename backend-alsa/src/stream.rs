@@ -10,7 +10,7 @@ use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySourc
 
 use crate::realtime::promote;
 use crate::{
-    duplex_offset, AlsaError, DuplexDevice, DuplexOffset, DuplexReport, Granted, InputDevice,
+    duplex_offset, AlsaError, DuplexDevice, DuplexReport, Granted, InputDevice, Offset,
     OutputDevice, Realtime, RunControl, RunReport,
 };
 
@@ -47,12 +47,15 @@ use crate::{
 pub struct AlsaStream<Report = RunReport> {
     granted: Granted,
     clock: Arc<DeviceClock>,
-    /// A duplex stream's input clock, and whether its PCMs are linked.
-    input: Option<(Arc<DeviceClock>, bool)>,
+    /// A duplex stream's input side.
+    input: Option<InputSide>,
     control: RunControl,
     started: Arc<Started>,
     thread: JoinHandle<Result<Report, AlsaError>>,
 }
+
+/// A duplex stream's input clock, whether its PCMs are linked, and what the input granted.
+type InputSide = (Arc<DeviceClock>, bool, Granted);
 
 /// What the audio thread says once it has asked for realtime scheduling: what it got,
 /// and its kernel thread id.
@@ -143,6 +146,7 @@ impl AlsaStream {
         let clock = device.clock();
         let loop_control = control.clone();
         let mut engine = WindDown(engine);
+        check_channels(engine.0.channels(), &granted)?;
         Self::spawn(granted, (clock, None), control, move || {
             let result = device.run(&mut engine.0, &loop_control);
             drop(engine);
@@ -167,6 +171,7 @@ impl AlsaStream {
         let clock = device.clock();
         let loop_control = control.clone();
         let mut engine = WindDown(engine);
+        check_channels(engine.0.channels(), &granted)?;
         Self::spawn(granted, (clock, None), control, move || {
             let result = device.run(&mut engine.0, &loop_control);
             drop(engine);
@@ -190,19 +195,25 @@ impl AlsaStream<DuplexReport> {
         H: Home,
         Engine<P, R, H>: Send + 'static,
     {
-        let granted = device.granted().0.clone();
+        let (granted, input_granted) = (device.granted().0.clone(), device.granted().1.clone());
         let (output, input) = device.clocks();
         let linked = device.linked();
         let loop_control = control.clone();
         let mut engine = WindDown(engine);
+        check_channels(engine.0.output.channels(), &granted)?;
+        check_channels(engine.0.input.channels(), &input_granted)?;
         Self::spawn(
             granted,
-            (output, Some((input, linked))),
+            (output, Some((input, linked, input_granted))),
             control,
             move || {
                 let result = device.run(&mut engine.0, &loop_control);
                 drop(engine);
-                result
+                // The anchors outlive the loop: the offset over the whole run.
+                result.map(|report| DuplexReport {
+                    offset: device.offset(),
+                    ..report
+                })
             },
         )
     }
@@ -211,13 +222,18 @@ impl AlsaStream<DuplexReport> {
     pub fn input_clock(&self) -> Arc<DeviceClock> {
         self.input
             .as_ref()
-            .map_or_else(|| self.clock.clone(), |(c, _)| c.clone())
+            .map_or_else(|| self.clock.clone(), |(c, _, _)| c.clone())
     }
 
-    /// The offset between the input and output frame clocks, exact or marked as an
-    /// estimate ([`DuplexOffset`]); `None` until both directions have run a period.
-    pub fn offset(&self) -> Option<DuplexOffset> {
-        let (input, linked) = self.input.as_ref()?;
+    /// What the input device granted.
+    pub fn input_granted(&self) -> &Granted {
+        self.input.as_ref().map_or(&self.granted, |(_, _, g)| g)
+    }
+
+    /// The offset between the input and output frame clocks, [`Exact`](crate::OffsetKind::Exact)
+    /// or an estimate ([`Offset`]); `None` until both directions have run a period.
+    pub fn offset(&self) -> Option<Offset> {
+        let (input, linked, _) = self.input.as_ref()?;
         duplex_offset(&self.clock, input, *linked)
     }
 }
@@ -229,7 +245,7 @@ impl<Report: Send + 'static> AlsaStream<Report> {
     /// it the engine, whose actions all complete.
     fn spawn<B>(
         granted: Granted,
-        (clock, input): (Arc<DeviceClock>, Option<(Arc<DeviceClock>, bool)>),
+        (clock, input): (Arc<DeviceClock>, Option<InputSide>),
         control: RunControl,
         body: B,
     ) -> Result<Self, AlsaError>
@@ -363,6 +379,19 @@ impl<Report: Send + 'static> AlsaStream<Report> {
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default(),
         })?
+    }
+}
+
+/// [`AlsaError::ChannelMismatch`] unless an engine half of `engine` channels fits the
+/// device. On a mismatch the caller drops the engine's guard, which ends its actions.
+fn check_channels(engine: u16, granted: &Granted) -> Result<(), AlsaError> {
+    if engine == granted.channels {
+        Ok(())
+    } else {
+        Err(AlsaError::ChannelMismatch {
+            engine,
+            device: granted.channels,
+        })
     }
 }
 

@@ -80,6 +80,7 @@
 
 #![deny(missing_docs)]
 
+mod backend;
 mod callback;
 mod clock_map;
 mod config;
@@ -94,15 +95,23 @@ mod stream;
 mod supervise;
 mod time_source;
 
+pub use backend::Cpal;
 pub use callback::{InBlock, InputCallback, OutBlock, OutputCallback};
-pub use config::{Config, Granted, SampleFormat};
+pub use config::{from_cpal, to_cpal, FORMATS};
 pub use device::{DuplexDevice, InputDevice, OutputDevice};
 pub use enumerate::{devices, hosts, ConfigRange, DeviceInfo, HostInfo};
-pub use error::{CpalError, ErrorKind};
-pub use offset::{Offset, OffsetKind};
+pub use error::CpalError;
 pub use rtmix_core::{DeviceClock, TimeSource};
-pub use shared::{RunControl, RunReport};
-pub use stream::{CpalStream, DuplexReport, DuplexStream};
+pub use stream::{CpalStream, DuplexStream};
+
+/// The interface rtmix-cpal shares with rtmix-alsa, re-exported: the same types and
+/// traits in both crates, so that changing `rtmix_cpal` for `rtmix_alsa` (or [`Cpal`]
+/// for `rtmix_alsa::Alsa`) is the whole change.
+pub use rtmix_backend;
+pub use rtmix_backend::{
+    Backend, Config, Device, DevicePair, Duplex, DuplexReport, ErrorKind, Granted, Offset,
+    OffsetKind, Policy, RealtimeConfig, RunControl, RunReport, SampleFormat, Stream,
+};
 
 /// The cpal this crate is built on, for callers who need its types.
 pub use cpal;

@@ -165,7 +165,7 @@ impl Stream {
             #[cfg(target_os = "linux")]
             Stream::AlsaDuplex(s) => s.offset().map(|o| ReportedOffset {
                 frames: o.frames,
-                exact: o.kind == rtmix_alsa::OffsetKind::Linked,
+                exact: o.kind == rtmix_alsa::OffsetKind::Exact,
             }),
             Stream::CpalDuplex(s) => s.offset().map(|o| ReportedOffset {
                 frames: o.frames,
@@ -344,7 +344,11 @@ fn start_alsa(
     let describe = |g: &rtmix_alsa::Granted, way: &str| {
         format!(
             "{way} {} ch, {} Hz, {:?}, period {} frames, buffer {} frames",
-            g.channels, g.rate, g.format, g.period, g.buffer
+            g.channels,
+            g.rate,
+            g.format,
+            g.period.unwrap_or_default(),
+            g.buffer.unwrap_or_default()
         )
     };
     let (stream, granted) = match (request.outputs, request.inputs) {
@@ -392,8 +396,8 @@ fn start_alsa(
 fn granted_of(device: &str, text: &str, g: &rtmix_alsa::Granted) -> Granted {
     Granted {
         description: format!("ALSA {device:?}: {text}"),
-        period: Some(g.period),
-        buffer: Some(g.buffer),
+        period: g.period,
+        buffer: g.buffer,
     }
 }
 
@@ -429,7 +433,7 @@ pub fn alsa_error(device: &str, e: &rtmix_alsa::AlsaError, channels: &str, rate:
                 ),
             }
         }
-        AlsaError::Unsupported { what, errno } => {
+        AlsaError::Unsupported { what, message } => {
             let asked = match *what {
                 "channel count" => channels.to_owned(),
                 "rate" => format!("{rate} Hz"),
@@ -440,7 +444,7 @@ pub fn alsa_error(device: &str, e: &rtmix_alsa::AlsaError, channels: &str, rate:
                 device: device.to_owned(),
                 what: asked,
                 message: format!(
-                    "it refused the {what} (errno {errno}); `rtmix devices` shows what it takes"
+                    "it refused the {what} ({message}); `rtmix devices` shows what it takes"
                 ),
             }
         }
@@ -513,7 +517,7 @@ fn start_cpal(
             let dev = DuplexDevice::open(&config(o), &config(i)).map_err(|e| err(e, o.max(i)))?;
             prepare(ctl)?;
             let s = CpalStream::duplex(dev, engine, control).map_err(|e| err(e, o))?;
-            let (go, gi) = s.granted();
+            let (go, gi) = (s.granted(), s.input_granted());
             let g = granted_of(
                 go,
                 format!("{}; {}", describe(go, "out"), describe(gi, "in")),
