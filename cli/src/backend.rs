@@ -1,8 +1,9 @@
 //! The audio devices behind `play`, `record` and `latency`: rtmix-alsa (Linux, the default
 //! there) and rtmix-cpal, through their one interface ([`rtmix_backend::Backend`]). One
-//! generic function opens and starts a stream on either ([`start_on`]); what is left here
-//! is what really differs between them: which one is chosen, the config each is given
-//! (ALSA's periods, cpal's host), and what their errors mean to a user.
+//! generic function opens and starts a stream on either (`start_on`); what is left here
+//! is what really differs between them: which one is chosen, and the config each is given
+//! (ALSA's periods, cpal's host). What their one error type means to a user is in
+//! [`device_error`](crate::device_error).
 //!
 //! Every stream owns its storage ([`capacity::open`]): the engine moves to the backend's
 //! audio side, and the storage is freed once it and the controller are both done with it.
