@@ -76,6 +76,18 @@
 //! that cannot be started ([`AlsaError::Spawn`]; the engine goes to the thread only once
 //! it exists, so the caller still has it to end). `tests/thread_fails.rs` proves both.
 //!
+//! ## Reconnecting
+//!
+//! [`AlsaStream::play_handing_back`] and [`AlsaStream::record_handing_back`] hand the
+//! engine back when the loop ends, whatever ended it (a stop, a device gone), instead of
+//! ending what it holds: [`Handback::detached`] then has it, every action still in it, and
+//! [`Detached::resume`] moves its clock over the frames the device timeline moved while it
+//! was away (the wall time from the instant its next frame was due on the old device, at
+//! the granted rate) before it is attached to the reopened device, or another one.
+//! `tests/reconnect.rs` kills a private JACK server under a playback and a capture, starts
+//! it again and re-attaches both engines: every action completes once, the recording keeps
+//! what it captured, and the clocks moved over the gap.
+//!
 //! ## Not yet
 //!
 //! The kernel-direct mmap path (`hw:` devices only) is not written: it cannot be tested on
@@ -110,8 +122,9 @@ pub use stream::AlsaStream;
 /// for `rtmix_cpal::Cpal`) is the whole change.
 pub use rtmix_backend;
 pub use rtmix_backend::{
-    Backend, Config, Device, DevicePair, Duplex, DuplexReport, ErrorKind, Granted, Offset,
-    OffsetKind, Policy, RealtimeConfig, RunControl, RunReport, SampleFormat, Stream,
+    Attachable, Backend, Config, Detached, Device, DevicePair, Duplex, DuplexReport, ErrorKind,
+    Granted, Handback, Offset, OffsetKind, Policy, RealtimeConfig, RunControl, RunReport,
+    SampleFormat, Stream,
 };
 
 /// The examples of docs/alsa.md, compiled (and, where they need no device, run) as

@@ -6,6 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use rtmix_backend::Handback;
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::realtime::promote;
@@ -113,12 +114,35 @@ impl<P: PlaySource, R: RecordTarget, H: Home> Stoppable for Engine<P, R, H> {
 
 /// Owns an engine half and ends everything it holds when dropped: after the loop, when
 /// the audio thread unwinds from a panic, or on the caller's side when the thread could
-/// not be started.
-struct WindDown<E: Stoppable>(E);
+/// not be started; unless the loop ended and the engine was handed back
+/// ([`into_inner`](Self::into_inner)).
+struct WindDown<E: Stoppable>(Option<E>);
+
+impl<E: Stoppable> WindDown<E> {
+    fn new(engine: E) -> Self {
+        Self(Some(engine))
+    }
+
+    /// The engine, held until handed back.
+    fn get(&mut self) -> &mut E {
+        self.0
+            .as_mut()
+            .expect("the guard holds its engine until it is handed back")
+    }
+
+    /// The engine, untouched: the guard ends nothing.
+    fn into_inner(mut self) -> E {
+        self.0
+            .take()
+            .expect("the guard holds its engine until it is handed back")
+    }
+}
 
 impl<E: Stoppable> Drop for WindDown<E> {
     fn drop(&mut self) {
-        let engine = &mut self.0;
+        let Some(engine) = self.0.as_mut() else {
+            return;
+        };
         wind_down(|| {
             engine.stop_all();
             engine.idle()
@@ -127,6 +151,64 @@ impl<E: Stoppable> Drop for WindDown<E> {
 }
 
 impl AlsaStream {
+    /// [`play`](Self::play), handing the engine back when the loop ends instead of
+    /// ending what it holds: whatever ends the loop (a stop, `stop_after`, a device that
+    /// is gone), [`Handback::detached`] then has the engine, every action still in it,
+    /// to attach to a device again ([`Detached::resume`](rtmix_backend::Detached::resume)).
+    /// Only a panic on the audio thread, or a thread that cannot start, ends everything
+    /// as [`play`](Self::play) does (the hand-back is then empty).
+    pub fn play_handing_back<P, H>(
+        mut device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<OutputEngine<P, H>>), AlsaError>
+    where
+        P: PlaySource,
+        H: Home,
+        OutputEngine<P, H>: Send + 'static,
+    {
+        let granted = device.granted().clone();
+        let clock = device.clock();
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        let handback = Handback::new(handback, clock.clone(), granted.rate);
+        let loop_control = control.clone();
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
+        let stream = Self::spawn(granted, (clock, None), control, move || {
+            let result = device.run(engine.get(), &loop_control);
+            hand_back(&back, engine);
+            result
+        })?;
+        Ok((stream, handback))
+    }
+
+    /// [`record`](Self::record), handing the engine back when the loop ends, as
+    /// [`play_handing_back`](Self::play_handing_back) does.
+    pub fn record_handing_back<R, H>(
+        mut device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<InputEngine<R, H>>), AlsaError>
+    where
+        R: RecordTarget,
+        H: Home,
+        InputEngine<R, H>: Send + 'static,
+    {
+        let granted = device.granted().clone();
+        let clock = device.clock();
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        let handback = Handback::new(handback, clock.clone(), granted.rate);
+        let loop_control = control.clone();
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
+        let stream = Self::spawn(granted, (clock, None), control, move || {
+            let result = device.run(engine.get(), &loop_control);
+            hand_back(&back, engine);
+            result
+        })?;
+        Ok((stream, handback))
+    }
+
     /// Runs `device` for `engine` on a new thread, asking for the scheduling of
     /// [`RunControl::realtime`].
     ///
@@ -145,10 +227,10 @@ impl AlsaStream {
         let granted = device.granted().clone();
         let clock = device.clock();
         let loop_control = control.clone();
-        let mut engine = WindDown(engine);
-        check_channels(engine.0.channels(), &granted)?;
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
         Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(&mut engine.0, &loop_control);
+            let result = device.run(engine.get(), &loop_control);
             drop(engine);
             result
         })
@@ -170,10 +252,10 @@ impl AlsaStream {
         let granted = device.granted().clone();
         let clock = device.clock();
         let loop_control = control.clone();
-        let mut engine = WindDown(engine);
-        check_channels(engine.0.channels(), &granted)?;
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
         Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(&mut engine.0, &loop_control);
+            let result = device.run(engine.get(), &loop_control);
             drop(engine);
             result
         })
@@ -199,15 +281,15 @@ impl AlsaStream<DuplexReport> {
         let (output, input) = device.clocks();
         let linked = device.linked();
         let loop_control = control.clone();
-        let mut engine = WindDown(engine);
-        check_channels(engine.0.output.channels(), &granted)?;
-        check_channels(engine.0.input.channels(), &input_granted)?;
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().output.channels(), &granted)?;
+        check_channels(engine.get().input.channels(), &input_granted)?;
         Self::spawn(
             granted,
             (output, Some((input, linked, input_granted))),
             control,
             move || {
-                let result = device.run(&mut engine.0, &loop_control);
+                let result = device.run(engine.get(), &loop_control);
                 drop(engine);
                 // The anchors outlive the loop: the offset over the whole run.
                 result.map(|report| DuplexReport {
@@ -379,6 +461,14 @@ impl<Report: Send + 'static> AlsaStream<Report> {
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default(),
         })?
+    }
+}
+
+/// Sends the engine to its hand-back, untouched; if nobody holds the hand-back any more,
+/// ends what the engine holds instead.
+fn hand_back<E: Stoppable>(back: &std::sync::mpsc::SyncSender<E>, engine: WindDown<E>) {
+    if let Err(unsent) = back.send(engine.into_inner()) {
+        drop(WindDown::new(unsent.0));
     }
 }
 

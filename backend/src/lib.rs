@@ -24,6 +24,8 @@
 //!   its output clock, `Exact` only on one clock;
 //! - [`RunControl`] and [`RealtimeConfig`]: how the control side steers a stream;
 //! - [`RunReport`] and [`DuplexReport`]: what a stream did;
+//! - [`Handback`] and [`Detached`]: an engine handed back by a stream that ended (a device
+//!   lost, say), to attach to a device again with its clock moved over the frames lost;
 //! - [`Backend`], [`Device`], [`DevicePair`], [`Stream`], [`Duplex`]: the
 //!   shape both backends implement.
 //!
@@ -36,6 +38,7 @@
 mod backend;
 mod config;
 mod control;
+mod detached;
 mod error;
 mod format;
 mod granted;
@@ -45,6 +48,7 @@ mod report;
 pub use backend::{Backend, Device, DevicePair, Duplex, Stream};
 pub use config::Config;
 pub use control::{Policy, RealtimeConfig, RunControl};
+pub use detached::{Attachable, Detached, Handback};
 pub use error::{Error, ErrorKind};
 pub use format::SampleFormat;
 pub use granted::Granted;
