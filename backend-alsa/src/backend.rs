@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rtmix_backend::{Backend, Device, DevicePair, Duplex, Stream};
+use rtmix_backend::{Attached, Backend, Device, DevicePair, Duplex, Stream};
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::{
@@ -75,6 +75,32 @@ impl Backend for Alsa {
         InputEngine<R, H>: Send,
     {
         AlsaStream::record(device, engine, control)
+    }
+
+    fn play_handing_back<P, H>(
+        device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+    ) -> Result<Attached<AlsaStream, OutputEngine<P, H>>, AlsaError>
+    where
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+    {
+        AlsaStream::play_handing_back(device, engine, control)
+    }
+
+    fn record_handing_back<R, H>(
+        device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+    ) -> Result<Attached<AlsaStream, InputEngine<R, H>>, AlsaError>
+    where
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send,
+    {
+        AlsaStream::record_handing_back(device, engine, control)
     }
 
     fn duplex<P, R, H>(

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rtmix_backend::{Backend, Device, DevicePair, Duplex, Stream};
+use rtmix_backend::{Attached, Backend, Device, DevicePair, Duplex, Stream};
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::{
@@ -75,6 +75,32 @@ impl Backend for Cpal {
         InputEngine<R, H>: Send,
     {
         CpalStream::record(device, engine, control)
+    }
+
+    fn play_handing_back<P, H>(
+        device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+    ) -> Result<Attached<CpalStream, OutputEngine<P, H>>, CpalError>
+    where
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+    {
+        CpalStream::play_handing_back(device, engine, control)
+    }
+
+    fn record_handing_back<R, H>(
+        device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+    ) -> Result<Attached<CpalStream, InputEngine<R, H>>, CpalError>
+    where
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send,
+    {
+        CpalStream::record_handing_back(device, engine, control)
     }
 
     fn duplex<P, R, H>(

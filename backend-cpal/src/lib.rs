@@ -69,6 +69,14 @@
 //! cycle) or an [`OffsetKind::Estimate`] (ALSA, where each stream has its own epoch), and
 //! reports the drift between the two once the anchors are a second apart.
 //!
+//! ## Handing the engine back
+//!
+//! [`CpalStream::play_handing_back`] and [`CpalStream::record_handing_back`] give, with the
+//! stream, a [`Handback`]: when the stream ends, whatever ended it, the callback hands its
+//! engine there untouched instead of ending what it holds, to attach to a device again
+//! ([`Detached::resume`]), as rtmix-alsa's streams do. `backend/tests/one_line.rs` proves
+//! it with one generic program on both backends.
+//!
 //! ## Not yet
 //!
 //! A JACK stream's ports are connected by cpal to the system ports; connecting them
@@ -109,8 +117,9 @@ pub use stream::{CpalStream, DuplexStream};
 /// for `rtmix_alsa::Alsa`) is the whole change.
 pub use rtmix_backend;
 pub use rtmix_backend::{
-    Backend, Config, Device, DevicePair, Duplex, DuplexReport, ErrorKind, Granted, Offset,
-    OffsetKind, Policy, RealtimeConfig, RunControl, RunReport, SampleFormat, Stream,
+    Attachable, Backend, Config, Detached, Device, DevicePair, Duplex, DuplexReport, ErrorKind,
+    Granted, Handback, Offset, OffsetKind, Policy, RealtimeConfig, RunControl, RunReport,
+    SampleFormat, Stream,
 };
 
 /// The cpal this crate is built on, for callers who need its types.

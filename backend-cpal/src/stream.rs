@@ -18,6 +18,7 @@ use crate::{
     CpalError, DuplexDevice, DuplexReport, Granted, InputDevice, Offset, OffsetKind, OutputDevice,
     RunControl, RunReport,
 };
+use rtmix_backend::{Detached, Handback};
 
 /// An engine half running in a cpal stream. Same shape as rtmix-alsa's `AlsaStream`:
 /// switching backends changes the device line.
@@ -66,10 +67,60 @@ impl CpalStream {
         H: Home + 'static,
         OutputEngine<P, H>: Send,
     {
+        Self::play_with(device, engine, control, None)
+    }
+
+    /// [`play`](Self::play), handing the engine back when the stream ends instead of
+    /// ending what it holds: whatever ends it (a stop, `stop_after`, a device that is
+    /// gone), [`Handback::detached`] then has the engine, every action still in it, to
+    /// attach to a device again ([`Detached::resume`](rtmix_backend::Detached::resume)).
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    pub fn play_handing_back<P, H>(
+        device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<OutputEngine<P, H>>), CpalError>
+    where
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+    {
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        match Self::play_with(device, engine, control, Some(back)) {
+            Ok(stream) => {
+                let handback = Handback::new(handback, stream.clock(), stream.granted.rate);
+                Ok((stream, handback))
+            }
+            Err(e) => {
+                // The callback, dropped on the way out, handed the engine back here:
+                // nobody will attach it, so what it holds ends.
+                if let Ok(engine) = handback.try_recv() {
+                    drop(Detached::new(engine, None, 0));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    fn play_with<P, H>(
+        device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+        handback: Option<std::sync::mpsc::SyncSender<OutputEngine<P, H>>>,
+    ) -> Result<Self, CpalError>
+    where
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+    {
         let channels = engine.channels();
         let mut callback =
             OutputCallback::new(engine, device.opened.config.sample_rate, control.clone())
                 .with_time_source(device.opened.granted.time_source);
+        if let Some(back) = handback {
+            callback = callback.with_handback(back);
+        }
         if whole_buffers(device.opened.host) {
             callback = callback.losing_whole_buffers();
         }
@@ -99,10 +150,60 @@ impl CpalStream {
         H: Home + 'static,
         InputEngine<R, H>: Send,
     {
+        Self::record_with(device, engine, control, None)
+    }
+
+    /// [`record`](Self::record), handing the engine back when the stream ends instead of
+    /// ending what it holds: whatever ends it (a stop, `stop_after`, a device that is
+    /// gone), [`Handback::detached`] then has the engine, every action still in it, to
+    /// attach to a device again ([`Detached::resume`](rtmix_backend::Detached::resume)).
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    pub fn record_handing_back<R, H>(
+        device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<InputEngine<R, H>>), CpalError>
+    where
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send,
+    {
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        match Self::record_with(device, engine, control, Some(back)) {
+            Ok(stream) => {
+                let handback = Handback::new(handback, stream.clock(), stream.granted.rate);
+                Ok((stream, handback))
+            }
+            Err(e) => {
+                // The callback, dropped on the way out, handed the engine back here:
+                // nobody will attach it, so what it holds ends.
+                if let Ok(engine) = handback.try_recv() {
+                    drop(Detached::new(engine, None, 0));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    fn record_with<R, H>(
+        device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+        handback: Option<std::sync::mpsc::SyncSender<InputEngine<R, H>>>,
+    ) -> Result<Self, CpalError>
+    where
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send,
+    {
         let channels = engine.channels();
         let mut callback =
             InputCallback::new(engine, device.opened.config.sample_rate, control.clone())
                 .with_time_source(device.opened.granted.time_source);
+        if let Some(back) = handback {
+            callback = callback.with_handback(back);
+        }
         if whole_buffers(device.opened.host) {
             callback = callback.losing_whole_buffers();
         }

@@ -8,7 +8,13 @@ use std::sync::Arc;
 
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
-use crate::{Config, DuplexReport, Error, Granted, Offset, RunControl, RunReport, SampleFormat};
+use crate::{
+    Config, DuplexReport, Error, Granted, Handback, Offset, RunControl, RunReport, SampleFormat,
+};
+
+/// A running stream `S` and the hand-back of its engine `E`
+/// ([`Backend::play_handing_back`], [`Backend::record_handing_back`]).
+pub type Attached<S, E> = (S, Handback<E>);
 
 /// A device opened for one direction (or a duplex pair), configured, not yet running.
 pub trait Device {
@@ -126,6 +132,10 @@ pub trait Duplex: Stream<Report = DuplexReport> {
 /// #     where P: rtmix_core::PlaySource + 'static, H: rtmix_core::Home + 'static, rtmix_core::OutputEngine<P, H>: Send { refuse() }
 /// #     fn record<R, H>(_: Nothing, _: rtmix_core::InputEngine<R, H>, _: RunControl) -> Result<Nothing, Error>
 /// #     where R: rtmix_core::RecordTarget + 'static, H: rtmix_core::Home + 'static, rtmix_core::InputEngine<R, H>: Send { refuse() }
+/// #     fn play_handing_back<P, H>(_: Nothing, _: rtmix_core::OutputEngine<P, H>, _: RunControl) -> Result<rtmix_backend::Attached<Nothing, rtmix_core::OutputEngine<P, H>>, Error>
+/// #     where P: rtmix_core::PlaySource + 'static, H: rtmix_core::Home + 'static, rtmix_core::OutputEngine<P, H>: Send { refuse() }
+/// #     fn record_handing_back<R, H>(_: Nothing, _: rtmix_core::InputEngine<R, H>, _: RunControl) -> Result<rtmix_backend::Attached<Nothing, rtmix_core::InputEngine<R, H>>, Error>
+/// #     where R: rtmix_core::RecordTarget + 'static, H: rtmix_core::Home + 'static, rtmix_core::InputEngine<R, H>: Send { refuse() }
 /// #     fn duplex<P, R, H>(_: NoDuplex, _: rtmix_core::Engine<P, R, H>, _: RunControl) -> Result<NoDuplex, Error>
 /// #     where P: rtmix_core::PlaySource + 'static, R: rtmix_core::RecordTarget + 'static, H: rtmix_core::Home + 'static,
 /// #     rtmix_core::OutputEngine<P, H>: Send, rtmix_core::InputEngine<R, H>: Send { refuse() }
@@ -186,6 +196,34 @@ pub trait Backend {
         engine: InputEngine<R, H>,
         control: RunControl,
     ) -> Result<Self::Stream, Error>
+    where
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send;
+
+    /// [`play`](Self::play), handing the engine back when the stream ends instead of
+    /// ending what it holds: whatever ends it (a stop, `stop_after`, a device that is
+    /// gone), [`Handback::detached`] then has the engine with every action still in it,
+    /// to attach to a device again ([`Detached::resume`](crate::Detached::resume)). Only
+    /// an audio side that panics, or a stream that cannot start, ends what it holds as
+    /// [`play`](Self::play) does.
+    fn play_handing_back<P, H>(
+        device: Self::OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+    ) -> Result<Attached<Self::Stream, OutputEngine<P, H>>, Error>
+    where
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send;
+
+    /// [`record`](Self::record), handing the engine back when the stream ends, as
+    /// [`play_handing_back`](Self::play_handing_back) does.
+    fn record_handing_back<R, H>(
+        device: Self::InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+    ) -> Result<Attached<Self::Stream, InputEngine<R, H>>, Error>
     where
         R: RecordTarget + 'static,
         H: Home + 'static,

@@ -45,7 +45,7 @@ mod granted;
 mod offset;
 mod report;
 
-pub use backend::{Backend, Device, DevicePair, Duplex, Stream};
+pub use backend::{Attached, Backend, Device, DevicePair, Duplex, Stream};
 pub use config::Config;
 pub use control::{Policy, RealtimeConfig, RunControl};
 pub use detached::{Attachable, Detached, Handback};

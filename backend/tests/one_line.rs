@@ -8,7 +8,11 @@
 //!   it (bit for bit), and report the frames they ran;
 //! * an engine whose channel count is not the device's is refused by both with the same
 //!   typed error, [`Error::ChannelMismatch`], and the action it held completes with
-//!   `StreamStopped`.
+//!   `StreamStopped`;
+//! * an engine handed back at the end of one stream and attached to the next (resumed at
+//!   the instant its next frame was due: no frame lost) goes on exactly where it stopped,
+//!   on both: the two files end to end hold the offline render bit for bit, nothing
+//!   completes at the hand-back, and each play completes exactly once after it.
 #![cfg(target_os = "linux")]
 
 use std::sync::{Mutex, Once};
@@ -179,5 +183,113 @@ fn both_backends_refuse_an_engine_of_another_channel_count_with_one_typed_error(
         );
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{name}");
         assert_eq!(end, EndReason::StreamStopped, "{name}");
+    }
+}
+
+/// Two files' samples, and the completions in order.
+type HandedOver = (
+    Vec<f32>,
+    Vec<f32>,
+    Vec<rtmix_core::Completion<Vec<f32>, Vec<f32>>>,
+);
+
+/// Plays the schedule for `first` frames into one file and, with the engine handed back
+/// and attached again, `second` frames into another, through backend `B`. Returns the two
+/// files' samples and the completions, in order.
+fn hand_over<B: Backend>(first: u64, second: u64) -> HandedOver {
+    let (mut ctl, engine) = open(2);
+    schedule(&mut ctl);
+    let (output, _) = engine.split();
+    let config = Config::new("rtmix_cpal_file", RATE, 2)
+        .host("ALSA")
+        .period(256)
+        .format(SampleFormat::F32);
+    let control = |frames| RunControl {
+        stop_after: Some(frames),
+        ..RunControl::default()
+    };
+    let paths = [1, 2].map(|n| {
+        std::env::temp_dir().join(format!(
+            "rtmix-backend-{}-{}-{n}.raw",
+            std::process::id(),
+            B::NAME
+        ))
+    });
+
+    std::env::set_var("RTMIX_CPAL_FILE", &paths[0]);
+    let device = B::open_output(&config).unwrap();
+    let (stream, back) = B::play_handing_back(device, output, control(first)).unwrap();
+    stream.join().unwrap();
+    let detached = back.detached().expect("the engine came back");
+    assert_eq!(detached.clock(), first, "{}", B::NAME);
+    assert!(
+        ctl.try_next().is_none(),
+        "{}: a play completed at the hand-back",
+        B::NAME
+    );
+    let due = detached.due.expect("the file PCM's clock had anchors");
+    let (output, lost) = detached.resume(due);
+    assert_eq!(lost, 0);
+
+    std::env::set_var("RTMIX_CPAL_FILE", &paths[1]);
+    let device = B::open_output(&config).unwrap();
+    let (stream, back) = B::play_handing_back(device, output, control(second)).unwrap();
+    stream.join().unwrap();
+    drop(back);
+    let mut done = Vec::new();
+    while let Some(c) = ctl.try_next() {
+        done.push(c);
+    }
+    let files = paths.map(|p| {
+        let samples = file_samples(&p);
+        let _ = std::fs::remove_file(p);
+        samples
+    });
+    let [a, b] = files;
+    (a, b, done)
+}
+
+#[test]
+fn both_backends_hand_the_engine_back_and_it_goes_on_exactly() {
+    let _lock = FILE_PCM
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    alsa_config();
+    // Both plays (frames 3 to 1003, and 777 to 2777) run across the hand-over.
+    let (first, second) = (900, FRAMES - 900);
+    let want = offline();
+    for (name, (a, b, done)) in [
+        ("ALSA", hand_over::<rtmix_alsa::Alsa>(first, second)),
+        ("cpal", hand_over::<rtmix_cpal::Cpal>(first, second)),
+    ] {
+        // rtmix-alsa writes exactly the frames asked; cpal's stream writes silence after
+        // them until it is torn down.
+        let (first, second) = (2 * first as usize, 2 * second as usize);
+        assert!(
+            a.len() >= first && b.len() >= second,
+            "{name}: {} {}",
+            a.len(),
+            b.len()
+        );
+        assert!(
+            a[first..].iter().chain(&b[second..]).all(|&x| x == 0.0),
+            "{name}: only silence after the frames asked"
+        );
+        let got: Vec<u32> = a[..first]
+            .iter()
+            .chain(&b[..second])
+            .map(|x| x.to_bits())
+            .collect();
+        let want: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
+        assert!(
+            got == want,
+            "{name}: the two files end to end differ from the offline render"
+        );
+        // Both plays were still in the engine at the hand-back, and complete once after it.
+        assert_eq!(done.len(), 2, "{name}: {done:?}");
+        for c in &done {
+            assert_eq!(c.end, EndReason::Finished, "{name}: {c:?}");
+        }
+        assert_ne!(done[0].id, done[1].id);
     }
 }
