@@ -1,6 +1,6 @@
 //! Opening a PCM for mmap transfers, and the transfer loops.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,90 +9,15 @@ use alsa::{Direction, ValueOr};
 use rtmix_core::convert::{decode, encode, I24Packed, Sample, I24};
 use rtmix_core::{DeviceClock, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
+use crate::config::{hardware_format, period_and_periods, FORMATS};
+use crate::error::{io, unsupported};
 use crate::pcm::{narrow, Mmap, Pcm};
 use crate::timestamp::Timestamper;
 use crate::track::{LostFrames, Track};
-use crate::{AlsaError, Config, Granted, RealtimeConfig, SampleFormat};
+use crate::{AlsaError, Config, Granted, RunControl, RunReport, SampleFormat};
+use rtmix_core::TimeSource;
 /// How long one wait for the device may take before the loop looks at its stop flag.
 pub(crate) const WAIT_MS: u32 = 100;
-
-/// How the control side steers a running transfer loop.
-#[derive(Clone, Debug)]
-pub struct RunControl {
-    /// Set to end the loop after its current period.
-    pub stop: Arc<AtomicBool>,
-    /// End the loop by itself once this many frames have been transferred (for offline
-    /// devices such as a `file` PCM, which are not paced).
-    pub stop_after: Option<u64>,
-    /// A test hook: once this many frames have been transferred, the loop sleeps this
-    /// long, as a descheduled audio thread would. Never set it in production.
-    pub stall: Option<(u64, Duration)>,
-    /// How long a running device may take no frames at all before the loop gives up with
-    /// [`AlsaError::NotResponding`] (a device unplugged without an error, a sound server
-    /// that died). The loop waits at least two buffers' time whatever this says.
-    pub device_timeout: Duration,
-    /// The scheduling and memory locking the audio thread of an
-    /// [`AlsaStream`](crate::AlsaStream) asks for (`SCHED_FIFO` at 70, memory not locked,
-    /// by default).
-    pub realtime: RealtimeConfig,
-}
-
-impl Default for RunControl {
-    fn default() -> Self {
-        Self {
-            stop: Arc::default(),
-            stop_after: None,
-            stall: None,
-            device_timeout: Duration::from_secs(2),
-            realtime: RealtimeConfig::default(),
-        }
-    }
-}
-
-impl RunControl {
-    /// The time without progress after which a device at `rate` with `buffer` frames is
-    /// taken for gone.
-    pub(crate) fn timeout(&self, buffer: u32, rate: u32) -> Duration {
-        let two_buffers =
-            Duration::from_nanos(2 * u64::from(buffer) * 1_000_000_000 / u64::from(rate.max(1)));
-        self.device_timeout.max(two_buffers)
-    }
-}
-
-/// What a transfer loop did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunReport {
-    /// Frames transferred (rendered or captured).
-    pub frames: u64,
-    /// Underruns, overruns and suspends recovered from, and position jumps (below).
-    pub xruns: u64,
-    /// Frames reported to the engine as lost to them: for each xrun, how far the device's
-    /// timeline had moved past the engine's clock when the PCM was recovered, extrapolated
-    /// from the device's last status (its timestamp, and its `delay`: the frames still
-    /// queued for playback, or captured and not yet read) to the device's timestamp of
-    /// the recovery; for each jump, the frames the position fell behind. Exact where the
-    /// device's position is as fresh as its timestamp (the scripted device of the unit
-    /// tests shows it to the frame); short by up to a period on a plugin whose position
-    /// moves a server period at a time (the `jack` plugin). The restart itself (the
-    /// pre-fill) is not in it.
-    pub frames_lost_estimate: u64,
-    /// Times the device's position fell more than a buffer behind its own timestamps
-    /// without an error (a sound server that had an xrun of its own): each is counted in
-    /// `xruns` too, and its frames in `frames_lost_estimate`.
-    pub jumps: u64,
-    /// Samples clamped on the way to an integer device format.
-    pub clipped: u64,
-    /// Playback: the fewest frames the device held at any of its starts (the first and
-    /// each restart after an xrun), read from the device (`snd_pcm_delay`) right after
-    /// `snd_pcm_start`. The loop fills the whole buffer before it starts the device, so
-    /// on a paced device this is the granted buffer unless the stream had less than that
-    /// left to play (a device that is not paced, such as the `null` PCM, has played it
-    /// all by then and says 0). `None` for capture, and for a device that never started.
-    pub start_fill: Option<u64>,
-    /// The engine's frame clock when the loop ended: the frames transferred plus those
-    /// reported lost, so it stays on the device timeline.
-    pub engine_clock: u64,
-}
 
 /// A PCM opened for playback, with its scratch block.
 #[derive(Debug)]
@@ -115,64 +40,73 @@ pub struct InputDevice {
 /// Opens `config.device` and negotiates mmap interleaved access with it: `FLOAT_LE` if the
 /// device takes it, else `S16_LE`.
 pub(crate) fn open(config: &Config, direction: Direction) -> Result<(PCM, Granted), AlsaError> {
+    if let Some(host) = config.host.as_deref() {
+        if !host.eq_ignore_ascii_case("ALSA") {
+            return Err(AlsaError::NoSuchHost {
+                host: host.to_owned(),
+                available: vec!["ALSA".into()],
+            });
+        }
+    }
     let pcm = PCM::new(&config.device, direction, false).map_err(|e| AlsaError::Open {
         device: config.device.clone(),
         errno: e.errno(),
     })?;
-    let unsupported = |what| {
-        move |e: alsa::Error| AlsaError::Unsupported {
-            what,
-            errno: e.errno(),
-        }
+    let unsupported = |what| move |e: alsa::Error| unsupported(what, &e);
+    let (asked_period, asked_periods) = period_and_periods(config);
+    let format = {
+        let hw = HwParams::any(&pcm).map_err(unsupported("hardware parameters"))?;
+        hw.set_access(Access::MMapInterleaved)
+            .map_err(unsupported("mmap interleaved access"))?;
+        hw.set_channels(u32::from(config.channels))
+            .map_err(unsupported("channel count"))?;
+        hw.set_rate(config.rate, ValueOr::Nearest)
+            .map_err(unsupported("rate"))?;
+        let candidates = config.format.map_or(&FORMATS[..], |f| {
+            match FORMATS.iter().position(|&p| p == f) {
+                Some(i) => &FORMATS[i..=i],
+                None => &[],
+            }
+        });
+        let format = candidates
+            .iter()
+            .copied()
+            .find(|&f| alsa_format(f).is_some_and(|a| hw.set_format(a).is_ok()))
+            .ok_or_else(|| AlsaError::Unsupported {
+                what: "sample format",
+                message: format!("none of {candidates:?} (rtmix-alsa speaks {FORMATS:?})"),
+            })?;
+        hw.set_period_size_near(narrow(i64::from(asked_period)), ValueOr::Nearest)
+            .map_err(unsupported("period size"))?;
+        hw.set_periods_near(asked_periods, ValueOr::Nearest)
+            .map_err(unsupported("period count"))?;
+        pcm.hw_params(&hw).map_err(unsupported("configuration"))?;
+        format
     };
-    let format =
-        {
-            let hw = HwParams::any(&pcm).map_err(unsupported("hardware parameters"))?;
-            hw.set_access(Access::MMapInterleaved)
-                .map_err(unsupported("mmap interleaved access"))?;
-            hw.set_channels(u32::from(config.channels))
-                .map_err(unsupported("channel count"))?;
-            hw.set_rate(config.rate, ValueOr::Nearest)
-                .map_err(unsupported("rate"))?;
-            let candidates = config.format.map_or(&SampleFormat::PREFERENCE[..], |f| {
-                match SampleFormat::PREFERENCE.iter().position(|&p| p == f) {
-                    Some(i) => &SampleFormat::PREFERENCE[i..=i],
-                    None => &[],
-                }
-            });
-            let format = candidates
-                .iter()
-                .copied()
-                .find(|&f| hw.set_format(alsa_format(f)).is_ok())
-                .ok_or(AlsaError::Unsupported {
-                    what: "sample format",
-                    errno: 22,
-                })?;
-            hw.set_period_size_near(narrow(i64::from(config.period)), ValueOr::Nearest)
-                .map_err(unsupported("period size"))?;
-            hw.set_periods_near(config.periods, ValueOr::Nearest)
-                .map_err(unsupported("period count"))?;
-            pcm.hw_params(&hw).map_err(unsupported("configuration"))?;
-            format
-        };
-    let hw = pcm.hw_params_current().map_err(|e| AlsaError::io(&e))?;
-    let period = hw.get_period_size().map_err(|e| AlsaError::io(&e))?;
-    let buffer = hw.get_buffer_size().map_err(|e| AlsaError::io(&e))?;
+    let hw = pcm.hw_params_current().map_err(|e| io(&e))?;
+    let period = hw.get_period_size().map_err(|e| io(&e))?;
+    let buffer = hw.get_buffer_size().map_err(|e| io(&e))?;
+    let used = hw.get_format().map(|f| f.to_string()).unwrap_or_default();
     let mut granted = Granted {
+        host: "ALSA".into(),
+        device: config.device.clone(),
         format,
-        rate: hw.get_rate().map_err(|e| AlsaError::io(&e))?,
+        rate: hw.get_rate().map_err(|e| io(&e))?,
         channels: config.channels,
-        period: u32::try_from(period).unwrap_or(u32::MAX),
-        buffer: u32::try_from(buffer).unwrap_or(u32::MAX),
-        timestamps: false,
+        period: Some(u32::try_from(period).unwrap_or(u32::MAX)),
+        buffer: Some(u32::try_from(buffer).unwrap_or(u32::MAX)),
+        time_source: TimeSource::Host,
+        hardware_format: None,
     };
     drop(hw);
     // Timestamps in the clock `Instant` reads. A device that refuses them still plays, and
     // its clock anchors say their time is the host's.
-    granted.timestamps = software_params(&pcm, period, true).is_ok();
-    if !granted.timestamps {
+    if software_params(&pcm, period, true).is_ok() {
+        granted.time_source = TimeSource::Device;
+    } else {
         software_params(&pcm, period, false).map_err(unsupported("software parameters"))?;
     }
+    granted.hardware_format = hardware_format(&pcm, &used);
     Ok((pcm, granted))
 }
 
@@ -193,15 +127,24 @@ fn software_params(pcm: &PCM, period: Frames, timestamps: bool) -> alsa::Result<
     pcm.sw_params(&sw)
 }
 
-/// The ALSA format of a [`SampleFormat`].
-fn alsa_format(format: SampleFormat) -> Format {
-    match format {
-        SampleFormat::F32 => Format::float(),
-        SampleFormat::S32 => Format::s32(),
-        SampleFormat::S24 => Format::s24(),
-        SampleFormat::S24Packed => Format::s24_3(),
-        SampleFormat::S16 => Format::s16(),
+/// A format outside [`FORMATS`]: `open` never grants one.
+fn not_spoken(format: SampleFormat) -> AlsaError {
+    AlsaError::Unsupported {
+        what: "sample format",
+        message: format!("rtmix-alsa speaks {FORMATS:?}, not {format:?}"),
     }
+}
+
+/// The ALSA format of a [`SampleFormat`], for those of [`FORMATS`].
+fn alsa_format(format: SampleFormat) -> Option<Format> {
+    Some(match format {
+        SampleFormat::F32 => Format::float(),
+        SampleFormat::I32 => Format::s32(),
+        SampleFormat::I24 => Format::s24(),
+        SampleFormat::I24Packed => Format::s24_3(),
+        SampleFormat::I16 => Format::s16(),
+        _ => return None,
+    })
 }
 
 /// Converts `block` into 24-bit samples in the low bytes of `dst`; returns those clamped.
@@ -254,8 +197,8 @@ impl<'a, P: Pcm> Pump<'a, P> {
             track: Track::new(pcm, stamps, granted, control),
             control,
             unit,
-            period: granted.period as usize,
-            buffer: granted.buffer,
+            period: granted.period.unwrap_or_default() as usize,
+            buffer: granted.buffer.unwrap_or_default(),
             rate: granted.rate,
             stalled: false,
             lead_in: 0,
@@ -333,7 +276,8 @@ impl OutputDevice {
     /// Opens a PCM for playback.
     pub fn open(config: &Config) -> Result<Self, AlsaError> {
         let (pcm, granted) = open(config, Direction::Playback)?;
-        let scratch = vec![0.0; granted.buffer as usize * usize::from(granted.channels)];
+        let scratch =
+            vec![0.0; granted.buffer.unwrap_or_default() as usize * usize::from(granted.channels)];
         let stamps = Timestamper::new(granted.rate, Direction::Playback);
         Ok(Self {
             pcm,
@@ -366,7 +310,7 @@ impl OutputDevice {
             scratch,
             stamps,
         } = self;
-        let io_error = |e: alsa::Error| AlsaError::io(&e);
+        let io_error = |e: alsa::Error| crate::error::io(&e);
         let ch = usize::from(granted.channels);
         match granted.format {
             SampleFormat::F32 => {
@@ -381,7 +325,7 @@ impl OutputDevice {
                     },
                 )
             }
-            SampleFormat::S32 => {
+            SampleFormat::I32 => {
                 let io = pcm.io_i32().map_err(io_error)?;
                 play_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch),
@@ -394,7 +338,7 @@ impl OutputDevice {
                     },
                 )
             }
-            SampleFormat::S24 => {
+            SampleFormat::I24 => {
                 let io = pcm.io_i32_s24().map_err(io_error)?;
                 play_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch),
@@ -407,7 +351,7 @@ impl OutputDevice {
                     },
                 )
             }
-            SampleFormat::S24Packed => {
+            SampleFormat::I24Packed => {
                 let io = pcm.io_bytes();
                 play_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch * 3),
@@ -420,7 +364,7 @@ impl OutputDevice {
                     },
                 )
             }
-            SampleFormat::S16 => {
+            SampleFormat::I16 => {
                 let io = pcm.io_checked::<i16>().map_err(io_error)?;
                 play_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch),
@@ -433,6 +377,7 @@ impl OutputDevice {
                     },
                 )
             }
+            other => Err(not_spoken(other)),
         }
     }
 }
@@ -515,7 +460,8 @@ impl InputDevice {
     /// Opens a PCM for capture.
     pub fn open(config: &Config) -> Result<Self, AlsaError> {
         let (pcm, granted) = open(config, Direction::Capture)?;
-        let scratch = vec![0.0; granted.buffer as usize * usize::from(granted.channels)];
+        let scratch =
+            vec![0.0; granted.buffer.unwrap_or_default() as usize * usize::from(granted.channels)];
         let stamps = Timestamper::new(granted.rate, Direction::Capture);
         Ok(Self {
             pcm,
@@ -548,7 +494,7 @@ impl InputDevice {
             scratch,
             stamps,
         } = self;
-        let io_error = |e: alsa::Error| AlsaError::io(&e);
+        let io_error = |e: alsa::Error| crate::error::io(&e);
         let ch = usize::from(granted.channels);
         match granted.format {
             SampleFormat::F32 => {
@@ -562,7 +508,7 @@ impl InputDevice {
                     },
                 )
             }
-            SampleFormat::S32 => {
+            SampleFormat::I32 => {
                 let io = pcm.io_i32().map_err(io_error)?;
                 capture_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch),
@@ -575,7 +521,7 @@ impl InputDevice {
                     },
                 )
             }
-            SampleFormat::S24 => {
+            SampleFormat::I24 => {
                 let io = pcm.io_i32_s24().map_err(io_error)?;
                 capture_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch),
@@ -591,7 +537,7 @@ impl InputDevice {
                     },
                 )
             }
-            SampleFormat::S24Packed => {
+            SampleFormat::I24Packed => {
                 let io = pcm.io_bytes();
                 capture_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch * 3),
@@ -606,7 +552,7 @@ impl InputDevice {
                     },
                 )
             }
-            SampleFormat::S16 => {
+            SampleFormat::I16 => {
                 let io = pcm.io_checked::<i16>().map_err(io_error)?;
                 capture_loop(
                     Pump::new(&*pcm, granted, control, stamps, ch),
@@ -619,6 +565,7 @@ impl InputDevice {
                     },
                 )
             }
+            other => Err(not_spoken(other)),
         }
     }
 }
@@ -635,7 +582,7 @@ pub(crate) fn capture_loop<P: Pcm, S, T: Mmap<S>, E: LostFrames>(
 ) -> Result<RunReport, AlsaError> {
     let pcm = pump.track.pcm;
     let start = |pump: &mut Pump<'_, P>, engine: &E| {
-        pcm.start().map_err(|e| AlsaError::io(&e))?;
+        pcm.start().map_err(|e| crate::error::io(&e))?;
         pump.track.started(engine.clock(), false);
         Ok::<(), AlsaError>(())
     };

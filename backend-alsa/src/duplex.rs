@@ -7,7 +7,7 @@
 //! their clocks: the kernel links PCMs of two cards as readily as two of one card, and
 //! two cards' clocks run free of each other. The stream's input and output clocks are
 //! taken as one only when the PCMs are linked AND on one card (`snd_pcm_info`'s card
-//! numbers): [`DuplexDevice::linked`] and [`OffsetKind::Linked`] say so only then. When
+//! numbers): [`DuplexDevice::linked`] and [`OffsetKind::Exact`](crate::OffsetKind::Exact) say so only then. When
 //! they cannot be linked (ALSA's `jack` plugin) they are started back to back; either way
 //! the offset between the clocks is then an estimate, known exactly only by measuring it
 //! (a loopback test, `tests/jack.rs`).
@@ -21,12 +21,12 @@ use std::sync::Arc;
 use alsa::pcm::{State, PCM};
 use rtmix_core::{DeviceClock, Engine, Home, PlaySource, RecordTarget, TimeSource};
 
-use crate::device::{open, stall_once, RunControl, RunReport, WAIT_MS};
+use crate::device::{open, stall_once, WAIT_MS};
 use crate::edge::{decode_bytes, encode_bytes};
 use crate::pcm::{Mmap, Pcm};
 use crate::timestamp::Timestamper;
 use crate::track::Track;
-use crate::{AlsaError, Config, Granted, SampleFormat};
+use crate::{AlsaError, Config, DuplexReport, Granted, Offset, RunControl, SampleFormat};
 
 /// A playback and a capture PCM driven together by one loop.
 #[derive(Debug)]
@@ -43,41 +43,6 @@ pub struct DuplexDevice {
     scratch: (Vec<f32>, Vec<f32>),
 }
 
-/// The offset between a duplex stream's input and output frame clocks: the input frame at
-/// the ADC when output frame `f` is at the DAC is `f + frames`. Through a loopback cable
-/// with no delay of its own, that is the round trip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DuplexOffset {
-    /// Input frame minus output frame, at the same instant.
-    pub frames: i64,
-    /// How far to trust it.
-    pub kind: OffsetKind,
-}
-
-/// How a [`DuplexOffset`] was obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OffsetKind {
-    /// The PCMs are linked (they start on the same tick) and on one card (one clock, so
-    /// they stay together), and both clocks carry device timestamps: the offset is the
-    /// devices' own account, exact up to converter delays the driver does not report.
-    Linked,
-    /// The PCMs were started back to back, are on two cards (linked or not: two clocks
-    /// that drift apart), or a clock has only host time: the offset is
-    /// an estimate from two positions read at slightly different times, and the true
-    /// round trip can differ by the plugin's own buffering. Measure it (a loopback
-    /// cross-correlation) where it matters.
-    Estimate,
-}
-
-/// What a duplex loop did, per direction.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DuplexReport {
-    /// The playback side.
-    pub output: RunReport,
-    /// The capture side.
-    pub input: RunReport,
-}
-
 impl DuplexDevice {
     /// Opens `output` for playback and `input` for capture, each in the format its config
     /// insists on or the best the device has (as [`OutputDevice::open`](crate::OutputDevice::open)
@@ -85,7 +50,9 @@ impl DuplexDevice {
     pub fn open(output: &Config, input: &Config) -> Result<Self, AlsaError> {
         let (out_pcm, out_granted) = open(output, alsa::Direction::Playback)?;
         let (in_pcm, in_granted) = open(input, alsa::Direction::Capture)?;
-        let block = |g: &Granted| vec![0.0; g.buffer as usize * usize::from(g.channels)];
+        let block = |g: &Granted| {
+            vec![0.0; g.buffer.unwrap_or_default() as usize * usize::from(g.channels)]
+        };
         let scratch = (block(&out_granted), block(&in_granted));
         let linked = out_pcm.link(&in_pcm).is_ok();
         let one_clock = same_card(&out_pcm, &in_pcm);
@@ -130,7 +97,7 @@ impl DuplexDevice {
 
     /// The offset between the input and output frame clocks (see [`duplex_offset`]), or
     /// `None` until both have run a period.
-    pub fn offset(&self) -> Option<DuplexOffset> {
+    pub fn offset(&self) -> Option<Offset> {
         let (output, input) = self.clocks();
         duplex_offset(&output, &input, self.linked())
     }
@@ -156,7 +123,7 @@ impl DuplexDevice {
             scratch,
             ..
         } = self;
-        let io_err = |e: alsa::Error| AlsaError::io(&e);
+        let io_err = |e: alsa::Error| crate::error::io(&e);
         let sides = Sides {
             output: &*output,
             input: &*input,
@@ -239,7 +206,7 @@ impl<P: Pcm> Sides<'_, P> {
         mut take: impl FnMut(&mut E, &[I]),
     ) -> Result<DuplexReport, AlsaError> {
         let (output, input) = (self.output, self.input);
-        let period = self.granted.0.period as usize;
+        let period = self.granted.0.period.unwrap_or_default() as usize;
         let mut out = Track::new(output, &self.stamps.0, &self.granted.0, control);
         let mut inp = Track::new(input, &self.stamps.1, &self.granted.1, control);
         let mut started = false;
@@ -306,7 +273,7 @@ impl<P: Pcm> Sides<'_, P> {
                 } else if input.state() != State::Running {
                     // After an output xrun the input may still be running: start only a
                     // stopped one (an xrun of its own is recovered below).
-                    input.start().map_err(|e| AlsaError::io(&e))?;
+                    input.start().map_err(|e| crate::error::io(&e))?;
                     inp.started(engine.input_clock(), false);
                 }
                 started = true;
@@ -378,6 +345,7 @@ impl<P: Pcm> Sides<'_, P> {
         Ok(DuplexReport {
             output: out.finish(engine.output_clock()),
             input: inp.finish(engine.input_clock()),
+            offset: None,
         })
     }
 
@@ -397,7 +365,7 @@ impl<P: Pcm> Sides<'_, P> {
         (out, inp): (&mut Track<'_, P>, &mut Track<'_, P>),
         engine: &mut impl DuplexEngine,
     ) -> Result<bool, AlsaError> {
-        let io_err = |e: alsa::Error| AlsaError::io(&e);
+        let io_err = |e: alsa::Error| crate::error::io(&e);
         if self.linked {
             match side {
                 Side::Output => {
@@ -484,22 +452,16 @@ impl<P: PlaySource, R: RecordTarget, H: Home> DuplexEngine for Engine<P, R, H> {
 /// at the ADC minus the output frame at the DAC, both read at the output's latest anchor.
 /// `linked` says the two devices start together on one clock ([`DuplexDevice::linked`]).
 /// `None` until both clocks have anchors.
-pub fn duplex_offset(
-    output: &DeviceClock,
-    input: &DeviceClock,
-    linked: bool,
-) -> Option<DuplexOffset> {
+pub fn duplex_offset(output: &DeviceClock, input: &DeviceClock, linked: bool) -> Option<Offset> {
     let out = output.anchor()?;
     let input_frame = input.frame_at(out.at)?;
     let exact =
         linked && out.source == TimeSource::Device && input.anchor()?.source == TimeSource::Device;
-    Some(DuplexOffset {
-        frames: i64::try_from(i128::from(input_frame) - i128::from(out.frame)).ok()?,
-        kind: if exact {
-            OffsetKind::Linked
-        } else {
-            OffsetKind::Estimate
-        },
+    let frames = i64::try_from(i128::from(input_frame) - i128::from(out.frame)).ok()?;
+    Some(if exact {
+        Offset::exact(frames)
+    } else {
+        Offset::estimate(frames)
     })
 }
 

@@ -1,111 +1,66 @@
-//! Typed errors of the ALSA backend.
+//! rtmix-alsa's errors: the shared [`Error`](rtmix_backend::Error) of every backend,
+//! under the name this crate has always given it, and alsa-lib's errors turned into it.
 
-use std::fmt;
-
-/// Why the backend could not do what was asked.
+/// Why the backend could not do what was asked: rtmix-backend's [`Error`](rtmix_backend::Error),
+/// the same type as rtmix-cpal's `CpalError`.
 ///
 /// ```
-/// use rtmix_alsa::AlsaError;
-/// let e = AlsaError::Open { device: "hw:9".into(), errno: 2 };
+/// use rtmix_alsa::{AlsaError, ErrorKind};
+/// let e = AlsaError::Open { device: "hw:9".into(), errno: -2 };
 /// assert!(e.to_string().contains("hw:9"));
+/// assert_eq!(e.kind(), ErrorKind::NotFound);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AlsaError {
-    /// The device could not be opened: missing (`ENOENT`, `ENODEV`), busy (`EBUSY`) or
-    /// refused.
-    Open {
-        /// The name asked for.
-        device: String,
-        /// The error number alsa-lib gave.
-        errno: i32,
-    },
-    /// The device refused part of the configuration.
-    Unsupported {
-        /// What it refused.
-        what: &'static str,
-        /// The error number alsa-lib gave.
-        errno: i32,
-    },
-    /// A transfer failed in a way recovery could not fix (the device disappeared, say).
-    Io {
-        /// The alsa-lib function that failed.
-        function: &'static str,
-        /// The error number.
-        errno: i32,
-    },
-    /// A running device moved no frames for longer than
-    /// [`RunControl::device_timeout`](crate::RunControl::device_timeout), without an error
-    /// of its own: it is gone (a sound server that died, a device unplugged behind a
-    /// plugin). The loop ended; everything pending completed with `StreamStopped`.
-    NotResponding {
-        /// How long it had been silent.
-        waited_ms: u64,
-    },
-    /// The audio thread could not be started (`EAGAIN`: a thread limit such as
-    /// `RLIMIT_NPROC`, or no memory for its stack). Everything the engine held has
-    /// completed with `StreamStopped`.
-    Spawn {
-        /// The error number of the thread's creation.
-        errno: i32,
-    },
-    /// The audio thread panicked (a `SampleSource` or `SampleSink` that panics, say).
-    /// Everything its engine held has completed with `StreamStopped`, a recording handing
-    /// back what it captured.
-    Panicked {
-        /// The panic's message, when it had one.
-        message: String,
-    },
-}
+pub type AlsaError = rtmix_backend::Error;
 
-impl AlsaError {
-    /// True when the device itself is gone: it disappeared (`ENODEV`), was closed under
-    /// the stream (`EBADFD`, `ENOTTY`, `EIO`), or stopped responding.
-    pub fn is_device_gone(&self) -> bool {
-        match self {
-            AlsaError::Io { errno, .. } => {
-                matches!(
-                    errno.abs(),
-                    libc::ENODEV | libc::EBADFD | libc::ENOTTY | libc::EIO
-                )
-            }
-            AlsaError::NotResponding { .. } => true,
-            _ => false,
-        }
-    }
-
-    pub(crate) fn io(e: &alsa::Error) -> Self {
-        AlsaError::Io {
-            function: e.func(),
-            errno: e.errno(),
-        }
+/// A failed alsa-lib call of a running transfer.
+pub(crate) fn io(e: &alsa::Error) -> AlsaError {
+    AlsaError::Io {
+        function: e.func(),
+        errno: e.errno(),
     }
 }
 
-impl fmt::Display for AlsaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AlsaError::Open { device, errno } => {
-                write!(f, "cannot open ALSA device {device:?} (errno {errno})")
-            }
-            AlsaError::Unsupported { what, errno } => {
-                write!(f, "the device refused the {what} (errno {errno})")
-            }
-            AlsaError::Io { function, errno } => {
-                write!(f, "ALSA {function} failed (errno {errno})")
-            }
-            AlsaError::NotResponding { waited_ms } => write!(
-                f,
-                "the device moved no audio for {waited_ms} ms: it is gone or its server stopped"
-            ),
-            AlsaError::Spawn { errno } => {
-                write!(f, "the audio thread could not be started (errno {errno})")
-            }
-            AlsaError::Panicked { message } => {
-                write!(f, "the audio thread panicked: {message}")
-            }
-        }
+/// A configuration alsa-lib refused.
+pub(crate) fn unsupported(what: &'static str, e: &alsa::Error) -> AlsaError {
+    AlsaError::Unsupported {
+        what,
+        message: format!("{} (errno {})", e, e.errno()),
     }
 }
 
-impl std::error::Error for AlsaError {}
+#[cfg(test)]
+mod tests {
+    use super::AlsaError;
+    use rtmix_backend::ErrorKind;
+
+    /// The shared crate sorts errors by Linux's error numbers without libc: they are
+    /// libc's.
+    #[test]
+    fn error_kinds_follow_libc_error_numbers() {
+        let open = |errno: i32| {
+            AlsaError::Open {
+                device: "x".into(),
+                errno: -errno,
+            }
+            .kind()
+        };
+        assert_eq!(open(libc::EBUSY), ErrorKind::Busy);
+        assert_eq!(open(libc::EACCES), ErrorKind::PermissionDenied);
+        assert_eq!(open(libc::EPERM), ErrorKind::PermissionDenied);
+        assert_eq!(open(libc::ENOENT), ErrorKind::NotFound);
+        assert_eq!(open(libc::ENODEV), ErrorKind::NotFound);
+        assert_eq!(open(libc::ENXIO), ErrorKind::NotFound);
+        for errno in [libc::ENODEV, libc::EBADFD, libc::ENOTTY, libc::EIO] {
+            let e = AlsaError::Io {
+                function: "snd_pcm_mmap_begin",
+                errno: -errno,
+            };
+            assert!(e.is_device_gone(), "{e:?}");
+        }
+        let other = AlsaError::Io {
+            function: "snd_pcm_mmap_begin",
+            errno: -libc::EINVAL,
+        };
+        assert!(!other.is_device_gone());
+    }
+}

@@ -530,11 +530,12 @@ mod tests {
     use std::time::Duration;
 
     use super::{FakePcm, Rig, Setup, Stamps};
-    use crate::device::{capture_loop, play_loop, Pump, RunControl, RunReport};
+    use crate::device::{capture_loop, play_loop, Pump};
     use crate::duplex::{DuplexEngine, Sides};
     use crate::timestamp::Timestamper;
     use crate::track::LostFrames;
     use crate::{AlsaError, DuplexReport, Granted, SampleFormat};
+    use crate::{RunControl, RunReport};
 
     const RATE: u32 = 48_000;
     const CH: usize = 2;
@@ -614,12 +615,15 @@ mod tests {
 
     fn granted(s: &Setup) -> Granted {
         Granted {
+            host: "ALSA".into(),
+            device: "fake".into(),
             format: SampleFormat::F32,
             rate: RATE,
             channels: CH as u16,
-            period: u32::try_from(s.period).unwrap(),
-            buffer: u32::try_from(s.period * s.periods).unwrap(),
-            timestamps: true,
+            period: Some(u32::try_from(s.period).unwrap()),
+            buffer: Some(u32::try_from(s.period * s.periods).unwrap()),
+            time_source: rtmix_core::TimeSource::Device,
+            hardware_format: None,
         }
     }
 

@@ -58,7 +58,7 @@
 //! at instant T". The control side reads it through [`AlsaStream::clock`]: `now()`,
 //! frame-to-instant conversion both ways, the commit-to-DAC latency, and the earliest
 //! frame a new action can still make. A duplex stream also reports the offset between its
-//! input and output clocks ([`DuplexOffset`]), marked [`OffsetKind::Linked`] only when the
+//! input and output clocks ([`Offset`]), marked [`OffsetKind::Exact`] only when the
 //! PCMs are linked, on one card (one clock) and both clocks carry device timestamps, and
 //! [`OffsetKind::Estimate`] otherwise. A linked pair recovers from an xrun as one.
 //!
@@ -76,6 +76,18 @@
 //! that cannot be started ([`AlsaError::Spawn`]; the engine goes to the thread only once
 //! it exists, so the caller still has it to end). `tests/thread_fails.rs` proves both.
 //!
+//! ## Reconnecting
+//!
+//! [`AlsaStream::play_handing_back`] and [`AlsaStream::record_handing_back`] hand the
+//! engine back when the loop ends, whatever ended it (a stop, a device gone), instead of
+//! ending what it holds: [`Handback::detached`] then has it, every action still in it, and
+//! [`Detached::resume`] moves its clock over the frames the device timeline moved while it
+//! was away (the wall time from the instant its next frame was due on the old device, at
+//! the granted rate) before it is attached to the reopened device, or another one.
+//! `tests/reconnect.rs` kills a private JACK server under a playback and a capture, starts
+//! it again and re-attaches both engines: every action completes once, the recording keeps
+//! what it captured, and the clocks moved over the gap.
+//!
 //! ## Not yet
 //!
 //! The kernel-direct mmap path (`hw:` devices only) is not written: it cannot be tested on
@@ -83,6 +95,7 @@
 
 #![deny(missing_docs)]
 
+mod backend;
 mod config;
 mod device;
 mod duplex;
@@ -96,12 +109,23 @@ mod stream;
 mod timestamp;
 mod track;
 
-pub use config::{Config, Granted, SampleFormat};
-pub use device::{InputDevice, OutputDevice, RunControl, RunReport};
-pub use duplex::{duplex_offset, DuplexDevice, DuplexOffset, DuplexReport, OffsetKind};
+pub use backend::Alsa;
+pub use config::{DEFAULT_PERIOD, DEFAULT_PERIODS, FORMATS};
+pub use device::{InputDevice, OutputDevice};
+pub use duplex::{duplex_offset, DuplexDevice};
 pub use error::AlsaError;
-pub use realtime::{Memory, Policy, Realtime, RealtimeConfig, Refusal, Scheduling};
+pub use realtime::{Memory, Realtime, Refusal, Scheduling};
 pub use stream::AlsaStream;
+
+/// The interface rtmix-alsa shares with rtmix-cpal, re-exported: the same types and
+/// traits in both crates, so that changing `rtmix_alsa` for `rtmix_cpal` (or [`Alsa`]
+/// for `rtmix_cpal::Cpal`) is the whole change.
+pub use rtmix_backend;
+pub use rtmix_backend::{
+    Attachable, Backend, Config, Detached, Device, DevicePair, Duplex, DuplexReport, ErrorKind,
+    Granted, Handback, Offset, OffsetKind, Policy, RealtimeConfig, RunControl, RunReport,
+    SampleFormat, Stream,
+};
 
 /// The examples of docs/alsa.md, compiled (and, where they need no device, run) as
 /// doctests.

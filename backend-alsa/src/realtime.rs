@@ -7,64 +7,19 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use crate::{Policy, RealtimeConfig};
+
 use thread_priority::{
     set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy, ThreadPriority,
     ThreadPriorityValue, ThreadSchedulePolicy,
 };
 
-/// A realtime scheduling policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Policy {
-    /// `SCHED_FIFO`: runs until it blocks or a higher priority thread wakes.
-    Fifo,
-    /// `SCHED_RR`: as `SCHED_FIFO`, but threads of the same priority take turns.
-    RoundRobin,
-}
-
-impl Policy {
-    fn of_crate(self) -> ThreadSchedulePolicy {
-        ThreadSchedulePolicy::Realtime(match self {
-            Policy::Fifo => RealtimeThreadSchedulePolicy::Fifo,
-            Policy::RoundRobin => RealtimeThreadSchedulePolicy::RoundRobin,
-        })
-    }
-}
-
-/// What the audio thread asks of the system before its loop starts
-/// ([`RunControl::realtime`](crate::RunControl::realtime)).
-///
-/// ```
-/// use rtmix_alsa::{Policy, RealtimeConfig};
-/// let asked = RealtimeConfig::default();
-/// assert_eq!((asked.policy, asked.priority, asked.lock_memory), (Some(Policy::Fifo), 70, false));
-/// let quiet = RealtimeConfig { policy: None, ..RealtimeConfig::default() }; // normal scheduling
-/// # let _ = quiet;
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RealtimeConfig {
-    /// The realtime policy to ask for; `None` leaves the thread at normal scheduling.
-    /// `Some(Policy::Fifo)` by default.
-    pub policy: Option<Policy>,
-    /// The priority within the policy: 1 to 99 on Linux (higher runs first). 70 by
-    /// default, below JACK's server threads and above most others.
-    pub priority: u8,
-    /// Lock all the process's memory (`mlockall(MCL_CURRENT | MCL_FUTURE)`) while the
-    /// stream runs, so that no page the loop touches is ever paged out. Off by default:
-    /// it is process-wide, and a process under an `RLIMIT_MEMLOCK` that allowed it may then
-    /// fail to allocate. The lock is counted: the last stream that asked for it unlocks
-    /// (`munlockall`) when its thread ends, which also undoes an `mlockall` made elsewhere
-    /// in the process.
-    pub lock_memory: bool,
-}
-
-impl Default for RealtimeConfig {
-    fn default() -> Self {
-        Self {
-            policy: Some(Policy::Fifo),
-            priority: 70,
-            lock_memory: false,
-        }
-    }
+/// `thread-priority`'s name of a policy.
+fn of_crate(policy: Policy) -> ThreadSchedulePolicy {
+    ThreadSchedulePolicy::Realtime(match policy {
+        Policy::Fifo => RealtimeThreadSchedulePolicy::Fifo,
+        Policy::RoundRobin => RealtimeThreadSchedulePolicy::RoundRobin,
+    })
 }
 
 /// What the audio thread got from the system ([`AlsaStream::realtime`](crate::AlsaStream::realtime)).
@@ -163,7 +118,7 @@ pub(crate) fn promote(config: RealtimeConfig) -> (Realtime, Option<MemoryLock>) 
 
 /// Puts the calling thread under `policy` at `priority`.
 fn schedule(policy: Policy, priority: u8) -> Scheduling {
-    let ours = policy.of_crate();
+    let ours = of_crate(policy);
     let out_of_range = || {
         let min = ThreadPriority::min_value_for_policy(ours).unwrap_or(1);
         let max = ThreadPriority::max_value_for_policy(ours).unwrap_or(99);

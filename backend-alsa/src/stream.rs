@@ -6,11 +6,12 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use rtmix_backend::Handback;
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::realtime::promote;
 use crate::{
-    duplex_offset, AlsaError, DuplexDevice, DuplexOffset, DuplexReport, Granted, InputDevice,
+    duplex_offset, AlsaError, DuplexDevice, DuplexReport, Granted, InputDevice, Offset,
     OutputDevice, Realtime, RunControl, RunReport,
 };
 
@@ -47,12 +48,15 @@ use crate::{
 pub struct AlsaStream<Report = RunReport> {
     granted: Granted,
     clock: Arc<DeviceClock>,
-    /// A duplex stream's input clock, and whether its PCMs are linked.
-    input: Option<(Arc<DeviceClock>, bool)>,
+    /// A duplex stream's input side.
+    input: Option<InputSide>,
     control: RunControl,
     started: Arc<Started>,
     thread: JoinHandle<Result<Report, AlsaError>>,
 }
+
+/// A duplex stream's input clock, whether its PCMs are linked, and what the input granted.
+type InputSide = (Arc<DeviceClock>, bool, Granted);
 
 /// What the audio thread says once it has asked for realtime scheduling: what it got,
 /// and its kernel thread id.
@@ -110,12 +114,35 @@ impl<P: PlaySource, R: RecordTarget, H: Home> Stoppable for Engine<P, R, H> {
 
 /// Owns an engine half and ends everything it holds when dropped: after the loop, when
 /// the audio thread unwinds from a panic, or on the caller's side when the thread could
-/// not be started.
-struct WindDown<E: Stoppable>(E);
+/// not be started; unless the loop ended and the engine was handed back
+/// ([`into_inner`](Self::into_inner)).
+struct WindDown<E: Stoppable>(Option<E>);
+
+impl<E: Stoppable> WindDown<E> {
+    fn new(engine: E) -> Self {
+        Self(Some(engine))
+    }
+
+    /// The engine, held until handed back.
+    fn get(&mut self) -> &mut E {
+        self.0
+            .as_mut()
+            .expect("the guard holds its engine until it is handed back")
+    }
+
+    /// The engine, untouched: the guard ends nothing.
+    fn into_inner(mut self) -> E {
+        self.0
+            .take()
+            .expect("the guard holds its engine until it is handed back")
+    }
+}
 
 impl<E: Stoppable> Drop for WindDown<E> {
     fn drop(&mut self) {
-        let engine = &mut self.0;
+        let Some(engine) = self.0.as_mut() else {
+            return;
+        };
         wind_down(|| {
             engine.stop_all();
             engine.idle()
@@ -124,6 +151,64 @@ impl<E: Stoppable> Drop for WindDown<E> {
 }
 
 impl AlsaStream {
+    /// [`play`](Self::play), handing the engine back when the loop ends instead of
+    /// ending what it holds: whatever ends the loop (a stop, `stop_after`, a device that
+    /// is gone), [`Handback::detached`] then has the engine, every action still in it,
+    /// to attach to a device again ([`Detached::resume`](rtmix_backend::Detached::resume)).
+    /// Only a panic on the audio thread, or a thread that cannot start, ends everything
+    /// as [`play`](Self::play) does (the hand-back is then empty).
+    pub fn play_handing_back<P, H>(
+        mut device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<OutputEngine<P, H>>), AlsaError>
+    where
+        P: PlaySource,
+        H: Home,
+        OutputEngine<P, H>: Send + 'static,
+    {
+        let granted = device.granted().clone();
+        let clock = device.clock();
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        let handback = Handback::new(handback, clock.clone(), granted.rate);
+        let loop_control = control.clone();
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
+        let stream = Self::spawn(granted, (clock, None), control, move || {
+            let result = device.run(engine.get(), &loop_control);
+            hand_back(&back, engine);
+            result
+        })?;
+        Ok((stream, handback))
+    }
+
+    /// [`record`](Self::record), handing the engine back when the loop ends, as
+    /// [`play_handing_back`](Self::play_handing_back) does.
+    pub fn record_handing_back<R, H>(
+        mut device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<InputEngine<R, H>>), AlsaError>
+    where
+        R: RecordTarget,
+        H: Home,
+        InputEngine<R, H>: Send + 'static,
+    {
+        let granted = device.granted().clone();
+        let clock = device.clock();
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        let handback = Handback::new(handback, clock.clone(), granted.rate);
+        let loop_control = control.clone();
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
+        let stream = Self::spawn(granted, (clock, None), control, move || {
+            let result = device.run(engine.get(), &loop_control);
+            hand_back(&back, engine);
+            result
+        })?;
+        Ok((stream, handback))
+    }
+
     /// Runs `device` for `engine` on a new thread, asking for the scheduling of
     /// [`RunControl::realtime`].
     ///
@@ -142,9 +227,10 @@ impl AlsaStream {
         let granted = device.granted().clone();
         let clock = device.clock();
         let loop_control = control.clone();
-        let mut engine = WindDown(engine);
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
         Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(&mut engine.0, &loop_control);
+            let result = device.run(engine.get(), &loop_control);
             drop(engine);
             result
         })
@@ -166,9 +252,10 @@ impl AlsaStream {
         let granted = device.granted().clone();
         let clock = device.clock();
         let loop_control = control.clone();
-        let mut engine = WindDown(engine);
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().channels(), &granted)?;
         Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(&mut engine.0, &loop_control);
+            let result = device.run(engine.get(), &loop_control);
             drop(engine);
             result
         })
@@ -190,19 +277,25 @@ impl AlsaStream<DuplexReport> {
         H: Home,
         Engine<P, R, H>: Send + 'static,
     {
-        let granted = device.granted().0.clone();
+        let (granted, input_granted) = (device.granted().0.clone(), device.granted().1.clone());
         let (output, input) = device.clocks();
         let linked = device.linked();
         let loop_control = control.clone();
-        let mut engine = WindDown(engine);
+        let mut engine = WindDown::new(engine);
+        check_channels(engine.get().output.channels(), &granted)?;
+        check_channels(engine.get().input.channels(), &input_granted)?;
         Self::spawn(
             granted,
-            (output, Some((input, linked))),
+            (output, Some((input, linked, input_granted))),
             control,
             move || {
-                let result = device.run(&mut engine.0, &loop_control);
+                let result = device.run(engine.get(), &loop_control);
                 drop(engine);
-                result
+                // The anchors outlive the loop: the offset over the whole run.
+                result.map(|report| DuplexReport {
+                    offset: device.offset(),
+                    ..report
+                })
             },
         )
     }
@@ -211,13 +304,18 @@ impl AlsaStream<DuplexReport> {
     pub fn input_clock(&self) -> Arc<DeviceClock> {
         self.input
             .as_ref()
-            .map_or_else(|| self.clock.clone(), |(c, _)| c.clone())
+            .map_or_else(|| self.clock.clone(), |(c, _, _)| c.clone())
     }
 
-    /// The offset between the input and output frame clocks, exact or marked as an
-    /// estimate ([`DuplexOffset`]); `None` until both directions have run a period.
-    pub fn offset(&self) -> Option<DuplexOffset> {
-        let (input, linked) = self.input.as_ref()?;
+    /// What the input device granted.
+    pub fn input_granted(&self) -> &Granted {
+        self.input.as_ref().map_or(&self.granted, |(_, _, g)| g)
+    }
+
+    /// The offset between the input and output frame clocks, [`Exact`](crate::OffsetKind::Exact)
+    /// or an estimate ([`Offset`]); `None` until both directions have run a period.
+    pub fn offset(&self) -> Option<Offset> {
+        let (input, linked, _) = self.input.as_ref()?;
         duplex_offset(&self.clock, input, *linked)
     }
 }
@@ -229,7 +327,7 @@ impl<Report: Send + 'static> AlsaStream<Report> {
     /// it the engine, whose actions all complete.
     fn spawn<B>(
         granted: Granted,
-        (clock, input): (Arc<DeviceClock>, Option<(Arc<DeviceClock>, bool)>),
+        (clock, input): (Arc<DeviceClock>, Option<InputSide>),
         control: RunControl,
         body: B,
     ) -> Result<Self, AlsaError>
@@ -363,6 +461,27 @@ impl<Report: Send + 'static> AlsaStream<Report> {
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default(),
         })?
+    }
+}
+
+/// Sends the engine to its hand-back, untouched; if nobody holds the hand-back any more,
+/// ends what the engine holds instead.
+fn hand_back<E: Stoppable>(back: &std::sync::mpsc::SyncSender<E>, engine: WindDown<E>) {
+    if let Err(unsent) = back.send(engine.into_inner()) {
+        drop(WindDown::new(unsent.0));
+    }
+}
+
+/// [`AlsaError::ChannelMismatch`] unless an engine half of `engine` channels fits the
+/// device. On a mismatch the caller drops the engine's guard, which ends its actions.
+fn check_channels(engine: u16, granted: &Granted) -> Result<(), AlsaError> {
+    if engine == granted.channels {
+        Ok(())
+    } else {
+        Err(AlsaError::ChannelMismatch {
+            engine,
+            device: granted.channels,
+        })
     }
 }
 

@@ -37,10 +37,10 @@
 
 use std::time::Duration;
 
-use crate::device::{RunControl, RunReport};
 use crate::pcm::{errno, frames_in, Pcm, EAGAIN, EPIPE, ESTRPIPE};
 use crate::timestamp::{Reading, Timestamper};
 use crate::{AlsaError, Granted};
+use crate::{RunControl, RunReport};
 
 /// The longest pause between two resume attempts of a suspended device.
 const RESUME_BACKOFF_MAX: Duration = Duration::from_millis(64);
@@ -77,7 +77,7 @@ impl<'a, P: Pcm> Track<'a, P> {
             stamps,
             report: RunReport::default(),
             rate: granted.rate,
-            buffer: granted.buffer,
+            buffer: granted.buffer.unwrap_or_default(),
             timeout: control.timeout(granted.buffer, granted.rate),
             last_good: pcm.now(),
             last: None,
@@ -161,7 +161,7 @@ impl<'a, P: Pcm> Track<'a, P> {
     /// is returned. The caller then asks [`lost`](Self::lost) what it cost.
     pub(crate) fn xrun(&mut self, e: &alsa::Error) -> Result<(), AlsaError> {
         self.fault(e)?;
-        self.pcm.prepare().map_err(|e| AlsaError::io(&e))
+        self.pcm.prepare().map_err(|e| crate::error::io(&e))
     }
 
     /// [`xrun`](Self::xrun) without the prepare: counts `e` if it is an xrun or a suspend
@@ -169,7 +169,7 @@ impl<'a, P: Pcm> Track<'a, P> {
     pub(crate) fn fault(&mut self, e: &alsa::Error) -> Result<(), AlsaError> {
         let errno = errno(e);
         if errno != EPIPE && errno != ESTRPIPE {
-            return Err(AlsaError::io(e));
+            return Err(crate::error::io(e));
         }
         self.report.xruns += 1;
         if errno == ESTRPIPE {

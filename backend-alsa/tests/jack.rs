@@ -25,7 +25,7 @@ use common::alsa_config;
 use std::time::{Duration, Instant};
 
 use rtmix_alsa::{
-    AlsaError, AlsaStream, Config, DuplexOffset, InputDevice, OffsetKind, OutputDevice, RunControl,
+    AlsaError, AlsaStream, Config, InputDevice, Offset, OffsetKind, OutputDevice, RunControl,
 };
 use rtmix_core::{
     At, ChannelMap, Controller, Engine, Heap, Play, Record, StreamCapacity, StreamConfig,
@@ -285,7 +285,10 @@ fn a_stalled_thread_is_survived_and_counted() {
         granted,
         offsets: (before, after),
     } = run;
-    let (period, buffer) = (u64::from(granted.period), u64::from(granted.buffer));
+    let (period, buffer) = (
+        u64::from(granted.period.unwrap()),
+        u64::from(granted.buffer.unwrap()),
+    );
     assert_eq!(
         report.frames,
         u64::from(RATE),
@@ -378,13 +381,16 @@ fn opening_jack_without_a_server_is_a_typed_error() {
 /// loopback between the plugin's two clients now and then hears a period twice and the
 /// one before it never (see docs/reliability.md, the soak): the round trip is the one most
 /// clicks took, and every click heard came back whole periods after it was played.
-fn loopback_round_trip() -> (u64, u64, u64, DuplexOffset) {
+fn loopback_round_trip() -> (u64, u64, u64, Offset) {
     use rtmix_alsa::DuplexDevice;
     alsa_config();
     let mut device = DuplexDevice::open(&config(), &config()).unwrap();
     assert!(!device.linked(), "the jack plugin cannot be linked");
     let (granted, _) = device.granted();
-    let (period, buffer) = (u64::from(granted.period), u64::from(granted.buffer));
+    let (period, buffer) = (
+        u64::from(granted.period.unwrap()),
+        u64::from(granted.buffer.unwrap()),
+    );
     let (mut ctl, mut engine) = open(StreamConfig::duplex(2, 2));
     let clicks = [(8, 1.0f32), (12, 0.75), (16, 0.5)].map(|(p, v)| (p * period + 123, v));
     for (at, value) in clicks {
@@ -539,7 +545,7 @@ fn the_clock_maps_frames_to_the_device_timeline() {
         let device = OutputDevice::open(&config()).unwrap();
         let granted = device.granted().clone();
         assert!(
-            granted.timestamps,
+            granted.time_source == rtmix_core::TimeSource::Device,
             "the jack PCM takes monotonic timestamps"
         );
         let (_ctl, engine) = open(StreamConfig::output(2));
@@ -563,7 +569,10 @@ fn the_clock_maps_frames_to_the_device_timeline() {
         assert_eq!(last.next_frame, report.engine_clock);
         for a in &anchors {
             assert_eq!(a.source, TimeSource::Device);
-            assert!(a.latency_frames <= u64::from(granted.buffer), "{a:?}");
+            assert!(
+                a.latency_frames <= u64::from(granted.buffer.unwrap()),
+                "{a:?}"
+            );
             assert_eq!(a.frame + a.latency_frames, a.next_frame, "{a:?}");
             assert_eq!(clock.rate(), RATE);
         }
@@ -579,7 +588,7 @@ fn the_clock_maps_frames_to_the_device_timeline() {
         let span = last.at.duration_since(first.at);
         let by_time = span.as_secs_f64() * f64::from(RATE);
         let by_frames = (last.frame - first.frame) as f64;
-        let tolerance = 2.0 * f64::from(granted.period);
+        let tolerance = 2.0 * f64::from(granted.period.unwrap());
         assert!(
             (by_time - by_frames).abs() <= tolerance,
             "{by_frames} frames in {span:?}"
@@ -627,7 +636,10 @@ fn a_stalled_duplex_thread_is_survived_and_counted() {
             "every try was disturbed, nothing measured: {skipped:?}"
         );
     };
-    let (period, buffer) = (u64::from(granted.period), u64::from(granted.buffer));
+    let (period, buffer) = (
+        u64::from(granted.period.unwrap()),
+        u64::from(granted.buffer.unwrap()),
+    );
     assert_eq!(
         report.output.frames, 48_000,
         "the stream went on after the stall"

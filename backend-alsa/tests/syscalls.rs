@@ -268,7 +268,7 @@ fn window<R: Send + std::fmt::Debug + 'static>(
 ) -> Audit {
     let realtime = stream.wait_realtime(HANG).expect("the thread started");
     let tid = stream.thread_id().unwrap();
-    let period = u64::from(stream.granted().period);
+    let period = u64::from(stream.granted().period.unwrap());
     wait_for_frames(&stream, WARM_UP * period);
     let file = std::env::temp_dir().join(format!(
         "rtmix-alsa-{}-strace-{tid}.txt",

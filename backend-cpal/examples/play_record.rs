@@ -333,7 +333,7 @@ fn main() -> Result<(), Failure> {
         capacity,
     )?;
     let stream = CpalStream::duplex(device, engine, RunControl::default())?;
-    let (out, inp) = stream.granted();
+    let (out, inp) = (stream.granted(), stream.input_granted());
     let (out, inp) = (out.clone(), inp.clone());
     println!(
         "granted: {} {:?} / {:?}, {} Hz, {:?}, period {:?} / {:?}",

@@ -5,6 +5,7 @@
 //! (`RunControl::audit`).
 
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -304,7 +305,11 @@ pub(crate) fn frames_in(duration: Duration, rate: u32) -> u64 {
 /// `EndReason::StreamStopped`.
 #[derive(Debug)]
 pub struct OutputCallback<P: PlaySource + 'static, H: Home> {
-    engine: OutputEngine<P, H>,
+    /// Always `Some` but while it is being dropped, when it is handed back.
+    engine: Option<OutputEngine<P, H>>,
+    /// Where the engine goes when the callback is dropped, instead of ending what it
+    /// holds ([`with_handback`](Self::with_handback)).
+    handback: Option<SyncSender<OutputEngine<P, H>>>,
     common: Common,
 }
 
@@ -315,9 +320,19 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
     pub fn new(engine: OutputEngine<P, H>, rate: u32, control: RunControl) -> Self {
         let channels = engine.channels();
         Self {
-            engine,
+            engine: Some(engine),
+            handback: None,
             common: Common::new(channels, rate, control),
         }
+    }
+
+    /// Hands the engine to `handback` when the callback is dropped (the stream ended),
+    /// untouched, instead of ending what it holds; if nobody receives it any more, it is
+    /// ended as usual.
+    #[must_use]
+    pub fn with_handback(mut self, handback: SyncSender<OutputEngine<P, H>>) -> Self {
+        self.handback = Some(handback);
+        self
     }
 
     /// Labels the anchors with `source`: what cpal's timestamps are on this host and
@@ -399,15 +414,20 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
         playback: StreamInstant,
     ) {
         let now = Instant::now();
-        let c = &mut self.common;
+        let Self {
+            engine, common: c, ..
+        } = self;
+        // Only a callback being dropped has no engine: it is not called any more.
+        let Some(engine) = engine.as_mut() else {
+            return;
+        };
         let lost = c.begin(now, callback, playback);
-        self.engine.report_lost(lost);
+        engine.report_lost(lost);
         c.maybe_stall();
         let len = block.len();
         let frames = c.budget(len);
         let n = frames * c.channels;
-        let start = self.engine.clock();
-        let engine = &mut self.engine;
+        let start = engine.clock();
         let scratch = &mut c.scratch;
         let clipped = match block {
             OutBlock::F32(b) => {
@@ -428,25 +448,27 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
         let latency = playback
             .checked_duration_since(callback)
             .unwrap_or_default();
-        c.end(
-            true,
-            start,
-            self.engine.clock(),
-            len,
-            frames,
-            playback,
-            latency,
-        );
+        c.end(true, start, engine.clock(), len, frames, playback, latency);
     }
 }
 
 impl<P: PlaySource + 'static, H: Home> Drop for OutputCallback<P, H> {
+    /// Hands the engine back ([`with_handback`](Self::with_handback)), or ends everything
+    /// it still holds with `StreamStopped`.
     fn drop(&mut self) {
+        let Some(mut engine) = self.engine.take() else {
+            return;
+        };
         self.common
             .side
             .engine_clock
-            .store(self.engine.clock(), Ordering::Release);
-        let engine = &mut self.engine;
+            .store(engine.clock(), Ordering::Release);
+        if let Some(handback) = self.handback.take() {
+            match handback.send(engine) {
+                Ok(()) => return,
+                Err(unsent) => engine = unsent.0,
+            }
+        }
         wind_down(|| {
             engine.stop();
             engine.is_idle()
@@ -461,7 +483,11 @@ impl<P: PlaySource + 'static, H: Home> Drop for OutputCallback<P, H> {
 /// the engine still holds with `EndReason::StreamStopped`.
 #[derive(Debug)]
 pub struct InputCallback<R: RecordTarget + 'static, H: Home> {
-    engine: InputEngine<R, H>,
+    /// Always `Some` but while it is being dropped, when it is handed back.
+    engine: Option<InputEngine<R, H>>,
+    /// Where the engine goes when the callback is dropped, instead of ending what it
+    /// holds ([`with_handback`](Self::with_handback)).
+    handback: Option<SyncSender<InputEngine<R, H>>>,
     common: Common,
 }
 
@@ -472,9 +498,19 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
     pub fn new(engine: InputEngine<R, H>, rate: u32, control: RunControl) -> Self {
         let channels = engine.channels();
         Self {
-            engine,
+            engine: Some(engine),
+            handback: None,
             common: Common::new(channels, rate, control),
         }
+    }
+
+    /// Hands the engine to `handback` when the callback is dropped (the stream ended),
+    /// untouched, instead of ending what it holds; if nobody receives it any more, it is
+    /// ended as usual.
+    #[must_use]
+    pub fn with_handback(mut self, handback: SyncSender<InputEngine<R, H>>) -> Self {
+        self.handback = Some(handback);
+        self
     }
 
     /// Labels the anchors with `source`: what cpal's timestamps are on this host and
@@ -545,15 +581,20 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
 
     fn take_inner(&mut self, block: InBlock<'_>, callback: StreamInstant, capture: StreamInstant) {
         let now = Instant::now();
-        let c = &mut self.common;
+        let Self {
+            engine, common: c, ..
+        } = self;
+        // Only a callback being dropped has no engine: it is not called any more.
+        let Some(engine) = engine.as_mut() else {
+            return;
+        };
         let lost = c.begin(now, callback, capture);
-        self.engine.report_lost(lost);
+        engine.report_lost(lost);
         c.maybe_stall();
         let len = block.len();
         let frames = c.budget(len);
         let n = frames * c.channels;
-        let start = self.engine.clock();
-        let engine = &mut self.engine;
+        let start = engine.clock();
         let scratch = &mut c.scratch;
         match block {
             InBlock::F32(b) => engine.process(&b[..n]),
@@ -567,25 +608,27 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
             InBlock::U8(b) => convert_in(engine, scratch, &b[..n]),
         }
         let latency = callback.checked_duration_since(capture).unwrap_or_default();
-        c.end(
-            false,
-            start,
-            self.engine.clock(),
-            len,
-            frames,
-            capture,
-            latency,
-        );
+        c.end(false, start, engine.clock(), len, frames, capture, latency);
     }
 }
 
 impl<R: RecordTarget + 'static, H: Home> Drop for InputCallback<R, H> {
+    /// Hands the engine back ([`with_handback`](Self::with_handback)), or ends everything
+    /// it still holds with `StreamStopped`.
     fn drop(&mut self) {
+        let Some(mut engine) = self.engine.take() else {
+            return;
+        };
         self.common
             .side
             .engine_clock
-            .store(self.engine.clock(), Ordering::Release);
-        let engine = &mut self.engine;
+            .store(engine.clock(), Ordering::Release);
+        if let Some(handback) = self.handback.take() {
+            match handback.send(engine) {
+                Ok(()) => return,
+                Err(unsent) => engine = unsent.0,
+            }
+        }
         wind_down(|| {
             engine.stop();
             engine.is_idle()

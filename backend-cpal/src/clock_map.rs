@@ -25,7 +25,7 @@
 //! Differences between two instants of one callback's line are scaled by `1 + rate` (at
 //! most a few hundred ppm: 0.3 frames across a 3 000-frame latency at 500 ppm); the
 //! exact duplex offset of the JACK host is computed from cpal's own instants, not from
-//! these (`offset.rs`). `clock_map.rs`'s tests hold the line against scripted clocks
+//! these (`src/offset.rs`). `clock_map.rs`'s tests hold the line against scripted clocks
 //! drifting at ±500 ppm for six hours.
 
 use std::time::{Duration, Instant};

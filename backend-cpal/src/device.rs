@@ -2,6 +2,7 @@
 
 use cpal::traits::DeviceTrait;
 
+use crate::config::{to_cpal, FORMATS};
 use crate::enumerate::{find_device, find_host, Way};
 use crate::{Config, CpalError, Granted, SampleFormat};
 
@@ -120,10 +121,10 @@ impl Opened {
             Way::Output => device.supported_output_configs().map(Iterator::collect),
             Way::Input => device.supported_input_configs().map(Iterator::collect),
         }
-        .map_err(|e| CpalError::build(&e))?;
+        .map_err(|e| crate::error::build(&e))?;
         let candidates: &[SampleFormat] = match config.format {
             Some(f) => &[f][..],
-            None => &SampleFormat::PREFERENCE,
+            None => &FORMATS,
         };
         let fits = |r: &cpal::SupportedStreamConfigRange| {
             r.channels() == config.channels
@@ -151,7 +152,7 @@ impl Opened {
             .find(|f| {
                 ranges
                     .iter()
-                    .any(|r| fits(r) && r.sample_format() == f.to_cpal())
+                    .any(|r| fits(r) && to_cpal(*f) == Some(r.sample_format()))
             })
             .ok_or_else(|| CpalError::Unsupported {
                 what: "sample format",
@@ -166,6 +167,9 @@ impl Opened {
             rate: config.rate,
             channels: config.channels,
             period: config.period,
+            // cpal says neither the buffer nor what runs behind the host.
+            buffer: None,
+            hardware_format: None,
         };
         Ok(Self {
             host: host.id(),

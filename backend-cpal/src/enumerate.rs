@@ -91,8 +91,10 @@ pub fn devices(host: Option<&str>) -> Result<Vec<DeviceInfo>, CpalError> {
     let host_name = host.id().name().to_owned();
     let default_out = host.default_output_device().map(|d| device_name(&d));
     let default_in = host.default_input_device().map(|d| device_name(&d));
-    let mut devices: Vec<cpal::Device> =
-        host.devices().map_err(|e| CpalError::build(&e))?.collect();
+    let mut devices: Vec<cpal::Device> = host
+        .devices()
+        .map_err(|e| crate::error::build(&e))?
+        .collect();
     // The defaults, when the host does not list them (ALSA's `default` has no hint).
     for d in [host.default_output_device(), host.default_input_device()]
         .into_iter()
@@ -135,7 +137,7 @@ fn range(r: &cpal::SupportedStreamConfigRange) -> ConfigRange {
         min_rate: r.min_sample_rate(),
         max_rate: r.max_sample_rate(),
         format: r.sample_format(),
-        rtmix_format: SampleFormat::from_cpal(r.sample_format()),
+        rtmix_format: crate::config::from_cpal(r.sample_format()),
         period: match *r.buffer_size() {
             cpal::SupportedBufferSize::Range { min, max } => Some((min, max)),
             cpal::SupportedBufferSize::Unknown => None,
@@ -167,7 +169,7 @@ pub(crate) fn find_host(name: Option<&str>) -> Result<cpal::Host, CpalError> {
             host: name.to_owned(),
             available: ids.iter().map(|id| id.name().to_owned()).collect(),
         })?;
-    cpal::host_from_id(id).map_err(|e| CpalError::build(&e))
+    cpal::host_from_id(id).map_err(|e| crate::error::build(&e))
 }
 
 /// Which way a device is used.
@@ -185,7 +187,10 @@ pub(crate) fn find_device(
     name: &str,
     way: Way,
 ) -> Result<cpal::Device, CpalError> {
-    let listed: Vec<cpal::Device> = host.devices().map_err(|e| CpalError::build(&e))?.collect();
+    let listed: Vec<cpal::Device> = host
+        .devices()
+        .map_err(|e| crate::error::build(&e))?
+        .collect();
     let matches = |d: &cpal::Device| {
         d.id()
             .is_ok_and(|id| id.id() == name || id.to_string() == name)

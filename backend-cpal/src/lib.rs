@@ -69,6 +69,14 @@
 //! cycle) or an [`OffsetKind::Estimate`] (ALSA, where each stream has its own epoch), and
 //! reports the drift between the two once the anchors are a second apart.
 //!
+//! ## Handing the engine back
+//!
+//! [`CpalStream::play_handing_back`] and [`CpalStream::record_handing_back`] give, with the
+//! stream, a [`Handback`]: when the stream ends, whatever ended it, the callback hands its
+//! engine there untouched instead of ending what it holds, to attach to a device again
+//! ([`Detached::resume`]), as rtmix-alsa's streams do. `backend/tests/one_line.rs` proves
+//! it with one generic program on both backends.
+//!
 //! ## Not yet
 //!
 //! A JACK stream's ports are connected by cpal to the system ports; connecting them
@@ -80,6 +88,7 @@
 
 #![deny(missing_docs)]
 
+mod backend;
 mod callback;
 mod clock_map;
 mod config;
@@ -94,15 +103,24 @@ mod stream;
 mod supervise;
 mod time_source;
 
+pub use backend::Cpal;
 pub use callback::{InBlock, InputCallback, OutBlock, OutputCallback};
-pub use config::{Config, Granted, SampleFormat};
+pub use config::{from_cpal, to_cpal, FORMATS};
 pub use device::{DuplexDevice, InputDevice, OutputDevice};
 pub use enumerate::{devices, hosts, ConfigRange, DeviceInfo, HostInfo};
-pub use error::{CpalError, ErrorKind};
-pub use offset::{Offset, OffsetKind};
+pub use error::CpalError;
 pub use rtmix_core::{DeviceClock, TimeSource};
-pub use shared::{RunControl, RunReport};
-pub use stream::{CpalStream, DuplexReport, DuplexStream};
+pub use stream::{CpalStream, DuplexStream};
+
+/// The interface rtmix-cpal shares with rtmix-alsa, re-exported: the same types and
+/// traits in both crates, so that changing `rtmix_cpal` for `rtmix_alsa` (or [`Cpal`]
+/// for `rtmix_alsa::Alsa`) is the whole change.
+pub use rtmix_backend;
+pub use rtmix_backend::{
+    Attachable, Backend, Config, Detached, Device, DevicePair, Duplex, DuplexReport, ErrorKind,
+    Granted, Handback, Offset, OffsetKind, Policy, RealtimeConfig, RunControl, RunReport,
+    SampleFormat, Stream,
+};
 
 /// The cpal this crate is built on, for callers who need its types.
 pub use cpal;

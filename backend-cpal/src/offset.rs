@@ -6,48 +6,7 @@ use std::time::{Duration, Instant};
 
 use rtmix_core::{Anchor, DeviceClock};
 
-/// How far the offset can be trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OffsetKind {
-    /// Both directions run on one clock and their timestamps share one epoch (the JACK
-    /// host: one server cycle drives both clients), so the offset is fixed and known to
-    /// the frame: a whole number, measured by the callbacks themselves from cpal's instants
-    /// of the two directions in one cycle, which differ by exactly the latencies the host
-    /// declares (instants of different cycles would add the jitter of the cycles' start
-    /// times). There is no drift on one clock: `drift_ppm` is 0 once a second has
-    /// passed, and a change of the offset (a latency step, frames lost on one side) shows
-    /// in `frames`.
-    Exact,
-    /// Each direction's timestamps are paired with the host's monotonic clock on their
-    /// own (ALSA, and every host whose streams each count from their own epoch): the
-    /// offset is off by the difference of the two lines, and two devices may drift.
-    Estimate,
-}
-
-/// Where the input frame clock stands against the output frame clock.
-///
-/// A sound at the output converter (DAC) at output frame `f` is at the input converter
-/// (ADC), at the same instant, at input frame `f + frames`. Through a loopback with a
-/// latency of `L` frames of its own, output frame `f` is recorded at input frame
-/// `f + frames + L`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Offset {
-    /// The offset, rounded to the nearest frame.
-    pub frames: i64,
-    /// The same, unrounded (equal to `frames` when `Exact`).
-    pub precise: f64,
-    /// Exact or an estimate.
-    pub kind: OffsetKind,
-    /// How fast the offset changes, in parts per million of the output rate (the input
-    /// device's clock running fast shows as positive), measured between reference anchors
-    /// (each direction's first, taken again when the host's reported latency steps) and
-    /// the latest ones; `None` until they are a second apart. `Exact` offsets have none:
-    /// 0 (one clock drives both directions).
-    pub drift_ppm: Option<f64>,
-    /// The time between the reference and latest output anchors the drift was measured
-    /// over.
-    pub span: Duration,
-}
+use crate::{Offset, OffsetKind};
 
 /// Where one callback's buffer was at the converter, in cpal's own time: the stream
 /// instant in nanoseconds, unconverted (two directions of one JACK server share cpal's

@@ -8,12 +8,17 @@ use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySourc
 
 use crate::callback::Peer;
 use crate::callback::{InputCallback, OutputCallback};
+use crate::config::to_cpal;
 use crate::device::Opened;
 use crate::error_callback::ErrorCallback;
-use crate::offset::{measure, CycleOffset, Offset, OffsetKind};
+use crate::offset::{measure, CycleOffset};
 use crate::shared::Side;
 use crate::supervise::{Supervised, Watched};
-use crate::{CpalError, DuplexDevice, Granted, InputDevice, OutputDevice, RunControl, RunReport};
+use crate::{
+    CpalError, DuplexDevice, DuplexReport, Granted, InputDevice, Offset, OffsetKind, OutputDevice,
+    RunControl, RunReport,
+};
+use rtmix_backend::{Detached, Handback};
 
 /// An engine half running in a cpal stream. Same shape as rtmix-alsa's `AlsaStream`:
 /// switching backends changes the device line.
@@ -49,17 +54,6 @@ pub struct DuplexStream {
     run: Supervised,
 }
 
-/// What a duplex stream did, per direction, and the offset between them at the end.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DuplexReport {
-    /// The playback side.
-    pub output: RunReport,
-    /// The capture side.
-    pub input: RunReport,
-    /// The offset between the clocks as last measured, if both directions ran.
-    pub offset: Option<Offset>,
-}
-
 impl CpalStream {
     /// Runs `engine` in a cpal output stream on `device`.
     #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
@@ -73,12 +67,65 @@ impl CpalStream {
         H: Home + 'static,
         OutputEngine<P, H>: Send,
     {
+        Self::play_with(device, engine, control, None)
+    }
+
+    /// [`play`](Self::play), handing the engine back when the stream ends instead of
+    /// ending what it holds: whatever ends it (a stop, `stop_after`, a device that is
+    /// gone), [`Handback::detached`] then has the engine, every action still in it, to
+    /// attach to a device again ([`Detached::resume`](rtmix_backend::Detached::resume)).
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    pub fn play_handing_back<P, H>(
+        device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<OutputEngine<P, H>>), CpalError>
+    where
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+    {
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        match Self::play_with(device, engine, control, Some(back)) {
+            Ok(stream) => {
+                let handback = Handback::new(handback, stream.clock(), stream.granted.rate);
+                Ok((stream, handback))
+            }
+            Err(e) => {
+                // The callback, dropped on the way out, handed the engine back here:
+                // nobody will attach it, so what it holds ends.
+                if let Ok(engine) = handback.try_recv() {
+                    drop(Detached::new(engine, None, 0));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    fn play_with<P, H>(
+        device: OutputDevice,
+        engine: OutputEngine<P, H>,
+        control: RunControl,
+        handback: Option<std::sync::mpsc::SyncSender<OutputEngine<P, H>>>,
+    ) -> Result<Self, CpalError>
+    where
+        P: PlaySource + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+    {
+        let channels = engine.channels();
         let mut callback =
             OutputCallback::new(engine, device.opened.config.sample_rate, control.clone())
                 .with_time_source(device.opened.granted.time_source);
+        if let Some(back) = handback {
+            callback = callback.with_handback(back);
+        }
         if whole_buffers(device.opened.host) {
             callback = callback.losing_whole_buffers();
         }
+        // On a mismatch the callback is dropped here, and with it the engine's actions.
+        check_channels(channels, &device.opened.granted)?;
         let clock = callback.clock();
         let (stream, side, errors) = build_output(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
@@ -103,12 +150,65 @@ impl CpalStream {
         H: Home + 'static,
         InputEngine<R, H>: Send,
     {
+        Self::record_with(device, engine, control, None)
+    }
+
+    /// [`record`](Self::record), handing the engine back when the stream ends instead of
+    /// ending what it holds: whatever ends it (a stop, `stop_after`, a device that is
+    /// gone), [`Handback::detached`] then has the engine, every action still in it, to
+    /// attach to a device again ([`Detached::resume`](rtmix_backend::Detached::resume)).
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    pub fn record_handing_back<R, H>(
+        device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+    ) -> Result<(Self, Handback<InputEngine<R, H>>), CpalError>
+    where
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send,
+    {
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        match Self::record_with(device, engine, control, Some(back)) {
+            Ok(stream) => {
+                let handback = Handback::new(handback, stream.clock(), stream.granted.rate);
+                Ok((stream, handback))
+            }
+            Err(e) => {
+                // The callback, dropped on the way out, handed the engine back here:
+                // nobody will attach it, so what it holds ends.
+                if let Ok(engine) = handback.try_recv() {
+                    drop(Detached::new(engine, None, 0));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    fn record_with<R, H>(
+        device: InputDevice,
+        engine: InputEngine<R, H>,
+        control: RunControl,
+        handback: Option<std::sync::mpsc::SyncSender<InputEngine<R, H>>>,
+    ) -> Result<Self, CpalError>
+    where
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        InputEngine<R, H>: Send,
+    {
+        let channels = engine.channels();
         let mut callback =
             InputCallback::new(engine, device.opened.config.sample_rate, control.clone())
                 .with_time_source(device.opened.granted.time_source);
+        if let Some(back) = handback {
+            callback = callback.with_handback(back);
+        }
         if whole_buffers(device.opened.host) {
             callback = callback.losing_whole_buffers();
         }
+        // On a mismatch the callback is dropped here, and with it the engine's actions.
+        check_channels(channels, &device.opened.granted)?;
         let clock = callback.clock();
         let (stream, side, errors) = build_input(&device.opened, callback)?;
         let granted = granted(&device.opened, &stream);
@@ -139,6 +239,7 @@ impl CpalStream {
         InputEngine<R, H>: Send,
     {
         let shared = device.shared_clock();
+        let channels = (engine.output.channels(), engine.input.channels());
         let (output, input) = engine.split();
         let rate = device.output.opened.config.sample_rate;
         let in_control = RunControl {
@@ -168,6 +269,9 @@ impl CpalStream {
             });
         }
         let first = [out_cb.first_clock(), in_cb.first_clock()];
+        // On a mismatch the callbacks are dropped here, and with them the engine's actions.
+        check_channels(channels.0, &device.output.opened.granted)?;
+        check_channels(channels.1, &device.input.opened.granted)?;
         // Input first, so that its callbacks are running when the output starts.
         let (in_stream, in_side, in_errors) = build_input(&device.input.opened, in_cb)?;
         let (out_stream, out_side, out_errors) = build_output(&device.output.opened, out_cb)?;
@@ -231,9 +335,14 @@ impl CpalStream {
 }
 
 impl DuplexStream {
-    /// What the devices granted: `(output, input)`.
-    pub fn granted(&self) -> (&Granted, &Granted) {
-        (&self.granted.0, &self.granted.1)
+    /// What the output device granted (the period as the running stream reports it).
+    pub fn granted(&self) -> &Granted {
+        &self.granted.0
+    }
+
+    /// What the input device granted.
+    pub fn input_granted(&self) -> &Granted {
+        &self.granted.1
     }
 
     /// The output clock (engine output frames at the DAC).
@@ -292,6 +401,19 @@ impl DuplexStream {
     }
 }
 
+/// [`CpalError::ChannelMismatch`] unless an engine half of `engine` channels fits the
+/// device.
+fn check_channels(engine: u16, granted: &Granted) -> Result<(), CpalError> {
+    if engine == granted.channels {
+        Ok(())
+    } else {
+        Err(CpalError::ChannelMismatch {
+            engine,
+            device: granted.channels,
+        })
+    }
+}
+
 /// Builds and starts an output stream around `callback`.
 fn build_output<P, H>(
     opened: &Opened,
@@ -308,13 +430,16 @@ where
         .device
         .build_output_stream_raw(
             opened.config,
-            opened.granted.format.to_cpal(),
+            to_cpal(opened.granted.format).ok_or_else(|| CpalError::Unsupported {
+                what: "sample format",
+                message: format!("cpal has no {:?}", opened.granted.format),
+            })?,
             move |data, info| callback.on_data(data, info),
             move |e| on_error.on_error(e),
             None,
         )
-        .map_err(|e| CpalError::build(&e))?;
-    stream.play().map_err(|e| CpalError::build(&e))?;
+        .map_err(|e| crate::error::build(&e))?;
+    stream.play().map_err(|e| crate::error::build(&e))?;
     Ok((stream, side, rx))
 }
 
@@ -334,13 +459,16 @@ where
         .device
         .build_input_stream_raw(
             opened.config,
-            opened.granted.format.to_cpal(),
+            to_cpal(opened.granted.format).ok_or_else(|| CpalError::Unsupported {
+                what: "sample format",
+                message: format!("cpal has no {:?}", opened.granted.format),
+            })?,
             move |data, info| callback.on_data(data, info),
             move |e| on_error.on_error(e),
             None,
         )
-        .map_err(|e| CpalError::build(&e))?;
-    stream.play().map_err(|e| CpalError::build(&e))?;
+        .map_err(|e| crate::error::build(&e))?;
+    stream.play().map_err(|e| crate::error::build(&e))?;
     Ok((stream, side, rx))
 }
 

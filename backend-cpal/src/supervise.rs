@@ -48,7 +48,9 @@ impl Supervised {
             std::thread::Builder::new()
                 .name("rtmix-cpal".into())
                 .spawn(move || supervise(streams, watched, &control, &failure))
-                .map_err(|_| CpalError::Thread)?
+                .map_err(|e| CpalError::Spawn {
+                    errno: e.raw_os_error().unwrap_or(0),
+                })?
         };
         Ok(Self {
             control,
@@ -70,7 +72,13 @@ impl Supervised {
 
     /// Waits for the thread; the reports per side, or the fatal error.
     pub(crate) fn join(self) -> Result<Vec<RunReport>, CpalError> {
-        let errors = self.thread.join().map_err(|_| CpalError::Thread)?;
+        let errors = self.thread.join().map_err(|payload| CpalError::Panicked {
+            message: payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default(),
+        })?;
         if let Some(e) = self.failure.lock().ok().and_then(|f| f.clone()) {
             return Err(e);
         }
@@ -133,8 +141,8 @@ fn supervise(
     let drain = |watched: &mut [Watched], errors: &mut [Vec<CpalError>]| {
         for (w, errors) in watched.iter_mut().zip(errors.iter_mut()) {
             while let Ok(e) = w.errors.pop() {
-                let e = CpalError::stream(&e);
-                if e.is_fatal() {
+                let e = crate::error::stream(&e);
+                if e.is_device_gone() {
                     fail(e);
                 } else {
                     errors.push(e);

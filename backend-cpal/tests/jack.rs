@@ -107,8 +107,8 @@ fn loopback_round(
     wait_for_anchors(stream);
     // Both hosts time these streams on the host's clock (JACK's cycle times; the ALSA
     // `jack` plugin's status), and the anchors say so.
-    assert_eq!(stream.granted().0.time_source, TimeSource::Host);
-    assert_eq!(stream.granted().1.time_source, TimeSource::Host);
+    assert_eq!(stream.granted().time_source, TimeSource::Host);
+    assert_eq!(stream.input_granted().time_source, TimeSource::Host);
     assert_eq!(stream.clock().anchor().unwrap().source, TimeSource::Host);
     assert_eq!(
         stream.input_clock().anchor().unwrap().source,
@@ -293,7 +293,7 @@ fn jack_host_duplex_offset_is_exact_and_matches_the_loopback() {
     };
     let allocations = CALLBACK_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
     let stream = CpalStream::duplex(device, engine, control).unwrap();
-    assert_eq!(stream.granted().0.period, Some(PERIOD));
+    assert_eq!(stream.granted().period, Some(PERIOD));
     wire_loopback();
     let (burst, at, rec, rec_at) = loopback_round(&mut ctl, &stream);
     // The latencies JACK declares for the duplex's own ports (cpal takes the largest of a

@@ -23,7 +23,9 @@
 //! * [`error`]: the typed errors (exit code 2);
 //! * [`cli`]: the clap command line;
 //! * [`backend`]: the devices (rtmix-alsa, rtmix-cpal) behind `play`, `record` and
-//!   `latency`, and their errors;
+//!   `latency`, opened and started through their one interface; [`device_error`]: what
+//!   their errors mean to a user; [`live`]: what those commands share around a running
+//!   stream;
 //! * [`play`], [`record`], [`devices`], [`latency`]: those subcommands (docs/cli.md);
 //! * [`meters`]: live peak meters on a terminal;
 //! * [`correlate`]: the MLS burst and the cross-correlation of `latency`.
@@ -39,10 +41,14 @@ pub mod capacity;
 pub mod cli;
 pub mod correlate;
 #[cfg(feature = "devices")]
+pub mod device_error;
+#[cfg(feature = "devices")]
 pub mod devices;
 pub mod error;
 #[cfg(feature = "devices")]
 pub mod latency;
+#[cfg(feature = "devices")]
+pub mod live;
 #[cfg(feature = "devices")]
 pub mod meters;
 pub mod plan;

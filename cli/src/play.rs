@@ -309,12 +309,8 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
             for (_, entry) in request::order(&plan) {
                 let Entry::Play(i) = entry else { continue };
                 let label = &plan.plays[i].label;
-                let play = request::play(&plan, i)
-                    .map_err(|e| Error::Engine(format!("{label}: {e}")))?
-                    .late(Late::Skip);
-                let id = ctl.play(play).map_err(|r| {
-                    Error::Engine(format!("{label}: the engine refused it: {}", r.error))
-                })?;
+                let id = request::submit_play(ctl, &plan, i, Late::Skip)
+                    .map_err(|e| Error::Engine(format!("{label}: the engine refused it: {e}")))?;
                 ids[i] = Some(id);
             }
             Ok(())

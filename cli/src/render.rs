@@ -145,8 +145,7 @@ impl Driver<'_> {
     }
 
     fn submit_play(&mut self, index: usize) -> Result<ActionId, rtmix_core::Error> {
-        let play = request::play(self.plan, index)?.late(Late::Drop);
-        let id = self.ctl.play(play).map_err(|r| r.error)?;
+        let id = request::submit_play(&mut self.ctl, self.plan, index, Late::Drop)?;
         self.play_ids[index] = Some(id);
         self.who.insert(id, Entry::Play(index));
         Ok(id)

@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use rtmix_core::{At, ChannelMap, Ending, Play, Record, Repeat};
+use rtmix_core::{ActionId, At, ChannelMap, Ending, Late, Play, Record, Repeat};
 
+use crate::capacity::StreamController;
 use crate::plan::{Plan, PlannedCancel, PlannedRecord};
 
 /// One entry of a plan, by its index among the entries of its kind.
@@ -49,6 +50,19 @@ pub fn play(plan: &Plan, index: usize) -> Result<Play<Arc<[f32]>>, rtmix_core::E
         .fade_in(p.fade_in)
         .fade_out(p.fade_out)
         .at(At::Frame(p.at)))
+}
+
+/// Builds play `index` of `plan` ([`play`]) and submits it to `ctl`, `late` saying what
+/// happens when it is late: the one place `rtmix render` (`Late::Drop`: it is never
+/// late) and `rtmix play` (`Late::Skip`) submit a play.
+pub fn submit_play(
+    ctl: &mut StreamController,
+    plan: &Plan,
+    index: usize,
+    late: Late,
+) -> Result<ActionId, rtmix_core::Error> {
+    ctl.play(play(plan, index)?.late(late))
+        .map_err(|refused| refused.error)
 }
 
 /// A recording into a silent buffer of its frames, at its (input) frame.

@@ -421,7 +421,7 @@ fn a_missing_device_is_a_clear_error_with_exit_code_2() {
         ),
         (
             &["play", tone, "--backend", "cpal", "--host", "Nowhere"],
-            "rtmix: error: cpal device \"default\": no cpal host \"Nowhere\"",
+            "rtmix: error: cpal device \"default\": no host \"Nowhere\"",
         ),
     ];
     for (args, message) in cases {

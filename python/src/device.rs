@@ -10,6 +10,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use rtmix_backend::{
+    Backend, Config, Device, DevicePair, Duplex, Granted, Offset, OffsetKind, RunControl,
+    Stream as _,
+};
 use rtmix_core::{DeviceClock, StreamCapacity, StreamConfig};
 
 use crate::control::{Control, Eng, Stream};
@@ -30,19 +34,44 @@ enum Way {
     Both,
 }
 
-/// The backend's running stream.
-enum Running {
-    #[cfg(target_os = "linux")]
-    One(rtmix_alsa::AlsaStream),
-    #[cfg(target_os = "linux")]
-    Duplex(rtmix_alsa::AlsaStream<rtmix_alsa::DuplexReport>),
-    Cpal(rtmix_cpal::CpalStream),
-    CpalDuplex(rtmix_cpal::DuplexStream),
+/// A running stream of either backend, one direction or duplex: what the classes need of
+/// it, object-safe (the backend's own `Stream::stop` takes the stream by value).
+trait Running: Send {
+    /// Stops it; every action still under way ends `"stopped"`.
+    fn stop(self: Box<Self>) -> Result<(), String>;
+    /// The duplex offset, `None` for one direction or before both directions have run.
+    fn offset(&self) -> Option<Offset>;
+}
+
+/// A stream of one direction.
+struct One<S>(S);
+
+impl<S: rtmix_backend::Stream + Send> Running for One<S> {
+    fn stop(self: Box<Self>) -> Result<(), String> {
+        self.0.stop().map(drop).map_err(|e| e.to_string())
+    }
+
+    fn offset(&self) -> Option<Offset> {
+        None
+    }
+}
+
+/// A duplex stream.
+struct Both<S>(S);
+
+impl<S: Duplex + Send> Running for Both<S> {
+    fn stop(self: Box<Self>) -> Result<(), String> {
+        self.0.stop().map(drop).map_err(|e| e.to_string())
+    }
+
+    fn offset(&self) -> Option<Offset> {
+        self.0.offset()
+    }
 }
 
 /// What every device class holds.
 struct DeviceStream {
-    running: Mutex<Option<Running>>,
+    running: Mutex<Option<Box<dyn Running>>>,
     stop: Arc<AtomicBool>,
     clock: Arc<DeviceClock>,
     control: Arc<Control>,
@@ -150,9 +179,9 @@ fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
     .map_err(|e| PyValueError::new_err(format!("{e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let (running, clock, granted) = if options.cpal {
-        open_cpal(options, engine, &stop)?
+        start::<rtmix_cpal::Cpal>(options, engine, &stop)?
     } else {
-        open_alsa(options, engine, &stop)?
+        start_alsa(options, engine, &stop)?
     };
     let control = Arc::new(Control::new(ctl, options.samplerate, false));
     Ok((
@@ -168,106 +197,79 @@ fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
 }
 
 /// What a backend's opening gives: the running stream, its clock, period and buffer.
-type Opened = (Running, Arc<DeviceClock>, (u32, u32));
+type Opened = (Box<dyn Running>, Arc<DeviceClock>, (u32, u32));
 
-fn open_cpal(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened> {
-    use rtmix_cpal::{Config, CpalStream, DuplexDevice, InputDevice, OutputDevice, RunControl};
+/// Opens the device and starts the engine on backend `B` (rtmix-backend's one
+/// interface: the same code for both).
+fn start<B: Backend>(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened>
+where
+    B::Stream: Send + 'static,
+    B::DuplexStream: Send + 'static,
+{
     let config = |channels: u16| {
-        let c = Config::new(&options.device, options.samplerate, channels).period(options.period);
+        let c = Config::new(&options.device, options.samplerate, channels)
+            .period(options.period)
+            .periods(options.periods);
         match &options.host {
             Some(h) => c.host(h),
             None => c,
         }
     };
-    let what = |e: rtmix_cpal::CpalError| {
-        DeviceError::new_err(format!("cpal device {:?}: {e}", options.device))
+    let what = |e: rtmix_backend::Error| {
+        DeviceError::new_err(format!("{} device {:?}: {e}", B::NAME, options.device))
     };
+    let check_rate = |g: &Granted| {
+        if g.rate == options.samplerate {
+            Ok(())
+        } else {
+            Err(DeviceError::new_err(format!(
+                "{} device {:?} runs at {} Hz, not {} (ask for that rate, or use a plug PCM)",
+                B::NAME,
+                options.device,
+                g.rate,
+                options.samplerate
+            )))
+        }
+    };
+    let sizes = |g: &Granted| (g.period.unwrap_or(0), g.buffer.unwrap_or(0));
     let run = RunControl {
         stop: stop.clone(),
         ..RunControl::default()
     };
-    let period = |g: &rtmix_cpal::Granted| g.period.unwrap_or(0);
     Ok(match (options.outputs, options.inputs) {
         (o, 0) => {
-            let dev = OutputDevice::open(&config(o)).map_err(what)?;
-            let s = CpalStream::play(dev, engine.split().0, run).map_err(what)?;
-            let p = period(s.granted());
-            let clock = s.clock();
-            (Running::Cpal(s), clock, (p, 0))
+            let dev = B::open_output(&config(o)).map_err(what)?;
+            check_rate(dev.granted())?;
+            let s = B::play(dev, engine.split().0, run).map_err(what)?;
+            let (clock, granted) = (s.clock(), sizes(s.granted()));
+            (Box::new(One(s)), clock, granted)
         }
         (0, i) => {
-            let dev = InputDevice::open(&config(i)).map_err(what)?;
-            let s = CpalStream::record(dev, engine.split().1, run).map_err(what)?;
-            let p = period(s.granted());
-            let clock = s.clock();
-            (Running::Cpal(s), clock, (p, 0))
+            let dev = B::open_input(&config(i)).map_err(what)?;
+            check_rate(dev.granted())?;
+            let s = B::record(dev, engine.split().1, run).map_err(what)?;
+            let (clock, granted) = (s.clock(), sizes(s.granted()));
+            (Box::new(One(s)), clock, granted)
         }
         (o, i) => {
-            let dev = DuplexDevice::open(&config(o), &config(i)).map_err(what)?;
-            let s = CpalStream::duplex(dev, engine, run).map_err(what)?;
-            let p = period(s.granted().0);
-            let clock = s.clock();
-            (Running::CpalDuplex(s), clock, (p, 0))
+            let dev = B::open_duplex(&config(o), &config(i)).map_err(what)?;
+            let (out, inp) = dev.granted_pair();
+            check_rate(out)?;
+            check_rate(inp)?;
+            let s = B::duplex(dev, engine, run).map_err(what)?;
+            let (clock, granted) = (s.clock(), sizes(s.granted()));
+            (Box::new(Both(s)), clock, granted)
         }
     })
 }
 
 #[cfg(target_os = "linux")]
-fn open_alsa(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened> {
-    use rtmix_alsa::{AlsaStream, Config, DuplexDevice, InputDevice, OutputDevice, RunControl};
-    let config = |channels: u16| {
-        Config::new(&options.device, options.samplerate, channels)
-            .period(options.period)
-            .periods(options.periods)
-    };
-    let what = |e: rtmix_alsa::AlsaError| {
-        DeviceError::new_err(format!("ALSA device {:?}: {e}", options.device))
-    };
-    let check_rate = |g: &rtmix_alsa::Granted| {
-        if g.rate == options.samplerate {
-            Ok(())
-        } else {
-            Err(DeviceError::new_err(format!(
-                "ALSA device {:?} runs at {} Hz, not {} (ask for that rate, or use a plug PCM)",
-                options.device, g.rate, options.samplerate
-            )))
-        }
-    };
-    let run = RunControl {
-        stop: stop.clone(),
-        ..RunControl::default()
-    };
-    Ok(match (options.outputs, options.inputs) {
-        (o, 0) => {
-            let dev = OutputDevice::open(&config(o)).map_err(what)?;
-            let g = dev.granted().clone();
-            check_rate(&g)?;
-            let s = AlsaStream::play(dev, engine.split().0, run).map_err(what)?;
-            let clock = s.clock();
-            (Running::One(s), clock, (g.period, g.buffer))
-        }
-        (0, i) => {
-            let dev = InputDevice::open(&config(i)).map_err(what)?;
-            let g = dev.granted().clone();
-            check_rate(&g)?;
-            let s = AlsaStream::record(dev, engine.split().1, run).map_err(what)?;
-            let clock = s.clock();
-            (Running::One(s), clock, (g.period, g.buffer))
-        }
-        (o, i) => {
-            let dev = DuplexDevice::open(&config(o), &config(i)).map_err(what)?;
-            let g = dev.granted().0.clone();
-            check_rate(&g)?;
-            check_rate(dev.granted().1)?;
-            let s = AlsaStream::duplex(dev, engine, run).map_err(what)?;
-            let clock = s.clock();
-            (Running::Duplex(s), clock, (g.period, g.buffer))
-        }
-    })
+fn start_alsa(options: &Options, engine: Eng, stop: &Arc<AtomicBool>) -> PyResult<Opened> {
+    start::<rtmix_alsa::Alsa>(options, engine, stop)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn open_alsa(_: &Options, _: Eng, _: &Arc<AtomicBool>) -> PyResult<Opened> {
+fn start_alsa(_: &Options, _: Eng, _: &Arc<AtomicBool>) -> PyResult<Opened> {
     Err(DeviceError::new_err(
         "backend=\"alsa\" exists on Linux only: use backend=\"cpal\"",
     ))
@@ -285,12 +287,7 @@ impl DeviceStream {
             .take();
         let result = match running {
             None => Ok(()),
-            #[cfg(target_os = "linux")]
-            Some(Running::One(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
-            #[cfg(target_os = "linux")]
-            Some(Running::Duplex(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
-            Some(Running::Cpal(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
-            Some(Running::CpalDuplex(s)) => s.stop().map(drop).map_err(|e| e.to_string()),
+            Some(s) => s.stop(),
         };
         self.control.close();
         result.map_err(|e| DeviceError::new_err(format!("the stream failed: {e}")))
@@ -298,18 +295,10 @@ impl DeviceStream {
 
     fn offset<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let guard = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        let (frames, exact) = match guard.as_ref() {
-            #[cfg(target_os = "linux")]
-            Some(Running::Duplex(s)) => match s.offset() {
-                Some(o) => (o.frames, o.kind == rtmix_alsa::OffsetKind::Linked),
-                None => return Ok(None),
-            },
-            Some(Running::CpalDuplex(s)) => match s.offset() {
-                Some(o) => (o.frames, o.kind == rtmix_cpal::OffsetKind::Exact),
-                None => return Ok(None),
-            },
-            _ => return Ok(None),
+        let Some(offset) = guard.as_ref().and_then(|s| s.offset()) else {
+            return Ok(None);
         };
+        let (frames, exact) = (offset.frames, offset.kind == OffsetKind::Exact);
         let d = PyDict::new(py);
         d.set_item("frames", frames)?;
         d.set_item("kind", if exact { "exact" } else { "estimate" })?;
