@@ -606,6 +606,21 @@ mod tests {
         assert_eq!(bank.read(0).unwrap().peak, 0.5);
     }
 
+    // Found by cargo-mutants: the checked path's guard was never given no channels.
+    #[test]
+    fn the_checked_path_ignores_partial_frames_and_channelless_blocks_too() {
+        let bank = Bank32::new();
+        for (block, channels) in [(&mut [9.0f32][..], 2), (&mut [], 2), (&mut [9.0; 4], 0)] {
+            let mut seen = None;
+            bank.measure_checked(block, channels, |loudest, _| {
+                seen = Some(loudest);
+                false
+            });
+            assert_eq!(seen, Some(0.0), "{channels} channels: nothing to check");
+        }
+        assert_eq!(bank.read(0).unwrap().frames, 0);
+    }
+
     #[test]
     fn blocks_accumulate_until_read() {
         let bank = Bank32::new();

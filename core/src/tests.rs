@@ -390,6 +390,100 @@ fn a_stream_that_claims_too_much_is_believed_only_as_far_as_it_fits() {
     assert_eq!((recorded.frames, recorded.stats.faults), (3, 1));
 }
 
+/// A stream that lends its samples in place (as an `rtrb` ring does) and then claims to
+/// have lent `n` plus `claim` samples. It holds the engine to the contract: never ask for
+/// more than is available.
+struct Lender {
+    samples: Vec<f32>,
+    at: usize,
+    claim: isize,
+}
+
+impl SampleSource for Lender {
+    fn available(&self) -> usize {
+        self.samples.len() - self.at
+    }
+    fn read(&mut self, _: &mut [f32]) -> usize {
+        unreachable!("a lender is read in place")
+    }
+    fn read_in_place(&mut self, n: usize, f: &mut dyn FnMut(&[f32])) -> Option<usize> {
+        assert!(
+            n <= self.available(),
+            "asked to lend {n} of {}",
+            self.available()
+        );
+        f(&self.samples[self.at..self.at + n]);
+        self.at += n;
+        Some(n.saturating_add_signed(self.claim))
+    }
+}
+
+impl PlaySource for Lender {
+    fn buffer(&self) -> Option<&[f32]> {
+        None
+    }
+    fn source(&mut self) -> Option<&mut dyn SampleSource> {
+        Some(self)
+    }
+}
+
+// Found by cargo-mutants on the in-place path: its level was never seen on a stereo
+// stream (samples / channels: frames), and a lender claiming less was never tried.
+#[test]
+fn a_stream_lent_in_place_is_counted_in_frames_and_believed_as_far_as_it_lent() {
+    for (claim, faults) in [(1000, 1), (0, 0), (-1, 0)] {
+        let (mut ctl, mut engine) =
+            open::<Lender, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+        let samples = (0..16).map(|i| i as f32 / 16.0).collect::<Vec<_>>();
+        let source = Lender {
+            samples: samples.clone(),
+            at: 0,
+            claim,
+        };
+        let play = ctl
+            .play(Play::new(source, ChannelMap::new(&[0, 1]).unwrap()))
+            .unwrap();
+        let mut out = [9.0f32; 8];
+        engine.output.process(&mut out);
+        assert_eq!(out, samples[..8], "claim {claim}: the 4 frames lent, mixed");
+        ctl.cancel(play, At::Asap, Late::StartNow).unwrap();
+        engine.output.process(&mut out);
+        let played = ctl.take(play).unwrap();
+        assert_eq!(played.frames, 4, "claim {claim}");
+        assert_eq!(played.stats.faults, faults, "claim {claim}");
+        assert_eq!(
+            played.stats.lowest_level,
+            Some(8),
+            "claim {claim}: 8 frames (16 samples) when its one block began"
+        );
+    }
+}
+
+#[test]
+fn a_stream_lent_in_place_that_runs_dry_is_asked_for_what_it_has_and_counts_the_rest() {
+    let (mut ctl, mut engine) =
+        open::<Lender, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+    let source = Lender {
+        samples: vec![0.5; 6],
+        at: 0,
+        claim: 0,
+    };
+    let play = ctl
+        .play(Play::new(source, ChannelMap::new(&[0, 1]).unwrap()))
+        .unwrap();
+    let mut out = [9.0f32; 8];
+    engine.output.process(&mut out);
+    assert_eq!(
+        out,
+        [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0],
+        "3 frames, then silence"
+    );
+    ctl.cancel(play, At::Asap, Late::StartNow).unwrap();
+    engine.output.process(&mut out);
+    let played = ctl.take(play).unwrap();
+    assert_eq!((played.stats.missing, played.stats.faults), (1, 0));
+}
+
 #[test]
 fn an_applied_gain_change_finishes_and_a_cancel_cuts() {
     let (mut ctl, mut engine) = stream(8, 8, StreamConfig::output(1));
