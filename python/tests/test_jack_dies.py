@@ -1,5 +1,5 @@
 """A device that disappears mid-stream: a `Mixer` and a `Recorder` on the `rtmix_jack` ALSA
-PCM of a private `jackd -d dummy` (server name `rtmix-python-dies`), which the test kills
+PCM of a private `jackd -d dummy` (server name `rtmix-dies`, shared with rtmix-alsa's jack_dies.rs), which the test kills
 by its PID while a long play and a long recording run. Every action must complete, with a
 reason, and `wait` (without a timeout) must return: nothing is lost, nothing hangs; the
 recording comes back, its `frames` captured and nothing after them; closing says the device
@@ -64,7 +64,9 @@ def test_a_server_killed_mid_stream_completes_every_action_with_a_reason():
 
     if shutil.which("jackd") is None or shutil.which("jack_wait") is None:
         _missing("jackd is not installed")
-    name = "rtmix-python-dies"
+    # The name of rtmix-alsa's jack_dies.rs, whose SIGKILLed server left its entry in JACK's
+    # registry (8 servers at most; a dead entry is reclaimed only by its own name).
+    name = "rtmix-dies"
     server = subprocess.Popen(
         ["jackd", "-n", name, "-L", "2", "-d", "dummy", "-r", "48000", "-p", str(PERIOD)],
         stdout=subprocess.DEVNULL,
