@@ -1,9 +1,9 @@
 //! A device lost and found again, through cpal's ALSA host: this test starts a JACK server
-//! of its own (named `rtmix-cpal-dies`, as `jack_dies.rs`, so the CI's server is left alone), plays and
-//! records through ALSA's jack PCM with cpal streams that hand their engines back, kills
-//! the server by its PID, starts it again, and attaches the same controller's engines to
-//! the reopened PCM. The same test as `backend-alsa/tests/reconnect.rs`, but for the
-//! bounds below.
+//! of its own (named `rtmix-cpal-dies`, as `backend-cpal/tests/jack_dies.rs`, so the CI's
+//! server is left alone), plays and records through ALSA's jack PCM with cpal streams that
+//! hand their engines back, kills the server by its PID, starts it again, and attaches the
+//! same controller's engines to the reopened PCM. The same test as `backend-
+//! alsa/tests/reconnect.rs`, but for the bounds below.
 //!
 //! What must hold:
 //!
@@ -39,7 +39,7 @@ use rtmix_core::{
 use rtmix_cpal::{Config, CpalError, CpalStream, InputDevice, OutputDevice, RunControl};
 use rtmix_host_tests::jack_server::JackServer;
 
-// The name of this crate's jack_dies.rs: JACK's registry holds 8 servers, and the entry of one
+// The name of `backend-cpal/tests/jack_dies.rs`: JACK's registry holds 8 servers, and the entry of one
 // killed by SIGKILL is reclaimed only by a server of the same name, so CI's private servers
 // share names rather than fill it.
 const SERVER: &str = "rtmix-cpal-dies";
