@@ -1,8 +1,8 @@
-//! A device lost and found again: this test starts a JACK server of its own (named `rtmix-
-//! dies`, as `backend-alsa/tests/jack_dies.rs`, so the CI's server is left alone), plays
-//! and records through ALSA's jack PCM with streams that hand their engines back, kills the
-//! server by its PID, starts it again, and attaches the same controller's engines to the
-//! reopened PCM.
+//! A device lost and found again: this test starts a JACK server of its own (named
+//! `rtmix-dies`, as `backend-alsa/tests/jack_dies.rs`, so the CI's server is left alone),
+//! plays and records through ALSA's jack PCM with streams that hand their engines back,
+//! kills the server by its PID, starts it again, and attaches the same controller's engines
+//! to the reopened PCM.
 //!
 //! What must hold:
 //!
@@ -37,8 +37,8 @@ use rtmix_core::{
 };
 use rtmix_host_tests::jack_server::JackServer;
 
-// The name of `backend-alsa/tests/jack_dies.rs`: JACK's registry holds 8 servers, and the entry of one
-// killed by SIGKILL is reclaimed only by a server of the same name, so CI's private servers
+// The name of `backend-alsa/tests/jack_dies.rs`: JACK's registry holds 8 servers, and
+// the entry of one killed by SIGKILL is reclaimed only by a server of the same name, so CI's private servers
 // share names rather than fill it.
 const SERVER: &str = "rtmix-dies";
 const RATE: u32 = 48_000;

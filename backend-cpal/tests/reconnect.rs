@@ -2,8 +2,8 @@
 //! of its own (named `rtmix-cpal-dies`, as `backend-cpal/tests/jack_dies.rs`, so the CI's
 //! server is left alone), plays and records through ALSA's jack PCM with cpal streams that
 //! hand their engines back, kills the server by its PID, starts it again, and attaches the
-//! same controller's engines to the reopened PCM. The same test as `backend-
-//! alsa/tests/reconnect.rs`, but for the bounds below.
+//! same controller's engines to the reopened PCM. The same test as
+//! `backend-alsa/tests/reconnect.rs`, but for the bounds below.
 //!
 //! What must hold:
 //!
@@ -39,8 +39,8 @@ use rtmix_core::{
 use rtmix_cpal::{Config, CpalError, CpalStream, InputDevice, OutputDevice, RunControl};
 use rtmix_host_tests::jack_server::JackServer;
 
-// The name of `backend-cpal/tests/jack_dies.rs`: JACK's registry holds 8 servers, and the entry of one
-// killed by SIGKILL is reclaimed only by a server of the same name, so CI's private servers
+// The name of `backend-cpal/tests/jack_dies.rs`: JACK's registry holds 8 servers, and
+// the entry of one killed by SIGKILL is reclaimed only by a server of the same name, so CI's private servers
 // share names rather than fill it.
 const SERVER: &str = "rtmix-cpal-dies";
 const RATE: u32 = 48_000;
