@@ -397,6 +397,23 @@ struct Lender {
     samples: Vec<f32>,
     at: usize,
     claim: isize,
+    /// The length of the slices each loan is lent in (a ring's wrap cuts a loan in two;
+    /// the trait allows any number).
+    split: usize,
+    /// Samples lent past the `n` asked for (which the engine must not use).
+    over: usize,
+}
+
+impl Lender {
+    fn new(samples: Vec<f32>, claim: isize) -> Self {
+        Self {
+            samples,
+            at: 0,
+            claim,
+            split: usize::MAX,
+            over: 0,
+        }
+    }
 }
 
 impl SampleSource for Lender {
@@ -412,7 +429,10 @@ impl SampleSource for Lender {
             "asked to lend {n} of {}",
             self.available()
         );
-        f(&self.samples[self.at..self.at + n]);
+        let lent = &self.samples[self.at..(self.at + n + self.over).min(self.samples.len())];
+        for piece in lent.chunks(self.split) {
+            f(piece);
+        }
         self.at += n;
         Some(n.saturating_add_signed(self.claim))
     }
@@ -435,11 +455,7 @@ fn a_stream_lent_in_place_is_counted_in_frames_and_believed_as_far_as_it_lent() 
         let (mut ctl, mut engine) =
             open::<Lender, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
         let samples = (0..16).map(|i| i as f32 / 16.0).collect::<Vec<_>>();
-        let source = Lender {
-            samples: samples.clone(),
-            at: 0,
-            claim,
-        };
+        let source = Lender::new(samples.clone(), claim);
         let play = ctl
             .play(Play::new(source, ChannelMap::new(&[0, 1]).unwrap()))
             .unwrap();
@@ -463,11 +479,7 @@ fn a_stream_lent_in_place_is_counted_in_frames_and_believed_as_far_as_it_lent() 
 fn a_stream_lent_in_place_that_runs_dry_is_asked_for_what_it_has_and_counts_the_rest() {
     let (mut ctl, mut engine) =
         open::<Lender, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
-    let source = Lender {
-        samples: vec![0.5; 6],
-        at: 0,
-        claim: 0,
-    };
+    let source = Lender::new(vec![0.5; 6], 0);
     let play = ctl
         .play(Play::new(source, ChannelMap::new(&[0, 1]).unwrap()))
         .unwrap();
@@ -482,6 +494,44 @@ fn a_stream_lent_in_place_that_runs_dry_is_asked_for_what_it_has_and_counts_the_
     engine.output.process(&mut out);
     let played = ctl.take(play).unwrap();
     assert_eq!((played.stats.missing, played.stats.faults), (1, 0));
+}
+
+// Found by cargo-mutants: a frame cut between slices (put together in a carry, over more
+// than two slices when they are short), and a source lending more than asked, were never
+// tried.
+#[test]
+fn a_stream_lent_in_slices_is_mixed_whole_wherever_the_cuts_fall() {
+    let samples = (1..=24).map(|i| i as f32 / 32.0).collect::<Vec<_>>();
+    // Buffer channels onto stream channels 2, 0 (and 1): the general kernel.
+    for map in [&[2u16, 0][..], &[2, 0, 1]] {
+        for over in [0, 3] {
+            for split in 1..=9 {
+                let (mut ctl, mut engine) =
+                    open::<Lender, Vec<f32>>(StreamConfig::output(3), StreamCapacity::default())
+                        .unwrap();
+                let mut source = Lender::new(samples.clone(), 0);
+                (source.split, source.over) = (split, over);
+                ctl.play(Play::new(source, ChannelMap::new(map).unwrap()))
+                    .unwrap();
+                let mut heard = Vec::new();
+                for _ in 0..3 {
+                    let mut out = [0.0f32; 12];
+                    engine.output.process(&mut out);
+                    heard.extend(
+                        out.chunks(3).flat_map(|f| {
+                            map.iter().map(|&c| f[usize::from(c)]).collect::<Vec<_>>()
+                        }),
+                    );
+                }
+                assert_eq!(
+                    heard[..24],
+                    samples,
+                    "{} channels, slices of {split}, {over} lent over",
+                    map.len()
+                );
+            }
+        }
+    }
 }
 
 #[test]
