@@ -122,9 +122,9 @@ pub use stream::AlsaStream;
 /// for `rtmix_cpal::Cpal`) is the whole change.
 pub use rtmix_backend;
 pub use rtmix_backend::{
-    Attachable, Backend, Config, Detached, Device, DevicePair, Duplex, DuplexReport, ErrorKind,
-    Granted, Handback, Offset, OffsetKind, Policy, RealtimeConfig, RunControl, RunReport,
-    SampleFormat, Stream,
+    Attachable, Backend, Config, Detached, DetachedDuplex, Device, DevicePair, Duplex,
+    DuplexHandback, DuplexReport, ErrorKind, Granted, Handback, Offset, OffsetKind, Policy,
+    RealtimeConfig, RunControl, RunReport, SampleFormat, Stream,
 };
 
 /// The examples of docs/alsa.md, compiled (and, where they need no device, run) as

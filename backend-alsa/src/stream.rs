@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rtmix_backend::Handback;
+use rtmix_backend::{DuplexHandback, Handback};
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::realtime::promote;
@@ -54,6 +54,12 @@ pub struct AlsaStream<Report = RunReport> {
     started: Arc<Started>,
     thread: JoinHandle<Result<Report, AlsaError>>,
 }
+
+/// Where a duplex loop sends the halves of its engine when it ends: `(output, input)`.
+type HalvesBack<P, R, H> = (
+    std::sync::mpsc::SyncSender<OutputEngine<P, H>>,
+    std::sync::mpsc::SyncSender<InputEngine<R, H>>,
+);
 
 /// A duplex stream's input clock, whether its PCMs are linked, and what the input granted.
 type InputSide = (Arc<DeviceClock>, bool, Granted);
@@ -267,7 +273,7 @@ impl AlsaStream<DuplexReport> {
     /// [`RunControl::realtime`]. `stop_after` in `control` counts output frames. A start
     /// that fails is handled as in [`play`](AlsaStream::play).
     pub fn duplex<P, R, H>(
-        mut device: DuplexDevice,
+        device: DuplexDevice,
         engine: Engine<P, R, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
@@ -275,7 +281,56 @@ impl AlsaStream<DuplexReport> {
         P: PlaySource,
         R: RecordTarget,
         H: Home,
-        Engine<P, R, H>: Send + 'static,
+        OutputEngine<P, H>: Send + 'static,
+        InputEngine<R, H>: Send + 'static,
+    {
+        Self::duplex_with(device, engine, control, None)
+    }
+
+    /// [`duplex`](Self::duplex), handing the whole engine back when the loop ends
+    /// instead of ending what it holds: whatever ends the loop (a stop, `stop_after`, a
+    /// device that is gone), [`DuplexHandback::detached`] then has both halves, every
+    /// action still in them, each with the instant its next frame was due on its own
+    /// clock, to attach to a duplex device again
+    /// ([`DetachedDuplex::resume`](rtmix_backend::DetachedDuplex::resume)). Only a panic
+    /// on the audio thread, or a thread that cannot start, ends everything both halves
+    /// hold as [`duplex`](Self::duplex) does (the hand-back is then empty).
+    pub fn duplex_handing_back<P, R, H>(
+        device: DuplexDevice,
+        engine: Engine<P, R, H>,
+        control: RunControl,
+    ) -> Result<(Self, DuplexHandback<P, R, H>), AlsaError>
+    where
+        P: PlaySource,
+        R: RecordTarget,
+        H: Home,
+        OutputEngine<P, H>: Send + 'static,
+        InputEngine<R, H>: Send + 'static,
+    {
+        let (out_rate, in_rate) = (device.granted().0.rate, device.granted().1.rate);
+        let (out_clock, in_clock) = device.clocks();
+        let (out_back, out_handback) = std::sync::mpsc::sync_channel(1);
+        let (in_back, in_handback) = std::sync::mpsc::sync_channel(1);
+        let handback = DuplexHandback::new(
+            Handback::new(out_handback, out_clock, out_rate),
+            Handback::new(in_handback, in_clock, in_rate),
+        );
+        let stream = Self::duplex_with(device, engine, control, Some((out_back, in_back)))?;
+        Ok((stream, handback))
+    }
+
+    fn duplex_with<P, R, H>(
+        mut device: DuplexDevice,
+        engine: Engine<P, R, H>,
+        control: RunControl,
+        back: Option<HalvesBack<P, R, H>>,
+    ) -> Result<Self, AlsaError>
+    where
+        P: PlaySource,
+        R: RecordTarget,
+        H: Home,
+        OutputEngine<P, H>: Send + 'static,
+        InputEngine<R, H>: Send + 'static,
     {
         let (granted, input_granted) = (device.granted().0.clone(), device.granted().1.clone());
         let (output, input) = device.clocks();
@@ -290,7 +345,14 @@ impl AlsaStream<DuplexReport> {
             control,
             move || {
                 let result = device.run(engine.get(), &loop_control);
-                drop(engine);
+                match back {
+                    Some((out_back, in_back)) => {
+                        let (output, input) = engine.into_inner().split();
+                        hand_back(&out_back, WindDown::new(output));
+                        hand_back(&in_back, WindDown::new(input));
+                    }
+                    None => drop(engine),
+                }
                 // The anchors outlive the loop: the offset over the whole run.
                 result.map(|report| DuplexReport {
                     offset: device.offset(),

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rtmix_backend::{Attached, Backend, Device, DevicePair, Duplex, Stream};
+use rtmix_backend::{Attached, AttachedDuplex, Backend, Device, DevicePair, Duplex, Stream};
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::{
@@ -116,6 +116,21 @@ impl Backend for Cpal {
         InputEngine<R, H>: Send,
     {
         CpalStream::duplex(device, engine, control)
+    }
+
+    fn duplex_handing_back<P, R, H>(
+        device: DuplexDevice,
+        engine: Engine<P, R, H>,
+        control: RunControl,
+    ) -> Result<AttachedDuplex<DuplexStream, P, R, H>, CpalError>
+    where
+        P: PlaySource + 'static,
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+        InputEngine<R, H>: Send,
+    {
+        CpalStream::duplex_handing_back(device, engine, control)
     }
 }
 

@@ -117,9 +117,9 @@ pub use stream::{CpalStream, DuplexStream};
 /// for `rtmix_alsa::Alsa`) is the whole change.
 pub use rtmix_backend;
 pub use rtmix_backend::{
-    Attachable, Backend, Config, Detached, Device, DevicePair, Duplex, DuplexReport, ErrorKind,
-    Granted, Handback, Offset, OffsetKind, Policy, RealtimeConfig, RunControl, RunReport,
-    SampleFormat, Stream,
+    Attachable, Backend, Config, Detached, DetachedDuplex, Device, DevicePair, Duplex,
+    DuplexHandback, DuplexReport, ErrorKind, Granted, Handback, Offset, OffsetKind, Policy,
+    RealtimeConfig, RunControl, RunReport, SampleFormat, Stream,
 };
 
 /// The cpal this crate is built on, for callers who need its types.

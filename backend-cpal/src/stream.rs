@@ -18,7 +18,14 @@ use crate::{
     CpalError, DuplexDevice, DuplexReport, Granted, InputDevice, Offset, OffsetKind, OutputDevice,
     RunControl, RunReport,
 };
-use rtmix_backend::{Detached, Handback};
+use rtmix_backend::{Detached, DuplexHandback, Handback};
+
+/// Where a duplex stream's callbacks send the halves of its engine when they are dropped:
+/// `(output, input)`.
+type HalvesBack<P, R, H> = (
+    std::sync::mpsc::SyncSender<OutputEngine<P, H>>,
+    std::sync::mpsc::SyncSender<InputEngine<R, H>>,
+);
 
 /// An engine half running in a cpal stream. Same shape as rtmix-alsa's `AlsaStream`:
 /// switching backends changes the device line.
@@ -225,11 +232,75 @@ impl CpalStream {
     /// a cpal input stream (cpal has no duplex stream). `control.stop_after` counts output
     /// frames. The offset between the two frame clocks is measured as they run
     /// ([`DuplexStream::offset`]).
-    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
     pub fn duplex<P, R, H>(
         device: DuplexDevice,
         engine: Engine<P, R, H>,
         control: RunControl,
+    ) -> Result<DuplexStream, CpalError>
+    where
+        P: PlaySource + 'static,
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+        InputEngine<R, H>: Send,
+    {
+        Self::duplex_with(device, engine, control, None)
+    }
+
+    /// [`duplex`](Self::duplex), handing the whole engine back when the streams end
+    /// instead of ending what it holds: whatever ends them (a stop, `stop_after`, a
+    /// device that is gone), [`DuplexHandback::detached`] then has both halves, every
+    /// action still in them, each with the instant its next frame was due on its own
+    /// clock, to attach to a duplex device again
+    /// ([`DetachedDuplex::resume`](rtmix_backend::DetachedDuplex::resume)). Each half
+    /// comes back when cpal drops its callback; if either does not, the other ends what
+    /// it holds too.
+    pub fn duplex_handing_back<P, R, H>(
+        device: DuplexDevice,
+        engine: Engine<P, R, H>,
+        control: RunControl,
+    ) -> Result<(DuplexStream, DuplexHandback<P, R, H>), CpalError>
+    where
+        P: PlaySource + 'static,
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+        InputEngine<R, H>: Send,
+    {
+        let (out_back, out_handback) = std::sync::mpsc::sync_channel(1);
+        let (in_back, in_handback) = std::sync::mpsc::sync_channel(1);
+        match Self::duplex_with(device, engine, control, Some((out_back, in_back))) {
+            Ok(stream) => {
+                let handback = DuplexHandback::new(
+                    Handback::new(
+                        out_handback,
+                        stream.clocks[0].clone(),
+                        stream.granted.0.rate,
+                    ),
+                    Handback::new(in_handback, stream.clocks[1].clone(), stream.granted.1.rate),
+                );
+                Ok((stream, handback))
+            }
+            Err(e) => {
+                // The callbacks, dropped on the way out, handed the halves back here:
+                // nobody will attach them, so what they hold ends.
+                if let Ok(engine) = out_handback.try_recv() {
+                    drop(Detached::new(engine, None, 0));
+                }
+                if let Ok(engine) = in_handback.try_recv() {
+                    drop(Detached::new(engine, None, 0));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
+    fn duplex_with<P, R, H>(
+        device: DuplexDevice,
+        engine: Engine<P, R, H>,
+        control: RunControl,
+        back: Option<HalvesBack<P, R, H>>,
     ) -> Result<DuplexStream, CpalError>
     where
         P: PlaySource + 'static,
@@ -250,6 +321,10 @@ impl CpalStream {
             .with_time_source(device.output.opened.granted.time_source);
         let mut in_cb = InputCallback::new(input, rate, in_control)
             .with_time_source(device.input.opened.granted.time_source);
+        if let Some((out_back, in_back)) = back {
+            out_cb = out_cb.with_handback(out_back);
+            in_cb = in_cb.with_handback(in_back);
+        }
         if whole_buffers(device.output.opened.host) {
             out_cb = out_cb.losing_whole_buffers();
         }

@@ -9,12 +9,17 @@ use std::sync::Arc;
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::{
-    Config, DuplexReport, Error, Granted, Handback, Offset, RunControl, RunReport, SampleFormat,
+    Config, DuplexHandback, DuplexReport, Error, Granted, Handback, Offset, RunControl, RunReport,
+    SampleFormat,
 };
 
 /// A running stream `S` and the hand-back of its engine `E`
 /// ([`Backend::play_handing_back`], [`Backend::record_handing_back`]).
 pub type Attached<S, E> = (S, Handback<E>);
+
+/// A running duplex stream `S` and the hand-back of its whole engine
+/// ([`Backend::duplex_handing_back`]).
+pub type AttachedDuplex<S, P, R, H> = (S, DuplexHandback<P, R, H>);
 
 /// A device opened for one direction (or a duplex pair), configured, not yet running.
 pub trait Device {
@@ -139,6 +144,9 @@ pub trait Duplex: Stream<Report = DuplexReport> {
 /// #     fn duplex<P, R, H>(_: NoDuplex, _: rtmix_core::Engine<P, R, H>, _: RunControl) -> Result<NoDuplex, Error>
 /// #     where P: rtmix_core::PlaySource + 'static, R: rtmix_core::RecordTarget + 'static, H: rtmix_core::Home + 'static,
 /// #     rtmix_core::OutputEngine<P, H>: Send, rtmix_core::InputEngine<R, H>: Send { refuse() }
+/// #     fn duplex_handing_back<P, R, H>(_: NoDuplex, _: rtmix_core::Engine<P, R, H>, _: RunControl) -> Result<rtmix_backend::AttachedDuplex<NoDuplex, P, R, H>, Error>
+/// #     where P: rtmix_core::PlaySource + 'static, R: rtmix_core::RecordTarget + 'static, H: rtmix_core::Home + 'static,
+/// #     rtmix_core::OutputEngine<P, H>: Send, rtmix_core::InputEngine<R, H>: Send { refuse() }
 /// # }
 /// assert!(silence::<NoBackend>("default", 48_000).is_err());
 /// ```
@@ -236,6 +244,27 @@ pub trait Backend {
         engine: Engine<P, R, H>,
         control: RunControl,
     ) -> Result<Self::DuplexStream, Error>
+    where
+        P: PlaySource + 'static,
+        R: RecordTarget + 'static,
+        H: Home + 'static,
+        OutputEngine<P, H>: Send,
+        InputEngine<R, H>: Send;
+
+    /// [`duplex`](Self::duplex), handing the whole engine back when the stream ends, as
+    /// [`play_handing_back`](Self::play_handing_back) does for one direction: whatever
+    /// ends it (a stop, `stop_after`, a device that is gone),
+    /// [`DuplexHandback::detached`] then has both halves with every action still in them,
+    /// each with the instant its next frame was due on its own clock;
+    /// [`DetachedDuplex::resume`](crate::DetachedDuplex::resume) moves both clocks over
+    /// the frames lost before the engine is attached again. Only an audio side that
+    /// panics, or a stream that cannot start, ends what the engine holds (both halves)
+    /// as [`duplex`](Self::duplex) does.
+    fn duplex_handing_back<P, R, H>(
+        device: Self::DuplexDevice,
+        engine: Engine<P, R, H>,
+        control: RunControl,
+    ) -> Result<AttachedDuplex<Self::DuplexStream, P, R, H>, Error>
     where
         P: PlaySource + 'static,
         R: RecordTarget + 'static,

@@ -177,3 +177,99 @@ impl<E: Attachable> Drop for Detached<E> {
         }
     }
 }
+
+/// Where a duplex stream hands its whole engine back when it ends: one [`Handback`] per
+/// half, each with its own clock (the output's frames at the DAC, the input's at the
+/// ADC), as the backend runs them. Ask [`detached`](Self::detached) once the stream has
+/// ended. Dropped with the engine in it, it ends everything both halves held with
+/// `StreamStopped`, as the end of a stream does.
+#[derive(Debug)]
+pub struct DuplexHandback<P, R, H>
+where
+    P: PlaySource + 'static,
+    R: RecordTarget + 'static,
+    H: Home,
+{
+    output: Handback<OutputEngine<P, H>>,
+    input: Handback<InputEngine<R, H>>,
+}
+
+impl<P, R, H> DuplexHandback<P, R, H>
+where
+    P: PlaySource + 'static,
+    R: RecordTarget + 'static,
+    H: Home,
+{
+    /// The hand-back of a duplex stream from those of its two halves.
+    pub fn new(output: Handback<OutputEngine<P, H>>, input: Handback<InputEngine<R, H>>) -> Self {
+        Self { output, input }
+    }
+
+    /// Both halves, once the stream has ended (its `join` or `stop` returned); `None` if
+    /// either did not come back (an audio side that panicked): the half that did come
+    /// back then ends everything it holds with `StreamStopped` too, so that nothing of a
+    /// duplex engine is left half attached.
+    pub fn detached(self) -> Option<DetachedDuplex<P, R, H>> {
+        let output = self.output.detached();
+        let input = self.input.detached();
+        match (output, input) {
+            (Some(output), Some(input)) => Some(DetachedDuplex { output, input }),
+            // The half that came back (if any) is dropped here, ending what it holds.
+            _ => None,
+        }
+    }
+}
+
+/// A whole duplex engine off any device: each half with the instant its next frame was
+/// due on the device it left ([`Detached::due`]).
+#[derive(Debug)]
+pub struct DetachedDuplex<P, R, H>
+where
+    P: PlaySource + 'static,
+    R: RecordTarget + 'static,
+    H: Home,
+{
+    /// The playback half, its next frame due at the DAC it left.
+    pub output: Detached<OutputEngine<P, H>>,
+    /// The capture half, its next frame due at the ADC it left.
+    pub input: Detached<InputEngine<R, H>>,
+}
+
+impl<P, R, H> DetachedDuplex<P, R, H>
+where
+    P: PlaySource + 'static,
+    R: RecordTarget + 'static,
+    H: Home,
+{
+    /// The halves' frame clocks: `(output, input)`.
+    pub fn clocks(&self) -> (u64, u64) {
+        (self.output.clock(), self.input.clock())
+    }
+
+    /// Moves each half's clock over the frames its device timeline moved without it up
+    /// to `now` ([`Detached::lost_until`]: wall time from the instant the half's next
+    /// frame was due, by its stream's last anchor, at its rate), and returns the whole
+    /// engine, ready to attach to a duplex device again, with the frames each half lost,
+    /// `(output, input)`. Call it right before attaching.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// use rtmix_backend::{Detached, DetachedDuplex};
+    /// # let (_ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
+    /// #     rtmix_core::StreamConfig::duplex(1, 1), rtmix_core::StreamCapacity::default()).unwrap();
+    /// let (output, input) = engine.split();
+    /// let due = Instant::now();
+    /// let away = DetachedDuplex {
+    ///     output: Detached::new(output, Some(due), 48_000),
+    ///     input: Detached::new(input, Some(due + Duration::from_millis(10)), 48_000),
+    /// };
+    /// let (engine, lost) = away.resume(due + Duration::from_millis(250));
+    /// assert_eq!(lost, (12_000, 11_520));
+    /// assert_eq!((engine.output.clock(), engine.input.clock()), lost);
+    /// ```
+    pub fn resume(self, now: Instant) -> (rtmix_core::Engine<P, R, H>, (u64, u64)) {
+        let (output, out_lost) = self.output.resume(now);
+        let (input, in_lost) = self.input.resume(now);
+        (rtmix_core::Engine { output, input }, (out_lost, in_lost))
+    }
+}

@@ -26,6 +26,8 @@
 //! - [`RunReport`] and [`DuplexReport`]: what a stream did;
 //! - [`Handback`] and [`Detached`]: an engine handed back by a stream that ended (a device
 //!   lost, say), to attach to a device again with its clock moved over the frames lost;
+//!   [`DuplexHandback`] and [`DetachedDuplex`]: the same for a whole duplex engine, each
+//!   half on its own clock;
 //! - [`Backend`], [`Device`], [`DevicePair`], [`Stream`], [`Duplex`]: the
 //!   shape both backends implement.
 //!
@@ -45,10 +47,10 @@ mod granted;
 mod offset;
 mod report;
 
-pub use backend::{Attached, Backend, Device, DevicePair, Duplex, Stream};
+pub use backend::{Attached, AttachedDuplex, Backend, Device, DevicePair, Duplex, Stream};
 pub use config::Config;
 pub use control::{Policy, RealtimeConfig, RunControl};
-pub use detached::{Attachable, Detached, Handback};
+pub use detached::{Attachable, Detached, DetachedDuplex, DuplexHandback, Handback};
 pub use error::{Error, ErrorKind};
 pub use format::SampleFormat;
 pub use granted::Granted;
