@@ -386,7 +386,11 @@ fn a_stream_that_claims_too_much_is_believed_only_as_far_as_it_fits() {
     engine.process(&[0.25; 3], &mut out);
     let played = ctl.take(play).unwrap();
     assert_eq!((played.frames, played.stats.faults), (3, 1));
-    assert_eq!(played.end, EndReason::Cancelled { at: 3 }, "it played on until cancelled");
+    assert_eq!(
+        played.end,
+        EndReason::Cancelled { at: 3 },
+        "it played on until cancelled"
+    );
     let recorded = ctl.take(rec).unwrap();
     assert_eq!((recorded.frames, recorded.stats.faults), (3, 1));
 }
