@@ -413,20 +413,26 @@ def test_ctrl_c_interrupts_a_wait():
     import subprocess
     import sys
 
+    # Python leaves SIGINT alone when its parent started it ignored (a shell's background
+    # job does), so the child installs the usual handler itself. The signal is sent once
+    # the child, past its "waiting", sleeps (its state in /proc): in the wait.
     code = (
-        "import time, rtmix\n"
+        "import signal, time, rtmix\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "m = rtmix.Offline(48000, 1)\n"
         "a = m.play_buffer([1.0], 1, start=10)\n"
-        "print('waiting', flush=True)\n"
         "t = time.monotonic()\n"
         "try:\n"
+        "    print('waiting', flush=True)\n"
         "    m.wait(a, timeout=60)\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted', round(time.monotonic() - t, 3), flush=True)\n"
     )
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "waiting"
-    time.sleep(0.3)
+    deadline = time.monotonic() + 20
+    while open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "S":
+        assert time.monotonic() < deadline, "the child never went to sleep in its wait"
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=20)
     words = out.split()
