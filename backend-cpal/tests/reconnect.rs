@@ -1,277 +1,30 @@
-//! A device lost and found again, through cpal's ALSA host: this test starts a JACK server
-//! of its own (named `rtmix-cpal-dies`, as `backend-cpal/tests/jack_dies.rs`, so the CI's
-//! server is left alone), plays and records through ALSA's jack PCM with cpal streams that
-//! hand their engines back, kills the server by its PID, starts it again, and attaches the
-//! same controller's engines to the reopened PCM. The same test as
-//! `backend-alsa/tests/reconnect.rs`, but for the bounds below.
-//!
-//! What must hold:
-//!
-//! * both loops end with `NotResponding` and hand their engines back, with nothing ended:
-//!   no action completes while the engines are off the device;
-//! * [`Detached::resume`](rtmix_cpal::Detached::resume) moves each engine's clock over
-//!   the frames lost in between, measured as the wall time from the instant the engine's
-//!   next frame was due on the old device (its clock's last anchor) to the resume, at the
-//!   granted rate. The test measures the same gap its own way: from the kill (between the
-//!   SIGKILL and the reaping of jackd) to the resume, at 48 kHz. Against it, playback is
-//!   short by the frames rendered ahead of the converter at the kill (cpal's ALSA host
-//!   keeps a buffer of two periods), capture is over by the frames the device held not yet
-//!   read (at most a period), and either may be off by the jack plugin's position step (a
-//!   period): allowed, playback `[gap - 3 periods, gap + period]`, capture
-//!   `[gap - period, gap + 2 periods]`;
-//! * every action accepted before the loss completes exactly once, `Finished`, on the new
-//!   device: a play that spans the loss, a play due after it, a recording that spans it;
-//! * the recording keeps what it captured before the loss (the played constant, back
-//!   through the server's loopback), holds zeros for exactly the frames lost, and the
-//!   constant again after the re-attach.
-//!
-//! Readiness is waited for, never slept for: `jack_wait -w` for the server, the first
-//! anchor of each clock and the constant heard back for the streams.
+//! A device lost and found again, through cpal's ALSA host: the device-loss test of
+//! `host-tests/src/reconnect.rs` (what it does and what must hold are said there), with
+//! cpal streams, on a JACK server of its own named `rtmix-cpal-dies`, as
+//! `backend-cpal/tests/jack_dies.rs`, so the CI's server is left alone. Playback may be
+//! short of the wall-time gap by the frames rendered ahead of the converter at the kill:
+//! cpal's ALSA host keeps a buffer of two periods, so playback's bounds are
+//! `[gap - 3 periods, gap + period]`.
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::alsa_config;
-use rtmix_core::{
-    At, ChannelMap, Direction, EndReason, Play, Record, StreamCapacity, StreamConfig,
-};
-use rtmix_cpal::{Config, CpalError, CpalStream, InputDevice, OutputDevice, RunControl};
-use rtmix_host_tests::jack_server::JackServer;
+use rtmix_cpal::Cpal;
+use rtmix_host_tests::reconnect;
 
 // The name of `backend-cpal/tests/jack_dies.rs`: JACK's registry holds 8 servers, and
 // the entry of one killed by SIGKILL is reclaimed only by a server of the same name, so CI's private servers
 // share names rather than fill it.
 const SERVER: &str = "rtmix-cpal-dies";
-const RATE: u32 = 48_000;
-const PERIOD: u32 = 1024;
-/// The loops' `device_timeout`.
-const TIMEOUT: Duration = Duration::from_millis(500);
-/// How long anything is waited for before it is taken for hung.
-const HANG: Duration = Duration::from_secs(30);
-/// The long play and the recording, in frames: long enough to span the loss and the
-/// restart.
-const LONG: u64 = 14 * RATE as u64;
-/// The frame of the play due after the loss.
-const LATER: u64 = 12 * RATE as u64;
 
 #[test]
 #[ignore = "needs jackd installed (run by .ci/run with --ignored)"]
 fn an_engine_handed_back_at_a_device_loss_goes_on_on_the_reopened_device() {
     alsa_config();
-    std::env::set_var("JACK_DEFAULT_SERVER", SERVER);
-    let mut server = JackServer::start(SERVER).expect("a private jackd starts");
-    let config = Config::new("rtmix_jack", RATE, 2)
-        .host("ALSA")
-        .period(PERIOD);
-    let (mut ctl, engine) = rtmix_core::open::<Vec<f32>, Vec<f32>>(
-        StreamConfig::duplex(2, 2),
-        StreamCapacity::default(),
-    )
-    .unwrap();
-    let (output, input) = engine.split();
-    let both = || ChannelMap::new(&[0, 1]).unwrap();
-    let long = ctl
-        .play(Play::new(vec![0.25; 2 * LONG as usize], both()).at(At::Frame(0)))
-        .unwrap();
-    let later = ctl
-        .play(Play::new(vec![0.5; 2 * 64], both()).at(At::Frame(LATER)))
-        .unwrap();
-    let rec = ctl
-        .record(Record::new(vec![9.0; 2 * LONG as usize], both()).at(At::Frame(0)))
-        .unwrap();
-    let control = RunControl {
-        device_timeout: TIMEOUT,
-        ..RunControl::default()
-    };
-
-    let out_dev = OutputDevice::open(&config).expect("the jack PCM opens for playback");
-    let in_dev = InputDevice::open(&config).expect("the jack PCM opens for capture");
-    let period = u64::from(out_dev.granted().period.unwrap());
-    // cpal's ALSA host: two periods.
-    let buffer = 2 * period;
-    let (playing, out_back) =
-        CpalStream::play_handing_back(out_dev, output, control.clone()).unwrap();
-    let (recording, in_back) =
-        CpalStream::record_handing_back(in_dev, input, control.clone()).unwrap();
-    heard_back(&mut ctl, &playing, &recording);
-
-    let (killing, killed) = kill(&mut server, playing, recording);
-    let out_detached = out_back.detached().expect("the output engine came back");
-    let in_detached = in_back.detached().expect("the input engine came back");
-    // Nothing ended while the engines were off the device.
-    assert!(ctl.try_next().is_none(), "an action completed at the loss");
-    let in_clock_at_loss = in_detached.clock();
-
-    let mut server = JackServer::start(SERVER).expect("the server starts again");
-    let out_dev = OutputDevice::open(&config).expect("the jack PCM opens again for playback");
-    let in_dev = InputDevice::open(&config).expect("the jack PCM opens again for capture");
-    let resumed = Instant::now();
-    let (output, out_lost) = out_detached.resume(resumed);
-    let (input, in_lost) = in_detached.resume(resumed);
-    check_gap(
-        [out_lost, in_lost],
-        (killing, killed, resumed),
-        buffer,
-        period,
+    reconnect::engines_go_on_after_a_device_loss::<Cpal>(
+        SERVER,
+        &reconnect::config().host("ALSA"),
+        // cpal's ALSA host: two periods.
+        |granted| 2 * u64::from(granted.period.unwrap()),
     );
-    let (playing, _out_back) =
-        CpalStream::play_handing_back(out_dev, output, control.clone()).unwrap();
-    let (recording, _in_back) = CpalStream::record_handing_back(in_dev, input, control).unwrap();
-
-    // Every action accepted before the loss completes on the new device, once.
-    let done = completions(&mut ctl, playing, recording);
-    assert!(ctl.try_next().is_none(), "an action completed twice");
-    let mut ids: Vec<_> = done.iter().map(|c| c.id).collect();
-    ids.sort_unstable();
-    let mut want = vec![long, later, rec];
-    want.sort_unstable();
-    assert_eq!(ids, want, "each action completed once");
-    for c in &done {
-        assert_eq!(c.end, EndReason::Finished, "{c:?}");
-    }
-    // The long play and the recording covered their whole length on the timeline: the
-    // frames they ran, and those lost while the engines were off the device (and in any
-    // xrun after).
-    for (c, lost) in [(long, out_lost), (rec, in_lost)]
-        .map(|(id, lost)| (done.iter().find(|c| c.id == id).unwrap(), lost))
-    {
-        assert_eq!(c.frames + c.stats.frames_lost, LONG, "{c:?}");
-        assert!(
-            c.stats.frames_lost >= lost,
-            "{c:?}: {lost} lost at the loss"
-        );
-    }
-    let rec = done.into_iter().find(|c| c.id == rec).unwrap();
-    let got = rec
-        .into_recording()
-        .expect("the recording's buffer came back");
-    // Every frame was written once: captured, or zeros for the frames lost.
-    assert!(
-        !got.contains(&9.0),
-        "a frame of the recording was never written"
-    );
-    let (lost_from, lost_to) = (
-        2 * in_clock_at_loss as usize,
-        2 * (in_clock_at_loss + in_lost) as usize,
-    );
-    assert!(
-        got[..lost_from].contains(&0.25),
-        "what was captured before the loss is kept"
-    );
-    assert!(
-        got[lost_from..lost_to].iter().all(|&x| x == 0.0),
-        "the frames lost are zeros"
-    );
-    assert!(
-        got[lost_to..].contains(&0.25),
-        "the recording heard the play again after the re-attach"
-    );
-    server.kill();
-}
-
-/// Kills the server under both streams; both end with `NotResponding`. Returns the
-/// instants just before the kill and after its reaping: the server died between them.
-fn kill(server: &mut JackServer, playing: CpalStream, recording: CpalStream) -> (Instant, Instant) {
-    let killing = Instant::now();
-    server.kill();
-    let killed = Instant::now();
-    for (what, stream) in [("playback", playing), ("capture", recording)] {
-        let waiting = Instant::now();
-        while !stream.is_finished() {
-            assert!(waiting.elapsed() < HANG, "{what} still runs after the kill");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let error = stream.join().expect_err("the server's death is an error");
-        assert!(
-            matches!(error, CpalError::NotResponding { .. }),
-            "{what}: {error:?}"
-        );
-    }
-    (killing, killed)
-}
-
-/// The frames lost (`[output, input]`) against the test's own measure of the gap, the
-/// wall time from the kill to the resume at the granted rate (see the module's
-/// documentation for the bounds).
-fn check_gap(
-    lost: [u64; 2],
-    (killing, killed, resumed): (Instant, Instant, Instant),
-    buffer: u64,
-    period: u64,
-) {
-    let [out_lost, in_lost] = lost;
-    // The test's own measure of the gap, at the granted rate: the server died between
-    // `killing` and `killed`.
-    let frames = |d: Duration| d.as_secs_f64() * f64::from(RATE);
-    let (gap_low, gap_high) = (frames(resumed - killed), frames(resumed - killing));
-    for (what, lost, below, above) in [
-        ("output", out_lost, buffer + period, period),
-        ("input", in_lost, period, 2 * period),
-    ] {
-        let low = gap_low - below as f64;
-        let high = gap_high + above as f64;
-        assert!(
-            (low..=high).contains(&(lost as f64)),
-            "{what}: {lost} frames lost; the wall time from the kill to the resume says \
-             {gap_low:.0}..={gap_high:.0} (allowed {low:.0}..={high:.0})"
-        );
-        eprintln!(
-            "{what}: {lost} frames lost; the kill to the resume: {gap_low:.0}..={gap_high:.0}"
-        );
-    }
-}
-
-/// Takes completions until three have come (the loops must keep running meanwhile), then
-/// stops both streams.
-fn completions(
-    ctl: &mut rtmix_core::Controller<Vec<f32>, Vec<f32>, rtmix_core::Heap>,
-    playing: CpalStream,
-    recording: CpalStream,
-) -> Vec<rtmix_core::Completion<Vec<f32>, Vec<f32>>> {
-    let waiting = Instant::now();
-    let mut done = Vec::new();
-    while done.len() < 3 {
-        assert!(
-            waiting.elapsed() < HANG,
-            "only {done:?} completed after the re-attach"
-        );
-        assert!(
-            !(playing.is_finished() || recording.is_finished()),
-            "a loop ended on the new device"
-        );
-        match ctl.try_next() {
-            Some(c) => done.push(c),
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    }
-    playing.stop().expect("the playback ran to its stop");
-    recording.stop().expect("the capture ran to its stop");
-    done
-}
-
-/// Waits until both clocks run and the recording hears the played constant come back
-/// through the server's loopback (the input meter's peak).
-fn heard_back(
-    ctl: &mut rtmix_core::Controller<Vec<f32>, Vec<f32>, rtmix_core::Heap>,
-    playing: &CpalStream,
-    recording: &CpalStream,
-) {
-    let waiting = Instant::now();
-    let mut heard = 0.0f32;
-    while heard < 0.25 || playing.clock().anchor().is_none() || recording.clock().anchor().is_none()
-    {
-        assert!(
-            waiting.elapsed() < HANG,
-            "the loopback's audio never reached the recording (peak {heard})"
-        );
-        assert!(
-            !(playing.is_finished() || recording.is_finished()),
-            "a loop ended before the kill"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-        if let Some(level) = ctl.meter(Direction::Input, 0) {
-            heard = heard.max(level.peak);
-        }
-    }
 }

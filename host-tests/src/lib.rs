@@ -13,6 +13,8 @@
 //! * [`stream`]: host streams sized like a firmware's storage;
 //! * [`jack_server`]: a private JACK server, for the backends' and the CLI's fault and
 //!   soak tests;
+//! * [`reconnect`]: the device-loss test both backends run, written once over
+//!   rtmix-backend's traits;
 //! * property suites in `tests/`, benchmarks in `benches/`.
 #![deny(missing_docs)]
 
@@ -20,6 +22,7 @@ pub mod alloc_guard;
 pub mod blocks;
 pub mod jack_server;
 pub mod model;
+pub mod reconnect;
 pub mod scenario;
 pub mod sim;
 pub mod strategies;
