@@ -2,14 +2,10 @@
 //! them through the same traits as rtmix-cpal's `Cpal`, so that a program generic over
 //! the backend changes from one to the other by the one type it names.
 
-use std::sync::Arc;
-
-use rtmix_backend::{Attached, AttachedDuplex, Backend, Device, DevicePair, Duplex, Stream};
-use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
+use rtmix_backend::{DevicePair, Stream};
 
 use crate::{
-    AlsaError, AlsaStream, Config, DuplexDevice, DuplexReport, Granted, InputDevice, Offset,
-    OutputDevice, RunControl, RunReport, SampleFormat, FORMATS,
+    AlsaStream, DuplexDevice, DuplexReport, Granted, InputDevice, OutputDevice, RunReport, FORMATS,
 };
 
 /// rtmix-alsa behind the shared interface: `B::open_output(&config)` is
@@ -29,128 +25,17 @@ use crate::{
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Alsa;
 
-impl Backend for Alsa {
-    const NAME: &'static str = "ALSA";
-    const FORMATS: &'static [SampleFormat] = &FORMATS;
-
-    type OutputDevice = OutputDevice;
-    type InputDevice = InputDevice;
-    type DuplexDevice = DuplexDevice;
-    type Stream = AlsaStream;
-    type DuplexStream = AlsaStream<DuplexReport>;
-
-    fn open_output(config: &Config) -> Result<OutputDevice, AlsaError> {
-        OutputDevice::open(config)
-    }
-
-    fn open_input(config: &Config) -> Result<InputDevice, AlsaError> {
-        InputDevice::open(config)
-    }
-
-    fn open_duplex(output: &Config, input: &Config) -> Result<DuplexDevice, AlsaError> {
-        DuplexDevice::open(output, input)
-    }
-
-    fn play<P, H>(
-        device: OutputDevice,
-        engine: OutputEngine<P, H>,
-        control: RunControl,
-    ) -> Result<AlsaStream, AlsaError>
-    where
-        P: PlaySource + 'static,
-        H: Home + 'static,
-        OutputEngine<P, H>: Send,
-    {
-        AlsaStream::play(device, engine, control)
-    }
-
-    fn record<R, H>(
-        device: InputDevice,
-        engine: InputEngine<R, H>,
-        control: RunControl,
-    ) -> Result<AlsaStream, AlsaError>
-    where
-        R: RecordTarget + 'static,
-        H: Home + 'static,
-        InputEngine<R, H>: Send,
-    {
-        AlsaStream::record(device, engine, control)
-    }
-
-    fn play_handing_back<P, H>(
-        device: OutputDevice,
-        engine: OutputEngine<P, H>,
-        control: RunControl,
-    ) -> Result<Attached<AlsaStream, OutputEngine<P, H>>, AlsaError>
-    where
-        P: PlaySource + 'static,
-        H: Home + 'static,
-        OutputEngine<P, H>: Send,
-    {
-        AlsaStream::play_handing_back(device, engine, control)
-    }
-
-    fn record_handing_back<R, H>(
-        device: InputDevice,
-        engine: InputEngine<R, H>,
-        control: RunControl,
-    ) -> Result<Attached<AlsaStream, InputEngine<R, H>>, AlsaError>
-    where
-        R: RecordTarget + 'static,
-        H: Home + 'static,
-        InputEngine<R, H>: Send,
-    {
-        AlsaStream::record_handing_back(device, engine, control)
-    }
-
-    fn duplex<P, R, H>(
-        device: DuplexDevice,
-        engine: Engine<P, R, H>,
-        control: RunControl,
-    ) -> Result<AlsaStream<DuplexReport>, AlsaError>
-    where
-        P: PlaySource + 'static,
-        R: RecordTarget + 'static,
-        H: Home + 'static,
-        OutputEngine<P, H>: Send,
-        InputEngine<R, H>: Send,
-    {
-        AlsaStream::duplex(device, engine, control)
-    }
-
-    fn duplex_handing_back<P, R, H>(
-        device: DuplexDevice,
-        engine: Engine<P, R, H>,
-        control: RunControl,
-    ) -> Result<AttachedDuplex<AlsaStream<DuplexReport>, P, R, H>, AlsaError>
-    where
-        P: PlaySource + 'static,
-        R: RecordTarget + 'static,
-        H: Home + 'static,
-        OutputEngine<P, H>: Send,
-        InputEngine<R, H>: Send,
-    {
-        AlsaStream::duplex_handing_back(device, engine, control)
-    }
-}
-
-impl Device for OutputDevice {
-    fn granted(&self) -> &Granted {
-        OutputDevice::granted(self)
-    }
-}
-
-impl Device for InputDevice {
-    fn granted(&self) -> &Granted {
-        InputDevice::granted(self)
-    }
-}
-
-impl Device for DuplexDevice {
-    fn granted(&self) -> &Granted {
-        DuplexDevice::granted(self).0
-    }
-}
+// Each method is the inherent function of the same name (`B::play` is `AlsaStream::play`).
+rtmix_backend::forward_backend!(Alsa {
+    name: "ALSA",
+    formats: &FORMATS,
+    output: OutputDevice,
+    input: InputDevice,
+    duplex: DuplexDevice,
+    stream: AlsaStream,
+    duplex_stream: AlsaStream<DuplexReport>,
+    starts: AlsaStream,
+});
 
 impl DevicePair for DuplexDevice {
     fn granted_pair(&self) -> (&Granted, &Granted) {
@@ -162,43 +47,8 @@ impl DevicePair for DuplexDevice {
     }
 }
 
-impl<Report: Send + 'static> Stream for AlsaStream<Report> {
-    type Report = Report;
-
-    fn granted(&self) -> &Granted {
-        AlsaStream::granted(self)
-    }
-
-    fn clock(&self) -> Arc<DeviceClock> {
-        AlsaStream::clock(self)
-    }
-
-    fn is_finished(&self) -> bool {
-        AlsaStream::is_finished(self)
-    }
-
-    fn stop(self) -> Result<Report, AlsaError> {
-        AlsaStream::stop(self)
-    }
-
-    fn join(self) -> Result<Report, AlsaError> {
-        AlsaStream::join(self)
-    }
-}
-
-impl Duplex for AlsaStream<DuplexReport> {
-    fn input_granted(&self) -> &Granted {
-        AlsaStream::input_granted(self)
-    }
-
-    fn input_clock(&self) -> Arc<DeviceClock> {
-        AlsaStream::input_clock(self)
-    }
-
-    fn offset(&self) -> Option<Offset> {
-        AlsaStream::offset(self)
-    }
-}
+rtmix_backend::forward_stream!(AlsaStream<Report>);
+rtmix_backend::forward_duplex!(AlsaStream<DuplexReport>);
 
 /// `Report` is what the trait's `Stream` says; `RunReport` for one direction.
 const _: fn() = || {

@@ -43,6 +43,7 @@ mod control;
 mod detached;
 mod error;
 mod format;
+mod forward;
 mod granted;
 mod offset;
 mod report;
