@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rtmix_backend::{DuplexHandback, Handback};
+use rtmix_backend::{Attachable, DuplexHandback, Handback};
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::realtime::promote;
@@ -156,6 +156,34 @@ impl<E: Stoppable> Drop for WindDown<E> {
     }
 }
 
+/// A device of one direction and the engine half its loop runs: what
+/// [`AlsaStream::start`] asks of an [`OutputDevice`] or an [`InputDevice`], so that play
+/// and record start the one way.
+trait OneWay<E>: Send + 'static {
+    /// What the device granted, its clock, and the engine half's channel count.
+    fn parts(&self, engine: &E) -> (Granted, Arc<DeviceClock>, u16);
+    /// The transfer loop.
+    fn run(&mut self, engine: &mut E, control: &RunControl) -> Result<RunReport, AlsaError>;
+}
+
+impl<P: PlaySource, H: Home> OneWay<OutputEngine<P, H>> for OutputDevice {
+    fn parts(&self, engine: &OutputEngine<P, H>) -> (Granted, Arc<DeviceClock>, u16) {
+        (self.granted().clone(), self.clock(), engine.channels())
+    }
+    fn run(&mut self, e: &mut OutputEngine<P, H>, c: &RunControl) -> Result<RunReport, AlsaError> {
+        OutputDevice::run(self, e, c)
+    }
+}
+
+impl<R: RecordTarget, H: Home> OneWay<InputEngine<R, H>> for InputDevice {
+    fn parts(&self, engine: &InputEngine<R, H>) -> (Granted, Arc<DeviceClock>, u16) {
+        (self.granted().clone(), self.clock(), engine.channels())
+    }
+    fn run(&mut self, e: &mut InputEngine<R, H>, c: &RunControl) -> Result<RunReport, AlsaError> {
+        InputDevice::run(self, e, c)
+    }
+}
+
 impl AlsaStream {
     /// [`play`](Self::play), handing the engine back when the loop ends instead of
     /// ending what it holds: whatever ends the loop (a stop, `stop_after`, a device that
@@ -164,7 +192,7 @@ impl AlsaStream {
     /// Only a panic on the audio thread, or a thread that cannot start, ends everything
     /// as [`play`](Self::play) does (the hand-back is then empty).
     pub fn play_handing_back<P, H>(
-        mut device: OutputDevice,
+        device: OutputDevice,
         engine: OutputEngine<P, H>,
         control: RunControl,
     ) -> Result<(Self, Handback<OutputEngine<P, H>>), AlsaError>
@@ -173,25 +201,13 @@ impl AlsaStream {
         H: Home,
         OutputEngine<P, H>: Send + 'static,
     {
-        let granted = device.granted().clone();
-        let clock = device.clock();
-        let (back, handback) = std::sync::mpsc::sync_channel(1);
-        let handback = Handback::new(handback, clock.clone(), granted.rate);
-        let loop_control = control.clone();
-        let mut engine = WindDown::new(engine);
-        check_channels(engine.get().channels(), &granted)?;
-        let stream = Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(engine.get(), &loop_control);
-            hand_back(&back, engine);
-            result
-        })?;
-        Ok((stream, handback))
+        Self::start_handing_back(device, engine, control)
     }
 
     /// [`record`](Self::record), handing the engine back when the loop ends, as
     /// [`play_handing_back`](Self::play_handing_back) does.
     pub fn record_handing_back<R, H>(
-        mut device: InputDevice,
+        device: InputDevice,
         engine: InputEngine<R, H>,
         control: RunControl,
     ) -> Result<(Self, Handback<InputEngine<R, H>>), AlsaError>
@@ -200,19 +216,7 @@ impl AlsaStream {
         H: Home,
         InputEngine<R, H>: Send + 'static,
     {
-        let granted = device.granted().clone();
-        let clock = device.clock();
-        let (back, handback) = std::sync::mpsc::sync_channel(1);
-        let handback = Handback::new(handback, clock.clone(), granted.rate);
-        let loop_control = control.clone();
-        let mut engine = WindDown::new(engine);
-        check_channels(engine.get().channels(), &granted)?;
-        let stream = Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(engine.get(), &loop_control);
-            hand_back(&back, engine);
-            result
-        })?;
-        Ok((stream, handback))
+        Self::start_handing_back(device, engine, control)
     }
 
     /// Runs `device` for `engine` on a new thread, asking for the scheduling of
@@ -221,7 +225,7 @@ impl AlsaStream {
     /// If the thread cannot be started ([`AlsaError::Spawn`]), everything `engine` holds
     /// has completed with `StreamStopped` by the time this returns.
     pub fn play<P, H>(
-        mut device: OutputDevice,
+        device: OutputDevice,
         engine: OutputEngine<P, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
@@ -230,23 +234,14 @@ impl AlsaStream {
         H: Home,
         OutputEngine<P, H>: Send + 'static,
     {
-        let granted = device.granted().clone();
-        let clock = device.clock();
-        let loop_control = control.clone();
-        let mut engine = WindDown::new(engine);
-        check_channels(engine.get().channels(), &granted)?;
-        Self::spawn(granted, (clock, None), control, move || {
-            let result = device.run(engine.get(), &loop_control);
-            drop(engine);
-            result
-        })
+        Self::start(device, engine, control, None)
     }
 
     /// Runs `device` for `engine` (capture) on a new thread, asking for the scheduling of
     /// [`RunControl::realtime`]. A start that fails is handled as in
     /// [`play`](Self::play).
     pub fn record<R, H>(
-        mut device: InputDevice,
+        device: InputDevice,
         engine: InputEngine<R, H>,
         control: RunControl,
     ) -> Result<Self, AlsaError>
@@ -255,14 +250,49 @@ impl AlsaStream {
         H: Home,
         InputEngine<R, H>: Send + 'static,
     {
-        let granted = device.granted().clone();
-        let clock = device.clock();
+        Self::start(device, engine, control, None)
+    }
+
+    /// [`start`](Self::start) with a hand-back, which the loop's end sends the engine to.
+    fn start_handing_back<D, E>(
+        device: D,
+        engine: E,
+        control: RunControl,
+    ) -> Result<(Self, Handback<E>), AlsaError>
+    where
+        D: OneWay<E>,
+        E: Stoppable + Attachable + Send + 'static,
+    {
+        let (granted, clock, _) = device.parts(&engine);
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        let handback = Handback::new(handback, clock, granted.rate);
+        let stream = Self::start(device, engine, control, Some(back))?;
+        Ok((stream, handback))
+    }
+
+    /// What play and record share: the channel check, then the loop on its thread, the
+    /// engine in a [`WindDown`] until the loop ends and then sent to `back` if there is
+    /// one (its actions ended otherwise).
+    fn start<D, E>(
+        mut device: D,
+        engine: E,
+        control: RunControl,
+        back: Option<std::sync::mpsc::SyncSender<E>>,
+    ) -> Result<Self, AlsaError>
+    where
+        D: OneWay<E>,
+        E: Stoppable + Send + 'static,
+    {
+        let (granted, clock, channels) = device.parts(&engine);
         let loop_control = control.clone();
         let mut engine = WindDown::new(engine);
-        check_channels(engine.get().channels(), &granted)?;
+        check_channels(channels, &granted)?;
         Self::spawn(granted, (clock, None), control, move || {
             let result = device.run(engine.get(), &loop_control);
-            drop(engine);
+            match back {
+                Some(back) => hand_back(&back, engine),
+                None => drop(engine),
+            }
             result
         })
     }

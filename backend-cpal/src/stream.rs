@@ -1,6 +1,7 @@
 //! Running engines in cpal streams, supervised from a thread of the control side.
 
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 use cpal::traits::{DeviceTrait, StreamTrait};
@@ -18,7 +19,7 @@ use crate::{
     CpalError, DuplexDevice, DuplexReport, Granted, InputDevice, Offset, OffsetKind, OutputDevice,
     RunControl, RunReport,
 };
-use rtmix_backend::{Detached, DuplexHandback, Handback};
+use rtmix_backend::{Attachable, Detached, DuplexHandback, Handback};
 
 /// Where a duplex stream's callbacks send the halves of its engine when they are dropped:
 /// `(output, input)`.
@@ -92,21 +93,7 @@ impl CpalStream {
         H: Home + 'static,
         OutputEngine<P, H>: Send,
     {
-        let (back, handback) = std::sync::mpsc::sync_channel(1);
-        match Self::play_with(device, engine, control, Some(back)) {
-            Ok(stream) => {
-                let handback = Handback::new(handback, stream.clock(), stream.granted.rate);
-                Ok((stream, handback))
-            }
-            Err(e) => {
-                // The callback, dropped on the way out, handed the engine back here:
-                // nobody will attach it, so what it holds ends.
-                if let Ok(engine) = handback.try_recv() {
-                    drop(Detached::new(engine, None, 0));
-                }
-                Err(e)
-            }
-        }
+        Self::handing_back(|back| Self::play_with(device, engine, control, Some(back)))
     }
 
     #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
@@ -131,17 +118,9 @@ impl CpalStream {
         if whole_buffers(device.opened.host) {
             callback = callback.losing_whole_buffers();
         }
-        // On a mismatch the callback is dropped here, and with it the engine's actions.
-        check_channels(channels, &device.opened.granted)?;
         let clock = callback.clock();
-        let (stream, side, errors) = build_output(&device.opened, callback)?;
-        let granted = granted(&device.opened, &stream);
-        let watched = watched(side, errors, &granted, &control);
-        let run = Supervised::spawn(vec![stream], vec![watched], control)?;
-        Ok(Self {
-            granted,
-            clock,
-            run,
+        Self::start(&device.opened, channels, clock, control, |opened| {
+            build_output(opened, callback)
         })
     }
 
@@ -175,21 +154,7 @@ impl CpalStream {
         H: Home + 'static,
         InputEngine<R, H>: Send,
     {
-        let (back, handback) = std::sync::mpsc::sync_channel(1);
-        match Self::record_with(device, engine, control, Some(back)) {
-            Ok(stream) => {
-                let handback = Handback::new(handback, stream.clock(), stream.granted.rate);
-                Ok((stream, handback))
-            }
-            Err(e) => {
-                // The callback, dropped on the way out, handed the engine back here:
-                // nobody will attach it, so what it holds ends.
-                if let Ok(engine) = handback.try_recv() {
-                    drop(Detached::new(engine, None, 0));
-                }
-                Err(e)
-            }
-        }
+        Self::handing_back(|back| Self::record_with(device, engine, control, Some(back)))
     }
 
     #[allow(clippy::needless_pass_by_value)] // the device is used up, as in rtmix-alsa
@@ -214,11 +179,49 @@ impl CpalStream {
         if whole_buffers(device.opened.host) {
             callback = callback.losing_whole_buffers();
         }
-        // On a mismatch the callback is dropped here, and with it the engine's actions.
-        check_channels(channels, &device.opened.granted)?;
         let clock = callback.clock();
-        let (stream, side, errors) = build_input(&device.opened, callback)?;
-        let granted = granted(&device.opened, &stream);
+        Self::start(&device.opened, channels, clock, control, |opened| {
+            build_input(opened, callback)
+        })
+    }
+
+    /// Starts a stream with a hand-back: `start` is given where its callback sends the
+    /// engine when dropped.
+    fn handing_back<E: Attachable>(
+        start: impl FnOnce(SyncSender<E>) -> Result<Self, CpalError>,
+    ) -> Result<(Self, Handback<E>), CpalError> {
+        let (back, handback) = std::sync::mpsc::sync_channel(1);
+        match start(back) {
+            Ok(stream) => {
+                let handback = Handback::new(handback, stream.clock(), stream.granted.rate);
+                Ok((stream, handback))
+            }
+            Err(e) => {
+                // The callback, dropped on the way out, handed the engine back here:
+                // nobody will attach it, so what it holds ends.
+                if let Ok(engine) = handback.try_recv() {
+                    drop(Detached::new(engine, None, 0));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// What play and record share once their callback is made (held by `build`, with
+    /// `clock` its clock): the channel check, the cpal stream that `build` builds and
+    /// starts, and its supervisor.
+    fn start(
+        opened: &Opened,
+        channels: u16,
+        clock: Arc<DeviceClock>,
+        control: RunControl,
+        build: impl FnOnce(&Opened) -> Result<Built, CpalError>,
+    ) -> Result<Self, CpalError> {
+        // On a mismatch `build`, and with it the callback and the engine's actions, is
+        // dropped here.
+        check_channels(channels, &opened.granted)?;
+        let (stream, side, errors) = build(opened)?;
+        let granted = granted(opened, &stream);
         let watched = watched(side, errors, &granted, &control);
         let run = Supervised::spawn(vec![stream], vec![watched], control)?;
         Ok(Self {
@@ -489,60 +492,66 @@ fn check_channels(engine: u16, granted: &Granted) -> Result<(), CpalError> {
     }
 }
 
+/// A cpal stream built and started, with its side and the errors its error callback
+/// passes on.
+type Built = (cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>);
+
 /// Builds and starts an output stream around `callback`.
 fn build_output<P, H>(
     opened: &Opened,
     mut callback: OutputCallback<P, H>,
-) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError>
+) -> Result<Built, CpalError>
 where
     P: PlaySource + 'static,
     H: Home + 'static,
     OutputEngine<P, H>: Send,
 {
-    let side = callback.side();
-    let (mut on_error, rx) = ErrorCallback::new(side.clone(), callback.audit());
-    let stream = opened
-        .device
-        .build_output_stream_raw(
+    let (side, audit) = (callback.side(), callback.audit());
+    build(opened, side, audit, |format, mut on_error| {
+        opened.device.build_output_stream_raw(
             opened.config,
-            to_cpal(opened.granted.format).ok_or_else(|| CpalError::Unsupported {
-                what: "sample format",
-                message: format!("cpal has no {:?}", opened.granted.format),
-            })?,
+            format,
             move |data, info| callback.on_data(data, info),
             move |e| on_error.on_error(e),
             None,
         )
-        .map_err(|e| crate::error::build(&e))?;
-    stream.play().map_err(|e| crate::error::build(&e))?;
-    Ok((stream, side, rx))
+    })
 }
 
 /// Builds and starts an input stream around `callback`.
-fn build_input<R, H>(
-    opened: &Opened,
-    mut callback: InputCallback<R, H>,
-) -> Result<(cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>), CpalError>
+fn build_input<R, H>(opened: &Opened, mut callback: InputCallback<R, H>) -> Result<Built, CpalError>
 where
     R: RecordTarget + 'static,
     H: Home + 'static,
     InputEngine<R, H>: Send,
 {
-    let side = callback.side();
-    let (mut on_error, rx) = ErrorCallback::new(side.clone(), callback.audit());
-    let stream = opened
-        .device
-        .build_input_stream_raw(
+    let (side, audit) = (callback.side(), callback.audit());
+    build(opened, side, audit, |format, mut on_error| {
+        opened.device.build_input_stream_raw(
             opened.config,
-            to_cpal(opened.granted.format).ok_or_else(|| CpalError::Unsupported {
-                what: "sample format",
-                message: format!("cpal has no {:?}", opened.granted.format),
-            })?,
+            format,
             move |data, info| callback.on_data(data, info),
             move |e| on_error.on_error(e),
             None,
         )
-        .map_err(|e| crate::error::build(&e))?;
+    })
+}
+
+/// What both directions share in building a stream: the error callback of `side`, the
+/// sample format in cpal's terms, the stream `raw` builds (of its direction, around its
+/// callback) and its start.
+fn build(
+    opened: &Opened,
+    side: Arc<Side>,
+    audit: Option<fn(&mut dyn FnMut())>,
+    raw: impl FnOnce(cpal::SampleFormat, ErrorCallback) -> Result<cpal::Stream, cpal::Error>,
+) -> Result<Built, CpalError> {
+    let (on_error, rx) = ErrorCallback::new(side.clone(), audit);
+    let format = to_cpal(opened.granted.format).ok_or_else(|| CpalError::Unsupported {
+        what: "sample format",
+        message: format!("cpal has no {:?}", opened.granted.format),
+    })?;
+    let stream = raw(format, on_error).map_err(|e| crate::error::build(&e))?;
     stream.play().map_err(|e| crate::error::build(&e))?;
     Ok((stream, side, rx))
 }
