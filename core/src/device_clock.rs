@@ -258,6 +258,7 @@ mod tests {
             8_000, 11_025, 22_050, 44_100, 48_000, 88_200, 96_000, 192_000, 384_000,
         ] {
             let clock = anchored(rate, 1_000_000, t);
+            assert_eq!(clock.rate(), rate);
             // Either side of the anchor, a day away included (under Miri, which checks the
             // same arithmetic at an interpreter's pace, a twentieth of the frames).
             let day = u64::from(rate) * 86_400;

@@ -64,6 +64,11 @@ fn boundaries_clamp_and_count() {
     assert_eq!(I24::from_f32(1.0), (I24((1 << 23) - 1), false));
     assert_eq!(I24Packed::from_f32(-1.0), (I24Packed([0, 0, 0x80]), false));
     assert!(f32::from_f32(f32::NAN).1);
+    // The float formats pass values through as they are, out-of-range ones included.
+    for x in [0.25f32, -0.75, 1.5, -3.0] {
+        assert_eq!((x.to_f32(), f64::from(x).to_f32()), (x, x));
+        assert_eq!((f32::from_f32(x).0, f64::from_f32(x).0), (x, f64::from(x)));
+    }
 
     let mut out = [0i16; 5];
     let clipped = encode(&[0.1, 2.0, f32::NAN, -3.0, 0.2], &mut out);
