@@ -52,7 +52,9 @@ pub struct AlsaStream<Report = RunReport> {
     input: Option<InputSide>,
     control: RunControl,
     started: Arc<Started>,
-    thread: JoinHandle<Result<Report, AlsaError>>,
+    /// Taken by [`stop`](Self::stop) or [`join`](Self::join); a stream dropped with it
+    /// still here stops its loop and waits for it.
+    thread: Option<JoinHandle<Result<Report, AlsaError>>>,
 }
 
 /// Where a duplex loop sends the halves of its engine when it ends: `(output, input)`.
@@ -470,7 +472,7 @@ impl<Report: Send + 'static> AlsaStream<Report> {
             input,
             control,
             started,
-            thread,
+            thread: Some(thread),
         })
     }
 
@@ -509,7 +511,7 @@ impl<Report: Send + 'static> AlsaStream<Report> {
             let left = deadline.map_or(Duration::from_secs(3600), |d| {
                 d.saturating_duration_since(Instant::now())
             });
-            if left.is_zero() || self.thread.is_finished() {
+            if left.is_zero() || self.is_finished() {
                 return self.realtime();
             }
             // Bounded so that a thread that ended without saying is noticed.
@@ -532,6 +534,9 @@ impl<Report: Send + 'static> AlsaStream<Report> {
 
     /// Stops the loop after its current period and waits for the thread. Everything still
     /// scheduled completes with `EndReason::StreamStopped`.
+    ///
+    /// A stream dropped without `stop` or [`join`](Self::join) stops the same way, so that
+    /// no loop goes on driving a device that nobody holds; only its report is lost.
     pub fn stop(self) -> Result<Report, AlsaError> {
         self.control.stop.store(true, Ordering::Release);
         self.join()
@@ -539,20 +544,34 @@ impl<Report: Send + 'static> AlsaStream<Report> {
 
     /// True once the loop has ended (by itself, or after [`stop`](Self::stop)).
     pub fn is_finished(&self) -> bool {
-        self.thread.is_finished()
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
     /// Waits for the loop to end by itself (`RunControl::stop_after`, or an error). A
     /// thread that panicked is [`AlsaError::Panicked`]; everything its engine held has
     /// completed all the same.
-    pub fn join(self) -> Result<Report, AlsaError> {
-        self.thread.join().map_err(|payload| AlsaError::Panicked {
+    pub fn join(mut self) -> Result<Report, AlsaError> {
+        let thread = self
+            .thread
+            .take()
+            .expect("only stop, join and drop take the thread, and they take the stream");
+        thread.join().map_err(|payload| AlsaError::Panicked {
             message: payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default(),
         })?
+    }
+}
+
+impl<Report> Drop for AlsaStream<Report> {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            self.control.stop.store(true, Ordering::Release);
+            // A panic there has already ended the engine's actions (its guard did).
+            let _ = thread.join();
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //!   allocation;
 //! * a recording from a file's `infile` holds exactly that file's samples from its frame
 //!   (float, and 16-bit decoded);
-//! * a device that does not exist, or a channel count it refuses, is a typed error.
+//! * a device that does not exist, or a channel count it refuses, is a typed error;
+//! * a stream dropped without `stop` stops its loop and ends its actions.
 
 mod common;
 
@@ -161,6 +162,41 @@ fn scheduled_plays_reach_the_file_sample_for_sample_without_allocating() {
         "the file differs from the offline render"
     );
     let _ = std::fs::remove_file(path);
+}
+
+/// A stream dropped without `stop` does not leave its loop driving a device nobody holds:
+/// the drop stops the loop and waits for it, so a play that would go on forever has
+/// completed, `StreamStopped`, by the time the drop returns.
+#[test]
+fn a_stream_dropped_without_stop_ends_its_loop_and_its_actions() {
+    alsa_config();
+    let config = Config::new("rtmix_file:FILE=/dev/null", RATE, 2)
+        .period(64)
+        .periods(4);
+    let device = OutputDevice::open(&config).unwrap();
+    let (mut ctl, engine) = open(StreamConfig::output(2));
+    let (output, _) = engine.split();
+    let id = ctl
+        .play(Play::new(vec![0.5; 64], ChannelMap::new(&[0]).unwrap()).repeat(Repeat::Forever))
+        .unwrap();
+    let stream = AlsaStream::play(device, output, RunControl::default()).unwrap();
+    let clock = stream.clock();
+    // Ready when the loop has published a position past the play's first repetition.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while clock.now().is_none_or(|frame| frame < 1_000) {
+        assert!(std::time::Instant::now() < deadline, "the loop never ran");
+        std::thread::yield_now();
+    }
+    assert!(
+        ctl.take(id).is_none(),
+        "a play repeated forever is still playing"
+    );
+    drop(stream);
+    let done = ctl
+        .take(id)
+        .expect("the drop ended the loop, and the play with it");
+    assert_eq!(done.end, rtmix_core::EndReason::StreamStopped);
+    assert_eq!(done.actual_start, Some(0));
 }
 
 /// A device without float (the `linear` plugin takes integers only): rtmix picks the
