@@ -13,9 +13,10 @@
 
 #![allow(unsafe_code)] // FFI: libc scheduling, rlimit and setuid calls to read and limit the process
 
+#[path = "common/child.rs"]
+mod child;
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::alsa_config;
@@ -239,19 +240,6 @@ fn set_limit(resource: libc::__rlimit_resource_t, value: libc::rlim_t) {
     );
 }
 
-/// Drops root for `nobody` (uid and gid 65534): no `CAP_SYS_NICE`, no `CAP_IPC_LOCK`.
-fn drop_root() {
-    // SAFETY: plain system calls on this process's credentials; `setgroups` reads no
-    // memory when its count is 0.
-    unsafe {
-        if libc::geteuid() == 0 {
-            assert_eq!(libc::setgroups(0, std::ptr::null()), 0, "setgroups");
-            assert_eq!(libc::setresgid(65_534, 65_534, 65_534), 0, "setresgid");
-            assert_eq!(libc::setresuid(65_534, 65_534, 65_534), 0, "setresuid");
-        }
-    }
-}
-
 /// The hard limit of `resource`.
 #[allow(clippy::useless_conversion)] // `rlim_t` is 32 bits on 32-bit targets
 fn hard_limit(resource: libc::__rlimit_resource_t) -> u64 {
@@ -289,7 +277,7 @@ fn refusals_child() {
         libc::rlim_t::try_from(rtprio).expect("at most 10"),
     );
     set_limit(libc::RLIMIT_MEMLOCK, 64 * 1024);
-    drop_root();
+    child::drop_root();
     let (got, kernel) = ran(lock(70));
     let scheduling = if rtprio == 0 {
         Refusal::NotPermitted { limit: 0 }
@@ -343,24 +331,10 @@ fn without_privileges_each_refusal_names_the_limit_that_refused_it() {
         refusals_child();
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "without_privileges_each_refusal_names_the_limit_that_refused_it",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .expect("the test binary runs again");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+    let passed = child::run_as_child(
+        "without_privileges_each_refusal_names_the_limit_that_refused_it",
+        CHILD,
+        CHILD_PASSED,
     );
-    assert!(
-        out.status.success() && stdout.contains(CHILD_PASSED),
-        "the child failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    eprint!("{stdout}");
+    eprintln!("{passed}");
 }

@@ -17,10 +17,11 @@
 
 #![allow(unsafe_code)] // FFI: libc rlimit and setuid calls, to make a thread spawn fail for real
 
+#[path = "common/child.rs"]
+mod child;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use common::alsa_config;
@@ -313,16 +314,10 @@ fn refuse_new_threads() {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: plain system calls on this process's credentials and limits, with valid
-    // arguments; `setgroups` reads no memory when its count is 0.
-    unsafe {
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NPROC, &raw const none), 0);
-        if libc::geteuid() == 0 {
-            assert_eq!(libc::setgroups(0, std::ptr::null()), 0, "setgroups");
-            assert_eq!(libc::setresgid(65_534, 65_534, 65_534), 0, "setresgid");
-            assert_eq!(libc::setresuid(65_534, 65_534, 65_534), 0, "setresuid");
-        }
-    }
+    // SAFETY: a valid `struct rlimit`, read during the call only.
+    let status = unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &raw const none) };
+    assert_eq!(status, 0, "setrlimit(RLIMIT_NPROC, 0)");
+    child::drop_root();
     let refused = std::thread::Builder::new().spawn(|| ());
     let errno = refused
         .as_ref()
@@ -370,30 +365,10 @@ fn a_thread_spawn_refused_by_rlimit_nproc_is_a_typed_error_and_every_action_comp
         spawn_refused_child();
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "a_thread_spawn_refused_by_rlimit_nproc_is_a_typed_error_and_every_action_completes",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .expect("the test binary runs again");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+    let passed = child::run_as_child(
+        "a_thread_spawn_refused_by_rlimit_nproc_is_a_typed_error_and_every_action_completes",
+        CHILD,
+        CHILD_PASSED,
     );
-    assert!(
-        out.status.success() && stdout.contains(CHILD_PASSED),
-        "the child failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    eprintln!(
-        "{}",
-        stdout
-            .lines()
-            .find(|l| l.contains(CHILD_PASSED))
-            .unwrap_or_default()
-    );
+    eprintln!("{passed}");
 }
