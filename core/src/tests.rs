@@ -310,6 +310,33 @@ fn a_contiguous_map_ends_at_its_capacity() {
 }
 
 #[test]
+fn a_map_is_never_empty_refuses_a_gain_that_is_not_finite_and_stores_up_to_its_capacity() {
+    // Found by cargo-mutants: these were asserted only by doctests, which it does not run.
+    let map = ChannelMap::new(&[0, 1]).unwrap();
+    assert!(!map.is_empty());
+    assert_eq!(map.clone().with_gain(0.25).unwrap().gains(), &[0.25, 0.25]);
+    for gain in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        assert_eq!(
+            map.clone().with_gain(gain),
+            Err(Error::NonFiniteGain { index: 0 })
+        );
+    }
+    assert_eq!(<MapOf<1> as MapStore>::CAPACITY, 1);
+    assert_eq!(
+        <MapOf<{ MAX_MAP_CHANNELS - 1 }> as MapStore>::CAPACITY,
+        MAX_MAP_CHANNELS - 1
+    );
+    assert_eq!(
+        <MapOf<MAX_MAP_CHANNELS> as MapStore>::CAPACITY,
+        MAX_MAP_CHANNELS
+    );
+    assert_eq!(
+        <MapOf<{ MAX_MAP_CHANNELS + 1 }> as MapStore>::CAPACITY,
+        MAX_MAP_CHANNELS
+    );
+}
+
+#[test]
 fn float_samples_pass_through_and_only_non_finite_ones_count() {
     // Found by cargo-mutants: f32 -> f32 "conversion" replaced by (0.0, true) survived.
     use crate::convert::{decode, encode};
