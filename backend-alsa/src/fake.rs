@@ -769,6 +769,92 @@ mod tests {
         }
     }
 
+    /// The end of a run lets what was queued play out, as `drain` would, then stops the
+    /// device: every frame is played once, at its instant, and the loop ends the instant
+    /// the device runs dry (it sleeps for exactly what is still queued, not by polling;
+    /// within a step of it when the pointer moves in steps).
+    /// A device that stops moving meanwhile is waited for no longer than the device
+    /// timeout.
+    #[test]
+    fn the_end_of_a_run_plays_out_what_was_queued_then_stops() {
+        for (period, periods, step) in [
+            (64u64, 2u64, 1u64),
+            (256, 3, 256),
+            (1024, 4, 1),
+            (256, 4, 64),
+        ] {
+            let what = format!("period {period} x {periods}, step {step}");
+            let buffer = period * periods;
+            let frames = 10 * buffer + 7;
+            let rig = Rig::new(RATE);
+            let s = setup(true, period, periods, step);
+            let pcm = rig.pcm(s);
+            let (report, _) = play(&pcm, &s, &control(frames, u64::MAX, 0));
+            assert_eq!(report.unwrap().frames, frames, "{what}");
+            let played: Vec<f32> = rig
+                .played(&pcm)
+                .into_iter()
+                .map(|(_, v)| v)
+                .filter(|&v| v != 0.0)
+                .collect();
+            let want: Vec<f32> = (1..=frames).map(|f| f as f32).collect();
+            assert!(
+                played == want,
+                "{what}: {} frames played of {frames}",
+                played.len()
+            );
+            assert_on_time(&off_time(&rig, &pcm), &what);
+            let dry = *rig
+                .xruns(&pcm)
+                .last()
+                .expect("the buffer ran dry at the end");
+            // It sleeps for what the pointer says is queued, and a pointer that moves in
+            // steps is up to a step stale: exact when it moves frame by frame.
+            assert!(
+                (dry..dry + step).contains(&rig.now()),
+                "{what}: the loop ended at {}, the device ran dry at {dry}",
+                rig.now()
+            );
+            assert_eq!(
+                crate::pcm::Pcm::state(&pcm),
+                alsa::pcm::State::Setup,
+                "{what}: the device is stopped"
+            );
+
+            // Frozen half a period before the last frame would have played, for good.
+            let rig = Rig::new(RATE);
+            let pcm = rig.pcm(s);
+            let t0 = rig.now();
+            rig.freeze(&pcm, t0 + frames - period / 2, u64::MAX / 4);
+            let control = RunControl {
+                device_timeout: Duration::from_millis(500),
+                ..control(frames, u64::MAX, 0)
+            };
+            let (report, _) = play(&pcm, &s, &control);
+            assert_eq!(
+                report.map(|r| r.frames),
+                Ok(frames),
+                "{what}: starts {:?}, now {}",
+                rig.starts(&pcm),
+                rig.now()
+            );
+            let timeout = u64::from(RATE) / 2;
+            // The play-out began after the last commit, when at most a buffer and a period
+            // were still to play, and sleeps at most a buffer past its limit.
+            let earliest = t0 + frames - buffer - period + timeout;
+            assert!(
+                (earliest..=t0 + frames + timeout + buffer).contains(&rig.now()),
+                "{what}: frozen, the play-out ended at {}, not within the timeout",
+                rig.now()
+            );
+            assert_eq!(
+                crate::pcm::Pcm::state(&pcm),
+                alsa::pcm::State::Setup,
+                "{what}: the device is stopped"
+            );
+        }
+    }
+
     /// Capture through the same stalls: an overrun costs exactly the frames the device
     /// captured and could not keep (the stall: the buffer the prepare threw away and what
     /// came after it filled), a stall inside the buffer costs nothing, and every frame the

@@ -199,6 +199,39 @@ fn a_stream_dropped_without_stop_ends_its_loop_and_its_actions() {
     assert_eq!(done.actual_start, Some(0));
 }
 
+/// The loop asks the device for monotonic timestamps, so that its clock's anchors are
+/// in the clock `Instant` reads: an anchor taken during the run lies within the run.
+/// (Found by cargo-mutants: not setting the software parameters at all survived, and
+/// alsa-lib's default timestamps are the time of day.)
+#[test]
+fn the_clock_is_anchored_in_monotonic_time() {
+    alsa_config();
+    let config = Config::new("rtmix_file:FILE=/dev/null", RATE, 2)
+        .period(64)
+        .periods(4);
+    let mut device = OutputDevice::open(&config).unwrap();
+    assert_eq!(device.granted().time_source, rtmix_core::TimeSource::Device);
+    let (_ctl, engine) = open(StreamConfig::output(2));
+    let (mut output, _) = engine.split();
+    let control = RunControl {
+        stop_after: Some(4800),
+        ..RunControl::default()
+    };
+    let before = std::time::Instant::now();
+    device.run(&mut output, &control).unwrap();
+    let after = std::time::Instant::now();
+    let anchor = device
+        .clock()
+        .anchor()
+        .expect("the run published an anchor");
+    assert_eq!(anchor.source, rtmix_core::TimeSource::Device);
+    assert!(
+        before <= anchor.at && anchor.at <= after,
+        "the anchor {:?} is outside the run ({before:?} to {after:?})",
+        anchor.at
+    );
+}
+
 /// A device without float (the `linear` plugin takes integers only): rtmix picks the
 /// widest integer format, S32, and the file holds the render converted to it.
 #[test]
@@ -267,6 +300,39 @@ fn every_format_reaches_the_file_converted_exactly() {
             encoded(format, &want),
             "{format:?}"
         );
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Samples outside [-1, 1] reach an integer device clamped, and the run counts each one
+/// (`RunReport::clipped`); a float device takes them as they are and counts none.
+#[test]
+fn every_clamped_sample_is_counted_in_every_format() {
+    alsa_config();
+    for format in rtmix_alsa::FORMATS {
+        let path = temp(&format!("clip-{format:?}.raw"));
+        let config = Config::new(&format!("rtmix_file:FILE={}", path.display()), RATE, 2)
+            .period(64)
+            .periods(2)
+            .format(format);
+        let mut device = OutputDevice::open(&config).unwrap();
+        let (mut ctl, engine) = open(StreamConfig::output(2));
+        let (mut output, _) = engine.split();
+        let samples = vec![1.5, -2.0, 0.25, 3.0, -1.0, 1.0, -1.000_001];
+        ctl.play(Play::new(samples, ChannelMap::new(&[0]).unwrap()).at(At::Frame(100)))
+            .unwrap();
+        let control = RunControl {
+            stop_after: Some(512),
+            ..RunControl::default()
+        };
+        let report = device.run(&mut output, &control).unwrap();
+        let want = if format == rtmix_alsa::SampleFormat::F32 {
+            0
+        } else {
+            4
+        };
+        assert_eq!(report.clipped, want, "{format:?}");
+        drop(device);
         let _ = std::fs::remove_file(path);
     }
 }
@@ -353,6 +419,15 @@ fn missing_devices_and_refused_configurations_are_typed_errors() {
         matches!(missing, Err(AlsaError::Open { .. })),
         "{missing:?}"
     );
+    // rtmix-alsa has one host, ALSA, named in any case; any other is refused by name.
+    let elsewhere = OutputDevice::open(&Config::new("null", RATE, 2).host("JACK"));
+    assert!(
+        matches!(&elsewhere, Err(AlsaError::NoSuchHost { host, available }) if host == "JACK" && available == &["ALSA"]),
+        "{elsewhere:?}"
+    );
+    let alsa = OutputDevice::open(&Config::new("null", RATE, 2).host("alsa"));
+    assert!(alsa.is_ok(), "{alsa:?}");
+    drop(alsa);
     let path = temp("refused.raw");
     let wide = Config::new(&format!("rtmix_file:FILE={}", path.display()), RATE, 0);
     let refused = OutputDevice::open(&wide);

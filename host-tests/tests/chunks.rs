@@ -232,3 +232,18 @@ fn a_reader_thread_receives_every_chunk() {
         "the input meter saw every frame"
     );
 }
+
+/// A write that carries no samples (nothing given, or no room) delivers no chunk and uses
+/// none of the marks, so the next write still gets through. (Found by cargo-mutants: a
+/// mark pushed for an empty write survived every suite.)
+#[test]
+fn an_empty_write_delivers_nothing_and_keeps_its_mark() {
+    use rtmix_core::SampleSink;
+    let (mut sink, mut reader) = chunks::channel(2, 4, 1);
+    assert_eq!(sink.write(0, &[]), 0);
+    assert!(reader.try_next().is_none());
+    assert_eq!(sink.write(7, &[0.5, -0.5]), 2);
+    let chunk = reader.try_next().expect("the write with samples arrives");
+    assert_eq!((chunk.frame, &chunk.samples[..]), (7, &[0.5, -0.5][..]));
+    assert!(reader.try_next().is_none());
+}
