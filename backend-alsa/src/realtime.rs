@@ -156,10 +156,17 @@ fn not_permitted(limit: u64, priority: u8) -> Refusal {
     }
 }
 
+/// The type of `getrlimit`'s resource argument: glibc declares an enum, musl a plain int.
+#[cfg(target_env = "gnu")]
+pub(crate) type Resource = libc::__rlimit_resource_t;
+/// The type of `getrlimit`'s resource argument: glibc declares an enum, musl a plain int.
+#[cfg(not(target_env = "gnu"))]
+pub(crate) type Resource = libc::c_int;
+
 /// The soft limit of `resource`, `u64::MAX` for none.
 #[allow(unsafe_code)] // FFI: libc's getrlimit
 #[allow(clippy::useless_conversion)] // `rlim_t` is 32 bits on 32-bit targets
-fn limit(resource: libc::__rlimit_resource_t) -> u64 {
+fn limit(resource: Resource) -> u64 {
     let mut rlimit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

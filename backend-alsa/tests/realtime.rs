@@ -92,7 +92,10 @@ fn run(realtime: RealtimeConfig) -> Running {
 
 /// The policy and priority the kernel has for thread `tid`.
 fn scheduling_of(tid: i32) -> (i32, i32) {
-    let mut param = libc::sched_param { sched_priority: -1 };
+    // SAFETY: `sched_param` is plain integers, for which all zeroes are valid (musl's has
+    // more fields than glibc's, so it is not written as a literal).
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    param.sched_priority = -1;
     // SAFETY: `param` is valid and writable; `tid` is a thread of this process, alive
     // while its stream runs.
     let (policy, status) = unsafe {
@@ -224,8 +227,15 @@ fn realtime_never_blocks_and_wait_realtime_waits_for_the_thread() {
 const CHILD: &str = "RTMIX_ALSA_REALTIME_CHILD";
 const CHILD_PASSED: &str = "unprivileged child: all checks passed";
 
+/// The type of `setrlimit`'s resource argument: glibc declares an enum, musl a plain int.
+#[cfg(target_env = "gnu")]
+type Resource = libc::__rlimit_resource_t;
+/// The type of `setrlimit`'s resource argument: glibc declares an enum, musl a plain int.
+#[cfg(not(target_env = "gnu"))]
+type Resource = libc::c_int;
+
 /// Sets `resource`'s soft and hard limits to `value`.
-fn set_limit(resource: libc::__rlimit_resource_t, value: libc::rlim_t) {
+fn set_limit(resource: Resource, value: libc::rlim_t) {
     let limit = libc::rlimit {
         rlim_cur: value,
         rlim_max: value,
@@ -242,7 +252,7 @@ fn set_limit(resource: libc::__rlimit_resource_t, value: libc::rlim_t) {
 
 /// The hard limit of `resource`.
 #[allow(clippy::useless_conversion)] // `rlim_t` is 32 bits on 32-bit targets
-fn hard_limit(resource: libc::__rlimit_resource_t) -> u64 {
+fn hard_limit(resource: Resource) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
