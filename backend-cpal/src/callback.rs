@@ -294,30 +294,99 @@ pub(crate) fn frames_in(duration: Duration, rate: u32) -> u64 {
     u64::try_from((n + 500_000_000) / 1_000_000_000).unwrap_or(u64::MAX)
 }
 
-/// The audio side of an output stream, as the cpal callback runs it: renders each buffer
-/// with the engine (converting to the device format through a scratch block allocated
-/// here), publishes an anchor on the output [`DeviceClock`] (the engine frame at the DAC at
-/// cpal's playback instant), and turns the xruns cpal reports into lost frames.
+/// The engine half a [`Callback`] runs, output or input: what its hand-back and its drop
+/// need of it. Sealed: implemented for [`OutputEngine`] and [`InputEngine`] only.
+pub trait CallbackEngine: sealed::Sealed {
+    /// The stream's channel count.
+    fn channels(&self) -> u16;
+    /// The engine's frame clock.
+    fn frame(&self) -> u64;
+    /// Ends everything held with `StreamStopped` (as many completions as the queue takes);
+    /// true when nothing is held any more.
+    fn stop_all(&mut self) -> bool;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<P: rtmix_core::PlaySource, H: rtmix_core::Home> Sealed for rtmix_core::OutputEngine<P, H> {}
+    impl<R: rtmix_core::RecordTarget, H: rtmix_core::Home> Sealed for rtmix_core::InputEngine<R, H> {}
+}
+
+impl<P: PlaySource, H: Home> CallbackEngine for OutputEngine<P, H> {
+    fn channels(&self) -> u16 {
+        OutputEngine::channels(self)
+    }
+    fn frame(&self) -> u64 {
+        self.clock()
+    }
+    fn stop_all(&mut self) -> bool {
+        self.stop();
+        self.is_idle()
+    }
+}
+
+impl<R: RecordTarget, H: Home> CallbackEngine for InputEngine<R, H> {
+    fn channels(&self) -> u16 {
+        InputEngine::channels(self)
+    }
+    fn frame(&self) -> u64 {
+        self.clock()
+    }
+    fn stop_all(&mut self) -> bool {
+        self.stop();
+        self.is_idle()
+    }
+}
+
+/// The audio side of a cpal stream, as its data callback runs it: an engine half, the
+/// scratch block that converts to and from integer formats (allocated here, never on the
+/// audio thread), the anchors it publishes on its [`DeviceClock`] and the xruns cpal
+/// reports, turned into lost frames.
 ///
-/// [`CpalStream::play`](crate::CpalStream::play) builds one and moves it into the cpal
-/// stream; it is public for benchmarks and for callers who build their cpal stream
-/// themselves. Dropping it ends everything the engine still holds with
-/// `EndReason::StreamStopped`.
+/// - [`OutputCallback`] renders each buffer; its anchors are the engine frame at the DAC
+///   at cpal's playback instant.
+/// - [`InputCallback`] hands each buffer to the engine; its anchors are the engine frame at
+///   the ADC at cpal's capture instant.
+///
+/// [`CpalStream::play`](crate::CpalStream::play) and
+/// [`record`](crate::CpalStream::record) build one and move it into the cpal stream; it is
+/// public for benchmarks and for callers who build their cpal stream themselves. Dropping
+/// it ends everything the engine still holds with `EndReason::StreamStopped`.
+///
+/// ```
+/// use rtmix_core::{StreamCapacity, StreamConfig};
+/// use rtmix_cpal::{OutBlock, OutputCallback, RunControl};
+/// let (_ctl, engine) =
+///     rtmix_core::open::<Vec<f32>, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default())
+///         .unwrap();
+/// let (output, _input) = engine.split();
+/// let mut callback = OutputCallback::new(output, 48_000, RunControl::default());
+/// let mut buffer = [1.0f32; 128];
+/// let t = cpal::StreamInstant::new(1, 0);
+/// callback.render(OutBlock::F32(&mut buffer), t, t);
+/// assert_eq!(buffer, [0.0; 128]); // nothing scheduled: silence
+/// ```
 #[derive(Debug)]
-pub struct OutputCallback<P: PlaySource + 'static, H: Home> {
+pub struct Callback<E: CallbackEngine> {
     /// Always `Some` but while it is being dropped, when it is handed back.
-    engine: Option<OutputEngine<P, H>>,
+    engine: Option<E>,
     /// Where the engine goes when the callback is dropped, instead of ending what it
     /// holds ([`with_handback`](Self::with_handback)).
-    handback: Option<SyncSender<OutputEngine<P, H>>>,
+    handback: Option<SyncSender<E>>,
     common: Common,
 }
 
-impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
+/// The callback of a cpal output stream ([`Callback`]).
+pub type OutputCallback<P, H> = Callback<OutputEngine<P, H>>;
+
+/// The callback of a cpal input stream ([`Callback`]).
+pub type InputCallback<R, H> = Callback<InputEngine<R, H>>;
+
+impl<E: CallbackEngine> Callback<E> {
     /// The callback for `engine` at `rate`, steered by `control`. Its anchors say their
     /// instants are the device's ([`TimeSource::Device`]) unless told otherwise
     /// ([`with_time_source`](Self::with_time_source)).
-    pub fn new(engine: OutputEngine<P, H>, rate: u32, control: RunControl) -> Self {
+    pub fn new(engine: E, rate: u32, control: RunControl) -> Self {
         let channels = engine.channels();
         Self {
             engine: Some(engine),
@@ -330,7 +399,7 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
     /// untouched, instead of ending what it holds; if nobody receives it any more, it is
     /// ended as usual.
     #[must_use]
-    pub fn with_handback(mut self, handback: SyncSender<OutputEngine<P, H>>) -> Self {
+    pub fn with_handback(mut self, handback: SyncSender<E>) -> Self {
         self.handback = Some(handback);
         self
     }
@@ -351,7 +420,7 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
         self
     }
 
-    /// The output clock this callback publishes to.
+    /// The clock this callback publishes to (the output's or the input's).
     pub fn clock(&self) -> Arc<DeviceClock> {
         self.common.clock.clone()
     }
@@ -378,6 +447,24 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
         self.common.stamp.clone()
     }
 
+    /// Runs `body` on this callback, inside the audit hook when there is one
+    /// ([`RunControl::audit`]).
+    fn audited(&mut self, body: impl FnOnce(&mut Self)) {
+        match self.common.control.audit {
+            Some(audit) => {
+                let mut body = Some(body);
+                audit(&mut || {
+                    if let Some(body) = body.take() {
+                        body(self);
+                    }
+                });
+            }
+            None => body(self),
+        }
+    }
+}
+
+impl<P: PlaySource + 'static, H: Home> Callback<OutputEngine<P, H>> {
     /// The body of cpal's output data callback.
     pub fn on_data(&mut self, data: &mut cpal::Data, info: &cpal::OutputCallbackInfo) {
         let ts = info.timestamp();
@@ -394,17 +481,7 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
         callback: StreamInstant,
         playback: StreamInstant,
     ) {
-        match self.common.control.audit {
-            Some(audit) => {
-                let mut block = Some(block);
-                audit(&mut || {
-                    if let Some(block) = block.take() {
-                        self.render_inner(block, callback, playback);
-                    }
-                });
-            }
-            None => self.render_inner(block, callback, playback),
-        }
+        self.audited(|s| s.render_inner(block, callback, playback));
     }
 
     fn render_inner(
@@ -452,110 +529,7 @@ impl<P: PlaySource + 'static, H: Home> OutputCallback<P, H> {
     }
 }
 
-impl<P: PlaySource + 'static, H: Home> Drop for OutputCallback<P, H> {
-    /// Hands the engine back ([`with_handback`](Self::with_handback)), or ends everything
-    /// it still holds with `StreamStopped`.
-    fn drop(&mut self) {
-        let Some(mut engine) = self.engine.take() else {
-            return;
-        };
-        self.common
-            .side
-            .engine_clock
-            .store(engine.clock(), Ordering::Release);
-        if let Some(handback) = self.handback.take() {
-            match handback.send(engine) {
-                Ok(()) => return,
-                Err(unsent) => engine = unsent.0,
-            }
-        }
-        wind_down(|| {
-            engine.stop();
-            engine.is_idle()
-        });
-    }
-}
-
-/// The audio side of an input stream, as the cpal callback runs it: hands each buffer to
-/// the engine (converting from the device format through a scratch block), publishes an
-/// anchor on the input [`DeviceClock`] (the engine frame at the ADC at cpal's capture
-/// instant), and turns the xruns cpal reports into lost frames. Dropping it ends everything
-/// the engine still holds with `EndReason::StreamStopped`.
-#[derive(Debug)]
-pub struct InputCallback<R: RecordTarget + 'static, H: Home> {
-    /// Always `Some` but while it is being dropped, when it is handed back.
-    engine: Option<InputEngine<R, H>>,
-    /// Where the engine goes when the callback is dropped, instead of ending what it
-    /// holds ([`with_handback`](Self::with_handback)).
-    handback: Option<SyncSender<InputEngine<R, H>>>,
-    common: Common,
-}
-
-impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
-    /// The callback for `engine` at `rate`, steered by `control`. Its anchors say their
-    /// instants are the device's unless told otherwise
-    /// ([`with_time_source`](Self::with_time_source)).
-    pub fn new(engine: InputEngine<R, H>, rate: u32, control: RunControl) -> Self {
-        let channels = engine.channels();
-        Self {
-            engine: Some(engine),
-            handback: None,
-            common: Common::new(channels, rate, control),
-        }
-    }
-
-    /// Hands the engine to `handback` when the callback is dropped (the stream ended),
-    /// untouched, instead of ending what it holds; if nobody receives it any more, it is
-    /// ended as usual.
-    #[must_use]
-    pub fn with_handback(mut self, handback: SyncSender<InputEngine<R, H>>) -> Self {
-        self.handback = Some(handback);
-        self
-    }
-
-    /// Labels the anchors with `source`: what cpal's timestamps are on this host and
-    /// device ([`Granted::time_source`](crate::Granted::time_source)).
-    #[must_use]
-    pub fn with_time_source(mut self, source: TimeSource) -> Self {
-        self.common.source = source;
-        self
-    }
-
-    /// Counts the frames of a gap in whole buffers (the JACK host: a client runs a cycle
-    /// or misses it).
-    #[must_use]
-    pub(crate) fn losing_whole_buffers(mut self) -> Self {
-        self.common.losses.whole_buffers();
-        self
-    }
-
-    /// The input clock this callback publishes to.
-    pub fn clock(&self) -> Arc<DeviceClock> {
-        self.common.clock.clone()
-    }
-
-    pub(crate) fn first_clock(&self) -> Arc<DeviceClock> {
-        self.common.first.clone()
-    }
-
-    pub(crate) fn side(&self) -> Arc<Side> {
-        self.common.side.clone()
-    }
-
-    pub(crate) fn audit(&self) -> Option<fn(&mut dyn FnMut())> {
-        self.common.control.audit
-    }
-
-    /// Makes this one direction of a duplex on one clock, with `peer` the other.
-    pub(crate) fn set_peer(&mut self, peer: Peer) {
-        self.common.peer = Some(peer);
-    }
-
-    /// This direction's latest stamp, for the other direction's [`Peer`].
-    pub(crate) fn stamp(&self) -> Arc<StampCell> {
-        self.common.stamp.clone()
-    }
-
+impl<R: RecordTarget + 'static, H: Home> Callback<InputEngine<R, H>> {
     /// The body of cpal's input data callback.
     pub fn on_data(&mut self, data: &cpal::Data, info: &cpal::InputCallbackInfo) {
         let ts = info.timestamp();
@@ -566,17 +540,7 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
 
     /// Takes one buffer; `callback` and `capture` are cpal's instants for it.
     pub fn take(&mut self, block: InBlock<'_>, callback: StreamInstant, capture: StreamInstant) {
-        match self.common.control.audit {
-            Some(audit) => {
-                let mut block = Some(block);
-                audit(&mut || {
-                    if let Some(block) = block.take() {
-                        self.take_inner(block, callback, capture);
-                    }
-                });
-            }
-            None => self.take_inner(block, callback, capture),
-        }
+        self.audited(|s| s.take_inner(block, callback, capture));
     }
 
     fn take_inner(&mut self, block: InBlock<'_>, callback: StreamInstant, capture: StreamInstant) {
@@ -612,7 +576,7 @@ impl<R: RecordTarget + 'static, H: Home> InputCallback<R, H> {
     }
 }
 
-impl<R: RecordTarget + 'static, H: Home> Drop for InputCallback<R, H> {
+impl<E: CallbackEngine> Drop for Callback<E> {
     /// Hands the engine back ([`with_handback`](Self::with_handback)), or ends everything
     /// it still holds with `StreamStopped`.
     fn drop(&mut self) {
@@ -622,17 +586,14 @@ impl<R: RecordTarget + 'static, H: Home> Drop for InputCallback<R, H> {
         self.common
             .side
             .engine_clock
-            .store(engine.clock(), Ordering::Release);
+            .store(engine.frame(), Ordering::Release);
         if let Some(handback) = self.handback.take() {
             match handback.send(engine) {
                 Ok(()) => return,
                 Err(unsent) => engine = unsent.0,
             }
         }
-        wind_down(|| {
-            engine.stop();
-            engine.is_idle()
-        });
+        wind_down(|| engine.stop_all());
     }
 }
 

@@ -104,7 +104,7 @@ mod supervise;
 mod time_source;
 
 pub use backend::Cpal;
-pub use callback::{InBlock, InputCallback, OutBlock, OutputCallback};
+pub use callback::{Callback, CallbackEngine, InBlock, InputCallback, OutBlock, OutputCallback};
 pub use config::{from_cpal, to_cpal, FORMATS};
 pub use device::{DuplexDevice, InputDevice, OutputDevice};
 pub use enumerate::{devices, hosts, ConfigRange, DeviceInfo, HostInfo};
