@@ -8,7 +8,7 @@ use cpal::traits::{DeviceTrait, StreamTrait};
 use rtmix_core::{DeviceClock, Engine, Home, InputEngine, OutputEngine, PlaySource, RecordTarget};
 
 use crate::callback::Peer;
-use crate::callback::{InputCallback, OutputCallback};
+use crate::callback::{Callback, CallbackEngine, InputCallback, OutputCallback};
 use crate::config::to_cpal;
 use crate::device::Opened;
 use crate::error_callback::ErrorCallback;
@@ -109,15 +109,7 @@ impl CpalStream {
         OutputEngine<P, H>: Send,
     {
         let channels = engine.channels();
-        let mut callback =
-            OutputCallback::new(engine, device.opened.config.sample_rate, control.clone())
-                .with_time_source(device.opened.granted.time_source);
-        if let Some(back) = handback {
-            callback = callback.with_handback(back);
-        }
-        if whole_buffers(device.opened.host) {
-            callback = callback.losing_whole_buffers();
-        }
+        let callback = callback_on(&device.opened, engine, &control, handback);
         let clock = callback.clock();
         Self::start(&device.opened, channels, clock, control, |opened| {
             build_output(opened, callback)
@@ -170,15 +162,7 @@ impl CpalStream {
         InputEngine<R, H>: Send,
     {
         let channels = engine.channels();
-        let mut callback =
-            InputCallback::new(engine, device.opened.config.sample_rate, control.clone())
-                .with_time_source(device.opened.granted.time_source);
-        if let Some(back) = handback {
-            callback = callback.with_handback(back);
-        }
-        if whole_buffers(device.opened.host) {
-            callback = callback.losing_whole_buffers();
-        }
+        let callback = callback_on(&device.opened, engine, &control, handback);
         let clock = callback.clock();
         Self::start(&device.opened, channels, clock, control, |opened| {
             build_input(opened, callback)
@@ -315,25 +299,13 @@ impl CpalStream {
         let shared = device.shared_clock();
         let channels = (engine.output.channels(), engine.input.channels());
         let (output, input) = engine.split();
-        let rate = device.output.opened.config.sample_rate;
         let in_control = RunControl {
             stop_after: None,
             ..control.clone()
         };
-        let mut out_cb = OutputCallback::new(output, rate, control.clone())
-            .with_time_source(device.output.opened.granted.time_source);
-        let mut in_cb = InputCallback::new(input, rate, in_control)
-            .with_time_source(device.input.opened.granted.time_source);
-        if let Some((out_back, in_back)) = back {
-            out_cb = out_cb.with_handback(out_back);
-            in_cb = in_cb.with_handback(in_back);
-        }
-        if whole_buffers(device.output.opened.host) {
-            out_cb = out_cb.losing_whole_buffers();
-        }
-        if whole_buffers(device.input.opened.host) {
-            in_cb = in_cb.losing_whole_buffers();
-        }
+        let (out_back, in_back) = back.unzip();
+        let mut out_cb = callback_on(&device.output.opened, output, &control, out_back);
+        let mut in_cb = callback_on(&device.input.opened, input, &in_control, in_back);
         let clocks = [out_cb.clock(), in_cb.clock()];
         let cycle = Arc::new(CycleOffset::default());
         if shared {
@@ -495,6 +467,25 @@ fn check_channels(engine: u16, granted: &Granted) -> Result<(), CpalError> {
 /// A cpal stream built and started, with its side and the errors its error callback
 /// passes on.
 type Built = (cpal::Stream, Arc<Side>, rtrb::Consumer<cpal::Error>);
+
+/// The callback of one direction on `opened` (a stream's, or a duplex's half): its rate and
+/// time source, its hand-back, and the host's way of counting lost frames.
+fn callback_on<E: CallbackEngine>(
+    opened: &Opened,
+    engine: E,
+    control: &RunControl,
+    handback: Option<SyncSender<E>>,
+) -> Callback<E> {
+    let mut callback = Callback::new(engine, opened.config.sample_rate, control.clone())
+        .with_time_source(opened.granted.time_source);
+    if let Some(back) = handback {
+        callback = callback.with_handback(back);
+    }
+    if whole_buffers(opened.host) {
+        callback = callback.losing_whole_buffers();
+    }
+    callback
+}
 
 /// Builds and starts an output stream around `callback`.
 fn build_output<P, H>(
