@@ -256,6 +256,34 @@ fn hand_over<B: Backend>(first: u64, second: u64) -> HandedOver {
     (a, b, done)
 }
 
+/// Asserts that output files `a` and `b`, the first `frames.0` and the next `frames.1`
+/// stereo frames of one run, hold `want` end to end bit for bit, and only silence after
+/// those frames (rtmix-alsa writes exactly the frames asked; cpal's stream writes silence
+/// after them until it is torn down).
+fn assert_end_to_end(name: &str, [a, b]: [&[f32]; 2], frames: (u64, u64), want: &[f32]) {
+    let (first, second) = (2 * frames.0 as usize, 2 * frames.1 as usize);
+    assert!(
+        a.len() >= first && b.len() >= second,
+        "{name}: {} {}",
+        a.len(),
+        b.len()
+    );
+    assert!(
+        a[first..].iter().chain(&b[second..]).all(|&x| x == 0.0),
+        "{name}: only silence after the frames asked"
+    );
+    let got: Vec<u32> = a[..first]
+        .iter()
+        .chain(&b[..second])
+        .map(|x| x.to_bits())
+        .collect();
+    let want: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
+    assert!(
+        got == want,
+        "{name}: the two files end to end differ from the offline render"
+    );
+}
+
 #[test]
 fn both_backends_hand_the_engine_back_and_it_goes_on_exactly() {
     let _lock = FILE_PCM
@@ -269,29 +297,7 @@ fn both_backends_hand_the_engine_back_and_it_goes_on_exactly() {
         ("ALSA", hand_over::<rtmix_alsa::Alsa>(first, second)),
         ("cpal", hand_over::<rtmix_cpal::Cpal>(first, second)),
     ] {
-        // rtmix-alsa writes exactly the frames asked; cpal's stream writes silence after
-        // them until it is torn down.
-        let (first, second) = (2 * first as usize, 2 * second as usize);
-        assert!(
-            a.len() >= first && b.len() >= second,
-            "{name}: {} {}",
-            a.len(),
-            b.len()
-        );
-        assert!(
-            a[first..].iter().chain(&b[second..]).all(|&x| x == 0.0),
-            "{name}: only silence after the frames asked"
-        );
-        let got: Vec<u32> = a[..first]
-            .iter()
-            .chain(&b[..second])
-            .map(|x| x.to_bits())
-            .collect();
-        let want: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
-        assert!(
-            got == want,
-            "{name}: the two files end to end differ from the offline render"
-        );
+        assert_end_to_end(name, [&a, &b], (first, second), &want);
         // Both plays were still in the engine at the hand-back, and complete once after it.
         assert_eq!(done.len(), 2, "{name}: {done:?}");
         for c in &done {
@@ -475,32 +481,13 @@ fn both_backends_hand_a_duplex_engine_back_and_it_goes_on_exactly() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     alsa_config();
     let (first, second) = (900, FRAMES - 900);
-    let want: Vec<u32> = offline().iter().map(|x| x.to_bits()).collect();
+    let want = offline();
     for (name, got) in [
         ("ALSA", duplex_hand_over::<rtmix_alsa::Alsa>(first, second)),
         ("cpal", duplex_hand_over::<rtmix_cpal::Cpal>(first, second)),
     ] {
         let [a, b] = &got.files;
-        let (first, second) = (2 * first as usize, 2 * second as usize);
-        assert!(
-            a.len() >= first && b.len() >= second,
-            "{name}: {} {}",
-            a.len(),
-            b.len()
-        );
-        assert!(
-            a[first..].iter().chain(&b[second..]).all(|&x| x == 0.0),
-            "{name}: only silence after the frames asked"
-        );
-        let played: Vec<u32> = a[..first]
-            .iter()
-            .chain(&b[..second])
-            .map(|x| x.to_bits())
-            .collect();
-        assert!(
-            played == want,
-            "{name}: the two output files end to end differ from the offline render"
-        );
+        assert_end_to_end(name, [a, b], (first, second), &want);
         // Nothing ended at the hand-back: what completed there had finished.
         for c in &got.at_handback {
             assert_eq!(c.end, EndReason::Finished, "{name}: {c:?}");
