@@ -687,6 +687,27 @@ mod tests {
         assert_eq!((l.peak, l.rms), (f32::MAX, f32::INFINITY));
     }
 
+    // Found by cargo-mutants: a single-threaded test cannot see which slot the audio side
+    // adds to, so a read that never flipped `active` (`1 >> channel`, `active & bit`) passed
+    // every suite. The protocol (module docs) rests on that flip: check it for channels
+    // past 0, up to the last bit.
+    #[test]
+    fn a_read_moves_the_audio_side_of_that_channel_alone_to_its_other_slot() {
+        let bank = Bank32::new();
+        for c in [1, 3, MAX_METER_CHANNELS - 1] {
+            let before = bank.active.load(Relaxed);
+            let _ = bank.read(c);
+            assert_eq!(bank.active.load(Relaxed), before ^ (1 << c), "channel {c}");
+        }
+        assert_eq!(bank.active.load(Relaxed), 0x8000_000A);
+        // A block now lands in channel 3's second slot; the read takes it from there.
+        bank.measure(&[0.0, 0.0, 0.0, 0.5], 4);
+        assert_eq!(f32::from_bits(bank.slots[3][1].peak.load(Relaxed)), 0.5);
+        assert_eq!(bank.slots[3][0].peak.load(Relaxed), 0);
+        assert_eq!(bank.read(3).unwrap().peak, 0.5);
+        assert_eq!(bank.active.load(Relaxed), 0x8000_0002);
+    }
+
     #[test]
     fn reset_clears_everything() {
         let mut bank = Bank32::new();

@@ -662,3 +662,450 @@ fn streams_that_cannot_be_built_are_refused_when_they_open() {
         assert_eq!(input.split_input(config).err(), want, "{config:?}");
     }
 }
+
+/// A stream source with no memory to lend, so the engine copies its samples through
+/// `read` (as from a `heapless` queue): `samples` in order, of which the first `arrived`
+/// have been written (the test raises it, as a producer thread would).
+struct Trickle {
+    samples: Vec<f32>,
+    at: usize,
+    arrived: std::sync::Arc<core::sync::atomic::AtomicUsize>,
+}
+
+impl Trickle {
+    /// The source, and the handle that says how many of its samples have arrived.
+    fn new(
+        samples: Vec<f32>,
+        arrived: usize,
+    ) -> (Self, std::sync::Arc<core::sync::atomic::AtomicUsize>) {
+        let handle = std::sync::Arc::new(core::sync::atomic::AtomicUsize::new(arrived));
+        let source = Self {
+            samples,
+            at: 0,
+            arrived: handle.clone(),
+        };
+        (source, handle)
+    }
+}
+
+impl SampleSource for Trickle {
+    fn available(&self) -> usize {
+        let arrived = self.arrived.load(core::sync::atomic::Ordering::Relaxed);
+        arrived.min(self.samples.len()) - self.at
+    }
+    fn read(&mut self, out: &mut [f32]) -> usize {
+        let n = out.len().min(self.available());
+        out[..n].copy_from_slice(&self.samples[self.at..self.at + n]);
+        self.at += n;
+        n
+    }
+}
+
+impl PlaySource for Trickle {
+    fn buffer(&self) -> Option<&[f32]> {
+        None
+    }
+    fn source(&mut self) -> Option<&mut dyn SampleSource> {
+        Some(self)
+    }
+}
+
+/// Distinct, exactly representable samples: `n` of them.
+fn ramp_samples(n: usize) -> Vec<f32> {
+    (0..n).map(|i| (i % 251 + 1) as f32 / 256.0).collect()
+}
+
+fn stereo() -> ChannelMap {
+    ChannelMap::new(&[0, 1]).unwrap()
+}
+
+// Found by cargo-mutants: the copying path (a source without `read_in_place`) was only
+// played mono and within one stack chunk, so its chunk arithmetic (frames per chunk,
+// samples per read, where each chunk lands in the block) went unchecked.
+#[test]
+fn a_stream_read_by_copy_plays_every_sample_on_its_frame_across_chunks() {
+    // 200 stereo frames are two chunks of the 256-sample stack chunk (128 + 72), 200
+    // frames of three channels three (85 + 85 + 30).
+    for (channels, map) in [(2u16, stereo()), (3, ChannelMap::contiguous(0, 3).unwrap())] {
+        let k = usize::from(channels);
+        let samples = ramp_samples(400 * k);
+        let (source, _) = Trickle::new(samples.clone(), usize::MAX);
+        let (mut ctl, mut engine) =
+            open::<Trickle, Vec<f32>>(StreamConfig::output(channels), StreamCapacity::default())
+                .unwrap();
+        let play = ctl.play(Play::new(source, map)).unwrap();
+        let mut heard = Vec::new();
+        for _ in 0..2 {
+            let mut out = vec![9.0f32; 200 * k];
+            engine.output.process(&mut out);
+            heard.extend(out);
+        }
+        assert_eq!(heard, samples, "{channels} channels");
+        ctl.cancel(play, At::Asap, Late::StartNow).unwrap();
+        engine.output.process(&mut [0.0; 6]);
+        let played = ctl.take(play).unwrap();
+        assert_eq!(played.frames, 400, "{channels} channels");
+        assert_eq!(
+            (played.stats.missing, played.stats.faults),
+            (0, 0),
+            "{channels} channels: an honest source that never ran dry"
+        );
+    }
+}
+
+// Found by cargo-mutants: a copied stream that ran dry in a later chunk of a block, with
+// a partial frame waiting, was never played: what is missing is counted, and the partial
+// frame stays in the source, so later samples play on their frames.
+#[test]
+fn a_stream_read_by_copy_that_runs_dry_mid_block_counts_what_is_missing_and_keeps_its_frames() {
+    let samples = ramp_samples(800);
+    // 150 frames and one sample of the next have arrived when the first block plays.
+    let (source, arrived) = Trickle::new(samples.clone(), 301);
+    let (mut ctl, mut engine) =
+        open::<Trickle, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+    let play = ctl.play(Play::new(source, stereo())).unwrap();
+    let mut out = vec![9.0f32; 400];
+    engine.output.process(&mut out);
+    assert_eq!(out[..300], samples[..300]);
+    assert_eq!(out[300..], [0.0; 100], "50 frames of silence");
+    arrived.store(usize::MAX, core::sync::atomic::Ordering::Relaxed);
+    engine.output.process(&mut out);
+    assert_eq!(
+        out[..],
+        samples[300..700],
+        "the play goes on at the sample where the source ran dry"
+    );
+    ctl.cancel(play, At::Asap, Late::StartNow).unwrap();
+    engine.output.process(&mut [0.0; 2]);
+    let played = ctl.take(play).unwrap();
+    assert_eq!((played.stats.missing, played.stats.faults), (50, 0));
+}
+
+// Found by cargo-mutants: `OnEmpty::Stop` on the copying path was never run dry after its
+// first chunk, nor given exactly what a chunk asks for.
+#[test]
+fn a_stream_read_by_copy_with_on_empty_stop_ends_at_its_first_missing_frame() {
+    let samples = ramp_samples(300);
+    let (source, _) = Trickle::new(samples.clone(), usize::MAX);
+    let (mut ctl, mut engine) =
+        open::<Trickle, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+    let play = ctl
+        .play(Play::new(source, stereo()).on_empty(OnEmpty::Stop))
+        .unwrap();
+    let mut out = vec![9.0f32; 400];
+    engine.output.process(&mut out);
+    assert_eq!(out[..300], samples[..]);
+    assert_eq!(out[300..], [0.0; 100]);
+    let played = ctl.take(play).unwrap();
+    assert_eq!(
+        (played.end, played.frames, played.ended_at),
+        (EndReason::Underflow, 150, Some(150))
+    );
+}
+
+// Found by cargo-mutants: no enveloped stream play was read by copy over two chunks or
+// two blocks, so the stream frame each chunk's envelope starts at went unchecked.
+#[test]
+fn a_fade_in_on_a_stream_read_by_copy_is_placed_on_its_frames_across_chunks_and_blocks() {
+    let samples = ramp_samples(800);
+    let (source, _) = Trickle::new(samples.clone(), usize::MAX);
+    let (mut ctl, mut engine) =
+        open::<Trickle, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+    ctl.play(Play::new(source, stereo()).fade_in(300)).unwrap();
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        let mut out = vec![9.0f32; 400];
+        engine.output.process(&mut out);
+        heard.extend(out);
+    }
+    let want: Vec<f32> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            let frame = i / 2;
+            if frame < 300 {
+                s * (frame as f32 / 300.0)
+            } else {
+                s
+            }
+        })
+        .collect();
+    assert_eq!(heard, want);
+}
+
+// Found by cargo-mutants: an xrun over a copied stereo stream whose source held less than
+// the lost span, with a partial frame, was never tried: only whole frames are skipped.
+#[test]
+fn an_xrun_skips_only_the_whole_frames_a_copied_stream_has() {
+    let samples = ramp_samples(40);
+    let (source, arrived) = Trickle::new(samples.clone(), 4);
+    let (mut ctl, mut engine) =
+        open::<Trickle, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+    ctl.play(Play::new(source, stereo())).unwrap();
+    let mut out = [9.0f32; 4];
+    engine.output.process(&mut out);
+    assert_eq!(out, samples[..4]);
+    // One frame and a half arrive, then 4 frames are lost: the whole frame is skipped.
+    arrived.store(7, core::sync::atomic::Ordering::Relaxed);
+    engine.output.report_lost(4);
+    arrived.store(usize::MAX, core::sync::atomic::Ordering::Relaxed);
+    engine.output.process(&mut out);
+    assert_eq!(out, samples[6..10]);
+}
+
+/// `out[f * k + c] = src[f * k + c] * gain * envelope(f)` as the enveloped kernels compute
+/// it, `(s * gain) * e`, for a fade-in over `fade` frames under a play gain of 1.
+fn faded(src: &[f32], k: usize, gain: f32, fade: usize) -> Vec<f32> {
+    src.iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            let f = i / k;
+            let e = if f < fade {
+                f as f32 / fade as f32
+            } else {
+                1.0
+            };
+            (s * gain) * e
+        })
+        .collect()
+}
+
+// Found by cargo-mutants: no fade ran on a play of three or more channels covering the
+// whole stream, so the kernel for them (and the choice of the stereo kernels for k <= 2
+// only) went unchecked.
+#[test]
+fn a_fade_on_every_channel_of_a_wide_stream_is_exact_for_each_frame() {
+    for channels in [1u16, 2, 3, 5] {
+        let k = usize::from(channels);
+        for gain in [1.0f32, 0.5] {
+            let map = ChannelMap::contiguous(0, channels)
+                .unwrap()
+                .with_gain(gain)
+                .unwrap();
+            let src = ramp_samples(12 * k);
+            let (mut ctl, mut engine) = open::<Vec<f32>, Vec<f32>>(
+                StreamConfig::output(channels),
+                StreamCapacity::default(),
+            )
+            .unwrap();
+            ctl.play(Play::new(src.clone(), map).fade_in(8)).unwrap();
+            let mut out = vec![9.0f32; 12 * k];
+            engine.output.process(&mut out);
+            assert_eq!(
+                out,
+                faded(&src, k, gain, 8),
+                "{channels} channels, gain {gain}"
+            );
+        }
+    }
+}
+
+// Found by cargo-mutants: a constant envelope other than 1 (a play's gain) was never
+// applied together with a map gain other than 1 on a full map.
+#[test]
+fn a_play_gain_and_a_map_gain_multiply_on_a_full_map() {
+    let src = ramp_samples(8);
+    let map = stereo().with_gain(0.25).unwrap();
+    let (mut ctl, mut engine) =
+        open::<Vec<f32>, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+    ctl.play(Play::new(src.clone(), map).gain(0.5)).unwrap();
+    let mut out = [9.0f32; 8];
+    engine.output.process(&mut out);
+    let want: Vec<f32> = src.iter().map(|&s| (s * 0.25) * 0.5).collect();
+    assert_eq!(out[..], want);
+}
+
+// Found by cargo-mutants: no recording took a contiguous run of channels that starts past
+// the first few (the kernel's fit check `first + k <= channels`, made `first * k`, passed).
+#[test]
+fn a_recording_of_the_last_two_of_five_channels_gets_exactly_them() {
+    let (mut ctl, mut engine) =
+        open::<Vec<f32>, Vec<f32>>(StreamConfig::input(5), StreamCapacity::default()).unwrap();
+    let rec = ctl
+        .record(Record::new(vec![0.0; 6], ChannelMap::new(&[3, 4]).unwrap()))
+        .unwrap();
+    let input: Vec<f32> = (0..3)
+        .flat_map(|f| (0..5).map(move |c| (10 * f + c) as f32))
+        .collect();
+    engine.input.process(&input);
+    let done = ctl.take(rec).unwrap();
+    assert_eq!(done.end, EndReason::Finished);
+    assert_eq!(
+        done.into_recording(),
+        Some(vec![3.0, 4.0, 13.0, 14.0, 23.0, 24.0])
+    );
+}
+
+/// A stream sink that takes up to `cap` samples, honestly.
+struct Tank {
+    got: Vec<f32>,
+    cap: usize,
+}
+
+impl SampleSink for Tank {
+    fn room(&self) -> usize {
+        self.cap - self.got.len()
+    }
+    fn write(&mut self, _frame: u64, samples: &[f32]) -> usize {
+        let n = samples.len().min(self.room());
+        self.got.extend_from_slice(&samples[..n]);
+        n
+    }
+}
+
+impl RecordTarget for Tank {
+    fn buffer(&self) -> Option<&[f32]> {
+        None
+    }
+    fn buffer_mut(&mut self) -> Option<&mut [f32]> {
+        None
+    }
+    fn sink(&mut self) -> Option<&mut dyn SampleSink> {
+        Some(self)
+    }
+}
+
+// Found by cargo-mutants: a stream recording was never given a sink whose room is not a
+// whole number of frames: it is written whole frames only.
+#[test]
+fn a_stream_recording_writes_only_the_whole_frames_its_sink_has_room_for() {
+    let (mut ctl, mut engine) =
+        open::<Vec<f32>, Tank>(StreamConfig::input(2), StreamCapacity::default()).unwrap();
+    let tank = Tank {
+        got: Vec::new(),
+        cap: 5,
+    };
+    let rec = ctl.record(Record::new(tank, stereo())).unwrap();
+    engine
+        .input
+        .process(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+    ctl.cancel(rec, At::Asap, Late::StartNow).unwrap();
+    engine.input.process(&[0.0; 2]);
+    let done = ctl.take(rec).unwrap();
+    assert_eq!((done.stats.dropped, done.stats.faults), (2, 0));
+    let tank = done.into_recording().unwrap();
+    assert_eq!(
+        tank.got,
+        [1.0, 2.0, 3.0, 4.0],
+        "two whole frames, no half one"
+    );
+}
+
+// Found by cargo-mutants: `report_lost(0)` ("0 is no xrun and changes nothing") was never
+// called, on either side.
+#[test]
+fn reporting_zero_lost_frames_counts_no_xrun() {
+    let (mut ctl, mut engine) =
+        open::<Vec<f32>, Vec<f32>>(StreamConfig::duplex(1, 1), StreamCapacity::default()).unwrap();
+    engine.process(&[0.0; 2], &mut [0.0; 2]);
+    engine.output.report_lost(0);
+    engine.input.report_lost(0);
+    let output = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
+    let input = ctl.fetch_stats(Direction::Input, At::Asap).unwrap();
+    // The fetch takes effect as the next block begins: it covers the first block only.
+    engine.process(&[0.0; 2], &mut [0.0; 2]);
+    for id in [output, input] {
+        let s = *ctl.take(id).unwrap().stream_stats().unwrap();
+        assert_eq!((s.xruns, s.frames_lost, s.frames), (0, 0, 2), "{id:?}");
+    }
+    assert_eq!((engine.output.clock(), engine.input.clock()), (4, 4));
+}
+
+// Found by cargo-mutants: a trailing partial frame was only ever counted on the output.
+#[test]
+fn an_input_block_with_a_partial_frame_counts_it() {
+    let (mut ctl, mut engine) =
+        open::<Vec<f32>, Vec<f32>>(StreamConfig::input(2), StreamCapacity::default()).unwrap();
+    engine.input.process(&[0.5; 5]);
+    let stats = ctl.fetch_stats(Direction::Input, At::Asap).unwrap();
+    engine.input.process(&[0.5; 4]);
+    let s = *ctl.take(stats).unwrap().stream_stats().unwrap();
+    // The fetch took effect as the second block began: it covers the first.
+    assert_eq!((s.partial_frames, s.frames), (1, 2));
+}
+
+// Found by cargo-mutants: `is_idle` was only asserted after a stop, never while a command
+// waits or an action runs.
+#[test]
+fn each_half_is_idle_exactly_when_nothing_is_held_or_waiting() {
+    let (mut ctl, mut engine) =
+        open::<Vec<f32>, Vec<f32>>(StreamConfig::duplex(1, 1), StreamCapacity::default()).unwrap();
+    assert!(engine.output.is_idle() && engine.input.is_idle());
+    let play = ctl.play(Play::new(vec![0.5; 4], mono())).unwrap();
+    assert!(!engine.output.is_idle(), "a play waits");
+    assert!(engine.input.is_idle());
+    let rec = ctl.record(Record::new(vec![0.0; 4], mono())).unwrap();
+    assert!(!engine.input.is_idle(), "a record waits");
+    engine.process(&[0.25; 2], &mut [0.0; 2]);
+    assert!(
+        !engine.output.is_idle() && !engine.input.is_idle(),
+        "both run"
+    );
+    engine.process(&[0.25; 2], &mut [0.0; 2]);
+    // Ended, handed back: nothing is held once the completions are taken.
+    assert!(ctl.take(play).is_some() && ctl.take(rec).is_some());
+    assert!(engine.output.is_idle() && engine.input.is_idle());
+}
+
+// Found by cargo-mutants: the engine halves' `Debug` output was never looked at.
+#[test]
+fn an_engine_half_debugs_as_its_type_and_channels() {
+    let (_ctl, engine) =
+        open::<Vec<f32>, Vec<f32>>(StreamConfig::output(2), StreamCapacity::default()).unwrap();
+    let out = std::format!("{:?}", engine.output);
+    assert!(
+        out.starts_with("OutputEngine { channels: 2, scheduler: ") && out.ends_with(", .. }"),
+        "{out}"
+    );
+    assert_eq!(std::format!("{:?}", engine.input), "InputEngine(no input)");
+    let (_ctl, engine) =
+        open::<Vec<f32>, Vec<f32>>(StreamConfig::input(3), StreamCapacity::default()).unwrap();
+    let input = std::format!("{:?}", engine.input);
+    assert!(
+        input.starts_with("InputEngine { channels: 3, scheduler: ") && input.ends_with(", .. }"),
+        "{input}"
+    );
+    assert_eq!(
+        std::format!("{:?}", engine.output),
+        "OutputEngine(no output)"
+    );
+}
+
+// Found by cargo-mutants: the engine's own check that a master gain's channel is one of the
+// stream's (`channel < channels`) was never reached: the controller refuses such a channel
+// first. A fixed storage has masters for `M` channels, more than this stream's one, so
+// the engine must not take the storage's extra master for a channel of the stream.
+#[test]
+fn the_engine_refuses_a_master_gain_past_the_streams_channels_whatever_its_storage_holds() {
+    let mut storage: OutputStorage<Vec<f32>, 4, 4, 2, 2> = OutputStorage::new();
+    let (mut ctl, mut engine) = storage.split(StreamConfig::output(1)).unwrap();
+    assert_eq!(
+        ctl.set_gain(GainTarget::Master(1), 0.5, 0, At::Asap, Late::StartNow),
+        Err(Error::ChannelOutOfRange {
+            channel: 1,
+            channels: 1
+        })
+    );
+    let port = ctl.output.as_mut().unwrap();
+    let slot = port.assign(0);
+    port.send(
+        Command {
+            seq: 0,
+            slot,
+            when: When::Asap,
+            after_end: crate::command::NONE,
+            late: Late::StartNow,
+            group: GroupMark::Single,
+            body: Body::Gain {
+                target: crate::command::Gain::Master(1),
+                gain: 0.5,
+                ramp: 0,
+            },
+        },
+        false,
+    );
+    let mut out = [9.0f32; 2];
+    engine.output.process(&mut out);
+    let done = ctl.try_next().unwrap();
+    assert_eq!(done.end, EndReason::TargetNotActive);
+}
