@@ -5,24 +5,8 @@ use core::marker::PhantomData;
 use rtmix_core::{Home, OutputEngine, PlaySource};
 
 use crate::half::Alternation;
+use crate::shape::Shape;
 use crate::{Block, DmaError, FrameFormat, Half, HalfReport};
-
-/// The words of a circular buffer of two halves of `frames` frames of `channels`
-/// channels in format `F`.
-pub(crate) fn buffer_words<F: FrameFormat>(
-    frames: usize,
-    channels: usize,
-) -> Result<(usize, usize), DmaError> {
-    if frames == 0 || channels == 0 {
-        return Err(DmaError::Empty);
-    }
-    let samples = frames.checked_mul(channels).ok_or(DmaError::TooLarge)?;
-    let words = samples
-        .checked_mul(F::WORDS_PER_SAMPLE)
-        .and_then(|w| w.checked_mul(2))
-        .ok_or(DmaError::TooLarge)?;
-    Ok((samples, words))
-}
 
 /// Owns the output half of an engine and renders one half of a circular DMA buffer at
 /// each half-transfer and transfer-complete interrupt.
@@ -69,12 +53,7 @@ pub(crate) fn buffer_words<F: FrameFormat>(
 pub struct DmaOutput<'a, P: 'static, F: FrameFormat, H: Home> {
     engine: OutputEngine<P, H>,
     scratch: &'a mut [f32],
-    /// Frames in one half.
-    frames: usize,
-    /// Samples in one half.
-    samples: usize,
-    /// Words in the whole circular buffer.
-    words: usize,
+    shape: Shape,
     alternation: Alternation,
     primed: bool,
     format: PhantomData<F>,
@@ -83,8 +62,8 @@ pub struct DmaOutput<'a, P: 'static, F: FrameFormat, H: Home> {
 impl<P: PlaySource, F: FrameFormat, H: Home> core::fmt::Debug for DmaOutput<'_, P, F, H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DmaOutput")
-            .field("frames_per_half", &self.frames)
-            .field("buffer_words", &self.words)
+            .field("frames_per_half", &self.shape.frames)
+            .field("buffer_words", &self.shape.words)
             .field("primed", &self.primed)
             .field("clock", &self.engine.clock())
             .finish_non_exhaustive()
@@ -101,19 +80,11 @@ impl<'a, P: PlaySource, F: FrameFormat, H: Home> DmaOutput<'a, P, F, H> {
         frames_per_half: usize,
     ) -> Result<Self, DmaError> {
         let channels = usize::from(engine.channels());
-        let (samples, words) = buffer_words::<F>(frames_per_half, channels)?;
-        if scratch.len() < samples {
-            return Err(DmaError::ScratchTooSmall {
-                len: scratch.len(),
-                needed: samples,
-            });
-        }
+        let shape = Shape::new::<F>(frames_per_half, channels, scratch.len())?;
         Ok(Self {
             engine,
             scratch,
-            frames: frames_per_half,
-            samples,
-            words,
+            shape,
             alternation: Alternation::new(),
             primed: false,
             format: PhantomData,
@@ -122,12 +93,12 @@ impl<'a, P: PlaySource, F: FrameFormat, H: Home> DmaOutput<'a, P, F, H> {
 
     /// The length in words of the circular buffer every call takes.
     pub fn buffer_len(&self) -> usize {
-        self.words
+        self.shape.words
     }
 
     /// Frames in one half (one engine block).
     pub fn frames_per_half(&self) -> usize {
-        self.frames
+        self.shape.frames
     }
 
     /// The output frame clock: the first frame of the next block to render.
@@ -141,7 +112,7 @@ impl<'a, P: PlaySource, F: FrameFormat, H: Home> DmaOutput<'a, P, F, H> {
     ///
     /// Returns the two blocks, in buffer order.
     pub fn prime(&mut self, buffer: &mut [F::Word]) -> Result<[Block; 2], DmaError> {
-        self.check(buffer)?;
+        self.shape.check(buffer.len())?;
         let first = self.render(Half::First, buffer).0;
         let second = self.render(Half::Second, buffer).0;
         self.alternation = Alternation::new();
@@ -187,8 +158,8 @@ impl<'a, P: PlaySource, F: FrameFormat, H: Home> DmaOutput<'a, P, F, H> {
         buffer: &mut [F::Word],
         starting: impl FnOnce(Block) -> T,
     ) -> Result<(HalfReport, T), DmaError> {
-        self.check(buffer)?;
-        let h = self.frames as u64;
+        self.shape.check(buffer.len())?;
+        let h = self.shape.frames as u64;
         // `lost`: the half now going out was never rendered for the frames it sends.
         let (missed, lost) = if self.primed {
             let missed = self.alternation.arrive(half);
@@ -249,26 +220,15 @@ impl<'a, P: PlaySource, F: FrameFormat, H: Home> DmaOutput<'a, P, F, H> {
         (self.engine, self.scratch)
     }
 
-    fn check(&self, buffer: &[F::Word]) -> Result<(), DmaError> {
-        if buffer.len() == self.words {
-            Ok(())
-        } else {
-            Err(DmaError::BufferLength {
-                len: buffer.len(),
-                expected: self.words,
-            })
-        }
-    }
-
     /// Renders the next block into `half` of `buffer` (checked to be the right length).
     fn render(&mut self, half: Half, buffer: &mut [F::Word]) -> (Block, usize) {
         let start = self.engine.clock();
-        let scratch = &mut self.scratch[..self.samples];
+        let scratch = &mut self.scratch[..self.shape.samples];
         self.engine.process(scratch);
         let clipped = F::encode(scratch, half.of_mut(buffer));
         let block = Block {
             start,
-            frames: self.frames as u64,
+            frames: self.shape.frames as u64,
             stale: false,
         };
         (block, clipped)

@@ -4,8 +4,8 @@ use core::marker::PhantomData;
 
 use rtmix_core::{Home, InputEngine, RecordTarget};
 
-use crate::dma::buffer_words;
 use crate::half::Alternation;
+use crate::shape::Shape;
 use crate::{Block, DmaError, FrameFormat, Half};
 
 /// What one input interrupt did.
@@ -47,9 +47,7 @@ pub struct CaptureReport {
 pub struct DmaInput<'a, R: 'static, F: FrameFormat, H: Home> {
     engine: InputEngine<R, H>,
     scratch: &'a mut [f32],
-    frames: usize,
-    samples: usize,
-    words: usize,
+    shape: Shape,
     alternation: Alternation,
     format: PhantomData<F>,
 }
@@ -57,8 +55,8 @@ pub struct DmaInput<'a, R: 'static, F: FrameFormat, H: Home> {
 impl<R: RecordTarget, F: FrameFormat, H: Home> core::fmt::Debug for DmaInput<'_, R, F, H> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DmaInput")
-            .field("frames_per_half", &self.frames)
-            .field("buffer_words", &self.words)
+            .field("frames_per_half", &self.shape.frames)
+            .field("buffer_words", &self.shape.words)
             .field("clock", &self.engine.clock())
             .finish_non_exhaustive()
     }
@@ -73,19 +71,11 @@ impl<'a, R: RecordTarget, F: FrameFormat, H: Home> DmaInput<'a, R, F, H> {
         frames_per_half: usize,
     ) -> Result<Self, DmaError> {
         let channels = usize::from(engine.channels());
-        let (samples, words) = buffer_words::<F>(frames_per_half, channels)?;
-        if scratch.len() < samples {
-            return Err(DmaError::ScratchTooSmall {
-                len: scratch.len(),
-                needed: samples,
-            });
-        }
+        let shape = Shape::new::<F>(frames_per_half, channels, scratch.len())?;
         Ok(Self {
             engine,
             scratch,
-            frames: frames_per_half,
-            samples,
-            words,
+            shape,
             alternation: Alternation::new(),
             format: PhantomData,
         })
@@ -93,7 +83,7 @@ impl<'a, R: RecordTarget, F: FrameFormat, H: Home> DmaInput<'a, R, F, H> {
 
     /// The length in words of the circular buffer every call takes.
     pub fn buffer_len(&self) -> usize {
-        self.words
+        self.shape.words
     }
 
     /// The input frame clock: the first frame of the next half to consume.
@@ -113,20 +103,15 @@ impl<'a, R: RecordTarget, F: FrameFormat, H: Home> DmaInput<'a, R, F, H> {
 
     /// Consumes `half` of `buffer`, which the DMA has just filled.
     pub fn service(&mut self, half: Half, buffer: &[F::Word]) -> Result<CaptureReport, DmaError> {
-        if buffer.len() != self.words {
-            return Err(DmaError::BufferLength {
-                len: buffer.len(),
-                expected: self.words,
-            });
-        }
-        let h = self.frames as u64;
+        self.shape.check(buffer.len())?;
+        let h = self.shape.frames as u64;
         let missed = self.alternation.arrive(half);
         if missed {
             warn!("rtmix: a DMA input interrupt was missed; one half was overwritten unread");
             self.engine.report_lost(h);
         }
         let start = self.engine.clock();
-        let scratch = &mut self.scratch[..self.samples];
+        let scratch = &mut self.scratch[..self.shape.samples];
         F::decode(half.of(buffer), scratch);
         self.engine.process(scratch);
         Ok(CaptureReport {

@@ -57,6 +57,7 @@ mod half;
 #[cfg(all(target_arch = "arm", target_pointer_width = "32"))]
 mod ram;
 mod report;
+mod shape;
 mod trigger;
 
 pub use dma::DmaOutput;
