@@ -1227,4 +1227,662 @@ mod tests {
             assert_on_time(&off_time_captured(&rig, &inp, &engine.inp), "input");
         }
     }
+
+    /// A fake PCM whose status timestamps are rewritten: moved by `skew` nanoseconds (a
+    /// device that stamps in another clock than `CLOCK_MONOTONIC`, as one does whose
+    /// monotonic timestamps were refused: alsa-lib's default is the time of day), or
+    /// withheld (a device that gives none, so that the loop reads the host's clock) while
+    /// it runs from rig time `bare_running_from` on, or while it does not run.
+    #[derive(Debug)]
+    struct Restamped {
+        pcm: FakePcm,
+        skew: i128,
+        bare_running_from: u64,
+        bare_stopped: bool,
+    }
+
+    impl Restamped {
+        fn new(pcm: &FakePcm, skew: i128) -> Self {
+            Self {
+                pcm: pcm.clone(),
+                skew,
+                bare_running_from: u64::MAX,
+                bare_stopped: false,
+            }
+        }
+    }
+
+    impl crate::pcm::Pcm for Restamped {
+        fn avail_update(&self) -> alsa::Result<i64> {
+            self.pcm.avail_update()
+        }
+        fn start(&self) -> alsa::Result<()> {
+            self.pcm.start()
+        }
+        fn prepare(&self) -> alsa::Result<()> {
+            self.pcm.prepare()
+        }
+        fn resume(&self) -> alsa::Result<()> {
+            self.pcm.resume()
+        }
+        fn stop(&self) -> alsa::Result<()> {
+            self.pcm.stop()
+        }
+        fn wait(&self, timeout_ms: u32) -> alsa::Result<bool> {
+            self.pcm.wait(timeout_ms)
+        }
+        fn state(&self) -> alsa::pcm::State {
+            self.pcm.state()
+        }
+        fn delay(&self) -> alsa::Result<i64> {
+            self.pcm.delay()
+        }
+        fn status(&self) -> alsa::Result<crate::pcm::Status> {
+            let mut status = self.pcm.status()?;
+            let bare = if status.state == alsa::pcm::State::Running {
+                self.pcm.rig.now() >= self.bare_running_from
+            } else {
+                self.bare_stopped
+            };
+            status.at = if bare {
+                None
+            } else {
+                status.at.map(|at| at + self.skew)
+            };
+            Ok(status)
+        }
+        fn now(&self) -> i128 {
+            self.pcm.now()
+        }
+        fn sleep(&self, duration: Duration) {
+            self.pcm.sleep(duration);
+        }
+    }
+
+    impl crate::pcm::Mmap<f32> for Restamped {
+        fn mmap(&self, frames: usize, f: impl FnOnce(&mut [f32]) -> usize) -> alsa::Result<usize> {
+            self.pcm.mmap(frames, f)
+        }
+    }
+
+    /// Plays or records on `pcm` (any [`Pcm`](crate::pcm::Pcm) over the rig) with
+    /// [`Frames`]: the report, the engine.
+    fn run_on<P: crate::pcm::Pcm + crate::pcm::Mmap<f32>>(
+        pcm: &P,
+        s: &Setup,
+        control: &RunControl,
+    ) -> (Result<RunReport, AlsaError>, Frames) {
+        let direction = if s.playback {
+            alsa::Direction::Playback
+        } else {
+            alsa::Direction::Capture
+        };
+        let stamps = Timestamper::new(RATE, direction);
+        let granted = granted(s);
+        let mut engine = Frames::default();
+        let pump = Pump::new(pcm, &granted, control, &stamps, CH);
+        let report = if s.playback {
+            play_loop(pump, pcm, &mut engine, render)
+        } else {
+            capture_loop(pump, pcm, &mut engine, take)
+        };
+        (report, engine)
+    }
+
+    /// Which frames were lost, measured in the clock of the device's own readings: a
+    /// device that stamps its statuses in another clock than the host's (here an hour
+    /// ahead) loses exactly what the kernel's would through a stall, and so does one
+    /// that gives no timestamps (the host's clock stands in, read next to each status),
+    /// and one that gives them only while stopped (the last reading, on the host's clock,
+    /// is extended by the host's clock); every frame is at its instant.
+    /// (Kills `Track::lost`'s guard made `true`, `false` or `!=`, and the arithmetic of
+    /// its host-clock branch.)
+    #[test]
+    fn an_xrun_is_measured_in_the_clock_of_the_last_reading() {
+        const HOUR: i128 = 3_600_000_000_000;
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        for (what, skew, bare_running_from, bare_stopped) in [
+            ("stamps an hour ahead", HOUR, u64::MAX, false),
+            ("no stamps", 0, 0, true),
+            ("stamps only while stopped, an hour ahead", HOUR, 0, false),
+        ] {
+            for playback in [true, false] {
+                for stall in [buffer + 1, 4_800] {
+                    let what = format!("{what}, playback {playback}, stall {stall}");
+                    let rig = Rig::new(RATE);
+                    let s = setup(playback, period, periods, 1);
+                    let pcm = rig.pcm(s);
+                    let restamped = Restamped {
+                        bare_running_from,
+                        bare_stopped,
+                        ..Restamped::new(&pcm, skew)
+                    };
+                    let control = control(10 * buffer, 4 * buffer, stall);
+                    let (report, engine) = run_on(&restamped, &s, &control);
+                    let report = report.unwrap();
+                    let lost = if playback { stall - buffer } else { stall };
+                    assert_eq!(report.xruns, 1, "{what}: {report:?}");
+                    assert_eq!(report.frames_lost_estimate, lost, "{what}");
+                    assert_eq!(engine.lost, vec![lost], "{what}");
+                    let off = if playback {
+                        off_time(&rig, &pcm)
+                    } else {
+                        off_time_captured(&rig, &pcm, &engine)
+                    };
+                    assert_on_time(&off, &what);
+                }
+            }
+        }
+    }
+
+    /// A jump is judged between two readings of the device's own timestamps only: a
+    /// device that stops giving timestamps (its readings are then on the host's clock)
+    /// just as its position stops for longer than a buffer is not taken to have jumped,
+    /// however far its position falls behind (the documented limit: without timestamps,
+    /// a jump cannot be seen). (Kills `Track::jump`'s `||` made `&&`.)
+    #[test]
+    fn a_jump_is_only_judged_between_two_device_timestamps() {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        let gap = 4_800;
+        for playback in [true, false] {
+            let rig = Rig::new(RATE);
+            let s = setup(playback, period, periods, period);
+            let pcm = rig.pcm(s);
+            let frozen = rig.now() + 6 * buffer + 5;
+            rig.freeze(&pcm, frozen, gap);
+            let restamped = Restamped {
+                bare_running_from: frozen,
+                ..Restamped::new(&pcm, 0)
+            };
+            let (report, engine) = run_on(&restamped, &s, &control(16 * buffer, u64::MAX, 0));
+            let report = report.unwrap();
+            assert_eq!(
+                (report.jumps, report.xruns, report.frames_lost_estimate),
+                (0, 0, 0),
+                "playback {playback}: {report:?}"
+            );
+            assert!(engine.lost.is_empty(), "playback {playback}");
+            assert_eq!(report.frames, 16 * buffer);
+        }
+    }
+
+    /// The play-out of a device frozen for good with its whole buffer queued looks at it
+    /// every time what is queued has had time to play (a buffer, here 4 ms and 10 ms), and
+    /// gives up at the first look past the device timeout (500 ms: 24 000 frames, a whole
+    /// number of buffers here), not one look later; nothing is played and the device is
+    /// stopped. (Kills the play-out's `<` made `<=`.)
+    #[test]
+    fn the_play_out_of_a_frozen_device_gives_up_at_the_first_look_past_the_timeout() {
+        for (period, periods) in [(64u64, 3u64), (160, 3)] {
+            let buffer = period * periods;
+            assert_eq!(24_000 % buffer, 0);
+            let rig = Rig::new(RATE);
+            let s = setup(true, period, periods, 1);
+            let pcm = rig.pcm(s);
+            let t0 = rig.now();
+            // The pointer never moves after the start.
+            rig.freeze(&pcm, t0 + 1, u64::MAX / 4);
+            let control = RunControl {
+                device_timeout: Duration::from_millis(500),
+                ..control(buffer, u64::MAX, 0)
+            };
+            let (report, _) = play(&pcm, &s, &control);
+            assert_eq!(report.unwrap().frames, buffer);
+            assert_eq!(rig.starts(&pcm), vec![t0], "started at once, full");
+            assert_eq!(rig.now(), t0 + 24_000, "buffer {buffer}");
+            assert!(rig.played(&pcm).is_empty());
+            assert_eq!(
+                crate::pcm::Pcm::state(&pcm),
+                alsa::pcm::State::Setup,
+                "the device is stopped"
+            );
+        }
+    }
+
+    /// A device that stops moving is taken for gone at the first look (one every wait,
+    /// 100 ms) after MORE than the device timeout without progress: with a timeout of
+    /// 500 ms that is the sixth, at exactly 600 ms, for playback and capture. (Kills the
+    /// progress check's `>` made `>=` or `==`, which give up at 500 ms.)
+    #[test]
+    fn a_stopped_device_is_given_up_at_the_first_wait_past_the_timeout() {
+        for playback in [true, false] {
+            let rig = Rig::new(RATE);
+            let s = setup(playback, 256, 3, 256);
+            let pcm = rig.pcm(s);
+            rig.freeze(&pcm, rig.now() + 10_000, u64::MAX / 4);
+            let control = RunControl {
+                device_timeout: Duration::from_millis(500),
+                ..control(1_000_000, u64::MAX, 0)
+            };
+            let (report, _) = if playback {
+                play(&pcm, &s, &control)
+            } else {
+                record(&pcm, &s, &control)
+            };
+            assert!(
+                matches!(report, Err(AlsaError::NotResponding { waited_ms: 600 })),
+                "playback {playback}: {report:?}"
+            );
+        }
+    }
+
+    /// A suspended device that keeps saying `EAGAIN` is given up at the first try after
+    /// MORE than the timeout: tries at 0, 1, 3, 7 ... 63 ms, then every 64 ms (127, 191
+    /// ... 511 ms); with a timeout of exactly 511 ms the try at 511 ms still waits, the
+    /// one at 575 ms gives up. (Kills the resume wait's `>` made `>=`.)
+    #[test]
+    fn a_suspended_device_is_given_up_at_the_first_try_past_the_timeout() {
+        for playback in [true, false] {
+            let rig = Rig::new(RATE);
+            let s = setup(playback, 256, 3, 1);
+            let pcm = rig.pcm(s);
+            rig.suspend(&pcm, rig.now() + 10_000, u64::MAX / 4, true);
+            let control = RunControl {
+                device_timeout: Duration::from_millis(511),
+                ..control(1_000_000, u64::MAX, 0)
+            };
+            let (report, _) = if playback {
+                play(&pcm, &s, &control)
+            } else {
+                record(&pcm, &s, &control)
+            };
+            assert!(
+                matches!(report, Err(AlsaError::NotResponding { waited_ms: 575 })),
+                "playback {playback}: {report:?}"
+            );
+            assert_eq!(rig.resumes(&pcm), 15, "playback {playback}");
+        }
+    }
+
+    /// A suspend of a driver that cannot resume, when the ring's write position is two
+    /// periods into a three-period ring: the device's timeline is behind the engine by
+    /// the frames it had queued and threw away (751 here), more than the one period left
+    /// before the ring's end, so the lead-in of silence runs over the first mapped area
+    /// into the next. Exactly those 751 frames of silence are played, and every engine
+    /// frame, before and after, at its instant, none lost. (Kills the lead-in's
+    /// `buf.len() / unit` made `*`.)
+    #[test]
+    fn a_lead_in_longer_than_the_mapped_area_continues_in_the_next() {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        let rig = Rig::new(RATE);
+        let s = setup(true, period, periods, 1);
+        let pcm = rig.pcm(s);
+        let t0 = rig.now();
+        let x = 10 * buffer + 2 * period + 17;
+        rig.suspend(&pcm, t0 + x, 0, false);
+        let (report, engine) = play(&pcm, &s, &control(20 * buffer, u64::MAX, 0));
+        let report = report.unwrap();
+        // Written: the buffer, then a period each time one was free.
+        let written = buffer + period * (x / period);
+        assert_eq!(written % buffer, 2 * period, "the write position");
+        let queued = written - x;
+        assert_eq!(queued, 751);
+        assert_eq!((report.xruns, report.frames_lost_estimate), (1, 0));
+        assert!(engine.lost.is_empty());
+        let played = rig.played(&pcm);
+        let silence = played.iter().filter(|p| p.1 == 0.0).count() as u64;
+        assert_eq!(silence, queued);
+        assert_on_time(&off_time(&rig, &pcm), "lead-in over the ring's end");
+        let last = played.last().unwrap().1 as u64;
+        assert_eq!(last, 20 * buffer, "every engine frame played");
+    }
+
+    /// A stream of rtmix-core with `CH` output and input channels.
+    type RealEngine = rtmix_core::Engine<Vec<f32>, Vec<f32>, rtmix_core::Heap>;
+    type RealControl = rtmix_core::Controller<Vec<f32>, Vec<f32>, rtmix_core::Heap>;
+
+    fn real(output: u16, input: u16) -> (RealControl, RealEngine) {
+        rtmix_core::open(
+            rtmix_core::StreamConfig::duplex(output, input),
+            rtmix_core::StreamCapacity::default(),
+        )
+        .unwrap()
+    }
+
+    /// A one-frame click of 0.5 on channel 0 at engine frame `frame`.
+    fn click(ctl: &mut RealControl, frame: u64) {
+        let map = rtmix_core::ChannelMap::new(&[0]).unwrap();
+        ctl.play(rtmix_core::Play::new(vec![0.5], map).at(rtmix_core::At::Frame(frame)))
+            .unwrap();
+    }
+
+    /// A recording of `frames` frames of both channels from engine frame `frame`.
+    fn recording(ctl: &mut RealControl, frame: u64, frames: usize) -> rtmix_core::ActionId {
+        let map = rtmix_core::ChannelMap::new(&[0, 1]).unwrap();
+        ctl.record(
+            rtmix_core::Record::new(vec![0.0; frames * CH], map).at(rtmix_core::At::Frame(frame)),
+        )
+        .unwrap()
+    }
+
+    /// The instants (rig times) at which the click of [`click`] was played on `pcm`.
+    fn clicks(rig: &Rig, pcm: &FakePcm) -> Vec<u64> {
+        rig.played(pcm)
+            .into_iter()
+            .filter(|&(_, v)| v == 0.5)
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    /// Asserts that a recording made from engine frame `frame` holds, frame by frame, the
+    /// instants the rig captured them at: `t0 + frame + k` (named `+ 1`).
+    fn assert_recorded_at(got: &[f32], t0: u64, frame: u64, what: &str) {
+        for (k, f) in got.chunks_exact(CH).enumerate() {
+            let due = (t0 + frame + k as u64 + 1) as f32;
+            assert_eq!(f, [due, due], "{what}: recorded frame {k}");
+        }
+    }
+
+    /// rtmix-core's own engines through an xrun on the fake device: each is told exactly
+    /// the frames the device went without (its clock, and the report's, are the frames
+    /// moved plus those), so that a click scheduled for engine frame F after the xrun is
+    /// played at the instant of device frame F, and a recording from frame F holds what
+    /// was captured at that instant. (Kills the survivors of `LostFrames` for
+    /// `OutputEngine` and `InputEngine`: `lost` doing nothing, `clock` returning 0 or 1.)
+    #[test]
+    fn real_engines_stay_on_the_device_timeline_through_an_xrun() {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        let stall = 4_800;
+        let frame = 12_000;
+        for playback in [true, false] {
+            let what = format!("playback {playback}");
+            let rig = Rig::new(RATE);
+            let s = setup(playback, period, periods, 1);
+            let pcm = rig.pcm(s);
+            let control = control(16 * buffer, 4 * buffer, stall);
+            let granted = granted(&s);
+            let (mut ctl, engine) = if playback {
+                real(CH as u16, 0)
+            } else {
+                real(0, CH as u16)
+            };
+            let (mut output, mut input) = engine.split();
+            let lost = if playback { stall - buffer } else { stall };
+            if playback {
+                click(&mut ctl, frame);
+                let stamps = Timestamper::new(RATE, alsa::Direction::Playback);
+                let pump = Pump::new(&pcm, &granted, &control, &stamps, CH);
+                let report = play_loop(pump, &pcm, &mut output, |e, buf| {
+                    e.process(buf);
+                    0
+                })
+                .unwrap();
+                assert_eq!(report.frames_lost_estimate, lost, "{what}");
+                assert_eq!(report.engine_clock, report.frames + lost, "{what}");
+                assert_eq!(output.clock(), report.engine_clock, "{what}");
+                let t0 = rig.starts(&pcm)[0];
+                assert_eq!(clicks(&rig, &pcm), vec![t0 + frame], "{what}");
+            } else {
+                let id = recording(&mut ctl, frame, 100);
+                let stamps = Timestamper::new(RATE, alsa::Direction::Capture);
+                let pump = Pump::new(&pcm, &granted, &control, &stamps, CH);
+                let report =
+                    capture_loop(pump, &pcm, &mut input, rtmix_core::InputEngine::process).unwrap();
+                assert_eq!(report.frames_lost_estimate, lost, "{what}");
+                assert_eq!(report.engine_clock, report.frames + lost, "{what}");
+                assert_eq!(input.clock(), report.engine_clock, "{what}");
+                let got = ctl.take(id).unwrap().into_recording().unwrap();
+                assert_recorded_at(&got, rig.starts(&pcm)[0], frame, &what);
+            }
+        }
+    }
+
+    /// rtmix-core's duplex engine through a stall of a linked pair: each half is told
+    /// exactly what its side went without (the output the stall less its buffer, the
+    /// input the whole stall), each report ends on its half's clock, and a click and a
+    /// recording scheduled after the stall are at the instants of their frames. (Kills
+    /// the survivors of `DuplexEngine for Engine`: the clocks returning 0 or 1, the
+    /// `*_lost` doing nothing.)
+    #[test]
+    fn a_real_duplex_engine_stays_on_both_timelines_through_a_stall() {
+        let period = 256u64;
+        let stall = 4_800;
+        let frame = 12_000;
+        let rig = Rig::new(RATE);
+        let so = setup(true, period, 2, period);
+        let si = setup(false, period, 4, period);
+        let (out, inp) = (rig.pcm(so), rig.pcm(si));
+        rig.link(&out, &inp);
+        let control = control(16 * period + 40 * period, 16 * period, stall);
+        let granted = (granted(&so), granted(&si));
+        let stamps = (
+            Timestamper::new(RATE, alsa::Direction::Playback),
+            Timestamper::new(RATE, alsa::Direction::Capture),
+        );
+        let sides = Sides {
+            output: &out,
+            input: &inp,
+            granted: &granted,
+            linked: true,
+            stamps: &stamps,
+        };
+        let (mut ctl, mut engine) = real(CH as u16, CH as u16);
+        click(&mut ctl, frame);
+        let id = recording(&mut ctl, frame, 100);
+        let report = sides
+            .turns(
+                (&out, CH),
+                (&inp, CH),
+                &mut engine,
+                &control,
+                |e: &mut RealEngine, buf| {
+                    e.output.process(buf);
+                    0
+                },
+                |e: &mut RealEngine, buf| e.input.process(buf),
+            )
+            .unwrap();
+        let (o, i) = (&report.output, &report.input);
+        assert_eq!((o.xruns, i.xruns), (1, 1), "{report:?}");
+        assert_eq!(o.frames_lost_estimate, stall - 2 * period);
+        assert_eq!(i.frames_lost_estimate, stall);
+        assert_eq!(o.engine_clock, o.frames + o.frames_lost_estimate);
+        assert_eq!(i.engine_clock, i.frames + i.frames_lost_estimate);
+        assert_eq!(engine.output.clock(), o.engine_clock);
+        assert_eq!(engine.input.clock(), i.engine_clock);
+        let t0 = rig.starts(&out)[0];
+        assert_eq!(rig.starts(&inp)[0], t0);
+        assert_eq!(clicks(&rig, &out), vec![t0 + frame]);
+        let got = ctl.take(id).unwrap().into_recording().unwrap();
+        assert_recorded_at(&got, t0, frame, "input");
+    }
+
+    /// The samples a duplex loop's render reports clamped are all counted, those of the
+    /// pre-fill and those of every turn after: here it reports one a frame, and the
+    /// output's `clipped` is exactly its frames. (Kills the two `clipped +=` of the
+    /// duplex loop made `-=` or `*=`.)
+    #[test]
+    fn a_duplex_loop_counts_every_clamped_sample_it_is_told_of() {
+        let period = 256u64;
+        for linked in [false, true] {
+            let rig = Rig::new(RATE);
+            let so = setup(true, period, 3, 1);
+            let si = setup(false, period, 3, period);
+            let (out, inp) = (rig.pcm(so), rig.pcm(si));
+            if linked {
+                rig.link(&out, &inp);
+            }
+            let granted = (granted(&so), granted(&si));
+            let stamps = (
+                Timestamper::new(RATE, alsa::Direction::Playback),
+                Timestamper::new(RATE, alsa::Direction::Capture),
+            );
+            let sides = Sides {
+                output: &out,
+                input: &inp,
+                granted: &granted,
+                linked,
+                stamps: &stamps,
+            };
+            let mut engine = Pair::default();
+            let frames = 20 * period + 7;
+            let report = sides
+                .turns(
+                    (&out, CH),
+                    (&inp, CH),
+                    &mut engine,
+                    &control(frames, u64::MAX, 0),
+                    |e: &mut Pair, buf| {
+                        render(&mut e.out, buf);
+                        (buf.len() / CH) as u64
+                    },
+                    |e: &mut Pair, buf| take(&mut e.inp, buf),
+                )
+                .unwrap();
+            assert_eq!(report.output.frames, frames, "linked {linked}");
+            assert_eq!(report.output.clipped, frames, "linked {linked}");
+        }
+    }
+
+    /// A linked pair whose input overruns (a stall longer than the input's buffer, shorter
+    /// than the output's) when the output's write position is three periods into its
+    /// four-period ring: the kernel stops both, the output's queued frames are thrown
+    /// away, and its timeline is behind the engine by the buffer less the stall (324
+    /// frames), more than the one period left before the ring's end. Exactly that much
+    /// silence is played, over two mapped areas, then the engine's frames, every one at
+    /// its instant, none lost; the input loses the whole stall. (Kills the duplex
+    /// lead-in's survivors: its frames per area (`/` made `%` or `*`), its split (`*`
+    /// made `/`), what is left of it (`-=` made `+=`) and the frames it leaves the engine
+    /// (`-` made `+`).)
+    #[test]
+    fn a_duplex_lead_in_longer_than_the_mapped_area_continues_in_the_next() {
+        let period = 256u64;
+        let out_buffer = 4 * period;
+        let stall = 700;
+        let rig = Rig::new(RATE);
+        let so = setup(true, period, 4, period);
+        let si = setup(false, period, 2, period);
+        let (out, inp) = (rig.pcm(so), rig.pcm(si));
+        rig.link(&out, &inp);
+        let at = 19 * period;
+        assert_eq!(at % out_buffer, 3 * period, "the write position");
+        let control = control(at + 40 * period, at, stall);
+        let (report, engine) = duplex((&out, &so), (&inp, &si), true, &control);
+        let (o, i) = (&report.output, &report.input);
+        assert_eq!((o.xruns, i.xruns), (1, 1), "{report:?}");
+        assert_eq!(o.frames_lost_estimate, 0);
+        assert!(engine.out.lost.is_empty());
+        assert_eq!(i.frames_lost_estimate, stall);
+        assert_eq!(o.engine_clock, o.frames);
+        assert_eq!(engine.out.clock, o.frames);
+        let played = rig.played(&out);
+        let silence = played.iter().filter(|p| p.1 == 0.0).count() as u64;
+        assert_eq!(silence, out_buffer - stall);
+        assert_on_time(&off_time(&rig, &out), "output");
+        assert_on_time(&off_time_captured(&rig, &inp, &engine.inp), "input");
+        // The duplex loop stops at once at the end: at most a buffer is left unplayed.
+        let last = played.last().unwrap().1 as u64;
+        assert!(
+            o.frames - last <= out_buffer,
+            "{last} of {} played",
+            o.frames
+        );
+    }
+
+    /// Every anchor a loop publishes says where the engine's frames are: its next frame is
+    /// the engine's clock at the next transfer, and its frame at the converter that less
+    /// (playback) or plus (capture) its latency, also right after a position jump, whose
+    /// reading is moved by the frames the engine was told it lost. (Kills the survivors of
+    /// `Reading::shifted`: either field left unshifted, `+` made `*`.)
+    #[test]
+    fn anchors_after_a_jump_are_on_the_engines_timeline() {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        for playback in [true, false] {
+            let what = format!("playback {playback}");
+            let rig = Rig::new(RATE);
+            let s = setup(playback, period, periods, period);
+            let pcm = rig.pcm(s);
+            rig.freeze(&pcm, rig.now() + 6 * buffer + 5, 4_800);
+            let control = control(16 * buffer, u64::MAX, 0);
+            let granted = granted(&s);
+            let mut engine = Frames::default();
+            let mut seen = Vec::new();
+            let report = if playback {
+                let stamps = Timestamper::new(RATE, alsa::Direction::Playback);
+                let clock = stamps.clock().clone();
+                let pump = Pump::new(&pcm, &granted, &control, &stamps, CH);
+                play_loop(pump, &pcm, &mut engine, |e, buf| {
+                    seen.push((e.clock, clock.anchor()));
+                    render(e, buf)
+                })
+            } else {
+                let stamps = Timestamper::new(RATE, alsa::Direction::Capture);
+                let clock = stamps.clock().clone();
+                let pump = Pump::new(&pcm, &granted, &control, &stamps, CH);
+                capture_loop(pump, &pcm, &mut engine, |e, buf| {
+                    seen.push((e.clock, clock.anchor()));
+                    take(e, buf);
+                })
+            };
+            let report = report.unwrap();
+            assert_eq!(
+                (report.jumps, report.frames_lost_estimate),
+                (1, 4_800),
+                "{what}"
+            );
+            let anchors: Vec<_> = seen
+                .iter()
+                .filter_map(|&(clock, a)| Some((clock, a?)))
+                .collect();
+            assert!(anchors.len() > 20, "{what}");
+            for (clock, a) in anchors {
+                assert_eq!(a.next_frame, clock, "{what}: {a:?}");
+                let at_converter = if playback {
+                    a.next_frame - a.latency_frames
+                } else {
+                    a.next_frame + a.latency_frames
+                };
+                assert_eq!(a.frame, at_converter, "{what}: {a:?}");
+            }
+        }
+    }
+
+    /// The anchors' instants are the device's timestamps in `Instant`'s clock: an anchor
+    /// is the device frame at the converter at the instant that frame is played, so any
+    /// two are apart by exactly the rig's time between their frames (to the nanosecond),
+    /// and all lie within the run (the rig's time starts when it is made). (Kills the
+    /// survivors of `Timestamper::publish` (`-` made `+` or `/`) and `instant` (`>=`
+    /// made `<`).)
+    #[test]
+    fn anchors_are_at_the_instants_of_their_frames() {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        let before = std::time::Instant::now();
+        let rig = Rig::new(RATE);
+        let s = setup(true, period, periods, 1);
+        let pcm = rig.pcm(s);
+        let granted = granted(&s);
+        let control = control(20 * buffer, u64::MAX, 0);
+        let stamps = Timestamper::new(RATE, alsa::Direction::Playback);
+        let clock = stamps.clock().clone();
+        let mut engine = Frames::default();
+        let mut anchors = Vec::new();
+        let pump = Pump::new(&pcm, &granted, &control, &stamps, CH);
+        play_loop(pump, &pcm, &mut engine, |e, buf| {
+            anchors.extend(clock.anchor());
+            render(e, buf)
+        })
+        .unwrap();
+        let after = std::time::Instant::now();
+        let t0 = rig.starts(&pcm)[0];
+        let first = anchors[0];
+        assert!(anchors.len() > 20);
+        for a in &anchors {
+            let apart = rig.nanos(t0 + a.frame) - rig.nanos(t0 + first.frame);
+            let nanos = i128::try_from(a.at.duration_since(first.at).as_nanos()).unwrap();
+            assert_eq!(nanos, apart, "{a:?}");
+            // Within a millisecond: the timestamper reads the monotonic clock next to
+            // its clock's epoch, not at it.
+            let slack = Duration::from_millis(1);
+            assert!(
+                before + span(t0) <= a.at + slack && a.at <= after + span(rig.now()) + slack,
+                "{a:?} outside the run"
+            );
+        }
+    }
 }
