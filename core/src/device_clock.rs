@@ -354,4 +354,92 @@ mod tests {
         // The reads overlapped the writes, or the test proved nothing.
         assert!(distinct >= want, "{distinct} of {written}");
     }
+    /// The latency of the latest anchor in nanoseconds, `frames * 1e9 / rate` rounded
+    /// down, and `None` before any anchor (`device_clock.rs:205` `None` and the operator
+    /// mutants of `:207` survived: only a doctest checked it).
+    #[test]
+    fn the_latency_is_the_anchor_s_frames_at_the_rate() {
+        let t = Instant::now();
+        for (rate, frames, nanos) in [
+            (48_000, 2_048, 42_666_666),
+            (48_000, 48_000, 1_000_000_000),
+            (44_100, 1, 22_675),
+            (8_000, 3, 375_000),
+            (1, 7, 7_000_000_000),
+            (48_000, 0, 0),
+        ] {
+            let clock = DeviceClock::new(rate);
+            assert_eq!(clock.latency(), None);
+            clock.publish(Anchor {
+                frame: 0,
+                at: t,
+                next_frame: frames,
+                latency_frames: frames,
+                source: TimeSource::Device,
+            });
+            assert_eq!(
+                clock.latency(),
+                Some(Duration::from_nanos(nanos)),
+                "{frames} frames at {rate} Hz"
+            );
+        }
+        // Past what a `Duration` of u64 nanoseconds holds: the longest one.
+        let clock = DeviceClock::new(1);
+        clock.publish(Anchor {
+            frame: 0,
+            at: t,
+            next_frame: 0,
+            latency_frames: u64::MAX,
+            source: TimeSource::Host,
+        });
+        assert_eq!(clock.latency(), Some(Duration::from_nanos(u64::MAX)));
+    }
+
+    /// `now` is the frame at the converter at the instant it is asked: between the
+    /// frames at instants read just before and just after (`device_clock.rs:178`, `None`,
+    /// survived).
+    #[test]
+    fn now_is_the_frame_at_the_present_instant() {
+        let clock = DeviceClock::new(48_000);
+        assert_eq!(clock.now(), None);
+        let t = Instant::now();
+        clock.publish(Anchor {
+            frame: 1_000,
+            at: t,
+            next_frame: 2_024,
+            latency_frames: 1_024,
+            source: TimeSource::Device,
+        });
+        let before = clock.frame_at(Instant::now()).unwrap();
+        let now = clock.now().unwrap();
+        let after = clock.frame_at(Instant::now()).unwrap();
+        assert!(
+            1_000 <= before && before <= now && now <= after,
+            "{before} {now} {after}"
+        );
+    }
+
+    /// An anchor taken before the clock was made (an instant before its epoch, as a
+    /// device timestamp of the period before can be) reads back as the same instant, and
+    /// frames count from it (`device_clock.rs:223`, the `-` deleted, put it after the
+    /// epoch).
+    #[test]
+    fn an_anchor_before_the_epoch_reads_back_where_it_was() {
+        let clock = DeviceClock::new(48_000);
+        let Some(at) = clock.epoch().checked_sub(Duration::from_millis(10)) else {
+            return; // the monotonic clock started less than 10 ms ago
+        };
+        clock.publish(Anchor {
+            frame: 5_000,
+            at,
+            next_frame: 6_000,
+            latency_frames: 1_000,
+            source: TimeSource::Device,
+        });
+        assert_eq!(clock.anchor().unwrap().at, at);
+        // 10 ms after the anchor, 480 frames later.
+        assert_eq!(clock.frame_at(clock.epoch()), Some(5_480));
+        assert_eq!(clock.instant_of(5_480), Some(clock.epoch()));
+        assert_eq!(clock.instant_of(5_000), Some(at));
+    }
 }

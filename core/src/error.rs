@@ -225,3 +225,118 @@ impl<T> fmt::Display for Rejected<T> {
 
 #[cfg(feature = "std")]
 impl<T: fmt::Debug> std::error::Error for Rejected<T> {}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// Every error says what went wrong, in words of its own, with its numbers
+    /// (error.rs:136 survived as `Ok(Default::default())`, which prints nothing: only
+    /// the doctests looked at the text). A rejection prints its error's text
+    /// (error.rs:222).
+    #[test]
+    fn every_error_has_its_own_text_with_its_numbers() {
+        let all: [(Error, &[&str]); 25] = [
+            (
+                Error::ChannelOutOfRange {
+                    channel: 7,
+                    channels: 2,
+                },
+                &["channel 7", "2 channels"],
+            ),
+            (Error::EmptyChannelMap, &["empty"]),
+            (Error::ChannelMapTooLong { len: 40, max: 32 }, &["40", "32"]),
+            (
+                Error::GainCountMismatch {
+                    gains: 3,
+                    channels: 2,
+                },
+                &["3 gains", "2 mapped"],
+            ),
+            (Error::NonFiniteGain { index: 4 }, &["gain 4", "NaN"]),
+            (
+                Error::RegionOutOfRange {
+                    start: 5,
+                    end: 9,
+                    frames: 8,
+                },
+                &["5..9", "8 frames"],
+            ),
+            (Error::EmptyLoop, &["loop", "empty"]),
+            (Error::NotABuffer, &["buffer"]),
+            (Error::IntervalTooShort { num: 1, den: 3 }, &["1/3"]),
+            (
+                Error::FadeTooLong {
+                    fade: 12,
+                    frames: 10,
+                },
+                &["12 frames", "10 frames"],
+            ),
+            (Error::WrongDirection, &["other direction"]),
+            (Error::NotOutstanding, &["already taken"]),
+            (
+                Error::LengthNotWholeFrames {
+                    samples: 7,
+                    channels: 2,
+                },
+                &["7 samples", "2-channel"],
+            ),
+            (Error::NonFiniteSample { index: 6 }, &["sample 6"]),
+            (Error::FrameOverflow, &["u64::MAX"]),
+            (Error::NoChannels, &["at least one channel"]),
+            (
+                Error::TooManyChannels {
+                    channels: 9,
+                    max: 8,
+                },
+                &["9 channels", "8"],
+            ),
+            (
+                Error::InvalidCapacity {
+                    what: "actions",
+                    value: 1,
+                },
+                &["1 actions"],
+            ),
+            (Error::NoSuchDirection, &["no channels in that direction"]),
+            (Error::Capacity { slots: 16 }, &["16 action slots"]),
+            (Error::StatsBusy { fetches: 2 }, &["2 stats fetches"]),
+            (Error::QueueFull, &["queue is full"]),
+            (Error::UnknownAction, &["no such action"]),
+            (Error::EmptyGroup, &["group"]),
+            (
+                Error::ChannelOutOfRange {
+                    channel: 0,
+                    channels: 0,
+                },
+                &["channel 0", "0 channels"],
+            ),
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        for (error, parts) in all {
+            let text = error.to_string();
+            for part in parts {
+                assert!(text.contains(part), "{error:?}: {text:?} lacks {part:?}");
+            }
+            let rejected = Rejected {
+                error,
+                returned: (),
+            };
+            assert_eq!(rejected.to_string(), text);
+            assert!(!texts.contains(&text), "{error:?}: {text:?} is not its own");
+            texts.push(text);
+        }
+        assert_eq!(
+            Error::ChannelOutOfRange {
+                channel: 7,
+                channels: 2
+            }
+            .to_string(),
+            "channel 7 does not exist: the stream has 2 channels in that direction"
+        );
+    }
+}

@@ -82,3 +82,20 @@ pub enum Direction {
     /// Capture: the input frame clock.
     Input,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `At::frame` is the frame of `At::Frame` and nothing else (frame.rs:40: `None`,
+    /// `Some(0)` and `Some(1)` survived, the doctests not being run by cargo-mutants).
+    #[test]
+    fn only_an_exact_frame_target_has_a_frame() {
+        for f in [0, 1, 2, 48_000, u64::MAX] {
+            assert_eq!(At::Frame(f).frame(), Some(f));
+        }
+        assert_eq!(At::Asap.frame(), None);
+        let id = ActionId::new(7, crate::id::StreamTag::unique(), Direction::Output, 3);
+        assert_eq!(At::After(id).frame(), None);
+    }
+}

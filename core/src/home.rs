@@ -172,3 +172,54 @@ mod heap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+
+    use super::*;
+
+    /// A home's `Debug` names it and its channel capacity (home.rs:79 and :140 survived
+    /// as `Ok(Default::default())`, which prints nothing).
+    #[test]
+    fn each_home_prints_its_name_and_channel_capacity() {
+        assert_eq!(
+            format!("{:?}", Fixed::<'static, 2>(PhantomData)),
+            "Fixed<2>"
+        );
+        #[cfg(feature = "alloc")]
+        {
+            assert_eq!(format!("{:?}", Heap::<8>), "Heap<8>");
+            assert_eq!(
+                format!("{:?}", Heap::<{ crate::MAX_MAP_CHANNELS }>),
+                format!("Heap<{}>", crate::MAX_MAP_CHANNELS)
+            );
+        }
+    }
+
+    /// A fixed home's receiving end counts what waits in it: none, one, several, and
+    /// fewer again after a receive (home.rs:106, `0` and `1`, survived: the count feeds
+    /// the stats' queue high-water mark and `is_idle`, and the suites run their streams
+    /// on the heap home).
+    #[test]
+    fn a_fixed_queue_counts_the_items_waiting() {
+        let mut queue = heapless::spsc::Queue::<u32, 8>::new();
+        let (mut tx, mut rx) = queue.split();
+        assert_eq!(Receiver::waiting(&rx), 0);
+        let room = Sender::room(&tx);
+        assert!(room >= 5, "room {room}");
+        Sender::send(&mut tx, 10).unwrap();
+        assert_eq!(Receiver::waiting(&rx), 1);
+        for x in 11..15 {
+            Sender::send(&mut tx, x).unwrap();
+        }
+        assert_eq!(Receiver::waiting(&rx), 5);
+        assert_eq!(Sender::room(&tx), room - 5);
+        assert_eq!(Receiver::receive(&mut rx), Some(10));
+        assert_eq!(Receiver::receive(&mut rx), Some(11));
+        assert_eq!(Receiver::waiting(&rx), 3);
+        while Receiver::receive(&mut rx).is_some() {}
+        assert_eq!(Receiver::waiting(&rx), 0);
+    }
+}

@@ -76,3 +76,47 @@ impl Interval {
         (self.num, self.den.get())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `start_of` saturates past the end of the frame clock, and only there: a start that
+    /// is exactly `u64::MAX` is itself, one past it is `u64::MAX` too, not a wrapped
+    /// value (interval.rs:55, `>` made `==`, wrapped it). (`>` made `>=` is equivalent:
+    /// at exactly `u64::MAX` both branches give `u64::MAX`.)
+    #[test]
+    fn a_start_past_the_end_of_the_frame_clock_is_u64_max() {
+        let max = Interval::new(u64::MAX, 1).unwrap();
+        assert_eq!(max.start_of(0), 0);
+        assert_eq!(max.start_of(1), u64::MAX);
+        assert_eq!(max.start_of(2), u64::MAX);
+        let two = Interval::frames(2).unwrap();
+        assert_eq!(two.start_of(u64::MAX / 2), u64::MAX - 1);
+        assert_eq!(two.start_of(u64::MAX / 2 + 1), u64::MAX);
+        assert_eq!(two.start_of(u64::MAX), u64::MAX);
+        // 3/2 frames: floor(k * 3 / 2), exact in 128 bits before it saturates.
+        let three_halves = Interval::new(3, 2).unwrap();
+        assert_eq!(three_halves.start_of(5), 7);
+        assert_eq!(three_halves.start_of(u64::MAX), u64::MAX);
+    }
+
+    /// `index_at(p)` is the largest `k` with `start_of(k) <= p`, up to the last frame of
+    /// the clock. (Its `k > u64::MAX` test cannot be true: an interval is at least one
+    /// frame, so `k <= p <= u64::MAX`; its mutants are equivalent.)
+    #[test]
+    fn the_repetition_under_way_is_the_last_that_started() {
+        let bar = Interval::new(2_880_000, 119).unwrap();
+        for p in [0, 1, 24_200, 24_201, 24_202, 2_879_999, 2_880_000] {
+            let k = bar.index_at(p);
+            assert!(bar.start_of(k) <= p && bar.start_of(k + 1) > p, "frame {p}");
+        }
+        assert_eq!(bar.index_at(24_200), 0);
+        assert_eq!(bar.index_at(24_201), 1);
+        assert_eq!(Interval::frames(1).unwrap().index_at(u64::MAX), u64::MAX);
+        assert_eq!(
+            Interval::frames(2).unwrap().index_at(u64::MAX),
+            u64::MAX / 2
+        );
+    }
+}
