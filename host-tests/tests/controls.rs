@@ -14,8 +14,8 @@ fn mono(frames: usize) -> Play<Vec<f32>> {
 
 /// A direction has as many slots as the stream was opened with, the other none; every
 /// slot but the last takes any command, and the last is kept for a cancel, which takes it
-/// (port.rs:160, `>` made `>=`, refused that cancel; `Controller::slots` and `Port::slots`
-/// made 0 or 1 went unnoticed).
+/// (`Controller::slots` and `Port::slots` made 0 or 1 went unnoticed; the rule itself is
+/// what port.rs:160 checks).
 #[test]
 fn the_last_slot_is_kept_for_a_cancel_and_a_cancel_may_take_it() {
     for slots in [2usize, 3, 5] {
