@@ -1885,4 +1885,38 @@ mod tests {
             );
         }
     }
+
+    /// A device suspended before it ever started (its first `avail_update` says
+    /// `ESTRPIPE`) and back 500 ms later: the loop waits it out (tries at 0, 1, 3 ... 63,
+    /// 127 ... 511 ms: it is back at the try at 511 ms), and, with no reading of the device
+    /// yet, the engine is told the time since the loop began (24 528 frames) as lost, so
+    /// that engine frame F is still played at the instant of frame F counted from then.
+    /// (Kills the survivors of `Track::lost`'s no-reading branch.)
+    #[test]
+    fn a_device_suspended_before_its_first_start_costs_the_time_since_the_loop_began() {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        let rig = Rig::new(RATE);
+        let s = setup(true, period, periods, 1);
+        let pcm = rig.pcm(s);
+        let t0 = rig.now();
+        rig.suspend(&pcm, t0, 24_000, true);
+        let (report, engine) = play(&pcm, &s, &control(10 * buffer, u64::MAX, 0));
+        let report = report.unwrap();
+        let back = 511 * 48;
+        assert_eq!((report.xruns, report.frames_lost_estimate), (1, back));
+        assert_eq!(engine.lost, vec![back]);
+        assert_eq!(rig.starts(&pcm), vec![t0 + back]);
+        assert_eq!(report.engine_clock, report.frames + back);
+        let played = rig.played(&pcm);
+        assert_eq!(played.len() as u64, 10 * buffer);
+        for (t, v) in played {
+            assert_eq!(
+                t,
+                t0 + v as u64 - 1,
+                "engine frame {} played at {t}",
+                v - 1.0
+            );
+        }
+    }
 }
