@@ -1109,3 +1109,27 @@ fn the_engine_refuses_a_master_gain_past_the_streams_channels_whatever_its_stora
     let done = ctl.try_next().unwrap();
     assert_eq!(done.end, EndReason::TargetNotActive);
 }
+
+/// A recording's frame count is its samples over its mapped channels, rounded down (0 for
+/// a stream), and a request's `Debug` shows how many samples it holds, or `stream`, never
+/// the samples. (cargo-mutants' survivors: `/` made `*` in `Record::frames`, which one
+/// channel cannot tell apart, and `Samples`' `Debug` made empty.)
+#[test]
+fn a_recording_counts_frames_per_mapped_channel_and_debugs_its_size_not_its_samples() {
+    let two = || ChannelMap::new(&[0, 1]).unwrap();
+    let rec = Record::new(vec![0.25f32; 11], two());
+    assert_eq!(rec.frames(), 5);
+    let shown = std::format!("{rec:?}");
+    assert!(shown.contains("samples: 11,"), "{shown}");
+    assert!(!shown.contains("0.25"), "{shown}");
+    let stream = Record::new(
+        Tank {
+            got: Vec::new(),
+            cap: 4,
+        },
+        two(),
+    );
+    assert_eq!(stream.frames(), 0);
+    let shown = std::format!("{stream:?}");
+    assert!(shown.contains("samples: stream,"), "{shown}");
+}
