@@ -427,19 +427,23 @@ pub(crate) fn play_loop<P: Pcm, S: Copy + Default, T: Mmap<S>, E: LostFrames>(
             }
             buf.len() / unit
         });
-        match moved {
+        let moved = match moved {
             Ok(frames) => {
                 pump.lead_in -= silent as u64;
                 pump.track.report.clipped += clipped;
                 pump.moved(frames - silent, engine);
+                frames
             }
             Err(e) => {
                 pump.recover(&e, engine)?;
                 started = false;
                 continue;
             }
-        }
-        if !started && (avail <= want || pump.done()) {
+        };
+        // One mapping ends at the ring's end: after a recovery that left the write
+        // position inside the ring, the buffer is full only once the next turn has
+        // filled the rest from its start.
+        if !started && (moved >= avail || pump.done()) {
             // The buffer is full (or there is nothing more to play): start the device.
             if let Err(e) = pcm.start() {
                 pump.recover(&e, engine)?;

@@ -236,7 +236,7 @@ impl<P: Pcm> Sides<'_, P> {
                 buf.len() / out_unit
             })?;
             *lead_in -= silent as u64;
-            Ok::<(usize, u64), alsa::Error>((frames - silent, clipped))
+            Ok::<(usize, u64, usize), alsa::Error>((frames - silent, clipped, frames))
         };
         while !done(&out) {
             stall_once(control, out.report.frames, &mut stalled, output);
@@ -248,9 +248,9 @@ impl<P: Pcm> Sides<'_, P> {
                         .stop_after
                         .map_or(u64::MAX, |l| l.saturating_sub(out.report.frames));
                     let want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
-                    play(engine, want, &mut lead_in)
+                    play(engine, want, &mut lead_in).map(|moved| (moved, want))
                 });
-                let (frames, clipped) = match filled {
+                let ((frames, clipped, mapped), want) = match filled {
                     Ok(moved) => moved,
                     Err(e) => {
                         self.recover(Side::Output, &e, (&mut out, &mut inp), engine)?;
@@ -261,6 +261,11 @@ impl<P: Pcm> Sides<'_, P> {
                 out.report.clipped += clipped;
                 let jumped = out.moved(frames, engine.output_clock());
                 engine.output_lost(jumped);
+                if mapped < want {
+                    // The mapping ended at the ring's end (a recovery left the write
+                    // position inside it): fill the rest from its start before starting.
+                    continue;
+                }
                 if let Err(e) = output.start() {
                     self.recover(Side::Output, &e, (&mut out, &mut inp), engine)?;
                     lead_in = out.take_lead_in();
@@ -306,7 +311,7 @@ impl<P: Pcm> Sides<'_, P> {
             let played = output.avail_update().and_then(|n| {
                 let n = usize::try_from(n).unwrap_or(0);
                 if n < period {
-                    return Ok((0, 0));
+                    return Ok((0, 0, 0));
                 }
                 let left = control
                     .stop_after
@@ -318,8 +323,8 @@ impl<P: Pcm> Sides<'_, P> {
                 )
             });
             match played {
-                Ok((0, _)) => {}
-                Ok((frames, clipped)) => {
+                Ok((0, _, _)) => {}
+                Ok((frames, clipped, _)) => {
                     moved = true;
                     out.report.clipped += clipped;
                     let jumped = out.moved(frames, engine.output_clock());

@@ -729,20 +729,24 @@ mod tests {
     /// the buffer does (no xrun at all), 0 for one that ends exactly as it does (an xrun
     /// with nothing lost); every frame played, before and after, is played at its instant
     /// (its number counts the device's frames since its first start); and the device
-    /// started, and restarted, with its whole buffer queued.
+    /// started, and restarted, with its whole buffer queued, also when the stall leaves
+    /// the write position a period into the ring (one mapping then ends at the ring's end,
+    /// and the restart waits for the rest to be filled from its start).
     #[test]
     fn playback_stalls_lose_exactly_the_time_the_buffer_was_dry() {
         for period in [64u64, 256, 1024] {
             for periods in [2u64, 3, 4] {
                 let buffer = period * periods;
-                for step in [1, period] {
+                for (step, into) in [(1, 0), (period, 0), (1, period), (period, period)] {
                     for stall in stalls(buffer) {
-                        let what =
-                            format!("period {period} x {periods}, step {step}, stall {stall}");
+                        let what = format!(
+                            "period {period} x {periods}, step {step}, stall {stall} \
+                             at {into} into the ring"
+                        );
                         let rig = Rig::new(RATE);
                         let s = setup(true, period, periods, step);
                         let pcm = rig.pcm(s);
-                        let at = 4 * buffer;
+                        let at = 4 * buffer + into;
                         let control = control(at + 6 * buffer, at, stall);
                         let (report, engine) = play(&pcm, &s, &control);
                         let report = report.unwrap();
@@ -1154,10 +1158,15 @@ mod tests {
     #[test]
     fn a_linked_pair_recovers_as_one_whichever_side_reports_first() {
         let period = 256u64;
-        for (out_periods, in_periods, group_stop) in
-            [(2u64, 4u64, true), (4, 2, true), (2, 64, false)]
-        {
+        for (out_periods, in_periods, group_stop) in [
+            (2u64, 4u64, true),
+            (4, 2, true),
+            (2, 64, false),
+            (3, 4, true),
+        ] {
             for stall in [4 * period + 1, 4_800, 14_400] {
+                // With 3 output periods the stall comes a period into the output's ring:
+                // the pre-fill of the restart takes two mappings.
                 let what = format!(
                     "out {out_periods}, in {in_periods} periods, group stop {group_stop}, stall {stall}"
                 );
