@@ -235,9 +235,9 @@ mod tests {
     use super::*;
 
     /// Every error says what went wrong, in words of its own, with its numbers
-    /// (error.rs:136 survived as `Ok(Default::default())`, which prints nothing: only
-    /// the doctests looked at the text). A rejection prints its error's text
-    /// (error.rs:222).
+    /// (cargo-mutants' `Display` made `Ok(Default::default())`, which prints nothing,
+    /// survived: only the doctests looked at the text). A rejection prints its error's
+    /// text (the same mutant of `Rejected`'s `Display`).
     #[test]
     fn every_error_has_its_own_text_with_its_numbers() {
         let all: [(Error, &[&str]); 25] = [
