@@ -1065,6 +1065,11 @@ fn an_engine_half_debugs_as_its_type_and_channels() {
         input.starts_with("InputEngine { channels: 3, scheduler: ") && input.ends_with(", .. }"),
         "{input}"
     );
+    // The scheduler shows its clock and slots (an empty `Debug` of it survived).
+    assert!(
+        input.contains("scheduler: Scheduler { clock: 0, slots: "),
+        "{input}"
+    );
     assert_eq!(
         std::format!("{:?}", engine.output),
         "OutputEngine(no output)"
@@ -1132,4 +1137,43 @@ fn a_recording_counts_frames_per_mapped_channel_and_debugs_its_size_not_its_samp
     assert_eq!(stream.frames(), 0);
     let shown = std::format!("{stream:?}");
     assert!(shown.contains("samples: stream,"), "{shown}");
+}
+
+/// An input half has no master gains: a master gain command that reaches the input engine
+/// (the controller refuses it first, so the test sends it itself) ends `TargetNotActive`.
+/// (cargo-mutants: the input half's default `set_master` made `true` survived.)
+#[test]
+fn the_input_engine_refuses_a_master_gain() {
+    let mut storage: InputStorage<Vec<f32>, 4, 4, 2, 2> = InputStorage::new();
+    let (mut ctl, mut engine) = storage.split_input(StreamConfig::input(1)).unwrap();
+    let port = ctl.input.as_mut().unwrap();
+    let slot = port.assign(0);
+    port.send(
+        Command {
+            seq: 0,
+            slot,
+            when: When::Asap,
+            after_end: crate::command::NONE,
+            late: Late::StartNow,
+            group: GroupMark::Single,
+            body: Body::Gain {
+                target: crate::command::Gain::Master(0),
+                gain: 0.5,
+                ramp: 0,
+            },
+        },
+        false,
+    );
+    engine.input.process(&[0.0f32; 2]);
+    let done = ctl.try_next().unwrap();
+    assert_eq!(done.end, EndReason::TargetNotActive);
+}
+
+/// A group member's `Debug` is its request's (a play shows its sample count and map, not
+/// its samples). (cargo-mutants: `Member`'s `Debug` made empty survived.)
+#[test]
+fn a_group_member_debugs_as_its_request() {
+    let member: Member<Vec<f32>, Vec<f32>> = Member::Play(Play::new(vec![0.25; 6], mono()));
+    let shown = std::format!("{member:?}");
+    assert!(shown.starts_with("Play { samples: 6, map: "), "{shown}");
 }
