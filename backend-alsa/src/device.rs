@@ -658,3 +658,34 @@ impl<R: RecordTarget, H: Home> LostFrames for InputEngine<R, H> {
         InputEngine::clock(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `open` leaves the PCM as the loop needs it (checked where no device behaviour can
+    /// show it: CI's null and file PCMs act the same without these settings): woken once a
+    /// period is free, never started by a threshold (the loop starts it after its
+    /// pre-fill), and stamped in the monotonic clock `Instant` reads.
+    #[test]
+    fn an_opened_pcm_wakes_per_period_starts_only_when_told_and_stamps_monotonic_time() {
+        let config = Config::new("null", 48_000, 2).period(256).periods(3);
+        for direction in [Direction::Playback, Direction::Capture] {
+            let (pcm, granted) = open(&config, direction).unwrap();
+            let sw = pcm.sw_params_current().unwrap();
+            let period = narrow(i64::from(granted.period.unwrap()));
+            assert_eq!(sw.get_avail_min().unwrap(), period, "{direction:?}");
+            assert!(
+                sw.get_start_threshold().unwrap() > narrow(i64::from(granted.buffer.unwrap())),
+                "{direction:?}: the threshold is past any fill"
+            );
+            assert!(sw.get_tstamp_mode().unwrap(), "{direction:?}");
+            assert_eq!(
+                sw.get_tstamp_type().unwrap(),
+                TstampType::Monotonic,
+                "{direction:?}"
+            );
+            assert_eq!(granted.time_source, TimeSource::Device, "{direction:?}");
+        }
+    }
+}
