@@ -1249,6 +1249,10 @@ mod tests {
         skew: i128,
         bare_running_from: u64,
         bare_stopped: bool,
+        /// Prepares after which the next `avail_update` reports an xrun (`EPIPE`) once: a
+        /// second fault before the device has moved again.
+        faults_after_prepare: std::cell::Cell<u32>,
+        armed: std::cell::Cell<bool>,
     }
 
     impl Restamped {
@@ -1258,18 +1262,30 @@ mod tests {
                 skew,
                 bare_running_from: u64::MAX,
                 bare_stopped: false,
+                faults_after_prepare: std::cell::Cell::new(0),
+                armed: std::cell::Cell::new(false),
             }
         }
     }
 
     impl crate::pcm::Pcm for Restamped {
         fn avail_update(&self) -> alsa::Result<i64> {
+            if self.armed.replace(false) {
+                // The device stopped in an xrun (a capture loop had started it again).
+                let _ = self.pcm.stop();
+                return Err(alsa::Error::new("snd_pcm_avail_update", libc::EPIPE));
+            }
             self.pcm.avail_update()
         }
         fn start(&self) -> alsa::Result<()> {
             self.pcm.start()
         }
         fn prepare(&self) -> alsa::Result<()> {
+            let faults = self.faults_after_prepare.get();
+            if faults > 0 {
+                self.faults_after_prepare.set(faults - 1);
+                self.armed.set(true);
+            }
             self.pcm.prepare()
         }
         fn resume(&self) -> alsa::Result<()> {
@@ -1375,6 +1391,45 @@ mod tests {
                     assert_eq!(report.xruns, 1, "{what}: {report:?}");
                     assert_eq!(report.frames_lost_estimate, lost, "{what}");
                     assert_eq!(engine.lost, vec![lost], "{what}");
+                    let off = if playback {
+                        off_time(&rig, &pcm)
+                    } else {
+                        off_time_captured(&rig, &pcm, &engine)
+                    };
+                    assert_on_time(&off, &what);
+                }
+            }
+        }
+    }
+
+    /// A second fault right after a recovery's prepare, before the device has moved again
+    /// (an xrun reported by the next look), costs only the time since the first recovery
+    /// measured to: nothing here. The first outage is not counted again, with or without
+    /// device timestamps, playback and capture.
+    #[test]
+    fn a_fault_before_the_device_moves_again_does_not_count_the_first_outage_twice() {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        for (what, bare) in [("device stamps", false), ("no stamps", true)] {
+            for playback in [true, false] {
+                for stall in [buffer + 1, 4_800] {
+                    let what = format!("{what}, playback {playback}, stall {stall}");
+                    let rig = Rig::new(RATE);
+                    let s = setup(playback, period, periods, 1);
+                    let pcm = rig.pcm(s);
+                    let restamped = Restamped {
+                        bare_running_from: if bare { 0 } else { u64::MAX },
+                        bare_stopped: bare,
+                        ..Restamped::new(&pcm, 0)
+                    };
+                    restamped.faults_after_prepare.set(1);
+                    let control = control(10 * buffer, 4 * buffer, stall);
+                    let (report, engine) = run_on(&restamped, &s, &control);
+                    let report = report.unwrap_or_else(|e| panic!("{what}: {e:?}"));
+                    let lost = if playback { stall - buffer } else { stall };
+                    assert_eq!(report.xruns, 2, "{what}: {report:?}");
+                    assert_eq!(report.frames_lost_estimate, lost, "{what}: {report:?}");
+                    assert_eq!(engine.lost.iter().sum::<u64>(), lost, "{what}");
                     let off = if playback {
                         off_time(&rig, &pcm)
                     } else {

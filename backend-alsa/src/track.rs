@@ -56,6 +56,9 @@ pub(crate) struct Track<'a, P: Pcm> {
     timeout: Duration,
     /// `pcm.now()` at the end of the last transfer, or the last start.
     last_good: i128,
+    /// `pcm.now()` when [`lost`](Self::lost) last measured: what it counted up to, not to
+    /// be counted again by a fault that comes before the device moves again.
+    counted_to: i128,
     /// The device's last reading since its last start.
     last: Option<Reading>,
     /// Playback: frames of silence to queue before the engine's next frame, when the
@@ -80,6 +83,7 @@ impl<'a, P: Pcm> Track<'a, P> {
             buffer: granted.buffer.unwrap_or_default(),
             timeout: control.timeout(granted.buffer, granted.rate),
             last_good: pcm.now(),
+            counted_to: i128::MIN,
             last: None,
             lead_in: 0,
         }
@@ -227,9 +231,14 @@ impl<'a, P: Pcm> Track<'a, P> {
                 last.frame + frames_in(now - last.at, self.rate)
             }
             Some(last) => last.frame + frames_in(self.pcm.now() - last.at, self.rate),
-            // No reading since the start: the time since then.
-            None => engine_clock + frames_in(self.pcm.now() - self.last_good, self.rate),
+            // No reading since the last start (or the last fault): the time since then,
+            // or since the last count, whichever is later.
+            None => {
+                let since = self.last_good.max(self.counted_to);
+                engine_clock + frames_in(self.pcm.now() - since, self.rate)
+            }
         };
+        self.counted_to = self.pcm.now();
         let lost = device.saturating_sub(engine_clock);
         self.lead_in = engine_clock.saturating_sub(device);
         self.report.frames_lost_estimate += lost;
