@@ -76,8 +76,10 @@ struct SCancel {
 struct Fate {
     /// The frame from which it is silent (`None`: never); its `at` when it plays nothing.
     end: Option<u64>,
-    /// `(F, N)` of each faded cancel that reaches it, in the order they take effect.
-    fades: Vec<(u64, u64)>,
+    /// `(F, N, g)` of each faded cancel that takes effect, in order: from `F` the play
+    /// falls from `g` to 0 over `N` frames. A fade never rises: over one under way, a new
+    /// one takes effect only if it ends first, falling from the gain reached at its `F`.
+    fades: Vec<(u64, u64, f32)>,
     /// Whether the render refuses it (a second fade two or more frames into a first).
     refade: bool,
 }
@@ -90,6 +92,16 @@ struct Spec {
     files: Vec<File>,
     plays: Vec<SPlay>,
     cancels: Vec<SCancel>,
+}
+
+/// A fade's value at frame `f`: from `g` at frame `at` to 0 at `at + n`, by the documented
+/// ramp, `g + (0 - g) * (k / n)` at `at + k`.
+fn ramp_down(g: f32, at: u64, n: u64, f: u64) -> f32 {
+    let k = f - at;
+    if k >= n {
+        return 0.0;
+    }
+    g + (0.0 - g) * (k as f32 / n as f32)
 }
 
 impl Spec {
@@ -114,6 +126,8 @@ impl Spec {
             fades: Vec::new(),
             refade: false,
         };
+        // The frame of the last faded cancel that reached it, taking effect or not.
+        let mut last_faded: Option<u64> = None;
         for c in mine {
             if c.at < p.at || c.at + c.fade <= p.at {
                 // Not started by F, or cut at its first frame: it plays nothing.
@@ -126,8 +140,14 @@ impl Spec {
             }
             if c.fade > 0 {
                 // Refused: a second fade that starts two or more frames into a first.
-                fate.refade |= fate.fades.last().is_some_and(|&(f, _)| c.at >= f + 2);
-                fate.fades.push((c.at, c.fade));
+                fate.refade |= last_faded.is_some_and(|f| c.at >= f + 2);
+                last_faded = Some(c.at);
+                match fate.fades.last() {
+                    // The fade under way ends first (or with it): it goes on.
+                    Some(&(f, n, _)) if c.at + c.fade >= f + n => {}
+                    Some(&(f, n, g)) => fate.fades.push((c.at, c.fade, ramp_down(g, f, n, c.at))),
+                    None => fate.fades.push((c.at, c.fade, 1.0)),
+                }
             }
             fate.end = Some(fate.end.map_or(c.at + c.fade, |e| e.min(c.at + c.fade)));
         }
@@ -183,9 +203,10 @@ impl Spec {
                     }
                     _ => 1.0,
                 };
-                // Cancel fade: frame F + k gets 1 - k / N, from the latest fade begun.
-                let cut = match fate.fades.iter().rev().find(|&&(at, _)| at <= f) {
-                    Some(&(at, n)) => 1.0 - (f - at) as f32 / n as f32,
+                // Cancel fade: frame F + k gets g + (0 - g) * (k / N), g = 1 for the first,
+                // from the latest fade that took effect.
+                let cut = match fate.fades.iter().rev().find(|&&(at, _, _)| at <= f) {
+                    Some(&(at, n, g)) => ramp_down(g, at, n, f),
                     None => 1.0,
                 };
                 let env = (fade_in * fade_out) * cut;
@@ -420,7 +441,7 @@ fn cancels_cut_and_fade_at_their_exact_frames() {
 }
 
 #[test]
-fn a_second_cancel_ends_a_play_earlier_and_its_fade_takes_over() {
+fn a_second_cancel_ends_a_play_earlier_and_its_fade_never_rises() {
     let files = vec![File::distinct(0, 1, 40)];
     let cancel = |target, at, fade| SCancel { target, at, fade };
     let s = spec(
@@ -433,10 +454,11 @@ fn a_second_cancel_ends_a_play_earlier_and_its_fade_takes_over() {
             play(0, 0, &[3]),
         ],
         vec![
-            // A fade of 8 from 10, replaced from 11 by a fade of 4: silent from 15.
+            // A fade of 8 from 10, taken over at 11 by a fade of 4 that ends first: it
+            // falls from the 7/8 reached there; silent from 15.
             cancel(0, 10, 8),
             cancel(0, 11, 4),
-            // Two fades from 10: the second (in file order) holds, the end is the earlier
+            // Two fades from 10: the one that ends first (8) holds, the end is its end
             // (18, the length).
             cancel(1, 10, 8),
             cancel(1, 10, 12),
@@ -451,13 +473,16 @@ fn a_second_cancel_ends_a_play_earlier_and_its_fade_takes_over() {
     );
     let out = s.expect();
     let src = |frame: usize| s.files[0].samples[frame];
+    // The fade never rises: 7/8 at 11, where the second fade takes over, then 7/8 less a
+    // quarter of it per frame.
+    let g = 1.0 - 1.0 / 8.0;
     assert_eq!(out[10 * 4], src(10));
-    assert_eq!(out[11 * 4], src(11));
-    assert_eq!(out[12 * 4], src(12) * (1.0 - 1.0 / 4.0));
-    assert_eq!(out[14 * 4], src(14) * (1.0 - 3.0 / 4.0));
+    assert_eq!(out[11 * 4], src(11) * g);
+    assert_eq!(out[12 * 4], src(12) * (g + (0.0 - g) * (1.0 / 4.0)));
+    assert_eq!(out[14 * 4], src(14) * (g + (0.0 - g) * (3.0 / 4.0)));
     assert_eq!(out[15 * 4], 0.0);
-    assert_eq!(out[11 * 4 + 1], src(11) * (1.0 - 1.0 / 12.0));
-    assert_eq!(out[17 * 4 + 1], src(17) * (1.0 - 7.0 / 12.0));
+    assert_eq!(out[11 * 4 + 1], src(11) * (1.0 - 1.0 / 8.0));
+    assert_eq!(out[17 * 4 + 1], src(17) * (1.0 - 7.0 / 8.0));
     assert_eq!(out[13 * 4 + 2], src(13) * (1.0 - 3.0 / 8.0));
     assert_eq!(out[14 * 4 + 2], 0.0);
     assert_eq!(out[13 * 4 + 3], src(13) * (1.0 - 3.0 / 4.0));

@@ -622,13 +622,19 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             return EndReason::TargetNotActive;
         }
         if let (Ending::FadeOut(n @ 1..), Work::Transfer(tr)) = (ending, &mut t.work) {
-            tr.env.cut = Ramp {
-                start: at,
-                len: n,
-                from: 1.0,
-                to: 0.0,
-            };
-            tr.env.refresh();
+            // A fade never rises: over an earlier cancel's fade, the one that ends first
+            // wins, and a new one falls from the gain the earlier one has reached.
+            let earlier = tr.env.cut;
+            let earlier_end = earlier.start.saturating_add(earlier.len);
+            if earlier.from == earlier.to || at.saturating_add(n) < earlier_end {
+                tr.env.cut = Ramp {
+                    start: at,
+                    len: n,
+                    from: earlier.value(at),
+                    to: 0.0,
+                };
+                tr.env.refresh();
+            }
         }
         let new_end = new_end.min(t.end);
         t.end = new_end;

@@ -652,11 +652,16 @@ impl World<'_, '_> {
             return EndReason::TargetNotActive;
         }
         if let Ending::FadeOut(n @ 1..) = ending {
-            if target.is_play() {
+            // Over a fade still under way, the one that ends first wins; a new one starts
+            // from the gain the earlier one reached at `at`.
+            let earlier = target.cut_fade;
+            let earlier_end = earlier.start.saturating_add(earlier.len);
+            let first = earlier.from == earlier.to;
+            if target.is_play() && (first || at.saturating_add(n) < earlier_end) {
                 target.cut_fade = Ramp {
                     start: at,
                     len: n,
-                    from: 1.0,
+                    from: earlier.at(at),
                     to: 0.0,
                 };
             }

@@ -657,11 +657,12 @@ proptest! {
 proptest! {
     /// A second faded cancel at c2, while the fade of a first one (at c1, over m1 frames)
     /// is under way: the frames before c2 keep the first fade, whatever the block pattern
-    /// (a faded cancel takes effect between samples, like a gain change); from c2 the
-    /// second fade runs from full level, `1 + (0 - 1) * (k / m2)` at c2 + k, and the play
-    /// stops at the earlier of the two ends.
+    /// (a faded cancel takes effect between samples, like a gain change). The fade never
+    /// rises: if the second ends first (c2 + m2 < c1 + m1), it falls from the gain `g` the
+    /// first reached at c2, `g + (0 - g) * (k / m2)` at c2 + k; otherwise the first goes on
+    /// unchanged. The play stops at the earlier of the two ends.
     #[test]
-    fn a_second_faded_cancel_takes_over_at_its_frame(
+    fn a_second_faded_cancel_takes_over_at_its_frame_and_never_rises(
         c1 in 10u64..300,
         m1 in 2u64..200,
         into in 1u64..200,
@@ -684,8 +685,10 @@ proptest! {
                 mixed(v)
             } else if t < c2 {
                 mixed(v * ramp(1.0, 0.0, c1, m1, t))
+            } else if t < end && e2 < e1 {
+                mixed(v * ramp(ramp(1.0, 0.0, c1, m1, c2), 0.0, c2, m2, t))
             } else if t < end {
-                mixed(v * ramp(1.0, 0.0, c2, m2, t))
+                mixed(v * ramp(1.0, 0.0, c1, m1, t))
             } else {
                 0.0
             }
