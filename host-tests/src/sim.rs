@@ -277,6 +277,40 @@ fn submit_group(ctl: &mut Ctl, members: Vec<SimMember>) -> Result<Vec<ActionId>,
     }
 }
 
+/// Checks a simulation against the model, as every equivalence property does: no refusal
+/// mangled its buffer, the output is the model's bit for bit, and every completion arrived
+/// once and equals the model's.
+pub fn check_against_model(
+    outcome: &Outcome,
+    expected: &crate::model::Expected,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    use proptest::{prop_assert, prop_assert_eq};
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    prop_assert_eq!(outcome.mangled_returns, 0);
+    prop_assert_eq!(
+        bits(&outcome.output),
+        bits(&expected.output),
+        "output differs"
+    );
+    let mut got = BTreeMap::new();
+    for c in &outcome.completions {
+        prop_assert!(
+            got.insert(c.id, c).is_none(),
+            "duplicate completion for {:?}",
+            c.id
+        );
+    }
+    for (id, want) in &expected.completions {
+        prop_assert_eq!(got.get(id).copied(), Some(want), "completion of {:?}", id);
+    }
+    prop_assert_eq!(
+        got.len(),
+        expected.completions.len(),
+        "unexpected completions"
+    );
+    Ok(())
+}
+
 /// Runs `scenario` on a fresh engine with block sizes from `blocks`.
 ///
 /// Before each block, the steps and xruns whose frame the reference clock has reached
