@@ -70,15 +70,22 @@ impl Ramp {
 
     /// The value at `frame`.
     pub fn at(&self, frame: u64) -> f32 {
-        if frame < self.start {
-            self.from
-        } else if frame - self.start >= self.len {
-            self.to
-        } else {
-            let k = (frame - self.start) as f32;
-            self.from + (self.to - self.from) * (k / self.len as f32)
-        }
+        ramp(self.from, self.to, self.start, self.len, frame)
     }
+}
+
+/// The documented ramp at `frame` (see [`Ramp`]): `from` before `start`, `to` from
+/// `start + len` on, and `from + (to - from) * (k as f32 / len as f32)` at `start + k`,
+/// in f32 and in that order. The tests that check values sample by sample use it too.
+pub fn ramp(from: f32, to: f32, start: u64, len: u64, frame: u64) -> f32 {
+    if frame < start {
+        return from;
+    }
+    let k = frame - start;
+    if k >= len {
+        return to;
+    }
+    from + (to - from) * (k as f32 / len as f32)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

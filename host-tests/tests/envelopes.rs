@@ -1,25 +1,14 @@
 //! A play's envelope through the engine, sample for sample: its gain ramp, fade-in,
 //! fade-out and the fade of a cancel all at once, and a gain ramp longer than `i32::MAX`
-//! frames. The expected values are written out here from the definition in
-//! docs/features.md (a ramp from `from` at `start` to `to` at `start + len` gives frame
+//! frames. The expected values are written out from the definition in docs/features.md
+//! (host-tests' `model::ramp`: a ramp from `from` at `start` to `to` at `start + len` gives frame
 //! `start + k` the value `from + (to - from) * (k as f32 / len as f32)`; a sample is
 //! `(sample * map gain) * (gain(t) * fade_in(p) * fade_out(p) * cancel_fade(t))`), never
 //! from the core's own code, and compared bit for bit under several block patterns.
 
 use rtmix_core::{At, ChannelMap, Ending, Engine, GainTarget, Heap, Late, Play, StreamConfig};
+use rtmix_host_tests::model::ramp;
 use rtmix_host_tests::stream;
-
-/// The documented ramp.
-fn ramp(from: f32, to: f32, start: u64, len: u64, frame: u64) -> f32 {
-    if frame < start {
-        return from;
-    }
-    let k = frame - start;
-    if k >= len {
-        return to;
-    }
-    from + (to - from) * (k as f32 / len as f32)
-}
 
 /// The output of a mono engine over `frames` frames, rendered in blocks of the sizes in
 /// `pattern`, repeated. Each block starts out as NaN: the engine must write every sample.

@@ -15,24 +15,12 @@ use rtmix_core::{
     GainTarget, Heap, Interval, Late, OutputEngine, Play, Record, Repeat, StreamConfig,
 };
 use rtmix_host_tests::blocks::{BlockSizes, Blocks};
+use rtmix_host_tests::model::ramp;
 use rtmix_host_tests::strategies::blocks;
 use rtmix_host_tests::stream;
 
 type Ctl = Controller<Vec<f32>, Vec<f32>, Heap>;
 type Done = Completion<Vec<f32>, Vec<f32>>;
-
-/// The documented ramp: `from` before `start`, `to` from `start + len` on, and in between
-/// frame `start + k` gets `from + (to - from) * (k as f32 / len as f32)`.
-fn ramp(from: f32, to: f32, start: u64, len: u64, frame: u64) -> f32 {
-    if frame < start {
-        return from;
-    }
-    let k = frame - start;
-    if k >= len {
-        return to;
-    }
-    from + (to - from) * (k as f32 / len as f32)
-}
 
 /// `k / 1024`, exactly representable.
 fn q(k: i32) -> f32 {
