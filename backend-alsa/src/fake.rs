@@ -1355,6 +1355,36 @@ mod tests {
         (report, engine)
     }
 
+    /// Plays (or records) on the rig's PCM, wrapped by `restamp`, through a stall of `stall`
+    /// frames four buffers in (periods of 256, 3 of them, the pointer moving a frame at a
+    /// time), and checks that every frame is at its instant. Returns the report, the
+    /// engine, and the frames the stall costs (the stall less the full buffer played out,
+    /// for playback).
+    fn stall_restamped(
+        playback: bool,
+        stall: u64,
+        what: &str,
+        restamp: impl FnOnce(&FakePcm) -> Restamped,
+    ) -> (RunReport, Frames, u64) {
+        let (period, periods) = (256u64, 3u64);
+        let buffer = period * periods;
+        let rig = Rig::new(RATE);
+        let s = setup(playback, period, periods, 1);
+        let pcm = rig.pcm(s);
+        let restamped = restamp(&pcm);
+        let control = control(10 * buffer, 4 * buffer, stall);
+        let (report, engine) = run_on(&restamped, &s, &control);
+        let report = report.unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let off = if playback {
+            off_time(&rig, &pcm)
+        } else {
+            off_time_captured(&rig, &pcm, &engine)
+        };
+        assert_on_time(&off, what);
+        let lost = if playback { stall - buffer } else { stall };
+        (report, engine, lost)
+    }
+
     /// Which frames were lost, measured in the clock of the device's own readings: a
     /// device that stamps its statuses in another clock than the host's (here an hour
     /// ahead) loses exactly what the kernel's would through a stall, and so does one
@@ -1376,27 +1406,15 @@ mod tests {
             for playback in [true, false] {
                 for stall in [buffer + 1, 4_800] {
                     let what = format!("{what}, playback {playback}, stall {stall}");
-                    let rig = Rig::new(RATE);
-                    let s = setup(playback, period, periods, 1);
-                    let pcm = rig.pcm(s);
-                    let restamped = Restamped {
-                        bare_running_from,
-                        bare_stopped,
-                        ..Restamped::new(&pcm, skew)
-                    };
-                    let control = control(10 * buffer, 4 * buffer, stall);
-                    let (report, engine) = run_on(&restamped, &s, &control);
-                    let report = report.unwrap();
-                    let lost = if playback { stall - buffer } else { stall };
+                    let (report, engine, lost) =
+                        stall_restamped(playback, stall, &what, |pcm| Restamped {
+                            bare_running_from,
+                            bare_stopped,
+                            ..Restamped::new(pcm, skew)
+                        });
                     assert_eq!(report.xruns, 1, "{what}: {report:?}");
                     assert_eq!(report.frames_lost_estimate, lost, "{what}");
                     assert_eq!(engine.lost, vec![lost], "{what}");
-                    let off = if playback {
-                        off_time(&rig, &pcm)
-                    } else {
-                        off_time_captured(&rig, &pcm, &engine)
-                    };
-                    assert_on_time(&off, &what);
                 }
             }
         }
@@ -1414,28 +1432,18 @@ mod tests {
             for playback in [true, false] {
                 for stall in [buffer + 1, 4_800] {
                     let what = format!("{what}, playback {playback}, stall {stall}");
-                    let rig = Rig::new(RATE);
-                    let s = setup(playback, period, periods, 1);
-                    let pcm = rig.pcm(s);
-                    let restamped = Restamped {
-                        bare_running_from: if bare { 0 } else { u64::MAX },
-                        bare_stopped: bare,
-                        ..Restamped::new(&pcm, 0)
-                    };
-                    restamped.faults_after_prepare.set(1);
-                    let control = control(10 * buffer, 4 * buffer, stall);
-                    let (report, engine) = run_on(&restamped, &s, &control);
-                    let report = report.unwrap_or_else(|e| panic!("{what}: {e:?}"));
-                    let lost = if playback { stall - buffer } else { stall };
+                    let (report, engine, lost) = stall_restamped(playback, stall, &what, |pcm| {
+                        let restamped = Restamped {
+                            bare_running_from: if bare { 0 } else { u64::MAX },
+                            bare_stopped: bare,
+                            ..Restamped::new(pcm, 0)
+                        };
+                        restamped.faults_after_prepare.set(1);
+                        restamped
+                    });
                     assert_eq!(report.xruns, 2, "{what}: {report:?}");
                     assert_eq!(report.frames_lost_estimate, lost, "{what}: {report:?}");
                     assert_eq!(engine.lost.iter().sum::<u64>(), lost, "{what}");
-                    let off = if playback {
-                        off_time(&rig, &pcm)
-                    } else {
-                        off_time_captured(&rig, &pcm, &engine)
-                    };
-                    assert_on_time(&off, &what);
                 }
             }
         }
