@@ -261,22 +261,45 @@ fn ctrl_c_ends_play_with_a_fade_never_a_step() {
         .rposition(|&s| s == 0.5)
         .expect("the constant was heard");
     let fall = &got[last_full..];
-    let step = 0.5 / 2400.0;
-    for (i, w) in fall.windows(2).enumerate() {
-        assert!(
-            w[0] - w[1] <= step * 1.001 + 1e-7 && w[1] <= w[0] + 1e-7,
-            "a step of {} at {} frames into the fall ({:?})",
-            w[0] - w[1],
-            i,
-            &fall[i.saturating_sub(2)..(i + 3).min(fall.len())]
-        );
+    // The fall is frame by frame the documented 2400-frame ramp, 0.5 * (1 - k / 2400) at
+    // its frame k, then silence: a step or a frame lost or repeated fails. The one thing
+    // allowed is the dummy server's loopback moving by one JACK period (1024 frames)
+    // between two recorded frames, which skips or repeats a period of what was played
+    // (docs/reliability.md, the soak; CI once saw it 1023 frames into the fall).
+    let played = |k: usize| 0.5 * rtmix_host_tests::model::ramp(1.0, 0.0, 0, 2400, k as u64);
+    let loopback_period = 1024;
+    let (mut k, mut moves) = (0usize, 0usize);
+    assert_eq!(fall[0], played(0));
+    for (i, &heard) in fall.iter().enumerate().skip(1) {
+        let next = k + 1;
+        let candidates = [
+            Some(next),
+            Some(next + loopback_period),
+            next.checked_sub(loopback_period),
+        ];
+        let Some(at) = candidates
+            .into_iter()
+            .flatten()
+            .find(|&c| (heard - played(c)).abs() <= 1e-6)
+        else {
+            panic!(
+                "a step at {i} frames into the fall: heard {heard}, the ramp's frame {next} is \
+                 {} ({:?})",
+                played(next),
+                &fall[i.saturating_sub(2)..(i + 3).min(fall.len())]
+            );
+        };
+        if at != next {
+            moves += 1;
+            eprintln!("the loopback moved {i} frames into the fall (frame {k} then {at})");
+        }
+        k = at;
     }
-    let ramp = fall.iter().take_while(|&&s| s > 0.0).count();
+    assert!(moves <= 2, "{moves} loopback moves in one fall");
     assert!(
-        (2399..=2401).contains(&ramp),
-        "a 2400-frame ramp, found {ramp}"
+        k >= 2400 && *fall.last().unwrap() == 0.0,
+        "the recording ends in the ramp's silence, at its frame {k}"
     );
-    assert!(fall[ramp..].iter().all(|&s| s == 0.0), "then silence");
 }
 
 #[test]
