@@ -199,8 +199,10 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             }
             if action.state == State::Ended {
                 // Its end was known (and its followers timed) unless a stream's policy or
-                // an invalid span stopped it in this block.
-                let moved = action.stopped || action.reason == End::Invalid;
+                // an invalid span stopped it in this block, or it ran until the end of the
+                // frame clock.
+                let moved =
+                    action.stopped || action.reason == End::Invalid || action.ended_at == NONE;
                 self.st.unlink(List::Active, slot);
                 self.st.push_back(List::Ended, slot);
                 if moved {
@@ -342,15 +344,12 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         action.requested_frame = requested;
         let late_by = now.saturating_sub(requested);
         action.late_by = late_by;
-        let policy = match action.work {
-            Work::Stats => Late::StartNow,
-            _ => action.late,
-        };
         let origin = if late_by == 0 {
             requested
         } else {
             self.stats.late += 1;
-            match policy {
+            // A stats fetch comes with `Late::StartNow` (`Controller::send_stats`).
+            match action.late {
                 Late::Drop => return self.end_now(slot, EndReason::DroppedLate, now),
                 Late::StartNow => now,
                 Late::Skip => requested,
@@ -419,7 +418,10 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
             let seq = self.st.seq(target);
             let end = match self.stop_frame(Target { slot: target, seq }) {
                 StopFrame::Known(end) => end,
-                StopFrame::Unknown | StopFrame::Missing => continue,
+                // It stopped at the end of the frame clock, after which no frame is
+                // left: retimed to no frame, its followers end as invalid.
+                StopFrame::Missing => NONE,
+                StopFrame::Unknown => continue,
             };
             let mut follower = self.st.first_follower(target);
             while follower != NIL {
@@ -728,9 +730,14 @@ fn process_one<B, Mp: MapStore>(
                 frames: n as usize,
             };
             outcome = half.transfer(t, span, lost);
-            if let Flow::Stop { frames } = outcome {
-                frame += frames;
-                break;
+            match outcome {
+                Flow::Stop { frames } => {
+                    frame += frames;
+                    break;
+                }
+                // Not one frame of the span was played: it ends where the span begins.
+                Flow::Invalid => break,
+                Flow::Done => {}
             }
         }
         frame += n;

@@ -1177,3 +1177,100 @@ fn a_group_member_debugs_as_its_request() {
     let shown = std::format!("{member:?}");
     assert!(shown.starts_with("Play { samples: 6, map: "), "{shown}");
 }
+
+/// A buffer whose visible length the test cuts while it plays (a `PlaySource` may hand
+/// back a different slice each time it is asked).
+struct Shrinking {
+    samples: Vec<f32>,
+    len: std::rc::Rc<core::cell::Cell<usize>>,
+}
+
+impl Shrinking {
+    fn new(samples: Vec<f32>) -> Self {
+        let len = std::rc::Rc::new(core::cell::Cell::new(samples.len()));
+        Self { samples, len }
+    }
+}
+
+impl PlaySource for Shrinking {
+    fn buffer(&self) -> Option<&[f32]> {
+        self.samples.get(..self.len.get())
+    }
+}
+
+/// A play whose samples run out under it ends as invalid where they did, and what
+/// follows it moves up to there (late by then, so it starts at once) instead of waiting
+/// for the end the play had. (cargo-mutants: `finish` not retiming the followers of an
+/// action that ended invalid survived.)
+#[test]
+fn a_play_whose_buffer_shrinks_under_it_ends_invalid_and_its_follower_moves_up() {
+    let (mut ctl, mut engine) =
+        open::<Shrinking, Vec<f32>>(StreamConfig::output(1), StreamCapacity::default()).unwrap();
+    let long = Shrinking::new(vec![1.0; 100]);
+    let cut = long.len.clone();
+    let a = ctl.play(Play::new(long, mono())).unwrap();
+    let b = ctl
+        .play(
+            Play::new(Shrinking::new(vec![0.5; 4]), mono())
+                .at(At::After(a))
+                .late(Late::StartNow),
+        )
+        .unwrap();
+    let mut out = [0.0f32; 16];
+    engine.output.process(&mut out);
+    assert_eq!(out, [1.0; 16]);
+    cut.set(20);
+    engine.output.process(&mut out);
+    assert_eq!(
+        out, [0.0; 16],
+        "frames 16 to 31 are not all there: none is played"
+    );
+    let done = ctl.take(a).unwrap();
+    assert_eq!(
+        (done.end, done.frames, done.ended_at),
+        (EndReason::Invalid, 16, Some(16))
+    );
+    engine.output.process(&mut out);
+    let mut want = [0.0f32; 16];
+    want[..4].fill(0.5);
+    assert_eq!(out, want, "the follower plays at once, at frame 32");
+    let done = ctl.take(b).unwrap();
+    assert_eq!(
+        (done.end, done.actual_start),
+        (EndReason::Finished, Some(32))
+    );
+}
+
+/// At the end of the frame clock (`u64::MAX`, some 12 million years in), a loop that never
+/// ended stops there, and what follows it completes rather than waiting for ever.
+/// (cargo-mutants: `stop_frame` taking such an end for a known frame, or for one still to
+/// come, survived.)
+#[test]
+fn what_follows_a_loop_still_running_at_the_end_of_the_clock_completes() {
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
+    engine.output.report_lost(u64::MAX - 8);
+    let a = ctl
+        .play(Play::new(vec![0.25; 4], mono()).repeat(Repeat::Forever))
+        .unwrap();
+    let b = ctl
+        .play(Play::new(vec![], mono()).at(At::After(a)))
+        .unwrap();
+    let c = ctl
+        .play(Play::new(vec![0.5; 2], mono()).at(At::After(a)))
+        .unwrap();
+    let mut out = [0.0f32; 16];
+    engine.output.process(&mut out);
+    assert_eq!(engine.output.clock(), u64::MAX);
+    let a = ctl.take(a).unwrap();
+    assert_eq!(
+        (a.end, a.frames, a.ended_at),
+        (EndReason::Finished, 8, None)
+    );
+    // No frame is left after it: its followers end as invalid, at once, with nothing
+    // played, like a play that would run past the end of the clock.
+    for id in [b, c] {
+        let done = ctl.take(id).expect("completed in the same block");
+        assert_eq!((done.end, done.frames), (EndReason::Invalid, 0));
+    }
+    assert!(engine.output.is_idle());
+}
