@@ -363,32 +363,6 @@ fn plan_record(
     })
 }
 
-/// Refuses a faded cancel that would replace an earlier cancel's fade under way (see
-/// [`cancels::Stop::refade`]).
-fn check_refades(
-    session: &Session,
-    plays: &[PlannedPlay],
-    cancels: &[PlannedCancel],
-) -> Result<(), Error> {
-    for (i, p) in plays.iter().enumerate() {
-        if let Some((later, earlier)) = cancels::stop(p, i, cancels).refade {
-            let (c, e) = (&cancels[later], &cancels[earlier]);
-            return Err(value_error(
-                session.place(&session.cancels[later].lines, &c.label, "fade"),
-                format!(
-                    "it reaches {} at frame {}, while the fade of {} (from frame {}) is under way, and a second fade cannot replace a first one exactly yet: cut there (fade = 0), or cancel at frame {} at the latest",
-                    p.label,
-                    c.at,
-                    e.label,
-                    e.at,
-                    e.at + 1
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The output length when the session does not fix it: the end of the last play or
 /// recording.
 fn default_length(
@@ -399,7 +373,7 @@ fn default_length(
 ) -> Result<u64, Error> {
     let mut end = 0;
     for (i, p) in plays.iter().enumerate() {
-        let Some(e) = cancels::stop(p, i, cancels).end else {
+        let Some(e) = cancels::end(p, i, cancels) else {
             return Err(value_error(
                 session.place(&session.plays[i].lines, &p.label, "loop"),
                 "it loops forever and nothing ends it: give the session a length, or add a [[cancel]]".into(),
@@ -447,7 +421,6 @@ pub fn plan(session: Session, input: Option<&Path>, record_dir: &Path) -> Result
             })
         })
         .collect::<Result<_, _>>()?;
-    check_refades(&session, &plays, &cancels)?;
     let input = plan_input(&session, input)?;
     let inputs = input.as_ref().map_or(0, |i| i.audio.channels);
     let records = session
