@@ -1274,3 +1274,46 @@ fn what_follows_a_loop_still_running_at_the_end_of_the_clock_completes() {
     }
     assert!(engine.output.is_idle());
 }
+
+/// A stats fetch taken frees its place: a direction's two outstanding fetches are a limit
+/// on those outstanding, not on how many are ever made. (cargo-mutants: the count not
+/// going down when one is taken survived.)
+#[test]
+fn stats_fetches_taken_one_by_one_never_run_out() {
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
+    for round in 0..5 {
+        let id = ctl
+            .fetch_stats(Direction::Output, At::Asap)
+            .unwrap_or_else(|e| panic!("fetch {round}: {e:?}"));
+        engine.output.process(&mut [0.0; 4]);
+        assert!(ctl.take(id).unwrap().stream_stats().is_some());
+    }
+    let held = [
+        ctl.fetch_stats(Direction::Output, At::Asap).unwrap(),
+        ctl.fetch_stats(Direction::Output, At::Asap).unwrap(),
+    ];
+    assert_eq!(
+        ctl.fetch_stats(Direction::Output, At::Asap),
+        Err(Error::StatsBusy { fetches: 2 })
+    );
+    engine.output.process(&mut [0.0; 4]);
+    ctl.take(held[0]).unwrap();
+    assert!(ctl.fetch_stats(Direction::Output, At::Asap).is_ok());
+}
+
+/// Forgetting an action still under way says yes, and its completion never comes: it is
+/// dropped when it arrives and its slot is free again. (cargo-mutants: `Port::forget`
+/// saying no, or refusing the actions it holds, survived.)
+#[test]
+fn a_forgotten_play_still_under_way_is_dropped_when_it_ends() {
+    let (mut ctl, mut engine) = stream(2, 4, StreamConfig::output(1));
+    let id = ctl.play(Play::new(vec![0.5; 8], mono())).unwrap();
+    engine.output.process(&mut [0.0; 4]);
+    assert!(ctl.forget(id), "it is outstanding");
+    assert_eq!(ctl.outstanding(Direction::Output), 1);
+    engine.output.process(&mut [0.0; 4]);
+    assert!(ctl.try_next().is_none(), "its completion was dropped");
+    assert!(ctl.take(id).is_none());
+    assert_eq!(ctl.outstanding(Direction::Output), 0);
+    assert!(!ctl.forget(id), "no longer outstanding");
+}
