@@ -176,9 +176,6 @@ pub(crate) struct Command<B, Mp> {
     pub(crate) seq: u64,
     pub(crate) slot: u16,
     pub(crate) when: When,
-    /// For [`When::After`]: where the followed action stopped, when the controller already
-    /// holds its completion (the engine may no longer know it); else [`NONE`].
-    pub(crate) after_end: u64,
     pub(crate) late: Late,
     pub(crate) group: GroupMark,
     pub(crate) body: Body<B, Mp>,

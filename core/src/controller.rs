@@ -193,34 +193,23 @@ where
         ActionId::new(seq, self.stream, direction, slot.unwrap_or(0))
     }
 
-    /// The timing of a command at `at`, as the engine reads it, and where the action it
-    /// follows stopped if this side already knows.
-    fn when(&mut self, at: At) -> (When, u64) {
+    /// The timing of a command at `at`, as the engine reads it. For `At::After`, the
+    /// engine finds where the followed action stopped itself: the controller admits it
+    /// only while that action's completion is outstanding, and until the completion is
+    /// taken its slot keeps the action, or the frame where it stopped.
+    fn when(at: At) -> When {
         match at {
-            At::Asap => (When::Asap, NONE),
-            At::Frame(f) => (When::Frame(f), NONE),
-            At::After(id) => {
-                let end = match id.direction() {
-                    Direction::Output => self
-                        .output
-                        .as_mut()
-                        .map(|p| p.known_end(id.slot(), id.seq())),
-                    Direction::Input => self
-                        .input
-                        .as_mut()
-                        .map(|p| p.known_end(id.slot(), id.seq())),
-                };
-                let when = When::After {
-                    slot: id.slot(),
-                    seq: id.seq(),
-                };
-                (when, end.unwrap_or(NONE))
-            }
+            At::Asap => When::Asap,
+            At::Frame(f) => When::Frame(f),
+            At::After(id) => When::After {
+                slot: id.slot(),
+                seq: id.seq(),
+            },
         }
     }
 
     fn send_play(&mut self, play: Play<P>, shape: (Shape, Levels), group: GroupMark) -> ActionId {
-        let when = self.when(play.at);
+        let when = Self::when(play.at);
         let id = self.issue(Direction::Output);
         let samples = play.buffer.buffer().map_or(0, <[f32]>::len);
         if let Some(port) = self.output.as_mut() {
@@ -238,7 +227,7 @@ where
     }
 
     fn send_record(&mut self, record: Record<R>, group: GroupMark) -> ActionId {
-        let when = self.when(record.at);
+        let when = Self::when(record.at);
         let id = self.issue(Direction::Input);
         let samples = record.buffer.buffer().map_or(0, <[f32]>::len);
         // A stream records until cancelled (or its sink runs full, with `OnFull::Stop`).
@@ -305,7 +294,7 @@ where
         group: GroupMark,
         control: Control,
     ) -> ActionId {
-        let when = self.when(at);
+        let when = Self::when(at);
         let id = self.issue(direction);
         let stats = matches!(control, Control::Stats);
         match direction {
@@ -799,7 +788,7 @@ where
 /// A command to send.
 fn command<B, Mp>(
     id: ActionId,
-    (when, after_end): (When, u64),
+    when: When,
     late: Late,
     group: GroupMark,
     body: Body<B, Mp>,
@@ -808,7 +797,6 @@ fn command<B, Mp>(
         seq: id.seq(),
         slot: id.slot(),
         when,
-        after_end,
         late,
         group,
         body,

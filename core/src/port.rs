@@ -350,18 +350,4 @@ impl<B, H: Home> Port<B, H> {
         }
         true
     }
-
-    /// Where the action `seq` in `slot` stopped, if its completion has arrived here (the
-    /// engine may no longer know it then).
-    pub(crate) fn known_end(&mut self, slot: u16, seq: u64) -> u64 {
-        self.collect();
-        self.mail
-            .get(usize::from(slot))
-            .filter(|m| m.held.seq() == seq)
-            .and_then(|m| match &m.held {
-                Held::Arrived(done) => Some(done),
-                _ => None,
-            })
-            .map_or(NONE, |d| d.ended_at)
-    }
 }

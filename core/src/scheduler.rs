@@ -250,13 +250,9 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         self.stats.queue_high_water = self.stats.queue_high_water.max(waiting);
         while let Some(cmd) = self.ends.commands.receive() {
             let group = cmd.group;
-            let (slot, seq, after_end) = (cmd.slot, cmd.seq, cmd.after_end);
+            let (slot, seq) = (cmd.slot, cmd.seq);
             let kind = cmd.kind(self.transfer_kind);
-            let mut action = Action::from_command(cmd, kind);
-            if after_end != NONE {
-                // The controller already had the followed action's completion.
-                action.requested_frame = after_end;
-            }
+            let action = Action::from_command(cmd, kind);
             if let Err(action) = self.st.put(slot, seq, action) {
                 // The controller gives a slot again only once its last action's completion
                 // was taken, so this cannot happen; if it did, the command ends at once.

@@ -38,7 +38,6 @@ fn a_group_split_across_blocks_starts_together_when_complete() {
             seq,
             slot,
             when: When::Asap,
-            after_end: crate::command::NONE,
             late: Late::Drop,
             group,
             body: Body::Transfer {
@@ -1098,7 +1097,6 @@ fn the_engine_refuses_a_master_gain_past_the_streams_channels_whatever_its_stora
             seq: 0,
             slot,
             when: When::Asap,
-            after_end: crate::command::NONE,
             late: Late::StartNow,
             group: GroupMark::Single,
             body: Body::Gain {
@@ -1153,7 +1151,6 @@ fn the_input_engine_refuses_a_master_gain() {
             seq: 0,
             slot,
             when: When::Asap,
-            after_end: crate::command::NONE,
             late: Late::StartNow,
             group: GroupMark::Single,
             body: Body::Gain {
