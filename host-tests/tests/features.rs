@@ -174,17 +174,19 @@ proptest! {
         prop_assert_eq!(done.into_played(), Some(buffer));
     }
 
-    /// A region of L frames looped forever from frame F and ended with
-    /// `Ending::AfterRepetition` at frame c >= F finishes the repetition that contains frame
-    /// c (one that starts exactly at c plays whole): it stops at the seam
-    /// `F + (floor((c - F) / L) + 1) L`, with every repetition up to there complete and
-    /// gapless. The cancel may arrive before the first block or between blocks.
+    /// A region of L frames looped forever from frame F, started `s` frames into the play
+    /// (`from_frame`, 0 in a quarter of the cases), and ended with `Ending::AfterRepetition`
+    /// at frame c >= F finishes the repetition that contains frame c (one that starts
+    /// exactly at c plays whole): the play frame at c is `c - F + s`, so it stops at the
+    /// seam `F + (floor((c - F + s) / L) + 1) L - s`, with every repetition up to there
+    /// complete and gapless. The cancel may arrive before the first block or between blocks.
     #[test]
     fn forever_ends_after_the_repetition_playing_at_the_cancel(
         frames in 1u64..200,
         region in (any::<u64>(), any::<u64>()),
         f in 0u64..1000,
         d in 0u64..1500,
+        skip in prop_oneof![Just(0u64), 0u64..600],
         live in any::<bool>(),
         pattern in blocks(),
     ) {
@@ -192,19 +194,22 @@ proptest! {
         let len = b - a;
         let buffer = counting(frames, 0);
         let c = f + d;
-        let end = f + (d / len + 1) * len;
+        let end = f + ((d + skip) / len + 1) * len - skip;
         let (mut ctl, engine) = stream::open::<Vec<f32>, Vec<f32>>(16, 16, StreamConfig::output(1));
         let mut dev = Device::new(engine, &pattern);
-        let id = ctl
-            .play(mono(buffer.clone()).region(a, b).repeat(Repeat::Forever).at(At::Frame(f)))
-            .unwrap();
+        let play = mono(buffer.clone())
+            .region(a, b)
+            .repeat(Repeat::Forever)
+            .from_frame(skip)
+            .at(At::Frame(f));
+        let id = ctl.play(play).unwrap();
         if live {
             dev.run_before(c);
         }
         let cut = ctl.cancel_with(id, At::Frame(c), Late::Skip, Ending::AfterRepetition).unwrap();
         dev.run_to(end + len + 8);
         check(&dev.out, 1, |t, _| {
-            if (f..end).contains(&t) { buffer[(a + (t - f) % len) as usize] } else { 0.0 }
+            if (f..end).contains(&t) { buffer[(a + (t - f + skip) % len) as usize] } else { 0.0 }
         })?;
         let done = take(&mut ctl, id);
         prop_assert_eq!(done.end, EndReason::Cancelled { at: end });
