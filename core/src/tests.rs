@@ -1314,3 +1314,26 @@ fn a_forgotten_play_still_under_way_is_dropped_when_it_ends() {
     assert_eq!(ctl.outstanding(Direction::Output), 0);
     assert!(!ctl.forget(id), "no longer outstanding");
 }
+
+/// A fixed storage debugs as its sizes (not its contents), and holds the snapshots of
+/// both stats fetches a direction may have outstanding at once. (cargo-mutants: the
+/// `Debug` texts and the snapshot queue made one short survived.)
+#[test]
+fn a_fixed_storage_shows_its_sizes_and_serves_two_stats_fetches_at_once() {
+    let mut storage: OutputStorage<Vec<f32>, 4, 8, 4, 2> = OutputStorage::new();
+    assert_eq!(
+        std::format!("{storage:?}"),
+        "OutputStorage(Storage { actions: 4, commands: 7, completions: 3, channels: 2 })"
+    );
+    let (mut ctl, mut engine) = storage.split(StreamConfig::output(2)).unwrap();
+    let both = [
+        ctl.fetch_stats(Direction::Output, At::Asap).unwrap(),
+        ctl.fetch_stats(Direction::Output, At::Asap).unwrap(),
+    ];
+    engine.output.process(&mut [0.0; 8]);
+    for id in both {
+        let done = ctl.take(id).unwrap();
+        assert_eq!(done.end, EndReason::Finished);
+        assert!(done.stream_stats().is_some());
+    }
+}
