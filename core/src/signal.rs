@@ -104,6 +104,12 @@ mod imp {
         pub(crate) fn end_wait(&self) {
             self.shared.waiting.store(false, Ordering::SeqCst);
         }
+
+        /// Whether a wait is announced (what the audio side reads).
+        #[cfg(all(test, not(loom)))]
+        pub(crate) fn is_waiting(&self) -> bool {
+            self.shared.waiting.load(Ordering::SeqCst)
+        }
     }
 }
 
@@ -124,6 +130,27 @@ mod imp {
 }
 
 pub(crate) use imp::Signal;
+
+#[cfg(all(test, feature = "std", not(loom)))]
+mod tests {
+    use super::Signal;
+    use core::time::Duration;
+
+    /// A wait, however it ends, lowers the flag it raised, so the audio side goes back to
+    /// reading one atomic: no futex wake per block for a thread that no longer waits.
+    /// (cargo-mutants: `end_wait` made a no-op survived.)
+    #[test]
+    fn a_wait_lowers_its_flag_when_it_ends() {
+        let signal = Signal::new();
+        signal.prepare_wait();
+        assert!(signal.is_waiting());
+        signal.park(Some(Duration::from_millis(1)));
+        assert!(!signal.is_waiting());
+        signal.prepare_wait();
+        signal.end_wait();
+        assert!(!signal.is_waiting());
+    }
+}
 
 /// A loom model of the wake-up: this file's `Signal`, built on loom's primitives, between a
 /// waiter that follows `wait_step` (wait.rs) and an engine that hands back completions and

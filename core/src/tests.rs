@@ -1258,18 +1258,88 @@ fn what_follows_a_loop_still_running_at_the_end_of_the_clock_completes() {
     let mut out = [0.0f32; 16];
     engine.output.process(&mut out);
     assert_eq!(engine.output.clock(), u64::MAX);
-    let a = ctl.take(a).unwrap();
-    assert_eq!(
-        (a.end, a.frames, a.ended_at),
-        (EndReason::Finished, 8, None)
-    );
     // No frame is left after it: its followers end as invalid, at once, with nothing
     // played, like a play that would run past the end of the clock.
     for id in [b, c] {
         let done = ctl.take(id).expect("completed in the same block");
         assert_eq!((done.end, done.frames), (EndReason::Invalid, 0));
     }
+    // One sent after the loop's completion arrived (not yet taken), when the engine knows
+    // the loop only by its slot's record, finds the same.
+    let late = ctl
+        .play(Play::new(vec![], mono()).at(At::After(a)))
+        .unwrap();
+    engine.output.process(&mut out);
+    let done = ctl.take(late).expect("completed in its first block");
+    assert_eq!((done.end, done.frames), (EndReason::Invalid, 0));
+    let a = ctl.take(a).unwrap();
+    assert_eq!(
+        (a.end, a.frames, a.ended_at),
+        (EndReason::Finished, 8, None)
+    );
     assert!(engine.output.is_idle());
+}
+
+/// A play that follows one whose completion has arrived but is not taken is timed from
+/// where that one stopped, which the engine keeps in the slot's record. (cargo-mutants:
+/// `Slots::left_at` forgetting it, or giving another frame, survived while the controller
+/// still sent the frame along.)
+#[test]
+fn a_follower_of_a_play_that_has_left_the_engine_starts_where_it_stopped() {
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
+    let a = ctl
+        .play(Play::new(vec![0.5; 4], mono()).at(At::Frame(3)))
+        .unwrap();
+    engine.output.process(&mut [0.0; 10]);
+    assert!(ctl.is_outstanding(a));
+    // Due at 7, known only now at 10: late by 3; dropped, as asked.
+    let b = ctl
+        .play(Play::new(vec![1.0; 4], mono()).at(At::After(a)))
+        .unwrap();
+    // And one that skips what passed plays its last frame at 10.
+    let c = ctl
+        .play(
+            Play::new(vec![0.0, 0.0, 0.0, 0.25], mono())
+                .at(At::After(a))
+                .late(Late::Skip),
+        )
+        .unwrap();
+    let mut out = [9.0f32; 4];
+    engine.output.process(&mut out);
+    assert_eq!(out, [0.25, 0.0, 0.0, 0.0]);
+    let b = ctl.take(b).unwrap();
+    assert_eq!((b.end, b.late_by), (EndReason::DroppedLate, 3));
+    let c = ctl.take(c).unwrap();
+    assert_eq!(
+        (c.end, c.late_by, c.skipped, c.frames),
+        (EndReason::Finished, 3, 3, 1)
+    );
+    assert_eq!(ctl.take(a).unwrap().ended_at, Some(7));
+}
+
+/// A play cancelled at the very frame it starts, in the block it starts, plays nothing
+/// and says it never started. (cargo-mutants: that branch of `cut` skipped survived.)
+#[test]
+fn a_play_cut_at_its_first_frame_in_its_first_block_never_started() {
+    for ending in [Ending::Cut, Ending::FadeOut(0)] {
+        let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
+        let a = ctl
+            .play(Play::new(vec![0.5; 8], mono()).at(At::Frame(2)))
+            .unwrap();
+        let cut = ctl
+            .cancel_with(a, At::Frame(2), Late::StartNow, ending)
+            .unwrap();
+        let mut out = [9.0f32; 6];
+        engine.output.process(&mut out);
+        assert_eq!(out, [0.0; 6]);
+        let done = ctl.take(a).unwrap();
+        assert_eq!(
+            (done.end, done.frames, done.actual_start, done.ended_at),
+            (EndReason::Cancelled { at: 2 }, 0, None, Some(2)),
+            "{ending:?}"
+        );
+        assert_eq!(ctl.take(cut).unwrap().end, EndReason::Cut);
+    }
 }
 
 /// A stats fetch taken frees its place: a direction's two outstanding fetches are a limit
