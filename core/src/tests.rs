@@ -1407,3 +1407,43 @@ fn a_fixed_storage_shows_its_sizes_and_serves_two_stats_fetches_at_once() {
         assert!(done.stream_stats().is_some());
     }
 }
+
+/// Many plays waiting at once, submitted in scrambled frame order, some cancelled before
+/// they start: each of the rest starts at its frame, whatever the block sizes. The
+/// schedule is a binary heap; this drives its sifting up (submissions) and down (starts
+/// and cancels) through every level. (cargo-mutants: a wrong parent index in `sift_up`
+/// survived.)
+#[test]
+fn many_waiting_plays_start_each_at_its_frame_in_any_submission_order() {
+    for block in [1usize, 3, 7, 64] {
+        let (mut ctl, mut engine) = stream(64, 64, StreamConfig::output(1));
+        let frames: Vec<u64> = (0..40).map(|i| (i * 17 + 5) % 40 + 2).collect();
+        let ids: Vec<ActionId> = frames
+            .iter()
+            .map(|&f| {
+                let value = f as f32;
+                ctl.play(Play::new(vec![value], mono()).at(At::Frame(f)))
+                    .unwrap()
+            })
+            .collect();
+        // Every fifth one cancelled while it waits in the engine.
+        engine.output.process(&mut []);
+        for id in ids.iter().step_by(5) {
+            ctl.cancel(*id, At::Asap, Late::StartNow).unwrap();
+        }
+        let cancelled: Vec<u64> = frames.iter().step_by(5).copied().collect();
+        let mut out = vec![0.0f32; 48];
+        for chunk in out.chunks_mut(block) {
+            engine.output.process(chunk);
+        }
+        for (t, &got) in out.iter().enumerate() {
+            let t = t as u64;
+            let want = if (2..42).contains(&t) && !cancelled.contains(&t) {
+                t as f32
+            } else {
+                0.0
+            };
+            assert_eq!(got, want, "frame {t}, blocks of {block}");
+        }
+    }
+}
