@@ -1463,3 +1463,67 @@ fn an_engine_half_debugs_its_waiting_actions() {
         "{shown}"
     );
 }
+
+/// A follower cancelled while it waits leaves its target's follower list with its slot:
+/// when the slot is given to a new play and the target's end then moves, the new play
+/// keeps its own frame. (cargo-mutants: a departing follower left listed survived.)
+#[test]
+fn a_cancelled_follower_s_slot_reused_is_not_retimed_with_its_old_target() {
+    let (mut ctl, mut engine) = stream(4, 8, StreamConfig::output(1));
+    let a = ctl.play(Play::new(vec![0.5; 100], mono())).unwrap();
+    let b = ctl
+        .play(Play::new(vec![1.0; 4], mono()).at(At::After(a)))
+        .unwrap();
+    let cut = ctl.cancel(b, At::Asap, Late::StartNow).unwrap();
+    engine.output.process(&mut [0.0; 4]);
+    assert_eq!(ctl.take(cut).unwrap().end, EndReason::Cut);
+    let gone = ctl.take(b).unwrap();
+    assert_eq!((gone.end, gone.frames), (EndReason::Cancelled { at: 0 }, 0));
+    // B's slot, the last freed, goes to C.
+    let c = ctl
+        .play(Play::new(vec![0.25; 2], mono()).at(At::Frame(50)))
+        .unwrap();
+    assert_eq!(c.slot(), b.slot());
+    // A's end moves to 10: only its followers move with it, and C is not one.
+    ctl.cancel(a, At::Frame(10), Late::StartNow).unwrap();
+    let mut out = vec![0.0f32; 60];
+    for chunk in out.chunks_mut(8) {
+        engine.output.process(chunk);
+    }
+    // `out` starts at frame 4: A until 10, then silence until C at 50.
+    assert!(out[..6].iter().all(|&s| s == 0.5) && out[6..46].iter().all(|&s| s == 0.0));
+    assert_eq!(&out[46..49], &[0.25, 0.25, 0.0]);
+    assert_eq!(ctl.take(c).unwrap().actual_start, Some(50));
+}
+
+/// A stopped engine half is a fresh one with its clock kept: what it held is handed
+/// back, and what comes next plays at its frame. (cargo-mutants: `stop` leaving its lists
+/// and schedule as they were survived.)
+#[test]
+fn a_stopped_engine_plays_what_comes_next() {
+    let (mut ctl, mut engine) = stream(8, 8, StreamConfig::output(1));
+    let running = ctl.play(Play::new(vec![0.5; 100], mono())).unwrap();
+    let waiting = ctl
+        .play(Play::new(vec![0.5; 4], mono()).at(At::Frame(20)))
+        .unwrap();
+    engine.output.process(&mut [0.0; 8]);
+    engine.output.stop();
+    for id in [running, waiting] {
+        assert_eq!(ctl.take(id).unwrap().end, EndReason::StreamStopped);
+    }
+    assert!(engine.output.is_idle());
+    let next = ctl
+        .play(Play::new(vec![0.25; 2], mono()).at(At::Frame(10)))
+        .unwrap();
+    let mut out = [9.0f32; 16];
+    engine.output.process(&mut out[..8]);
+    engine.output.process(&mut out[8..]);
+    let mut want = [0.0f32; 16];
+    want[2..4].fill(0.25);
+    assert_eq!(
+        out, want,
+        "only the new play, at frame 10 (block frames 8 to 23)"
+    );
+    assert_eq!(ctl.take(next).unwrap().actual_start, Some(10));
+    assert!(engine.output.is_idle());
+}
