@@ -1453,13 +1453,15 @@ fn many_waiting_plays_start_each_at_its_frame_in_any_submission_order() {
 #[test]
 fn an_engine_half_debugs_its_waiting_actions() {
     let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
-    ctl.play(Play::new(vec![0.5; 2], mono()).at(At::Frame(100)))
-        .unwrap();
+    for f in [100, 200] {
+        ctl.play(Play::new(vec![0.5; 2], mono()).at(At::Frame(f)))
+            .unwrap();
+    }
     ctl.play(Play::new(vec![0.5; 2], mono())).unwrap();
     engine.output.process(&mut [0.0; 1]);
     let shown = std::format!("{:?}", engine.output);
     assert!(
-        shown.contains("clock: 1, slots: 4, held: 2, pending: 1, "),
+        shown.contains("clock: 1, slots: 4, held: 3, pending: 2, "),
         "{shown}"
     );
 }
