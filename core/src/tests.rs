@@ -1529,3 +1529,39 @@ fn a_stopped_engine_plays_what_comes_next() {
     assert_eq!(ctl.take(next).unwrap().actual_start, Some(10));
     assert!(engine.output.is_idle());
 }
+
+/// A stream play is refused what needs a buffer's length, each on its own: a region, a
+/// repeat interval, repetitions (`NotABuffer`) and a fade-out (`FadeTooLong`: its end is
+/// unknown). (cargo-mutants: an interval alone, or a fade-out, let through survived.)
+#[cfg(feature = "std")]
+#[test]
+fn a_stream_play_is_refused_what_needs_a_buffer_s_length() {
+    type Ring = rtrb::Consumer<f32>;
+    let (mut ctl, _engine) =
+        open::<Ring, Vec<f32>>(StreamConfig::output(1), StreamCapacity::default()).unwrap();
+    let ring = || rtrb::RingBuffer::<f32>::new(8).1;
+    let refused = |ctl: &mut Controller<Ring, Vec<f32>, Heap>, play: Play<Ring>| {
+        ctl.play(play).map(|_| ()).unwrap_err().error
+    };
+    let every = Interval::new(10, 1).unwrap();
+    assert_eq!(
+        refused(&mut ctl, Play::new(ring(), mono()).region(0, 4)),
+        Error::NotABuffer
+    );
+    assert_eq!(
+        refused(&mut ctl, Play::new(ring(), mono()).interval(every)),
+        Error::NotABuffer
+    );
+    assert_eq!(
+        refused(&mut ctl, Play::new(ring(), mono()).repeat(Repeat::Times(2))),
+        Error::NotABuffer
+    );
+    assert_eq!(
+        refused(&mut ctl, Play::new(ring(), mono()).fade_out(10)),
+        Error::FadeTooLong {
+            fade: 10,
+            frames: u64::MAX
+        }
+    );
+    assert!(ctl.play(Play::new(ring(), mono()).fade_in(10)).is_ok());
+}

@@ -226,15 +226,13 @@ impl<P: PlaySource + Clone, const N: usize> Timeline<P, N> {
                 }
             }
         }
-        if members.len() - marker_index - 1 + self.playing.len() > N {
-            return Err(full);
-        }
         let ids = ctl
             .group_vec(members)
             .map_err(|Rejected { error, .. }| error)?;
         self.marker = ids.get(marker_index).copied();
         for &id in ids.iter().skip(marker_index + 1) {
-            // Room checked above.
+            // Room: the group held a cancel for each play still listed, the marker and
+            // the new plays, at most N in all.
             self.playing.push(id).ok();
         }
         self.transport = transport;

@@ -255,6 +255,65 @@ proptest! {
     }
 }
 
+proptest! {
+    /// While rolling, a locate at stream frame F to timeline frame L: until F the timeline
+    /// as it was, from F the timeline from L on, with no gap and no frame twice.
+    #[test]
+    fn a_locate_while_rolling_jumps_at_its_frame(
+        a in prop::collection::vec(spec(), 1..4),
+        at in 0u64..600,
+        locate in 0u64..2000,
+        pattern in blocks(),
+    ) {
+        let (mut ctl, mut engine) = stream::open::<Buf, Vec<f32>>(32, 32, StreamConfig::output(1));
+        let mut tl = Tl::new(&[]);
+        start(&mut ctl, &mut tl, &a, 0);
+        tl.locate(&mut ctl, at, locate).unwrap();
+        prop_assert_eq!(tl.position_at(at), Some(locate));
+        let out = render(&mut engine, &pattern, (at + 500, u64::MAX), |_| {});
+        for (frame, &got) in out.iter().enumerate() {
+            let x = frame as u64;
+            let want = if x < at {
+                mix(&a, i128::from(x))
+            } else {
+                mix(&a, i128::from(x - at + locate))
+            };
+            prop_assert_eq!(got, want, "frame {}", frame);
+        }
+    }
+}
+
+/// A timeline with room for 4 actions, two looping entries rolling, then a switch to none:
+/// the switch's group (two cancels, the old marker's cancel, the new marker) fills the room
+/// exactly, and the loops stop at its frame. The marker is never counted as a play, or the
+/// group would not fit. (cargo-mutants: the marker kept among the plays survived.)
+#[test]
+fn a_timeline_s_room_holds_a_switch_that_ends_every_play() {
+    let (mut ctl, mut engine) = stream::open::<Buf, Vec<f32>>(32, 32, StreamConfig::output(1));
+    let mut tl = Timeline::<Buf, 4>::new(&[]);
+    let looping = |clip: usize| Spec {
+        clip,
+        region: (0, 5),
+        position: 0,
+        every: Some((5, 1)),
+    };
+    let set: rtmix_core::heapless::Vec<Entry<Buf>, 4> =
+        [looping(0), looping(1)].iter().map(entry).collect();
+    tl.switch(&mut ctl, set, 0).unwrap();
+    tl.play(&mut ctl, 0, 0).unwrap();
+    tl.switch(&mut ctl, rtmix_core::heapless::Vec::new(), 23)
+        .unwrap();
+    let out = render(&mut engine, &Blocks::Fixed(16), (40, u64::MAX), |_| {});
+    for (t, &got) in out.iter().enumerate() {
+        let want = if t < 23 {
+            CLIPS[0][t % 5] + CLIPS[1][t % 5]
+        } else {
+            0.0
+        };
+        assert_eq!(got, want, "frame {t}");
+    }
+}
+
 /// A bar of 60/119 s at 48 kHz (2 880 000 / 119 frames) is still exact after 10^9 frames
 /// (about 5.8 hours): the click lands on `floor(k * 2 880 000 / 119)`, not one frame off.
 /// The clock jumps there as an xrun (nothing is mixed over it, but everything moves on).
