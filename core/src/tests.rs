@@ -1432,7 +1432,7 @@ fn many_waiting_plays_start_each_at_its_frame_in_any_submission_order() {
             ctl.cancel(*id, At::Asap, Late::StartNow).unwrap();
         }
         let cancelled: Vec<u64> = frames.iter().step_by(5).copied().collect();
-        let mut out = vec![0.0f32; 48];
+        let mut out = [0.0f32; 48];
         for chunk in out.chunks_mut(block) {
             engine.output.process(chunk);
         }
