@@ -304,6 +304,10 @@ fn play(file: usize, at: u64, channels: &[u16]) -> SPlay {
     }
 }
 
+fn cancel(target: usize, at: u64, fade: u64) -> SCancel {
+    SCancel { target, at, fade }
+}
+
 fn spec(channels: u16, files: Vec<File>, plays: Vec<SPlay>, cancels: Vec<SCancel>) -> Spec {
     Spec {
         rate: 1000,
@@ -393,7 +397,6 @@ fn cancels_cut_and_fade_at_their_exact_frames() {
     let mut fade_at_start = play(0, 20, &[2]); // faded from its first frame
     fade_at_start.times = Some(3);
     let late = play(0, 30, &[1]); // starts after its cancel: never plays
-    let cancel = |target, at, fade| SCancel { target, at, fade };
     let s = spec(
         3,
         files,
@@ -435,7 +438,6 @@ fn cancels_cut_and_fade_at_their_exact_frames() {
 #[test]
 fn a_second_cancel_ends_a_play_earlier_and_its_fade_never_rises() {
     let files = vec![File::distinct(0, 1, 40)];
-    let cancel = |target, at, fade| SCancel { target, at, fade };
     let s = spec(
         4,
         files,
@@ -488,7 +490,6 @@ fn a_second_cancel_ends_a_play_earlier_and_its_fade_never_rises() {
 #[test]
 fn a_second_fade_deep_into_a_first_takes_over_only_if_it_ends_first() {
     let files = vec![File::distinct(0, 1, 40)];
-    let cancel = |target, at, fade| SCancel { target, at, fade };
     let s = spec(
         2,
         files,
@@ -521,16 +522,7 @@ fn a_cancel_during_a_fade_out_multiplies_with_it() {
     let files = vec![File::distinct(0, 1, 12)];
     let mut a = play(0, 0, &[0]);
     a.fade_out = 8;
-    let s = spec(
-        1,
-        files,
-        vec![a],
-        vec![SCancel {
-            target: 0,
-            at: 7,
-            fade: 3,
-        }],
-    );
+    let s = spec(1, files, vec![a], vec![cancel(0, 7, 3)]);
     check("fade-and-cancel", &s);
 }
 
@@ -570,12 +562,7 @@ fn reports_count_the_frames_the_engine_played_with_no_extra_block() {
     faded.fade_out = 4;
     let mut endless = play(0, 0, &[0]);
     endless.times = None;
-    let cancel = SCancel {
-        target: 1,
-        at: 12,
-        fade: 5,
-    };
-    let s = spec(1, files, vec![faded, endless], vec![cancel]);
+    let s = spec(1, files, vec![faded, endless], vec![cancel(1, 12, 5)]);
     assert_eq!(s.length(), 17);
     check("reports", &s);
     let dir = Scratch::new("reports");

@@ -1075,6 +1075,25 @@ fn an_engine_half_debugs_as_its_type_and_channels() {
     );
 }
 
+/// Sends a master gain of 0.5 on `channel` straight down `port`, past the controller's
+/// checks (which refuse it), as the engine tests of that refusal need.
+fn send_master_gain<H: crate::home::Home>(port: &mut crate::port::Port<Vec<f32>, H>, channel: u16) {
+    let slot = port.assign(0);
+    let cmd = Command {
+        seq: 0,
+        slot,
+        when: When::Asap,
+        late: Late::StartNow,
+        group: GroupMark::Single,
+        body: Body::Gain {
+            target: crate::command::Gain::Master(channel),
+            gain: 0.5,
+            ramp: 0,
+        },
+    };
+    port.send(cmd, false);
+}
+
 // Found by cargo-mutants: the engine's own check that a master gain's channel is one of the
 // stream's (`channel < channels`) was never reached: the controller refuses such a channel
 // first. A fixed storage has masters for `M` channels, more than this stream's one, so
@@ -1090,23 +1109,7 @@ fn the_engine_refuses_a_master_gain_past_the_streams_channels_whatever_its_stora
             channels: 1
         })
     );
-    let port = ctl.output.as_mut().unwrap();
-    let slot = port.assign(0);
-    port.send(
-        Command {
-            seq: 0,
-            slot,
-            when: When::Asap,
-            late: Late::StartNow,
-            group: GroupMark::Single,
-            body: Body::Gain {
-                target: crate::command::Gain::Master(1),
-                gain: 0.5,
-                ramp: 0,
-            },
-        },
-        false,
-    );
+    send_master_gain(ctl.output.as_mut().unwrap(), 1);
     let mut out = [9.0f32; 2];
     engine.output.process(&mut out);
     let done = ctl.try_next().unwrap();
@@ -1144,23 +1147,7 @@ fn a_recording_counts_frames_per_mapped_channel_and_debugs_its_size_not_its_samp
 fn the_input_engine_refuses_a_master_gain() {
     let mut storage: InputStorage<Vec<f32>, 4, 4, 2, 2> = InputStorage::new();
     let (mut ctl, mut engine) = storage.split_input(StreamConfig::input(1)).unwrap();
-    let port = ctl.input.as_mut().unwrap();
-    let slot = port.assign(0);
-    port.send(
-        Command {
-            seq: 0,
-            slot,
-            when: When::Asap,
-            late: Late::StartNow,
-            group: GroupMark::Single,
-            body: Body::Gain {
-                target: crate::command::Gain::Master(0),
-                gain: 0.5,
-                ramp: 0,
-            },
-        },
-        false,
-    );
+    send_master_gain(ctl.input.as_mut().unwrap(), 0);
     engine.input.process(&[0.0f32; 2]);
     let done = ctl.try_next().unwrap();
     assert_eq!(done.end, EndReason::TargetNotActive);

@@ -114,6 +114,14 @@ fn render(
     out
 }
 
+/// Checks `out`, rendered from stream frame 0, frame by frame against `want(frame)`.
+fn check(out: &[f32], want: impl Fn(u64) -> f32) -> Result<(), TestCaseError> {
+    for (frame, &got) in out.iter().enumerate() {
+        prop_assert_eq!(got, want(frame as u64), "frame {}", frame);
+    }
+    Ok(())
+}
+
 fn mix(specs: &[Spec], t: i128) -> f32 {
     specs.iter().map(|s| reference(s, t)).sum()
 }
@@ -140,17 +148,16 @@ proptest! {
         let switch = tl.switch(&mut ctl, entries(&b), f).unwrap();
         let end = f + 600;
         let out = render(&mut engine, &pattern, (end, u64::MAX), |_| {});
-        for (frame, &got) in out.iter().enumerate() {
-            let t = frame as i128 - i128::from(zero);
-            let want = if (frame as u64) < zero {
+        check(&out, |x| {
+            let t = i128::from(x) - i128::from(zero);
+            if x < zero {
                 0.0
-            } else if (frame as u64) < f {
+            } else if x < f {
                 mix(&a, t)
             } else {
                 mix(&b, t)
-            };
-            prop_assert_eq!(got, want, "frame {}", frame);
-        }
+            }
+        })?;
         let done = ctl.take(switch).unwrap();
         prop_assert_eq!((done.end, done.ended_at), (EndReason::Finished, Some(f)));
     }
@@ -175,11 +182,7 @@ proptest! {
             }
         });
         let (seen, switch) = sent.unwrap();
-        for (frame, &got) in out.iter().enumerate() {
-            let t = frame as i128;
-            let want = if (frame as u64) < seen { mix(&a, t) } else { mix(&b, t) };
-            prop_assert_eq!(got, want, "frame {}", frame);
-        }
+        check(&out, |x| mix(if x < seen { &a } else { &b }, i128::from(x)))?;
         let done = ctl.take(switch).unwrap();
         prop_assert_eq!(done.end, EndReason::Finished);
         prop_assert_eq!(done.late_by, seen - f);
@@ -202,17 +205,16 @@ proptest! {
         let first = tl.switch(&mut ctl, entries(&b), f1).unwrap();
         let second = tl.switch(&mut ctl, entries(&c), f2).unwrap();
         let out = render(&mut engine, &pattern, (f1.max(f2) + 300, u64::MAX), |_| {});
-        for (frame, &got) in out.iter().enumerate() {
-            let (x, t) = (frame as u64, frame as i128);
-            let want = if x >= f2 {
-                mix(&c, t)
+        check(&out, |x| {
+            let set = if x >= f2 {
+                &c
             } else if x >= f1 {
-                mix(&b, t)
+                &b
             } else {
-                mix(&a, t)
+                &a
             };
-            prop_assert_eq!(got, want, "frame {}", frame);
-        }
+            mix(set, i128::from(x))
+        })?;
         let (first, second) = (ctl.take(first).unwrap(), ctl.take(second).unwrap());
         if f2 < f1 {
             prop_assert_eq!(first.end, EndReason::Cancelled { at: f2 });
@@ -241,21 +243,17 @@ proptest! {
         tl.play(&mut ctl, resume, locate).unwrap();
         prop_assert_eq!(tl.position_at(resume), Some(locate));
         let out = render(&mut engine, &pattern, (resume + 500, u64::MAX), |_| {});
-        for (frame, &got) in out.iter().enumerate() {
-            let x = frame as u64;
-            let want = if x < stop {
+        check(&out, |x| {
+            if x < stop {
                 mix(&a, i128::from(x))
             } else if x < resume {
                 0.0
             } else {
                 mix(&a, i128::from(x - resume + locate))
-            };
-            prop_assert_eq!(got, want, "frame {}", frame);
-        }
+            }
+        })?;
     }
-}
 
-proptest! {
     /// While rolling, a locate at stream frame F to timeline frame L: until F the timeline
     /// as it was, from F the timeline from L on, with no gap and no frame twice.
     #[test]
@@ -271,15 +269,13 @@ proptest! {
         tl.locate(&mut ctl, at, locate).unwrap();
         prop_assert_eq!(tl.position_at(at), Some(locate));
         let out = render(&mut engine, &pattern, (at + 500, u64::MAX), |_| {});
-        for (frame, &got) in out.iter().enumerate() {
-            let x = frame as u64;
-            let want = if x < at {
+        check(&out, |x| {
+            if x < at {
                 mix(&a, i128::from(x))
             } else {
                 mix(&a, i128::from(x - at + locate))
-            };
-            prop_assert_eq!(got, want, "frame {}", frame);
-        }
+            }
+        })?;
     }
 }
 
@@ -304,14 +300,15 @@ fn a_timeline_s_room_holds_a_switch_that_ends_every_play() {
     tl.switch(&mut ctl, rtmix_core::heapless::Vec::new(), 23)
         .unwrap();
     let out = render(&mut engine, &Blocks::Fixed(16), (40, u64::MAX), |_| {});
-    for (t, &got) in out.iter().enumerate() {
-        let want = if t < 23 {
-            CLIPS[0][t % 5] + CLIPS[1][t % 5]
+    check(&out, |t| {
+        let k = (t % 5) as usize;
+        if t < 23 {
+            CLIPS[0][k] + CLIPS[1][k]
         } else {
             0.0
-        };
-        assert_eq!(got, want, "frame {t}");
-    }
+        }
+    })
+    .unwrap();
 }
 
 /// A bar of 60/119 s at 48 kHz (2 880 000 / 119 frames) is still exact after 10^9 frames
