@@ -198,6 +198,34 @@ impl<Mp: MapStore> Lent<'_, '_, '_, Mp> {
     }
 }
 
+/// The samples `t` plays for `span` if it plays them plainly: from a buffer, every channel
+/// of a `channels`-wide block in order at unity gain, under an envelope of exactly 1 over
+/// the span. Mixing them is `out += sample`, as [`mix`]'s first kernel does.
+#[inline]
+pub(crate) fn plain<B: PlaySource, Mp: MapStore>(
+    t: &Transfer<B, Mp>,
+    span: Span,
+    channels: usize,
+) -> Option<&[f32]> {
+    let k = t.channels();
+    let unity = matches!(t.layout, Layout::Full { gain } if gain == 1.0);
+    if !unity || k != channels || t.env.constant_over(span.frame, span.frames as u64) != Some(1.0) {
+        return None;
+    }
+    let range = span.buffer_frame * k..(span.buffer_frame + span.frames) * k;
+    t.buffer.buffer()?.get(range)
+}
+
+/// `out += a`, then `+= b`, `+= c`, `+= d`, in one sweep over `dst`: the same sums in the
+/// same order, so the same bits as four single sweeps, with each output sample loaded and
+/// stored once instead of four times. Every source is as long as `dst`.
+#[inline]
+pub(crate) fn add4(dst: &mut [f32], [a, b, c, d]: [&[f32]; 4]) {
+    for ((((o, a), b), c), d) in dst.iter_mut().zip(a).zip(b).zip(c).zip(d) {
+        *o = (((*o + a) + b) + c) + d;
+    }
+}
+
 /// Mixes the interleaved `src` (the voice's channels) into `dst` (the block's), whose
 /// first frame is `frame`: the fast kernels while the envelope is 1.
 /// `frames` is the frame count of both (passed in: no division by a run-time channel count).

@@ -6,7 +6,7 @@ use crate::home::Home;
 use crate::meter::MeterBank;
 use crate::mix::Flow;
 use crate::mixdown::Mixdown;
-use crate::scheduler::{Half, Scheduler};
+use crate::scheduler::{Half, Scheduler, GROUP};
 use crate::{mix, PlaySource};
 
 /// One output block as the scheduler fills it; `out` is empty for frames lost to an xrun.
@@ -30,6 +30,25 @@ where
         }
         self.mixed = true;
         mix::play(self.out, self.channels, t, span)
+    }
+
+    const GROUPS: bool = true;
+
+    #[inline]
+    fn plain<'t>(&self, t: &'t Transfer<P, Mp>, span: Span) -> Option<&'t [f32]> {
+        mix::plain(t, span, self.channels)
+    }
+
+    #[inline]
+    fn mix_plain(&mut self, span: Span, group: [&[f32]; GROUP]) -> bool {
+        let channels = self.channels;
+        let range = span.block_frame * channels..(span.block_frame + span.frames) * channels;
+        let Some(dst) = self.out.get_mut(range) else {
+            return false;
+        };
+        mix::add4(dst, group);
+        self.mixed = true;
+        true
     }
 
     fn set_master(&mut self, channel: u16, to: f32, len: u64, at: u64) -> bool {

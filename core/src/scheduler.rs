@@ -40,6 +40,24 @@ pub(crate) trait Half<B, Mp> {
     /// Processes one span of one transfer.
     fn transfer(&mut self, t: &mut Transfer<B, Mp>, span: Span, lost: bool) -> Flow;
 
+    /// Whether this half ever plays spans plainly ([`plain`](Self::plain)): if not, the
+    /// scheduler does not look for groups of them.
+    const GROUPS: bool = false;
+
+    /// The samples of `span` if `t` plays them plainly: mixing them is `out += sample`.
+    fn plain<'t>(&self, t: &'t Transfer<B, Mp>, span: Span) -> Option<&'t [f32]> {
+        let _ = (t, span);
+        None
+    }
+
+    /// Mixes the plain samples of [`GROUP`] transfers that follow one another on the
+    /// active list, all for the block frames of `span`, as mixing them one by one in that
+    /// order would: true. False, with nothing mixed, if `span` is not in the block.
+    fn mix_plain(&mut self, span: Span, group: [&[f32]; GROUP]) -> bool {
+        let _ = (span, group);
+        false
+    }
+
     /// Sets the master gain of `channel` to a ramp; false if this half has none.
     fn set_master(&mut self, channel: u16, ramp_to: f32, len: u64, at: u64) -> bool {
         let _ = (channel, ramp_to, len, at);
@@ -51,6 +69,11 @@ pub(crate) trait Half<B, Mp> {
         let _ = (from, to, frame, lost);
     }
 }
+
+/// How many active transfers a half may be handed at once ([`Half::transfer_group`]): a
+/// mix of four voices in one sweep loads and stores each output sample once, not four
+/// times (docs/performance.md).
+pub(crate) const GROUP: usize = 4;
 
 /// Where the action an [`At::After`](crate::At::After) follows stops, as far as known now.
 enum StopFrame {
@@ -124,14 +147,16 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         let mut seg = t0;
         loop {
             let seg_end = self.start_due(t0, seg, t1, half);
-            self.process(t0, seg, seg_end, lost, half);
+            // The last segment also closes the block for each action, in the same walk.
+            let last = seg_end >= t1;
+            self.process(t0, seg, seg_end, lost, last.then_some(t1), half);
             half.segment_done((seg - t0) as usize, (seg_end - t0) as usize, seg, lost);
-            if seg_end >= t1 {
+            if last {
                 break;
             }
             seg = seg_end;
         }
-        self.finish(t0, t1, lost);
+        self.drain_settle(t1);
 
         // Count the frames the clock really moved (it saturates at u64::MAX).
         self.clock = t1;
@@ -143,75 +168,136 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         self.flush();
     }
 
-    /// Lets every active transfer process its part of `[seg, seg_end)`.
+    /// Lets every active transfer process its part of `[seg, seg_end)`; with `close` (the
+    /// end of the block, in its last segment), then closes the block for each
+    /// ([`close`](Self::close)).
     fn process(
         &mut self,
         t0: u64,
         seg: u64,
         seg_end: u64,
         lost: bool,
+        close: Option<u64>,
         half: &mut impl Half<B, Mp>,
     ) {
-        let mut slot = self.st.active.head;
-        while slot != NIL {
-            let next = self.st.next(slot);
-            if let Some(action) = self.st.get_mut(slot) {
-                if action.state == State::Active {
-                    process_one(action, t0, seg, seg_end, lost, half);
-                }
-            }
-            slot = next;
-        }
-    }
-
-    /// Counts the block in each action it touched, ends those that reached their end.
-    fn finish(&mut self, t0: u64, t1: u64, lost: bool) {
         let stop_reason = self.stop_reason();
         let mut slot = self.st.active.head;
         while slot != NIL {
-            let next = self.st.next(slot);
-            let Some(action) = self.st.get_mut(slot) else {
-                slot = next;
-                continue;
-            };
-            let start = if action.actual_start == NONE {
-                action.position
-            } else {
-                action.actual_start
-            }
-            .max(t0);
-            let covered = action.end.min(t1).saturating_sub(start);
-            if covered > 0 {
-                if lost {
-                    action.stats.count_xrun(covered);
-                } else {
-                    action.stats.count_block(t1 - t0);
+            let (run, after) = self.process_some(slot, t0, seg, seg_end, lost, half);
+            if let Some(t1) = close {
+                for slot in run.into_iter().filter(|&s| s != NIL) {
+                    self.close(slot, t0, t1, lost, stop_reason);
                 }
             }
-            if action.state == State::Active && action.position >= action.end {
-                let reason = match (action.stopped, action.cut) {
-                    (true, _) => stop_reason,
-                    (false, true) => EndReason::Cancelled { at: action.end },
-                    (false, false) => EndReason::Finished,
-                };
-                let end = action.end;
-                action.end_with(reason, end);
-            }
-            if action.state == State::Ended {
-                // Its end was known (and its followers timed) unless a stream's policy or
-                // an invalid span stopped it in this block, or it ran until the end of the
-                // frame clock.
-                let moved =
-                    action.stopped || action.reason == End::Invalid || action.ended_at == NONE;
-                self.st.unlink(List::Active, slot);
-                self.st.push_back(List::Ended, slot);
-                if moved {
-                    self.st.queue_settle(slot);
-                }
-            }
-            slot = next;
+            slot = after;
         }
-        self.drain_settle(t1);
+    }
+
+    /// Processes the active transfer in `slot`, or the [`GROUP`] from it on; returns the
+    /// slots processed (the rest [`NIL`]) and the slot after them.
+    #[inline]
+    fn process_some<P: Half<B, Mp>>(
+        &mut self,
+        slot: u16,
+        t0: u64,
+        seg: u64,
+        seg_end: u64,
+        lost: bool,
+        half: &mut P,
+    ) -> ([u16; GROUP], u16) {
+        if P::GROUPS && !lost {
+            if let Some(group) = self.process_plain_group(slot, t0, seg, seg_end, half) {
+                return group;
+            }
+        }
+        let mut one = [NIL; GROUP];
+        one[0] = slot;
+        let next = self.st.next(slot);
+        if let Some(action) = self.st.get_mut(slot) {
+            if action.state == State::Active {
+                process_one(action, t0, seg, seg_end, lost, half);
+            }
+        }
+        (one, next)
+    }
+
+    /// Mixes the [`GROUP`] active transfers from `slot` on in one sweep if each plays one
+    /// plain span over the same frames of `[seg, seg_end)`; returns their slots and the
+    /// slot after them. `None`, with nothing done, if they do not.
+    #[inline]
+    fn process_plain_group<P: Half<B, Mp>>(
+        &mut self,
+        slot: u16,
+        t0: u64,
+        seg: u64,
+        seg_end: u64,
+        half: &mut P,
+    ) -> Option<([u16; GROUP], u16)> {
+        // The first alone, before borrowing the rest: most failures end here, cheaply.
+        let (t, span) = lone_span(self.st.get(slot)?, t0, seg, seg_end)?;
+        half.plain(t, span)?;
+        let (run, actions, after) = self.st.run_of::<GROUP>(slot)?;
+        let [Some(a), Some(b), Some(c), Some(d)] = actions else {
+            return None;
+        };
+        let group = [&*a, &*b, &*c, &*d].map(|x| {
+            let (t, s) = lone_span(x, t0, seg, seg_end)?;
+            let same = (s.frame, s.frames) == (span.frame, span.frames);
+            half.plain(t, s).filter(|_| same)
+        });
+        let [Some(sa), Some(sb), Some(sc), Some(sd)] = group else {
+            return None;
+        };
+        if !half.mix_plain(span, [sa, sb, sc, sd]) {
+            return None;
+        }
+        for action in [a, b, c, d] {
+            // Its lone span ended at the segment's end or at its own.
+            action.position = action.end.min(seg_end);
+        }
+        Some((run, after))
+    }
+
+    /// Counts the block `[t0, t1)` in the action in `slot` if the block touched it, and
+    /// ends the action if it reached its end.
+    fn close(&mut self, slot: u16, t0: u64, t1: u64, lost: bool, stop_reason: EndReason) {
+        let Some(action) = self.st.get_mut(slot) else {
+            return;
+        };
+        let start = if action.actual_start == NONE {
+            action.position
+        } else {
+            action.actual_start
+        }
+        .max(t0);
+        let covered = action.end.min(t1).saturating_sub(start);
+        if covered > 0 {
+            if lost {
+                action.stats.count_xrun(covered);
+            } else {
+                action.stats.count_block(t1 - t0);
+            }
+        }
+        if action.state == State::Active && action.position >= action.end {
+            let reason = match (action.stopped, action.cut) {
+                (true, _) => stop_reason,
+                (false, true) => EndReason::Cancelled { at: action.end },
+                (false, false) => EndReason::Finished,
+            };
+            let end = action.end;
+            action.end_with(reason, end);
+        }
+        if action.state == State::Ended {
+            // Its end was known (and its followers timed) unless a stream's policy or an
+            // invalid span stopped it in this block, or it ran until the end of the frame
+            // clock.
+            let moved = action.stopped || action.reason == End::Invalid || action.ended_at == NONE;
+            self.st.unlink(List::Active, slot);
+            self.st.push_back(List::Ended, slot);
+            if moved {
+                self.st.queue_settle(slot);
+            }
+        }
     }
 
     /// Why a stream that its policy stopped ended.
@@ -687,6 +773,39 @@ fn splits<B, Mp>(work: &Work<B, Mp>) -> bool {
                 ..
             }
     )
+}
+
+/// The one span an active transfer plays of `[seg, seg_end)` of the block that starts at
+/// `t0`, if its part of the segment is one span (no seam, no gap) and not empty.
+#[inline]
+fn lone_span<B, Mp: MapStore>(
+    action: &Action<B, Mp>,
+    t0: u64,
+    seg: u64,
+    seg_end: u64,
+) -> Option<(&Transfer<B, Mp>, Span)> {
+    let Work::Transfer(t) = &action.work else {
+        return None;
+    };
+    let from = action.position.max(seg);
+    let to = action.end.min(seg_end);
+    if action.state != State::Active || from >= to {
+        return None;
+    }
+    // As `process_one` places it.
+    let play_frame = (from - action.origin).wrapping_add(t.env.offset);
+    match t.place(play_frame) {
+        (Some(buffer_frame), left) if left >= to - from => Some((
+            t,
+            Span {
+                frame: from,
+                block_frame: (from - t0) as usize,
+                buffer_frame: buffer_frame as usize,
+                frames: (to - from) as usize,
+            },
+        )),
+        _ => None,
+    }
 }
 
 /// Lets one active transfer process its part of `[seg, seg_end)` of the block that starts

@@ -299,6 +299,25 @@ where
         self.each[usize::from(slot)].next
     }
 
+    /// The `N` slots from `slot` on along its list, what they hold (borrowed together),
+    /// and the slot after them; `None` if the list ends before.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn run_of<const N: usize>(
+        &mut self,
+        slot: u16,
+    ) -> Option<([u16; N], [Option<&mut Action<B, Mp>>; N], u16)> {
+        let mut run = [NIL; N];
+        let mut s = slot;
+        for i in &mut run {
+            *i = s;
+            s = self.each.get(usize::from(s))?.next;
+        }
+        // Distinct, since a list never holds a slot twice.
+        let slots = self.each.get_disjoint_mut(run.map(usize::from)).ok()?;
+        Some((run, slots.map(|s| s.held.action_mut()), s))
+    }
+
     /// Removes and returns the head of `list`.
     pub(crate) fn pop_front(&mut self, list: List) -> Option<u16> {
         let head = self.ends_mut(list).head;
