@@ -199,8 +199,21 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
         peak: &mut [f32; MAX_METER_CHANNELS],
         sum: &mut [f32; MAX_METER_CHANNELS],
     ) {
-        let lanes = accumulate(block, channels, peak, sum);
+        let mut lanes = accumulate(block, channels, peak, sum);
         let metered = channels.min(self.slots.as_ref().len());
+        if lanes == ROW_TARGET {
+            // 1, 2, 4, 8 or 16 channels: halve the lanes until one is left per channel
+            // (lane `j + half` is channel `j`'s, as `half` is a multiple of `channels`): a
+            // few vector steps instead of a chain of up to 15 dependent ones.
+            while lanes > channels {
+                let half = lanes / 2;
+                for j in 0..half {
+                    peak[j] = max(peak[j], peak[j + half]);
+                    sum[j] += sum[j + half];
+                }
+                lanes = half;
+            }
+        }
         // Fold lane `j` into channel `j % channels` (the identity when a row is one frame).
         // (A running channel index rather than `j % channels`: no division per lane.)
         let mut c = metered % channels;
@@ -338,10 +351,10 @@ fn store_u64(words: &[AtomicU32; 2], value: u64) {
 const ROW_TARGET: usize = 16;
 
 /// Per-lane peak magnitude and sum of squares of the whole frames of `block`, returning the
-/// number of lanes used. The block is cut into rows of whole frames (`ROW_TARGET / channels`
-/// frames, at least one), and lane `j` gathers sample `j` of every row, so it belongs to
-/// channel `j % channels`. Samples past the first [`MAX_METER_CHANNELS`] of a frame, and a
-/// partial last frame, are never touched.
+/// number of lanes used (the lanes past it are still zero). The block is cut into rows of
+/// whole frames (`ROW_TARGET / channels` frames, at least one), and lane `j` gathers sample
+/// `j` of every row, so it belongs to channel `j % channels`. Samples past the first
+/// [`MAX_METER_CHANNELS`] of a frame, and a partial last frame, are never touched.
 fn accumulate(
     block: &[f32],
     channels: usize,
@@ -349,7 +362,13 @@ fn accumulate(
     sum: &mut [f32; MAX_METER_CHANNELS],
 ) -> usize {
     let row = (ROW_TARGET / channels).max(1) * channels;
-    let lanes = row.min(MAX_METER_CHANNELS);
+    let width = channels.min(MAX_METER_CHANNELS);
+    // A block shorter than a row (a tiny block) fills one frame's lanes only.
+    let lanes = if block.len() < row {
+        width
+    } else {
+        row.min(MAX_METER_CHANNELS)
+    };
     let rows = block.chunks_exact(row);
     let tail = rows.remainder();
     if row == ROW_TARGET {
@@ -366,7 +385,6 @@ fn accumulate(
         }
     }
     // Whole frames left over after the last full row: one frame per row.
-    let width = channels.min(MAX_METER_CHANNELS);
     for frame in tail.chunks_exact(channels) {
         add_lanes(&frame[..width], &mut peak[..width], &mut sum[..width]);
     }

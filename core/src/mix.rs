@@ -201,7 +201,8 @@ impl<Mp: MapStore> Lent<'_, '_, '_, Mp> {
 /// The samples `t` plays for `span` if it plays them plainly: from a buffer, every channel
 /// of a `channels`-wide block in order at unity gain, under an envelope of exactly 1 over
 /// the span. Mixing them is `out += sample`, as [`mix`]'s first kernel does.
-#[inline]
+#[allow(clippy::inline_always)] // measured: kept out of line otherwise
+#[inline(always)]
 pub(crate) fn plain<B: PlaySource, Mp: MapStore>(
     t: &Transfer<B, Mp>,
     span: Span,
@@ -216,14 +217,28 @@ pub(crate) fn plain<B: PlaySource, Mp: MapStore>(
     t.buffer.buffer()?.get(range)
 }
 
-/// `out += a`, then `+= b`, `+= c`, `+= d`, in one sweep over `dst`: the same sums in the
-/// same order, so the same bits as four single sweeps, with each output sample loaded and
-/// stored once instead of four times. Every source is as long as `dst`.
+/// `out += a`, then `+= b`, and so on for each of `group`, in one sweep over `dst`: the
+/// same sums in the same order, so the same bits as one sweep per source, with each output
+/// sample loaded and stored once instead of once per source. False, with nothing mixed, if
+/// a source is shorter than `dst`.
 #[inline]
-pub(crate) fn add4(dst: &mut [f32], [a, b, c, d]: [&[f32]; 4]) {
-    for ((((o, a), b), c), d) in dst.iter_mut().zip(a).zip(b).zip(c).zip(d) {
-        *o = (((*o + a) + b) + c) + d;
+pub(crate) fn add_all<const N: usize>(dst: &mut [f32], group: [&[f32]; N]) -> bool {
+    let n = dst.len();
+    let mut each: [&[f32]; N] = [&[]; N];
+    for (e, s) in each.iter_mut().zip(group) {
+        match s.get(..n) {
+            Some(s) => *e = s,
+            None => return false,
+        }
     }
+    for (i, o) in dst.iter_mut().enumerate() {
+        let mut sum = *o;
+        for s in &each {
+            sum += s[i];
+        }
+        *o = sum;
+    }
+    true
 }
 
 /// Mixes the interleaved `src` (the voice's channels) into `dst` (the block's), whose

@@ -171,19 +171,23 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
     /// Lets every active transfer process its part of `[seg, seg_end)`; with `close` (the
     /// end of the block, in its last segment), then closes the block for each
     /// ([`close`](Self::close)).
-    fn process(
+    fn process<P: Half<B, Mp>>(
         &mut self,
         t0: u64,
         seg: u64,
         seg_end: u64,
         lost: bool,
         close: Option<u64>,
-        half: &mut impl Half<B, Mp>,
+        half: &mut P,
     ) {
         let stop_reason = self.stop_reason();
         let mut slot = self.st.active.head;
+        // Those not processed yet (nothing joins or leaves the list before they are).
+        let mut left = self.st.active.len;
         while slot != NIL {
-            let (run, after) = self.process_some(slot, t0, seg, seg_end, lost, half);
+            let grouped = P::GROUPS && !lost && left >= GROUP;
+            let (run, after) = self.process_some(slot, t0, seg, seg_end, grouped, lost, half);
+            left -= run.iter().filter(|&&s| s != NIL).count().min(left);
             if let Some(t1) = close {
                 for slot in run.into_iter().filter(|&s| s != NIL) {
                     self.close(slot, t0, t1, lost, stop_reason);
@@ -193,19 +197,22 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         }
     }
 
-    /// Processes the active transfer in `slot`, or the [`GROUP`] from it on; returns the
-    /// slots processed (the rest [`NIL`]) and the slot after them.
+    /// Processes the active transfer in `slot`, or (if `grouped`, and they play plainly)
+    /// the [`GROUP`] from it on; returns the slots processed (the rest [`NIL`]) and the
+    /// slot after them.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn process_some<P: Half<B, Mp>>(
         &mut self,
         slot: u16,
         t0: u64,
         seg: u64,
         seg_end: u64,
+        grouped: bool,
         lost: bool,
         half: &mut P,
     ) -> ([u16; GROUP], u16) {
-        if P::GROUPS && !lost {
+        if grouped {
             if let Some(group) = self.process_plain_group(slot, t0, seg, seg_end, half) {
                 return group;
             }
@@ -236,22 +243,19 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         // The first alone, before borrowing the rest: most failures end here, cheaply.
         let (t, span) = lone_span(self.st.get(slot)?, t0, seg, seg_end)?;
         half.plain(t, span)?;
-        let (run, actions, after) = self.st.run_of::<GROUP>(slot)?;
-        let [Some(a), Some(b), Some(c), Some(d)] = actions else {
-            return None;
-        };
-        let group = [&*a, &*b, &*c, &*d].map(|x| {
-            let (t, s) = lone_span(x, t0, seg, seg_end)?;
-            let same = (s.frame, s.frames) == (span.frame, span.frames);
-            half.plain(t, s).filter(|_| same)
-        });
-        let [Some(sa), Some(sb), Some(sc), Some(sd)] = group else {
-            return None;
-        };
-        if !half.mix_plain(span, [sa, sb, sc, sd]) {
+        let (run, mut actions, after) = self.st.run_of::<GROUP>(slot)?;
+        let mut group: [&[f32]; GROUP] = [&[]; GROUP];
+        for (samples, action) in group.iter_mut().zip(&actions) {
+            let (t, s) = lone_span(action.as_deref()?, t0, seg, seg_end)?;
+            if (s.frame, s.frames) != (span.frame, span.frames) {
+                return None;
+            }
+            *samples = half.plain(t, s)?;
+        }
+        if !half.mix_plain(span, group) {
             return None;
         }
-        for action in [a, b, c, d] {
+        for action in actions.iter_mut().flatten() {
             // Its lone span ended at the segment's end or at its own.
             action.position = action.end.min(seg_end);
         }

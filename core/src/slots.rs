@@ -97,12 +97,15 @@ impl<B, Mp> Slot<B, Mp> {
 pub(crate) struct Ends {
     pub(crate) head: u16,
     pub(crate) tail: u16,
+    /// Slots in the list.
+    pub(crate) len: usize,
 }
 
 impl Ends {
     pub(crate) const EMPTY: Self = Self {
         head: NIL,
         tail: NIL,
+        len: 0,
     };
 }
 
@@ -270,6 +273,7 @@ where
         } else {
             self.each[usize::from(next)].prev = slot;
         }
+        self.ends_mut(list).len += 1;
     }
 
     /// Removes `slot` from `list`.
@@ -291,6 +295,7 @@ where
         } else {
             self.each[usize::from(next)].prev = prev;
         }
+        self.ends_mut(list).len -= 1;
     }
 
     /// The slot after `slot` in its list.
