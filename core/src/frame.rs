@@ -1,4 +1,5 @@
-//! Frame targets, late policies and stream directions.
+//! Frame targets, late policies and stream directions, and whole frames in interleaved
+//! samples.
 
 use crate::ActionId;
 
@@ -81,6 +82,18 @@ pub enum Direction {
     Output,
     /// Capture: the input frame clock.
     Input,
+}
+
+/// Whole frames of `channels` interleaved samples in `samples` samples (`channels` > 0).
+/// Mono and stereo, the common widths, take a shift: a division by a width known only at
+/// run time costs tens of cycles, several times per block (docs/performance.md).
+#[inline]
+pub(crate) fn whole_frames(samples: usize, channels: usize) -> usize {
+    match channels {
+        1 => samples,
+        2 => samples >> 1,
+        _ => samples / channels,
+    }
 }
 
 #[cfg(test)]

@@ -205,18 +205,27 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
             // 1, 2, 4, 8 or 16 channels: halve the lanes until one is left per channel
             // (lane `j + half` is channel `j`'s, as `half` is a multiple of `channels`): a
             // few vector steps instead of a chain of up to 15 dependent ones.
-            while lanes > channels {
-                let half = lanes / 2;
-                for j in 0..half {
-                    peak[j] = max(peak[j], peak[j + half]);
-                    sum[j] += sum[j + half];
-                }
-                lanes = half;
+            if channels <= 8 {
+                fold_half::<8>(peak, sum);
             }
+            if channels <= 4 {
+                fold_half::<4>(peak, sum);
+            }
+            if channels <= 2 {
+                fold_half::<2>(peak, sum);
+            }
+            if channels <= 1 {
+                fold_half::<1>(peak, sum);
+            }
+            lanes = channels;
         }
         // Fold lane `j` into channel `j % channels` (the identity when a row is one frame).
         // (A running channel index rather than `j % channels`: no division per lane.)
-        let mut c = metered % channels;
+        let mut c = if metered == channels {
+            0
+        } else {
+            metered % channels
+        };
         for j in metered..lanes {
             peak[c] = max(peak[c], peak[j]);
             sum[c] += sum[j];
@@ -230,7 +239,7 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
     /// Publishes the figures [`gauge`](Self::gauge) left for a block of `len` samples.
     #[inline]
     fn publish_block(&self, peak: &[f32], sum: &[f32], len: usize, channels: usize) {
-        let frames = (len / channels) as u64;
+        let frames = crate::frame::whole_frames(len, channels) as u64;
         let metered = channels.min(self.slots.as_ref().len());
         self.publish(peak, sum, frames, metered);
     }
@@ -361,7 +370,7 @@ fn accumulate(
     peak: &mut [f32; MAX_METER_CHANNELS],
     sum: &mut [f32; MAX_METER_CHANNELS],
 ) -> usize {
-    let row = (ROW_TARGET / channels).max(1) * channels;
+    let row = crate::frame::whole_frames(ROW_TARGET, channels).max(1) * channels;
     let width = channels.min(MAX_METER_CHANNELS);
     // A block shorter than a row (a tiny block) fills one frame's lanes only.
     let lanes = if block.len() < row {
@@ -369,26 +378,58 @@ fn accumulate(
     } else {
         row.min(MAX_METER_CHANNELS)
     };
-    let rows = block.chunks_exact(row);
-    let tail = rows.remainder();
-    if row == ROW_TARGET {
-        // 1, 2, 4, 8 or 16 channels: rows of a length the compiler knows, fully vectorised.
+    let tail = if row == ROW_TARGET {
+        // 1, 2, 4, 8 or 16 channels: rows of a length the compiler knows, fully vectorised
+        // (and cut without a division).
+        let rows = block.chunks_exact(ROW_TARGET);
+        let tail = rows.remainder();
         let (peak, sum) = (first_row(peak), first_row(sum));
         for r in rows {
             if let Ok(r) = <&[f32; ROW_TARGET]>::try_from(r) {
                 add_lanes(r, &mut *peak, &mut *sum);
             }
         }
+        tail
     } else {
+        let rows = block.chunks_exact(row);
+        let tail = rows.remainder();
         for r in rows {
             add_lanes(&r[..lanes], &mut peak[..lanes], &mut sum[..lanes]);
         }
-    }
+        tail
+    };
     // Whole frames left over after the last full row: one frame per row.
     for frame in tail.chunks_exact(channels) {
         add_lanes(&frame[..width], &mut peak[..width], &mut sum[..width]);
     }
+    // A NaN measures as infinite. The loop above leaves it out of the peak (a comparison
+    // with NaN is false) and makes the lane's sum NaN (a square of anything else is a
+    // number >= 0, and so is every sum of them): so the lanes whose sum is NaN, and only
+    // those, met one. Fixing them here gives what measuring each NaN as infinite would
+    // (an infinite peak and sum), without a select per sample.
+    for (p, s) in peak.iter_mut().zip(sum.iter_mut()).take(lanes) {
+        if s.is_nan() {
+            *p = f32::INFINITY;
+            *s = f32::INFINITY;
+        }
+    }
     lanes
+}
+
+/// Folds lanes `N..2N` into lanes `0..N`.
+#[inline]
+fn fold_half<const N: usize>(
+    peak: &mut [f32; MAX_METER_CHANNELS],
+    sum: &mut [f32; MAX_METER_CHANNELS],
+) {
+    let (low, high) = peak.split_at_mut(N);
+    for (l, h) in low.iter_mut().zip(&high[..N]) {
+        *l = max(*l, *h);
+    }
+    let (low, high) = sum.split_at_mut(N);
+    for (l, h) in low.iter_mut().zip(&high[..N]) {
+        *l += *h;
+    }
 }
 
 /// The first `ROW_TARGET` lanes.
@@ -407,25 +448,21 @@ fn add_lanes<'a>(
     sum: impl IntoIterator<Item = &'a mut f32>,
 ) {
     for ((&x, p), s) in samples.into_iter().zip(peak).zip(sum) {
-        let m = magnitude(x);
+        let m = abs(x);
         *p = max(*p, m);
         *s += m * m;
     }
 }
 
-/// `|x|`, with NaN measured as infinite so it cannot poison a sum or hide from the peak.
+/// `|x|` (NaN stays NaN: [`accumulate`] deals with it once per lane).
 #[inline]
-fn magnitude(x: f32) -> f32 {
+fn abs(x: f32) -> f32 {
     // Clearing the sign bit is `abs` (not in `core` at the minimum supported Rust).
-    let m = f32::from_bits(x.to_bits() & 0x7FFF_FFFF);
-    if m.is_nan() {
-        f32::INFINITY
-    } else {
-        m
-    }
+    f32::from_bits(x.to_bits() & 0x7FFF_FFFF)
 }
 
-/// Maximum of two magnitudes (never NaN): a plain compare-and-select, which vectorises.
+/// Maximum of two magnitudes: a plain compare-and-select, which vectorises. A NaN `b`
+/// leaves `a`.
 #[inline]
 fn max(a: f32, b: f32) -> f32 {
     if b > a {
@@ -663,6 +700,34 @@ mod tests {
             assert_eq!((l.peak, l.frames), (peak, frames));
             let want = (sum / frames as f64).sqrt();
             assert!((f64::from(l.rms) - want).abs() <= want * 1e-5);
+        }
+    }
+
+    #[test]
+    fn a_nan_anywhere_in_a_long_block_is_an_over_on_its_channel_only() {
+        // Every position of blocks long enough for the rows of lanes, and the frames
+        // after the last whole row, on widths whose rows are 16 lanes and others.
+        for channels in [1usize, 2, 3, 5, 16, 33] {
+            let frames = 40;
+            for at in 0..frames * channels {
+                let bank = Bank32::new();
+                let mut block = std::vec![0.5f32; frames * channels];
+                block[at] = if at % 2 == 0 { f32::NAN } else { -f32::NAN };
+                bank.measure(&block, channels);
+                for c in 0..channels.min(MAX_METER_CHANNELS) {
+                    let l = bank.read(c).unwrap();
+                    let want = if c == at % channels {
+                        (f32::INFINITY, f32::INFINITY)
+                    } else {
+                        (0.5, 0.5)
+                    };
+                    assert_eq!(
+                        (l.peak, l.rms, l.frames),
+                        (want.0, want.1, 40),
+                        "{channels} channels, NaN at {at}, channel {c}"
+                    );
+                }
+            }
         }
     }
 

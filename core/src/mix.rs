@@ -11,6 +11,7 @@ use crate::action::{Span, Transfer};
 use crate::channel_map::{MapStore, MAX_MAP_CHANNELS};
 use crate::command::Layout;
 use crate::envelope::Envelope;
+use crate::frame::whole_frames;
 use crate::{PlaySource, RecordTarget};
 
 /// How a span went.
@@ -71,9 +72,10 @@ pub(crate) fn play<B: PlaySource, Mp: MapStore>(
     let Some(source) = t.buffer.source() else {
         return Flow::Invalid;
     };
-    t.stream.see_level((source.available() / k) as u64);
+    let available = whole_frames(source.available(), k);
+    t.stream.see_level(available as u64);
     // The frames there are, mixed straight from the source's memory if it lends it.
-    let take = span.frames.min(source.available() / k);
+    let take = span.frames.min(available);
     let mut lent = Lent {
         dst: &mut *dst,
         channels,
@@ -109,13 +111,13 @@ pub(crate) fn play<B: PlaySource, Mp: MapStore>(
     let mut done = 0;
     while done < span.frames {
         let n = (span.frames - done).min(per_chunk);
-        let take = n.min(source.available() / k);
+        let take = n.min(whole_frames(source.available(), k));
         let read = source.read(&mut chunk[..take * k]);
         if read > take * k {
             // It claims more than it was given room for: believe only what fits.
             t.stream.faults += 1;
         }
-        let got = read.min(take * k) / k;
+        let got = whole_frames(read.min(take * k), k);
         let dst = &mut dst[done * channels..(done + got) * channels];
         if !mix(
             dst,
@@ -176,7 +178,7 @@ impl<Mp: MapStore> Lent<'_, '_, '_, Mp> {
             let carry = self.carry;
             self.span(&carry[..k], 1);
         }
-        let whole = s.len() / k;
+        let whole = whole_frames(s.len(), k);
         let (frames, rest) = s.split_at(whole * k);
         self.span(frames, whole);
         self.carry[..rest.len()].copy_from_slice(rest);

@@ -37,7 +37,7 @@ impl<S: core::ops::DerefMut<Target = [Ramp]>> Mixdown<S> {
 
     /// Applies the master gains to the interleaved `block`, whose first frame is `frame`.
     pub(crate) fn apply_master(&self, block: &mut [f32], channels: usize, frame: u64) {
-        let frames = block.len() / channels;
+        let frames = crate::frame::whole_frames(block.len(), channels);
         for (c, ramp) in self.master.iter().enumerate().take(channels) {
             match ramp.constant_over(frame, frames as u64) {
                 Some(1.0) => {}

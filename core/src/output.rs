@@ -126,7 +126,7 @@ impl<P: PlaySource, H: Home> OutputEngine<P, H> {
             return;
         };
         let channels = usize::from(h.channels);
-        let frames = out.len() / channels;
+        let frames = crate::frame::whole_frames(out.len(), channels);
         let partial = !out.len().is_multiple_of(channels);
         let out = &mut out[..frames * channels];
         let mut pass = OutputPass {
