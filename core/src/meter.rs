@@ -220,12 +220,10 @@ impl<S: AsRef<[MeterSlots]>> MeterBank<S> {
             lanes = channels;
         }
         // Fold lane `j` into channel `j % channels` (the identity when a row is one frame).
-        // (A running channel index rather than `j % channels`: no division per lane.)
-        let mut c = if metered == channels {
-            0
-        } else {
-            metered % channels
-        };
+        // (A running channel index rather than `j % channels`: no division per lane.) It
+        // starts at channel 0: lanes are left beyond `metered` only if every channel is
+        // metered (beyond 32 channels, there are 32 lanes, all metered).
+        let mut c = 0;
         for j in metered..lanes {
             peak[c] = max(peak[c], peak[j]);
             sum[c] += sum[j];
@@ -706,8 +704,8 @@ mod tests {
     #[test]
     fn a_nan_anywhere_in_a_long_block_is_an_over_on_its_channel_only() {
         // Every position of blocks long enough for the rows of lanes, and the frames
-        // after the last whole row, on widths whose rows are 16 lanes and others.
-        for channels in [1usize, 2, 3, 5, 16, 33] {
+        // after the last whole row, on every width whose rows are 16 lanes and on others.
+        for channels in [1usize, 2, 3, 4, 5, 8, 16, 33] {
             let frames = 40;
             for at in 0..frames * channels {
                 let bank = Bank32::new();
