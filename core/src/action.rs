@@ -4,7 +4,7 @@ use crate::channel_map::MapStore;
 use crate::command::{Body, Command, Gain, Layout, Shape, Target, When, NONE};
 use crate::completion::{Counts, End};
 use crate::envelope::Envelope;
-use crate::{ActionKind, EndReason, Ending, Late, StreamStats};
+use crate::{ActionKind, EndReason, Ending, Interval, Late, StreamStats};
 
 /// A play or record under way: its buffer and where it sits on the timeline. The map,
 /// which only the general kernels read, comes last.
@@ -13,6 +13,9 @@ use crate::{ActionKind, EndReason, Ending, Late, StreamStats};
 pub(crate) struct Transfer<B, Mp> {
     pub(crate) buffer: B,
     pub(crate) layout: Layout,
+    /// The buffer's channel count: the map's length, kept here because every span reads
+    /// it and the map lies several cache lines further on.
+    width: usize,
     /// Its envelope (plays only; set up when its origin is known).
     pub(crate) env: Envelope,
     /// What it plays of the buffer (`region_len` frames from `region_start`), how often,
@@ -57,19 +60,27 @@ impl<B, Mp: MapStore> Transfer<B, Mp> {
     /// The buffer's channel count.
     #[inline]
     pub(crate) fn channels(&self) -> usize {
-        self.map.channels().len()
+        self.width
     }
 
     /// Where frame `p` of the play (counted from its origin) falls: the buffer frame it
     /// plays (`None` in the silence between spaced repetitions) and how many frames from
     /// `p` on continue the same way. At least 1 for a non-empty region.
+    #[inline]
     pub(crate) fn place(&self, p: u64) -> (Option<u64>, u64) {
         let (start, len) = (self.shape.region_start, self.shape.region_len);
-        let Some(interval) = self.shape.interval else {
-            // Back to back: plain modular arithmetic (no division in the first repetition).
-            let offset = if p < len { p } else { p % len.max(1) };
-            return (Some(start + offset), len - offset);
-        };
+        if let Some(interval) = self.shape.interval {
+            return self.place_spaced(p, interval);
+        }
+        // Back to back: plain modular arithmetic (no division in the first repetition).
+        let offset = if p < len { p } else { p % len.max(1) };
+        (Some(start + offset), len - offset)
+    }
+
+    /// [`place`](Self::place) for repetitions spaced by `interval`.
+    #[inline(never)]
+    fn place_spaced(&self, p: u64, interval: Interval) -> (Option<u64>, u64) {
+        let (start, len) = (self.shape.region_start, self.shape.region_len);
         // The last of a counted set plays whole: no repetition follows to cut it short.
         let k = interval.index_at(p);
         let n = self.shape.repetitions;
@@ -181,7 +192,10 @@ pub(crate) struct Action<B, Mp> {
 }
 
 impl<B, Mp> Action<B, Mp> {
-    pub(crate) fn from_command(cmd: Command<B, Mp>, kind: ActionKind) -> Self {
+    pub(crate) fn from_command(cmd: Command<B, Mp>, kind: ActionKind) -> Self
+    where
+        Mp: MapStore,
+    {
         let work = match cmd.body {
             Body::Transfer {
                 buffer,
@@ -191,6 +205,7 @@ impl<B, Mp> Action<B, Mp> {
                 levels,
             } => Work::Transfer(Transfer {
                 buffer,
+                width: map.channels().len(),
                 map,
                 layout,
                 env: Envelope::new(

@@ -1552,3 +1552,95 @@ fn a_stream_play_is_refused_what_needs_a_buffer_s_length() {
     );
     assert!(ctl.play(Play::new(ring(), mono()).fade_in(10)).is_ok());
 }
+
+/// Voices for the tests of plain groups: each a stereo (or, if `mono`, mono) buffer of
+/// `frames` frames whose samples differ in size by up to 2^25 from voice to voice, so that
+/// any other order of the sums gives other bits.
+fn voice(i: usize, frames: usize, mono: bool) -> Vec<f32> {
+    const SCALE: [f32; 6] = [1.0, 3.0e7, -3.0e7, 1.0 / 3.0, -7.0e-3, 2.5e6];
+    let k = if mono { 1 } else { 2 };
+    (0..frames * k)
+        .map(|n| (1.0 + (n / k) as f32 + 0.5 * (n % k) as f32) * SCALE[i % SCALE.len()])
+        .collect()
+}
+
+/// One voice of [`check_in_submission_order`]: its start, play gain, map gain, and whether
+/// it is mono (else stereo).
+type Voice = (u64, f32, f32, bool);
+
+/// Plays `voices` on a stereo stream in blocks of `block` frames for `frames` frames, and
+/// checks every sample against the sum taken voice by voice in submission order, as the
+/// reference model does.
+fn check_in_submission_order(voices: &[Voice], block: usize, frames: usize) {
+    let (mut ctl, mut engine) = stream(32, 32, StreamConfig::output(2));
+    let len = 12;
+    for (i, &(start, gain, map_gain, mono)) in voices.iter().enumerate() {
+        let map = ChannelMap::contiguous(0, if mono { 1 } else { 2 });
+        let map = map.and_then(|m| m.with_gain(map_gain)).unwrap();
+        let play = Play::new(voice(i, len, mono), map)
+            .at(At::Frame(start))
+            .gain(gain);
+        ctl.play(play).unwrap();
+    }
+    let mut out = vec![0.0f32; frames * 2];
+    for chunk in out.chunks_mut(block * 2) {
+        engine.output.process(chunk);
+    }
+    let mut want = vec![0.0f32; frames * 2];
+    for f in 0..frames {
+        for c in 0..2 {
+            let mut sum = 0.0f32;
+            for (i, &(start, gain, map_gain, mono)) in voices.iter().enumerate() {
+                let Some(p) = (f as u64).checked_sub(start).filter(|&p| p < len as u64) else {
+                    continue;
+                };
+                let p = p as usize;
+                let s = match (mono, c) {
+                    (true, 0) => voice(i, len, true)[p],
+                    (true, _) => continue,
+                    (false, _) => voice(i, len, false)[p * 2 + c],
+                };
+                // (sample * map gain) * envelope, the model's formula.
+                sum += (s * map_gain) * gain;
+            }
+            want[f * 2 + c] = sum;
+        }
+    }
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(bits(&out), bits(&want), "{voices:?} in blocks of {block}");
+}
+
+#[test]
+fn plain_voices_mixed_four_at_a_time_sum_in_submission_order() {
+    // Nine alike: two groups of four, then one alone; first in a block from frame 3 on.
+    let plain = |start| (start, 1.0, 1.0, false);
+    let nine: Vec<_> = (0..9).map(|_| plain(3)).collect();
+    for block in [1, 4, 5, 7, 64] {
+        check_in_submission_order(&nine, block, 20);
+    }
+    // Starts that differ: no group in their first blocks, groups after (at other buffer
+    // frames per voice).
+    let staggered: Vec<_> = (0..8).map(|i| plain(i % 3)).collect();
+    for block in [1, 2, 5, 16] {
+        check_in_submission_order(&staggered, block, 20);
+    }
+}
+
+#[test]
+fn a_voice_that_is_not_plain_breaks_up_a_group_in_order() {
+    // A play gain, a map gain, and a mono voice on a stereo stream, among plain ones: each
+    // is mixed alone, in its place in the order.
+    for odd in [
+        (0, 0.5, 1.0, false),
+        (0, 1.0, 0.75, false),
+        (0, 1.0, 1.0, true),
+    ] {
+        for at in 0..6 {
+            let mut voices: Vec<Voice> = (0..6).map(|_| (0, 1.0, 1.0, false)).collect();
+            voices[at] = odd;
+            for block in [1, 3, 8] {
+                check_in_submission_order(&voices, block, 16);
+            }
+        }
+    }
+}
