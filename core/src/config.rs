@@ -19,6 +19,11 @@ pub struct StreamConfig {
     /// Clamp the final output mix to [-1, 1] (the samples beyond are counted either way in
     /// [`StreamStats::clipped`](crate::StreamStats::clipped)).
     pub clamp_output: bool,
+    /// Measure every block for [`Controller::meter`](crate::Controller::meter) (the
+    /// default). Off, a block costs one pass over its samples less: the output is still
+    /// checked for non-finite samples and samples beyond [-1, 1], with the same results
+    /// and counts, and [`Controller::meter`](crate::Controller::meter) returns `None`.
+    pub meters: bool,
 }
 
 impl StreamConfig {
@@ -43,6 +48,7 @@ impl StreamConfig {
             output_channels,
             input_channels,
             clamp_output: false,
+            meters: true,
         }
     }
 
@@ -55,6 +61,24 @@ impl StreamConfig {
     #[must_use]
     pub const fn clamped(mut self) -> Self {
         self.clamp_output = true;
+        self
+    }
+
+    /// The same, without meters: for the smallest blocks, where measuring every sample is
+    /// a large part of what a block costs (docs/performance.md).
+    ///
+    /// ```
+    /// use rtmix_core::{Direction, StreamCapacity, StreamConfig};
+    /// let config = StreamConfig::output(2).unmetered();
+    /// assert!(!config.meters);
+    /// let (mut ctl, mut engine) =
+    ///     rtmix_core::open::<Vec<f32>, Vec<f32>>(config, StreamCapacity::default()).unwrap();
+    /// engine.output.process(&mut [0.0; 16]);
+    /// assert_eq!(ctl.meter(Direction::Output, 0), None);
+    /// ```
+    #[must_use]
+    pub const fn unmetered(mut self) -> Self {
+        self.meters = false;
         self
     }
 }

@@ -315,7 +315,8 @@ where
     /// The peak and RMS of one channel of `direction` since the previous call for that
     /// channel: the output as sent to the device (after master gains and protection), the
     /// input as it arrived. Lock-free: the audio side never waits for it. `None` for a
-    /// channel the stream lacks or beyond [`MAX_METER_CHANNELS`](crate::MAX_METER_CHANNELS).
+    /// channel the stream lacks or beyond [`MAX_METER_CHANNELS`](crate::MAX_METER_CHANNELS),
+    /// and for every channel of a stream built [`unmetered`](StreamConfig::unmetered).
     ///
     /// ```
     /// use rtmix_core::{ChannelMap, Direction, Play, StreamCapacity, StreamConfig};
@@ -330,6 +331,9 @@ where
     /// assert_eq!(ctl.meter(Direction::Output, 2), None);
     /// ```
     pub fn meter(&mut self, direction: Direction, channel: u16) -> Option<Level> {
+        if !self.config().meters {
+            return None;
+        }
         let (channels, level) = match direction {
             Direction::Output => {
                 let p = self.output.as_ref()?;

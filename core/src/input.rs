@@ -24,6 +24,8 @@ impl<R: RecordTarget, Mp: crate::channel_map::MapStore> Half<R, Mp> for InputPas
 pub(crate) struct InputHalf<R: 'static, H: Home> {
     pub(crate) scheduler: Scheduler<R, H::Map, H>,
     pub(crate) meters: H::Shared<MeterBank<H::MeterSlots>>,
+    /// Whether blocks are measured for the meters ([`StreamConfig::meters`](crate::StreamConfig::meters)).
+    pub(crate) metered: bool,
     pub(crate) channels: u16,
 }
 
@@ -78,7 +80,9 @@ impl<R: RecordTarget, H: Home> InputEngine<R, H> {
         let frames = input.len() / channels;
         let partial = !input.len().is_multiple_of(channels);
         let input = &input[..frames * channels];
-        h.meters.measure(input, channels);
+        if h.metered {
+            h.meters.measure(input, channels);
+        }
         let mut pass = InputPass {
             input: Some(input),
             channels,

@@ -114,6 +114,7 @@ pub fn open<P: PlaySource + 'static, R: RecordTarget + 'static>(
                 scheduler,
                 mixdown: Mixdown::new(masters, config.clamp_output),
                 meters,
+                metered: config.meters,
                 channels,
             };
             (Some(port), Some(half))
@@ -127,6 +128,7 @@ pub fn open<P: PlaySource + 'static, R: RecordTarget + 'static>(
             let half = InputHalf {
                 scheduler,
                 meters,
+                metered: config.meters,
                 channels,
             };
             (Some(port), Some(half))

@@ -68,6 +68,8 @@ pub(crate) struct OutputHalf<P: 'static, H: Home> {
     pub(crate) scheduler: Scheduler<P, H::Map, H>,
     pub(crate) mixdown: Mixdown<H::Array<Ramp>>,
     pub(crate) meters: H::Shared<MeterBank<H::MeterSlots>>,
+    /// Whether blocks are measured for the meters ([`StreamConfig::meters`](crate::StreamConfig::meters)).
+    pub(crate) metered: bool,
     pub(crate) channels: u16,
 }
 
@@ -137,7 +139,9 @@ impl<P: PlaySource, H: Home> OutputEngine<P, H> {
         };
         h.scheduler.run(frames as u64, false, &mut pass);
         // Silence (nothing mixed; master gains keep zeros zero) needs no protecting.
-        let (non_finite, clipped) = if pass.mixed {
+        let (non_finite, clipped) = if pass.mixed && !h.metered {
+            h.mixdown.protect(out)
+        } else if pass.mixed {
             // One pass over the block measures it for the meters, and its largest
             // magnitude says what protection has to do: nothing if every sample is
             // within [-1, 1]; only count those beyond if all are finite and nothing is
@@ -158,7 +162,9 @@ impl<P: PlaySource, H: Home> OutputEngine<P, H> {
             });
             counts
         } else {
-            h.meters.measure_silence(frames as u64, channels);
+            if h.metered {
+                h.meters.measure_silence(frames as u64, channels);
+            }
             (0, 0)
         };
         let stats = h.scheduler.stats_mut();

@@ -237,6 +237,7 @@ impl<P: PlaySource, const A: usize, const C: usize, const D: usize, const M: usi
                 scheduler,
                 mixdown: Mixdown::new(&mut masters[..], config.clamp_output),
                 meters,
+                metered: config.meters,
                 channels,
             },
         ))
@@ -284,6 +285,7 @@ impl<R: RecordTarget, const A: usize, const C: usize, const D: usize, const M: u
             InputHalf {
                 scheduler,
                 meters,
+                metered: config.meters,
                 channels,
             },
         ))

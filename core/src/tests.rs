@@ -1644,3 +1644,59 @@ fn a_voice_that_is_not_plain_breaks_up_a_group_in_order() {
         }
     }
 }
+
+#[test]
+fn an_unmetered_stream_protects_and_counts_as_a_metered_one_does() {
+    // Blocks that are within [-1, 1], beyond it, infinite or NaN, clamped or not, in
+    // blocks of 1 to 16 frames; stereo out, mono in.
+    // Two voices alike: their sums of f32::MAX are infinite. The input has a NaN too.
+    let tricky = [0.5, 1.5, -3.0, f32::MAX, -f32::MAX, -0.25, 1.0, -1.0];
+    for clamp in [false, true] {
+        for block in [1, 2, 5, 16] {
+            let run = |meters: bool| {
+                let mut config = StreamConfig::duplex(2, 1);
+                config.clamp_output = clamp;
+                config.meters = meters;
+                let (mut ctl, mut engine) = stream(8, 8, config);
+                let samples: Vec<f32> = (0..40).map(|i| tricky[i % tricky.len()]).collect();
+                let map = ChannelMap::contiguous(0, 2).unwrap();
+                ctl.play(Play::new(samples.clone(), map.clone())).unwrap();
+                ctl.play(Play::new(samples.clone(), map)).unwrap();
+                let rec = ctl.record(Record::new(vec![0.0; 20], mono())).unwrap();
+                let mut input = samples.clone();
+                input[6] = f32::NAN;
+                let mut out = vec![0.0f32; 48];
+                for (o, i) in out.chunks_mut(block * 2).zip(input.chunks(block)) {
+                    engine.input.process(i);
+                    engine.output.process(o);
+                }
+                let stats = |ctl: &mut Ctl, engine: &mut Eng, d| {
+                    let id = ctl.fetch_stats(d, At::Asap).unwrap();
+                    engine.process(&[0.0], &mut [0.0; 2]);
+                    *ctl.take(id).unwrap().stream_stats().unwrap()
+                };
+                let (o, i) = (
+                    stats(&mut ctl, &mut engine, Direction::Output),
+                    stats(&mut ctl, &mut engine, Direction::Input),
+                );
+                let metered = vec![
+                    ctl.meter(Direction::Output, 0).is_some(),
+                    ctl.meter(Direction::Output, 1).is_some(),
+                    ctl.meter(Direction::Input, 0).is_some(),
+                ];
+                let recording = ctl.take(rec).unwrap().into_recording().unwrap();
+                let bits: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
+                let rec_bits: Vec<u32> = recording.iter().map(|x| x.to_bits()).collect();
+                (
+                    (bits, rec_bits, o.non_finite, o.clipped, o.blocks, i.blocks),
+                    metered,
+                )
+            };
+            let (with, metered) = run(true);
+            let (without, unmetered) = run(false);
+            assert_eq!(with, without, "clamp {clamp}, blocks of {block}");
+            assert_eq!((metered, unmetered), (vec![true; 3], vec![false; 3]));
+            assert!(with.2 > 0 && with.3 > 0, "the blocks hold bad samples");
+        }
+    }
+}

@@ -7,7 +7,8 @@
 //! own), buffer size and block size, the fixed cost at 1 voice, then each feature (gain
 //! ramps, fades, gains, loops, spaced repetitions, ring streams; see
 //! `rtmix_host_tests::voices::Feature`) against the same kernel, idle blocks with 0 and
-//! 10 000 actions waiting, and last every goal of issue 17 from those figures. The criterion bench
+//! 10 000 actions waiting, and last every goal of issue 17 from those figures (with the
+//! fixed cost on a stream without meters as an extra row). The criterion bench
 //! (`--bench engine`) gives the per-block distributions; this one gives the ratios.
 
 use std::hint::black_box;
@@ -30,10 +31,9 @@ fn blocks_per_round(frames: usize, block: usize) -> usize {
 
 /// One round: a fresh stream with every buffer playing from frame 1 (untimed), then the
 /// timed blocks. Returns the time per block.
-fn engine_round(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> f64 {
+fn engine_round(bufs: &[Arc<[f32]>], frames: usize, block: usize, config: StreamConfig) -> f64 {
     let slots = slots_for(bufs.len());
-    let (mut ctl, mut engine) =
-        stream::open::<Arc<[f32]>, Vec<f32>>(slots, CAPACITY, StreamConfig::output(2));
+    let (mut ctl, mut engine) = stream::open::<Arc<[f32]>, Vec<f32>>(slots, CAPACITY, config);
     start_together(&mut ctl, &mut engine, bufs, 0);
     let mut out = vec![0.0f32; block * 2];
     let n = blocks_per_round(frames, block);
@@ -72,21 +72,28 @@ fn slots_for(voices: usize) -> usize {
 /// Best engine and kernel time per block over alternating rounds, each voice with a
 /// buffer of its own.
 fn measure(voices: usize, frames: usize, block: usize) -> (f64, f64) {
-    measure_bufs(&stereo_buffers(voices, frames), frames, block)
+    let config = StreamConfig::output(2);
+    measure_bufs(&stereo_buffers(voices, frames), frames, block, config)
 }
 
 /// Best engine and kernel time per block over alternating rounds, all voices reading one
 /// buffer (cache-resident whatever the voice count).
 fn measure_shared(voices: usize, frames: usize, block: usize) -> (f64, f64) {
     let one = stereo_buffers(1, frames).remove(0);
-    measure_bufs(&vec![one; voices], frames, block)
+    measure_bufs(&vec![one; voices], frames, block, StreamConfig::output(2))
 }
 
-/// Best engine and kernel time per block over alternating rounds over `bufs`.
-fn measure_bufs(bufs: &[Arc<[f32]>], frames: usize, block: usize) -> (f64, f64) {
+/// Best engine and kernel time per block over alternating rounds over `bufs`, the engine
+/// on a stream of `config`.
+fn measure_bufs(
+    bufs: &[Arc<[f32]>],
+    frames: usize,
+    block: usize,
+    config: StreamConfig,
+) -> (f64, f64) {
     let (mut e, mut k) = (f64::MAX, f64::MAX);
     for _ in 0..ROUNDS {
-        e = e.min(engine_round(bufs, frames, block));
+        e = e.min(engine_round(bufs, frames, block, config));
         k = k.min(kernel_round(bufs, frames, block));
     }
     (e, k)
@@ -324,6 +331,19 @@ fn main() {
         figure,
         "under 30 ns",
     ));
+    println!("\n### Fixed cost, 1 voice, on a stream without meters (`StreamConfig::unmetered`)\n");
+    header("block (frames)");
+    for block in [1, 64] {
+        let bufs = stereo_buffers(1, 8192);
+        let (e, k) = measure_bufs(&bufs, 8192, block, StreamConfig::output(2).unmetered());
+        row(block, e, k, block);
+        let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
+        goals.0.push((
+            format!("extra row: fixed cost, 1 voice, {block}-frame blocks, stream without meters: engine - kernel"),
+            figure,
+            "under 30 ns",
+        ));
+    }
     for voices in [64, 8] {
         let rows = feature_table(voices);
         if voices == 64 {
