@@ -1665,7 +1665,7 @@ fn an_unmetered_stream_protects_and_counts_as_a_metered_one_does() {
                 let rec = ctl.record(Record::new(vec![0.0; 20], mono())).unwrap();
                 let mut input = samples.clone();
                 input[6] = f32::NAN;
-                let mut out = vec![0.0f32; 48];
+                let mut out = [0.0f32; 48];
                 for (o, i) in out.chunks_mut(block * 2).zip(input.chunks(block)) {
                     engine.input.process(i);
                     engine.output.process(o);
