@@ -263,6 +263,34 @@ impl Goals {
     }
 }
 
+/// The fixed cost at 1 voice in 1-frame blocks, then on a stream without meters in 1- and
+/// 64-frame blocks (extra rows).
+fn fixed_costs(goals: &mut Goals) {
+    println!("\n### Fixed cost, 1 voice, 1-frame blocks\n");
+    header("block (frames)");
+    let (e, k) = measure(1, 8192, 1);
+    row(1, e, k, 1);
+    let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
+    goals.0.push((
+        "fixed cost, 1 voice, 1-frame blocks: engine - kernel".into(),
+        figure,
+        "under 30 ns",
+    ));
+    println!("\n### Fixed cost, 1 voice, on a stream without meters (`StreamConfig::unmetered`)\n");
+    header("block (frames)");
+    for block in [1, 64] {
+        let bufs = stereo_buffers(1, 8192);
+        let (e, k) = measure_bufs(&bufs, 8192, block, StreamConfig::output(2).unmetered());
+        row(block, e, k, block);
+        let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
+        goals.0.push((
+            format!("extra row: fixed cost, 1 voice, {block}-frame blocks, stream without meters: engine - kernel"),
+            figure,
+            "under 30 ns",
+        ));
+    }
+}
+
 fn main() {
     // criterion passes `--bench`; nothing here takes arguments.
     let mut goals = Goals(Vec::new());
@@ -321,29 +349,7 @@ fn main() {
         let (e, k) = measure(8, 8192, block);
         row(block, e, k, 8 * block);
     }
-    println!("\n### Fixed cost, 1 voice, 1-frame blocks\n");
-    header("block (frames)");
-    let (e, k) = measure(1, 8192, 1);
-    row(1, e, k, 1);
-    let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
-    goals.0.push((
-        "fixed cost, 1 voice, 1-frame blocks: engine - kernel".into(),
-        figure,
-        "under 30 ns",
-    ));
-    println!("\n### Fixed cost, 1 voice, on a stream without meters (`StreamConfig::unmetered`)\n");
-    header("block (frames)");
-    for block in [1, 64] {
-        let bufs = stereo_buffers(1, 8192);
-        let (e, k) = measure_bufs(&bufs, 8192, block, StreamConfig::output(2).unmetered());
-        row(block, e, k, block);
-        let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
-        goals.0.push((
-            format!("extra row: fixed cost, 1 voice, {block}-frame blocks, stream without meters: engine - kernel"),
-            figure,
-            "under 30 ns",
-        ));
-    }
+    fixed_costs(&mut goals);
     for voices in [64, 8] {
         let rows = feature_table(voices);
         if voices == 64 {
