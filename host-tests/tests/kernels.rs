@@ -110,57 +110,76 @@ fn wide_scenario() -> impl Strategy<Value = Scenario> {
 
 /// A play over every channel of a `channels`-wide stream, plain (buffer, unity gains,
 /// envelope 1) in most cases: its samples scaled by 1, 2^-24 or 2^24 (so the order of the
-/// sums shows in the bits), and now and then a map gain, a fade-in, a looped region or a
-/// stream, which leave it out of the engine's groups of four.
+/// sums shows in the bits). Now and then a map gain (the same on every channel, or not), a
+/// play gain, a fade-in, a looped region or a stream; the engine mixes some of those in
+/// groups too (a full map with one gain, from a buffer, on up to 2 channels under a
+/// changing envelope), the rest alone.
 fn mostly_plain_play(channels: u16) -> impl Strategy<Value = Op> {
     let k = usize::from(channels);
     (
         any::<u64>(),
         1u64..200,
         prop_oneof![Just(1.0f32), Just(1.0 / 16_777_216.0), Just(16_777_216.0)],
-        prop_oneof![8 => Just(0u8), 1 => 1u8..=4],
+        prop_oneof![4 => Just(1.0f32), 1 => Just(0.75), 1 => Just(-1.5)],
+        prop_oneof![4 => Just(1.0f32), 1 => Just(0.5), 1 => Just(3.0)],
+        prop_oneof![4 => Just(0u8), 1 => 1u8..=4],
         prop_oneof![3 => Just(0u64), 1 => 0u64..40],
         0u64..8,
     )
-        .prop_map(move |(seed, frames, scale, unplain, start, offset)| {
-            let mut shape = PlayShape::default();
-            let mut gains = vec![1.0; k];
-            match unplain {
-                1 => gains[0] = 0.5,
-                2 => shape.fade_in = frames.min(30),
-                3 => {
-                    shape.region = Some((frames / 3, frames / 3 + 1 + frames % 17));
-                    shape.repeat = Repeat::Forever;
+        .prop_map(
+            move |(seed, frames, scale, map_gain, play_gain, odd, start, offset)| {
+                let mut shape = PlayShape {
+                    gain: play_gain,
+                    ..PlayShape::default()
+                };
+                let mut gains = vec![map_gain; k];
+                match odd {
+                    1 => gains[0] = 0.5,
+                    2 => shape.fade_in = frames.min(30),
+                    3 => {
+                        shape.region = Some((frames / 3, frames / 3 + 1 + frames % 17));
+                        shape.repeat = Repeat::Forever;
+                    }
+                    4 => shape.stream = Some(OnEmpty::Silence),
+                    _ => {}
                 }
-                4 => shape.stream = Some(OnEmpty::Silence),
-                _ => {}
-            }
-            shape.offset = offset.min(frames - 1);
-            Op::Play {
-                samples: samples(seed, frames as usize * k)
-                    .into_iter()
-                    .map(|x| x * scale)
-                    .collect(),
-                map: (0..channels).collect(),
-                gains,
-                at: At::Frame(start),
-                late: Late::StartNow,
-                shape,
-            }
-        })
+                shape.offset = offset.min(frames - 1);
+                Op::Play {
+                    samples: samples(seed, frames as usize * k)
+                        .into_iter()
+                        .map(|x| x * scale)
+                        .collect(),
+                    map: (0..channels).collect(),
+                    gains,
+                    at: At::Frame(start),
+                    late: Late::StartNow,
+                    shape,
+                }
+            },
+        )
 }
 
-/// 4 to 14 mostly plain plays on a stream of 1 to 4 channels, and perhaps cancels (cut or
-/// faded) of some of them, each submitted alone before the first block.
+/// 4 to 14 mostly plain plays on a stream of 1 to 4 channels, and perhaps gain ramps and
+/// cancels (cut or faded) of some of them, each submitted alone before the first block.
 fn many_voices_scenario() -> impl Strategy<Value = Scenario> {
     (1u16..=4).prop_flat_map(|channels| {
         (
             prop::collection::vec(mostly_plain_play(channels), 4..=14),
             prop::collection::vec((0usize..14, 0u64..300, 0u64..20), 0..3),
+            prop::collection::vec((0usize..14, 0u64..200, 1u64..300), 0..4),
         )
-            .prop_map(move |(plays, cancels)| {
+            .prop_map(move |(plays, cancels, ramps)| {
                 let n = plays.len();
                 let mut ops = plays;
+                for (target, at, ramp) in ramps {
+                    ops.push(Op::Gain {
+                        target: GainOf::Play(target % n),
+                        gain: 0.3,
+                        ramp,
+                        at: At::Frame(at),
+                        late: Late::StartNow,
+                    });
+                }
                 for (target, at, fade) in cancels {
                     ops.push(Op::Cancel {
                         target: target % n,
