@@ -1627,6 +1627,16 @@ fn plain_voices_mixed_four_at_a_time_sum_in_submission_order() {
 }
 
 #[test]
+fn voices_at_a_gain_other_than_one_are_never_mixed_as_plain_ones() {
+    // Groups of them, each kind alone: a play gain (an envelope of 0.5) or a map gain.
+    for odd in [(0, 0.5, 1.0, false), (0, 1.0, 0.75, false)] {
+        for block in [1, 5, 16] {
+            check_in_submission_order(&[odd; 6], block, 16);
+        }
+    }
+}
+
+#[test]
 fn a_voice_that_is_not_plain_breaks_up_a_group_in_order() {
     // A play gain, a map gain, and a mono voice on a stereo stream, among plain ones: each
     // is mixed alone, in its place in the order.
@@ -1658,14 +1668,15 @@ fn an_unmetered_stream_protects_and_counts_as_a_metered_one_does() {
                 config.clamp_output = clamp;
                 config.meters = meters;
                 let (mut ctl, mut engine) = stream(8, 8, config);
-                let samples: Vec<f32> = (0..40).map(|i| tricky[i % tricky.len()]).collect();
+                // 80 frames: whole blocks of every size.
+                let samples: Vec<f32> = (0..160).map(|i| tricky[i % tricky.len()]).collect();
                 let map = ChannelMap::contiguous(0, 2).unwrap();
                 ctl.play(Play::new(samples.clone(), map.clone())).unwrap();
                 ctl.play(Play::new(samples.clone(), map)).unwrap();
                 let rec = ctl.record(Record::new(vec![0.0; 20], mono())).unwrap();
-                let mut input = samples.clone();
+                let mut input: Vec<f32> = samples.iter().step_by(2).copied().collect();
                 input[6] = f32::NAN;
-                let mut out = [0.0f32; 48];
+                let mut out = [0.0f32; 160];
                 for (o, i) in out.chunks_mut(block * 2).zip(input.chunks(block)) {
                     engine.input.process(i);
                     engine.output.process(o);
@@ -1680,9 +1691,9 @@ fn an_unmetered_stream_protects_and_counts_as_a_metered_one_does() {
                     stats(&mut ctl, &mut engine, Direction::Input),
                 );
                 let metered = vec![
-                    ctl.meter(Direction::Output, 0).is_some(),
-                    ctl.meter(Direction::Output, 1).is_some(),
-                    ctl.meter(Direction::Input, 0).is_some(),
+                    ctl.meter(Direction::Output, 0).map(|l| l.frames),
+                    ctl.meter(Direction::Output, 1).map(|l| l.frames),
+                    ctl.meter(Direction::Input, 0).map(|l| l.frames),
                 ];
                 let recording = ctl.take(rec).unwrap().into_recording().unwrap();
                 let bits: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
@@ -1695,7 +1706,8 @@ fn an_unmetered_stream_protects_and_counts_as_a_metered_one_does() {
             let (with, metered) = run(true);
             let (without, unmetered) = run(false);
             assert_eq!(with, without, "clamp {clamp}, blocks of {block}");
-            assert_eq!((metered, unmetered), (vec![true; 3], vec![false; 3]));
+            // 80 frames each way, and the two 1-frame blocks that fetched the stats.
+            assert_eq!((metered, unmetered), (vec![Some(82); 3], vec![None; 3]));
             assert!(with.2 > 0 && with.3 > 0, "the blocks hold bad samples");
         }
     }
