@@ -1624,6 +1624,42 @@ fn plain_voices_mixed_four_at_a_time_sum_in_submission_order() {
     for block in [1, 2, 5, 16] {
         check_in_submission_order(&staggered, block, 20);
     }
+    // The first of four starts last: in its first block the others' spans are longer, so
+    // they are mixed alone; from the next block on, in groups.
+    let first_last: Vec<_> = [3, 0, 1, 2, 0, 0].into_iter().map(plain).collect();
+    for block in [4, 8, 16] {
+        check_in_submission_order(&first_last, block, 20);
+    }
+}
+
+#[test]
+fn plain_voices_looping_a_short_region_are_mixed_across_every_seam() {
+    // Six voices loop frames 1..4 of their buffers: most blocks hold a seam, which the
+    // one span a group mixes per voice must not cross.
+    for block in [2, 3, 4, 7, 16] {
+        let (mut ctl, mut engine) = stream(32, 32, StreamConfig::output(2));
+        let buffers: Vec<Vec<f32>> = (0..6).map(|i| voice(i, 5, false)).collect();
+        for b in &buffers {
+            let map = ChannelMap::contiguous(0, 2).unwrap();
+            let play = Play::new(b.clone(), map).region(1, 4);
+            ctl.play(play.repeat(Repeat::Forever)).unwrap();
+        }
+        let frames = 30;
+        let mut out = vec![0.0f32; frames * 2];
+        for chunk in out.chunks_mut(block * 2) {
+            engine.output.process(chunk);
+        }
+        let want: Vec<f32> = (0..frames * 2)
+            .map(|n| {
+                let (f, c) = (n / 2, n % 2);
+                buffers
+                    .iter()
+                    .fold(0.0, |sum, b| sum + b[(1 + f % 3) * 2 + c])
+            })
+            .collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        assert_eq!(bits(&out), bits(&want), "blocks of {block}");
+    }
 }
 
 #[test]
