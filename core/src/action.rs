@@ -13,9 +13,6 @@ use crate::{ActionKind, EndReason, Ending, Interval, Late, StreamStats};
 pub(crate) struct Transfer<B, Mp> {
     pub(crate) buffer: B,
     pub(crate) layout: Layout,
-    /// The buffer's channel count: the map's length, kept here because every span reads
-    /// it and the map lies several cache lines further on.
-    width: usize,
     /// Its envelope (plays only; set up when its origin is known).
     pub(crate) env: Envelope,
     /// What it plays of the buffer (`region_len` frames from `region_start`), how often,
@@ -60,7 +57,7 @@ impl<B, Mp: MapStore> Transfer<B, Mp> {
     /// The buffer's channel count.
     #[inline]
     pub(crate) fn channels(&self) -> usize {
-        self.width
+        self.map.channels().len()
     }
 
     /// Where frame `p` of the play (counted from its origin) falls: the buffer frame it
@@ -192,10 +189,7 @@ pub(crate) struct Action<B, Mp> {
 }
 
 impl<B, Mp> Action<B, Mp> {
-    pub(crate) fn from_command(cmd: Command<B, Mp>, kind: ActionKind) -> Self
-    where
-        Mp: MapStore,
-    {
+    pub(crate) fn from_command(cmd: Command<B, Mp>, kind: ActionKind) -> Self {
         let work = match cmd.body {
             Body::Transfer {
                 buffer,
@@ -205,7 +199,6 @@ impl<B, Mp> Action<B, Mp> {
                 levels,
             } => Work::Transfer(Transfer {
                 buffer,
-                width: map.channels().len(),
                 map,
                 layout,
                 env: Envelope::new(

@@ -183,7 +183,7 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         let stop_reason = self.stop_reason();
         let mut slot = self.st.active.head;
         // Those not processed yet (nothing joins or leaves the list before they are).
-        let mut left = self.st.active.len;
+        let mut left = self.st.active_len();
         while slot != NIL {
             let grouped = P::GROUPS && !lost && left >= GROUP;
             let (run, after) = self.process_some(slot, t0, seg, seg_end, grouped, lost, half);

@@ -97,15 +97,12 @@ impl<B, Mp> Slot<B, Mp> {
 pub(crate) struct Ends {
     pub(crate) head: u16,
     pub(crate) tail: u16,
-    /// Slots in the list.
-    pub(crate) len: usize,
 }
 
 impl Ends {
     pub(crate) const EMPTY: Self = Self {
         head: NIL,
         tail: NIL,
-        len: 0,
     };
 }
 
@@ -120,8 +117,10 @@ pub(crate) struct Slots<S, H> {
     pub(crate) ended: Ends,
     pub(crate) staged: Ends,
     settle: Ends,
-    /// Slots holding an action.
-    held: usize,
+    /// Slots holding an action, and slots on the active list (`u16`: there are at most
+    /// [`MAX_SLOTS`]; small, for the RAM budgets of docs/embedded.md).
+    held: u16,
+    active_len: u16,
 }
 
 impl<B, Mp, S, H> Slots<S, H>
@@ -142,6 +141,7 @@ where
             staged: Ends::EMPTY,
             settle: Ends::EMPTY,
             held: 0,
+            active_len: 0,
         }
     }
 
@@ -152,7 +152,12 @@ where
 
     /// Slots holding an action.
     pub(crate) fn held(&self) -> usize {
-        self.held
+        usize::from(self.held)
+    }
+
+    /// Slots on the active list.
+    pub(crate) fn active_len(&self) -> usize {
+        usize::from(self.active_len)
     }
 
     /// The action in `slot`, if any.
@@ -273,7 +278,9 @@ where
         } else {
             self.each[usize::from(next)].prev = slot;
         }
-        self.ends_mut(list).len += 1;
+        if list == List::Active {
+            self.active_len += 1;
+        }
     }
 
     /// Removes `slot` from `list`.
@@ -295,7 +302,9 @@ where
         } else {
             self.each[usize::from(next)].prev = prev;
         }
-        self.ends_mut(list).len -= 1;
+        if list == List::Active {
+            self.active_len -= 1;
+        }
     }
 
     /// The slot after `slot` in its list.
