@@ -702,6 +702,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "safe arithmetic many times over: minutes under Miri, which has no unsafe code to check here"
+    )]
     fn a_nan_anywhere_in_a_long_block_is_an_over_on_its_channel_only() {
         // Every position of blocks long enough for the rows of lanes, and the frames
         // after the last whole row, on every width whose rows are 16 lanes and on others.

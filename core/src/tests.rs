@@ -1611,6 +1611,10 @@ fn check_in_submission_order(voices: &[Voice], block: usize, frames: usize) {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "safe arithmetic many times over: minutes under Miri, which has no unsafe code to check here"
+)]
 fn plain_voices_mixed_four_at_a_time_sum_in_submission_order() {
     // Nine alike: two groups of four, then one alone; first in a block from frame 3 on.
     let plain = |start| (start, 1.0, 1.0, false);
@@ -1633,6 +1637,10 @@ fn plain_voices_mixed_four_at_a_time_sum_in_submission_order() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "safe arithmetic many times over: minutes under Miri, which has no unsafe code to check here"
+)]
 fn plain_voices_looping_a_short_region_are_mixed_across_every_seam() {
     // Six voices loop frames 1..4 of their buffers: most blocks hold a seam, which the
     // one span a group mixes per voice must not cross.
@@ -1663,6 +1671,10 @@ fn plain_voices_looping_a_short_region_are_mixed_across_every_seam() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "safe arithmetic many times over: minutes under Miri, which has no unsafe code to check here"
+)]
 fn voices_at_a_gain_other_than_one_are_never_mixed_as_plain_ones() {
     // Groups of them, each kind alone: a play gain (an envelope of 0.5) or a map gain.
     for odd in [(0, 0.5, 1.0, false), (0, 1.0, 0.75, false)] {
@@ -1673,6 +1685,10 @@ fn voices_at_a_gain_other_than_one_are_never_mixed_as_plain_ones() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "safe arithmetic many times over: minutes under Miri, which has no unsafe code to check here"
+)]
 fn a_voice_that_is_not_plain_breaks_up_a_group_in_order() {
     // A play gain, a map gain, and a mono voice on a stereo stream, among plain ones: each
     // is mixed alone, in its place in the order.
@@ -1692,6 +1708,10 @@ fn a_voice_that_is_not_plain_breaks_up_a_group_in_order() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "safe arithmetic many times over: minutes under Miri, which has no unsafe code to check here"
+)]
 fn an_unmetered_stream_protects_and_counts_as_a_metered_one_does() {
     // Blocks that are within [-1, 1], beyond it, infinite or NaN, clamped or not, in
     // blocks of 1 to 16 frames; stereo out, mono in.
