@@ -6,18 +6,19 @@ use crate::completion::{Counts, End};
 use crate::envelope::Envelope;
 use crate::{ActionKind, EndReason, Ending, Interval, Late, StreamStats};
 
-/// A play or record under way: its buffer and where it sits on the timeline. The map,
-/// which only the general kernels read, comes last.
+/// A play or record under way: its buffer and where it sits on the timeline. What a
+/// plain span reads comes first (the buffer, the layout, where the region is, the
+/// envelope's steady window); the map, which only the general kernels read, comes last.
 #[derive(Debug)]
 #[repr(C)]
 pub(crate) struct Transfer<B, Mp> {
     pub(crate) buffer: B,
     pub(crate) layout: Layout,
-    /// Its envelope (plays only; set up when its origin is known).
-    pub(crate) env: Envelope,
     /// What it plays of the buffer (`region_len` frames from `region_start`), how often,
     /// and its envelope settings.
     pub(crate) shape: Shape,
+    /// Its envelope (plays only; set up when its origin is known).
+    pub(crate) env: Envelope,
     /// Counters of a stream's source or sink.
     pub(crate) stream: StreamCounters,
     pub(crate) map: Mp,
@@ -169,6 +170,8 @@ pub(crate) struct Action<B, Mp> {
     pub(crate) end: u64,
     /// The frame of buffer frame 0 (transfers) or the frame it takes effect (others).
     pub(crate) origin: u64,
+    /// [`NONE`] until it starts.
+    pub(crate) actual_start: u64,
     pub(crate) stats: Counts,
     pub(crate) work: Work<B, Mp>,
     // Read when it starts and ends only.
@@ -182,8 +185,6 @@ pub(crate) struct Action<B, Mp> {
     pub(crate) late_by: u64,
     /// Leading buffer frames left out because they had passed (late with `Skip`).
     pub(crate) skipped: u64,
-    /// [`NONE`] until it starts.
-    pub(crate) actual_start: u64,
     /// Where it stopped, once known; else [`NONE`].
     pub(crate) ended_at: u64,
 }

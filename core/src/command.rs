@@ -114,15 +114,17 @@ impl From<GainTarget> for Gain {
 }
 
 /// Where in its buffer a transfer plays, how often, and its envelope settings: checked on
-/// the control side. A recording covers its whole buffer once.
+/// the control side. A recording covers its whole buffer once. `repr(C)`, with what
+/// placing a span reads first.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
 pub(crate) struct Shape {
     pub(crate) region_start: u64,
     pub(crate) region_len: u64,
-    /// Frames in all; [`NONE`] loops forever.
-    pub(crate) total: u64,
     /// Between repetition starts; `None`: back to back.
     pub(crate) interval: Option<Interval>,
+    /// Frames in all; [`NONE`] loops forever.
+    pub(crate) total: u64,
     /// How many repetitions; [`NONE`]: endless.
     pub(crate) repetitions: u64,
     /// A stream stops (instead of going on) when its source runs dry or its sink full.

@@ -121,21 +121,24 @@ impl Ramp {
 /// The gain and the cancel's fade are placed on the stream's frame clock; the fades belong
 /// to the play itself and are placed on its own frames (frame `p` of the play sits at
 /// stream frame `origin + p - offset`), so they stay put whatever frame it starts at.
+///
+/// `repr(C)`, with what every block reads (`offset`, the steady window) first.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
 pub(crate) struct Envelope {
+    pub(crate) offset: u64,
+    /// Stream frames `[steady.0, steady.1)` where the envelope is `steady.2` throughout
+    /// (kept by [`refresh`](Self::refresh)), so a span there needs one comparison, not four
+    /// ramps.
+    steady: (u64, u64, f32),
+    /// The stream frame of play frame `offset`.
+    pub(crate) origin: u64,
     pub(crate) gain: Ramp,
     /// The fade-in's length (0: none): it rises from 0 at play frame 0 to 1 at this one.
     fade_in: u64,
     /// The fade-out: it falls from 1 at play frame `.0` to 0 at `.0 + .1` (`.1` 0: none).
     fade_out: (u64, u64),
     pub(crate) cut: Ramp,
-    /// The stream frame of play frame `offset`.
-    pub(crate) origin: u64,
-    pub(crate) offset: u64,
-    /// Stream frames `[steady.0, steady.1)` where the envelope is `steady.2` throughout
-    /// (kept by [`refresh`](Self::refresh)), so a span there needs one comparison, not four
-    /// ramps.
-    steady: (u64, u64, f32),
 }
 
 impl Envelope {
@@ -236,6 +239,15 @@ impl Envelope {
         }
         let value = self.gain.to * fade_in.to * fade_out.from * self.cut.from;
         self.steady = (lo, hi, value);
+    }
+
+    /// True if the envelope is exactly 1 at each of `[frame, frame + n)` and no ramp of
+    /// it is under way there: one comparison of the steady window, so a voice that is
+    /// ramping fails it without its four ramps being looked at.
+    #[inline]
+    pub(crate) fn steady_one(&self, frame: u64, n: u64) -> bool {
+        let (lo, hi, value) = self.steady;
+        value == 1.0 && frame >= lo && frame.saturating_add(n) <= hi
     }
 
     /// The envelope over `[frame, frame + n)` if it is the same at each of those frames.

@@ -201,8 +201,8 @@ impl<Mp: MapStore> Lent<'_, '_, '_, Mp> {
 }
 
 /// The samples `t` plays for `span` if it plays them plainly: from a buffer, every channel
-/// of a `channels`-wide block in order at unity gain, under an envelope of exactly 1 over
-/// the span. Mixing them is `out += sample`, as [`mix`]'s first kernel does.
+/// of a `channels`-wide block in order at unity gain, in the envelope's steady window at
+/// exactly 1 (no ramp under way). Mixing them is `out += sample`, as [`mix`]'s first kernel does.
 #[allow(clippy::inline_always)] // measured: kept out of line otherwise
 #[inline(always)]
 pub(crate) fn plain<B: PlaySource, Mp: MapStore>(
@@ -210,12 +210,13 @@ pub(crate) fn plain<B: PlaySource, Mp: MapStore>(
     span: Span,
     channels: usize,
 ) -> Option<&[f32]> {
-    let k = t.channels();
+    // A full layout is every stream channel in order (`Layout::of`), so the buffer is
+    // `channels` wide: the map, further off in the slot, need not be read.
     let unity = matches!(t.layout, Layout::Full { gain } if gain == 1.0);
-    if !unity || k != channels || t.env.constant_over(span.frame, span.frames as u64) != Some(1.0) {
+    if !unity || !t.env.steady_one(span.frame, span.frames as u64) {
         return None;
     }
-    let range = span.buffer_frame * k..(span.buffer_frame + span.frames) * k;
+    let range = span.buffer_frame * channels..(span.buffer_frame + span.frames) * channels;
     t.buffer.buffer()?.get(range)
 }
 

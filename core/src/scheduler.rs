@@ -245,7 +245,13 @@ impl<B, Mp: MapStore, H: Home> Scheduler<B, Mp, H> {
         half.plain(t, span)?;
         let (run, mut actions, after) = self.st.run_of::<GROUP>(slot)?;
         let mut group: [&[f32]; GROUP] = [&[]; GROUP];
-        for (samples, action) in group.iter_mut().zip(&actions) {
+        let (first, rest) = group.split_at_mut(1);
+        let Work::Transfer(t) = &actions[0].as_deref()?.work else {
+            return None;
+        };
+        // Its span is known: only its samples are borrowed again.
+        first[0] = half.plain(t, span)?;
+        for (samples, action) in rest.iter_mut().zip(&actions[1..]) {
             let (t, s) = lone_span(action.as_deref()?, t0, seg, seg_end)?;
             if (s.frame, s.frames) != (span.frame, span.frames) {
                 return None;

@@ -54,12 +54,12 @@ impl<B, Mp> Held<B, Mp> {
 }
 
 /// One action slot.
+///
+/// `repr(C)`, its links first: the block's walk of the active list reads `next` and the
+/// action's first fields together, in one cache line (docs/performance.md).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Slot<B, Mp> {
-    held: Held<B, Mp>,
-    /// The sequence number of the action the slot holds or last held ([`NONE`]: never
-    /// used).
-    pub(crate) seq: u64,
     /// Its neighbours in `staged`, `active` or `ended` (it is in at most one).
     next: u16,
     prev: u16,
@@ -68,6 +68,10 @@ pub(crate) struct Slot<B, Mp> {
     /// The first of the actions that follow it, and the next follower of the action it
     /// follows (the slot named by its `When::After`), while it is listed there.
     followers: u16,
+    held: Held<B, Mp>,
+    /// The sequence number of the action the slot holds or last held ([`NONE`]: never
+    /// used).
+    pub(crate) seq: u64,
     next_follower: u16,
     listed_as_follower: bool,
     /// Queued to have its followers retimed, and the next slot in that queue.
