@@ -125,7 +125,13 @@ pub fn start(
     // out of the terminal (the typed error says what went wrong).
     #[cfg(target_os = "linux")]
     let _quiet = alsa::Output::local_error_handler();
-    let (ctl, engine) = capacity::open(StreamConfig::duplex(request.outputs, request.inputs))
+    let config = StreamConfig::duplex(request.outputs, request.inputs);
+    let config = if request.meters {
+        config
+    } else {
+        config.unmetered()
+    };
+    let (ctl, engine) = capacity::open(config)
         .map_err(|e| Error::Engine(format!("cannot open the stream: {e}")))?;
     let control = RunControl {
         stop: stop.clone(),

@@ -92,6 +92,7 @@ fn measure_once(
         outputs: args.channels,
         inputs: args.channels,
         stop_after: Some(listen + period),
+        meters: false,
     };
     let (mut ctl, stream, granted) =
         backend::start(&args.device, request, &stop, &mut |ctl: &mut Ctl| {

@@ -157,6 +157,9 @@ pub struct Request {
     pub inputs: u16,
     /// End by itself after this many frames (output frames, for a duplex).
     pub stop_after: Option<u64>,
+    /// Measure every block for the engine's meters: only when they are drawn, since
+    /// measuring costs a pass over each block (`StreamConfig::meters`).
+    pub meters: bool,
 }
 
 /// One direction as the summaries describe it.

@@ -302,6 +302,7 @@ pub fn run(args: &PlayArgs, terminal: bool) -> Result<String, Error> {
         outputs,
         inputs: 0,
         stop_after: Some(plan.length.div_ceil(period) * period + period),
+        meters: terminal,
     };
     let (mut ctl, stream, granted) =
         backend::start(&args.device, request, &stop, &mut |ctl: &mut Ctl| {

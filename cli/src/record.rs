@@ -159,6 +159,7 @@ pub fn run(args: &RecordArgs, terminal: bool) -> Result<String, Error> {
         outputs: 0,
         inputs,
         stop_after: Some(at + duration),
+        meters: terminal,
     };
     let (mut ctl, stream, granted) =
         backend::start(&args.device, request, &stop, &mut |ctl: &mut Ctl| {

@@ -262,7 +262,8 @@ pub fn render(
     } else {
         plan.input.as_ref().map_or(0, |i| i.audio.channels)
     };
-    let config = StreamConfig::duplex(plan.session.channels, inputs);
+    // Nothing reads the meters of a render: measuring would only cost time.
+    let config = StreamConfig::duplex(plan.session.channels, inputs).unmetered();
     let (ctl, mut engine) = capacity::open(config)
         .map_err(|e| Error::Engine(format!("cannot open the simulated stream: {e}")))?;
     let mut driver = Driver {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::{PyTimeoutError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rtmix_core::{
@@ -351,6 +351,11 @@ impl Control {
     pub(crate) fn meters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         let mut inner = self.lock();
+        if !inner.ctl.config().meters {
+            return Err(PyRuntimeError::new_err(
+                "this stream was opened with meters=False: it measures nothing",
+            ));
+        }
         for (name, direction, n) in [
             ("output", Direction::Output, self.outputs),
             ("input", Direction::Input, self.inputs),
@@ -586,7 +591,8 @@ impl Stream {
     }
 
     /// Peak, RMS and frames of each channel since the last read (`{"output": [...],
-    /// "input": [...]}`); reading resets them.
+    /// "input": [...]}`); reading resets them. `RuntimeError` on a stream opened with
+    /// `meters=False`.
     #[getter]
     fn meters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.control.meters(py)

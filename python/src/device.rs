@@ -97,6 +97,7 @@ struct Options {
     inputs: u16,
     period: u32,
     periods: u32,
+    meters: bool,
 }
 
 fn channel_count(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
@@ -120,6 +121,7 @@ impl Options {
         periods: u32,
         backend: &str,
         host: Option<&str>,
+        meters: bool,
     ) -> PyResult<Self> {
         let cpal = match backend {
             "alsa" => false,
@@ -166,17 +168,19 @@ impl Options {
             inputs,
             period,
             periods,
+            meters,
         })
     }
 }
 
 /// Opens the stream on the backend `options` names.
 fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
-    let (ctl, engine) = rtmix_core::open(
-        StreamConfig::duplex(options.outputs, options.inputs),
-        CAPACITY,
-    )
-    .map_err(|e| PyValueError::new_err(format!("{e}")))?;
+    let config = StreamConfig {
+        meters: options.meters,
+        ..StreamConfig::duplex(options.outputs, options.inputs)
+    };
+    let (ctl, engine) =
+        rtmix_core::open(config, CAPACITY).map_err(|e| PyValueError::new_err(format!("{e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let (running, clock, granted) = if options.cpal {
         start::<rtmix_cpal::Cpal>(options, engine, &stop)?
@@ -325,7 +329,7 @@ macro_rules! device_class {
         #[pymethods]
         impl $name {
             #[new]
-            #[pyo3(signature = (device=None, samplerate=48000, channels=None, period=256, periods=3, backend="alsa", host=None))]
+            #[pyo3(signature = (device=None, samplerate=48000, channels=None, period=256, periods=3, backend="alsa", host=None, meters=true))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 device: Option<String>,
@@ -335,9 +339,10 @@ macro_rules! device_class {
                 periods: u32,
                 backend: &str,
                 host: Option<&str>,
+                meters: bool,
             ) -> PyResult<(Self, Stream)> {
                 let options = Options::parse(
-                    $way, device, samplerate, channels, period, periods, backend, host,
+                    $way, device, samplerate, channels, period, periods, backend, host, meters,
                 )?;
                 let (inner, control) = open(&options)?;
                 Ok((Self { inner }, Stream { control }))

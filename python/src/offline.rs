@@ -70,7 +70,7 @@ impl Drop for Offline {
 #[pymethods]
 impl Offline {
     #[new]
-    #[pyo3(signature = (samplerate, output_channels, input_channels=0, input=None, actions=256))]
+    #[pyo3(signature = (samplerate, output_channels, input_channels=0, input=None, actions=256, meters=true))]
     fn new(
         py: Python<'_>,
         samplerate: u32,
@@ -78,6 +78,7 @@ impl Offline {
         input_channels: u16,
         input: Option<&Bound<'_, PyAny>>,
         actions: usize,
+        meters: bool,
     ) -> PyResult<(Self, Stream)> {
         if samplerate == 0 {
             return Err(PyValueError::new_err("samplerate must be positive"));
@@ -100,11 +101,12 @@ impl Offline {
             commands: actions,
             completions: actions,
         };
-        let (ctl, engine) = rtmix_core::open(
-            StreamConfig::duplex(output_channels, input_channels),
-            capacity,
-        )
-        .map_err(|e| PyValueError::new_err(format!("cannot open the offline device: {e}")))?;
+        let config = StreamConfig {
+            meters,
+            ..StreamConfig::duplex(output_channels, input_channels)
+        };
+        let (ctl, engine) = rtmix_core::open(config, capacity)
+            .map_err(|e| PyValueError::new_err(format!("cannot open the offline device: {e}")))?;
         let control = Arc::new(Control::new(ctl, samplerate, true));
         Ok((
             Self {

@@ -140,6 +140,29 @@ def test_meters_read_peak_and_reset():
     assert m.meters["output"][1]["frames"] == 0
 
 
+def test_a_stream_without_meters_plays_and_counts_the_same_and_refuses_meters():
+    def run(meters):
+        m = rtmix.Offline(48000, 2, meters=meters)
+        # Two sums overflow to infinity (non-finite), two samples are beyond [-1, 1].
+        loud = np.array([[0.5, 2.0], [3e38, -0.25], [-3.0, 3e38]], dtype=np.float32)
+        big = np.array([[3e38, 0.75], [0.0, 3e38]], dtype=np.float32)
+        m.play_buffer(loud, [1, 2], start=1)
+        m.play_buffer(big, [1, 2], start=2)
+        out = np.concatenate([m.process(n) for n in (1, 3, 2, 5)])
+        s = m.fetch_and_reset_stats()
+        m.process(1)
+        return m, out, m.wait(s).stats
+
+    metered, out, stats = run(True)
+    plain, out_plain, stats_plain = run(False)
+    np.testing.assert_array_equal(out.view(np.uint32), out_plain.view(np.uint32))
+    assert (stats["non_finite"], stats["clipped"]) == (2, 2)
+    assert (stats_plain["non_finite"], stats_plain["clipped"]) == (2, 2)
+    assert metered.meters["output"][1]["peak"] == 2.0  # measured after protection
+    with pytest.raises(RuntimeError, match="meters=False"):
+        plain.meters
+
+
 def test_a_full_queue_raises_queuefull_and_loses_nothing():
     m = rtmix.Offline(48000, 1, actions=4)
     buf = np.full(5, 0.5, dtype=np.float32)
