@@ -72,13 +72,7 @@ fn demo_scenario(plan: &Plan) -> Scenario {
         output_channels: plan.session.channels,
         input_channels: 0,
         // One op per step (a step of several ops is an atomic group).
-        steps: ops
-            .into_iter()
-            .map(|op| Step {
-                submit_at: 0,
-                ops: vec![op],
-            })
-            .collect(),
+        steps: Step::each_alone(ops),
         xruns: vec![],
         total_frames: plan.length,
         clamp: false,

@@ -222,10 +222,15 @@ pub(crate) fn plain<B: PlaySource, Mp: MapStore>(
 
 /// `out += a`, then `+= b`, and so on for each of `group`, in one sweep over `dst`: the
 /// same sums in the same order, so the same bits as one sweep per source, with each output
-/// sample loaded and stored once instead of once per source. False, with nothing mixed, if
-/// a source is shorter than `dst`.
+/// sample loaded and stored once instead of once per source. With `FRESH`, `dst` is taken
+/// to hold zeros without being read (`0.0 + a` is `a` but for -0.0, which it makes +0.0
+/// as the zeroed block would), so the block needs no clearing first. False, with nothing
+/// mixed, if a source is shorter than `dst`.
 #[inline]
-pub(crate) fn add_all<const N: usize>(dst: &mut [f32], group: [&[f32]; N]) -> bool {
+pub(crate) fn add_all<const N: usize, const FRESH: bool>(
+    dst: &mut [f32],
+    group: [&[f32]; N],
+) -> bool {
     let n = dst.len();
     let mut each: [&[f32]; N] = [&[]; N];
     for (e, s) in each.iter_mut().zip(group) {
@@ -235,7 +240,7 @@ pub(crate) fn add_all<const N: usize>(dst: &mut [f32], group: [&[f32]; N]) -> bo
         }
     }
     for (i, o) in dst.iter_mut().enumerate() {
-        let mut sum = *o;
+        let mut sum = if FRESH { 0.0 } else { *o };
         for s in &each {
             sum += s[i];
         }

@@ -63,11 +63,12 @@ impl<S: core::ops::DerefMut<Target = [Ramp]>> Mixdown<S> {
     /// Replaces non-finite samples by 0 and, if clamping, clamps to [-1, 1]. Returns the
     /// samples that were not finite and those beyond [-1, 1] (clamped or not).
     pub(crate) fn protect(&self, block: &mut [f32]) -> (u64, u64) {
-        // The common case first, as one vectorised pass: every sample within [-1, 1]
-        // (NaN fails the comparison).
-        let suspect = block
-            .iter()
-            .fold(0u32, |n, x| n + u32::from(x.abs() > 1.0 || x.is_nan()));
+        // The common case first, as one vectorised pass: every sample within [-1, 1].
+        // One integer comparison a sample: the magnitude's bits order as the magnitudes
+        // do, and a NaN's are above infinity's.
+        let suspect = block.iter().fold(0u32, |n, x| {
+            n + u32::from(x.to_bits() & 0x7fff_ffff > ONE_BITS)
+        });
         if suspect == 0 {
             return (0, 0);
         }
@@ -88,6 +89,9 @@ impl<S: core::ops::DerefMut<Target = [Ramp]>> Mixdown<S> {
         (non_finite, beyond)
     }
 }
+
+/// The bits of 1.0: a magnitude's bits above these are a sample beyond [-1, 1], or NaN.
+const ONE_BITS: u32 = 0x3f80_0000;
 
 /// The samples of `block` beyond [-1, 1] (NaN is not), counted in one vectorised pass.
 pub(crate) fn beyond(block: &[f32]) -> u64 {

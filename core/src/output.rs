@@ -10,12 +10,33 @@ use crate::scheduler::{Half, Scheduler, GROUP};
 use crate::{mix, PlaySource};
 
 /// One output block as the scheduler fills it; `out` is empty for frames lost to an xrun.
+///
+/// The block is not cleared before the walk: the first plain voice (or group) over the
+/// whole block writes it (`0.0 + a + ...`, the same bits as adding to zeros), which saves
+/// a pass over the block; anything else clears it first ([`clear`](Self::clear)).
 struct OutputPass<'b, S> {
     out: &'b mut [f32],
     channels: usize,
     mixdown: &'b mut Mixdown<S>,
-    /// Something was mixed into `out` (else it is still all zeros).
+    /// `out` holds the mix so far (else whatever the caller passed in).
+    zeroed: bool,
+    /// Something was mixed into `out` (else it is all zeros, once `zeroed`).
     mixed: bool,
+}
+
+impl<S> OutputPass<'_, S> {
+    /// Clears the block if nothing has written it yet.
+    fn clear(&mut self) {
+        if !self.zeroed {
+            self.out.fill(0.0);
+            self.zeroed = true;
+        }
+    }
+
+    /// True if a span over the whole block would be the first to write it.
+    fn fresh(&self, span: Span) -> bool {
+        !self.zeroed && span.block_frame == 0 && span.frames * self.channels == self.out.len()
+    }
 }
 
 impl<P: PlaySource, Mp: crate::channel_map::MapStore, S> Half<P, Mp> for OutputPass<'_, S>
@@ -29,6 +50,15 @@ where
             return Flow::Done;
         }
         self.mixed = true;
+        if self.fresh(span) {
+            if let Some(src) = mix::plain(t, span, self.channels) {
+                if mix::add_all::<1, true>(self.out, [src]) {
+                    self.zeroed = true;
+                    return Flow::Done;
+                }
+            }
+        }
+        self.clear();
         mix::play(self.out, self.channels, t, span)
     }
 
@@ -42,13 +72,20 @@ where
 
     #[inline]
     fn mix_plain(&mut self, span: Span, group: [&[f32]; GROUP]) -> bool {
+        if self.fresh(span) {
+            let written = mix::add_all::<GROUP, true>(self.out, group);
+            self.zeroed |= written;
+            self.mixed |= written;
+            return written;
+        }
         let channels = self.channels;
         let range = span.block_frame * channels..(span.block_frame + span.frames) * channels;
+        self.clear();
         let Some(dst) = self.out.get_mut(range) else {
             return false;
         };
         self.mixed = true;
-        mix::add_all(dst, group)
+        mix::add_all::<GROUP, false>(dst, group)
     }
 
     fn set_master(&mut self, channel: u16, to: f32, len: u64, at: u64) -> bool {
@@ -57,8 +94,11 @@ where
 
     fn segment_done(&mut self, from: usize, to: usize, frame: u64, lost: bool) {
         if !lost {
-            let block = &mut self.out[from * self.channels..to * self.channels];
-            self.mixdown.apply_master(block, self.channels, frame);
+            let channels = self.channels;
+            // Cleared first if nothing wrote it: a master gain below 0 makes its zeros -0.0.
+            self.clear();
+            let block = &mut self.out[from * channels..to * channels];
+            self.mixdown.apply_master(block, channels, frame);
         }
     }
 }
@@ -123,21 +163,25 @@ impl<P: PlaySource, H: Home> OutputEngine<P, H> {
     /// and counted in [`StreamStats::partial_frames`](crate::StreamStats::partial_frames).
     /// With no output channels this does nothing.
     pub fn process(&mut self, out: &mut [f32]) {
-        out.fill(0.0);
         let Some(h) = self.half.as_mut() else {
+            out.fill(0.0);
             return;
         };
         let channels = usize::from(h.channels);
         let frames = crate::frame::whole_frames(out.len(), channels);
         let partial = !out.len().is_multiple_of(channels);
-        let out = &mut out[..frames * channels];
+        let (out, tail) = out.split_at_mut(frames * channels);
+        tail.fill(0.0);
         let mut pass = OutputPass {
             out: &mut *out,
             channels,
             mixdown: &mut h.mixdown,
+            zeroed: false,
             mixed: false,
         };
         h.scheduler.run(frames as u64, false, &mut pass);
+        // Every segment cleared what nothing wrote; a block of no frames has none.
+        pass.clear();
         // Silence (nothing mixed; master gains keep zeros zero) needs no protecting.
         let (non_finite, clipped) = if pass.mixed && !h.metered {
             h.mixdown.protect(out)
@@ -187,6 +231,7 @@ impl<P: PlaySource, H: Home> OutputEngine<P, H> {
             out: &mut [],
             channels: usize::from(h.channels),
             mixdown: &mut h.mixdown,
+            zeroed: true,
             mixed: false,
         };
         h.scheduler.run(frames, true, &mut pass);

@@ -1582,7 +1582,8 @@ fn check_in_submission_order(voices: &[Voice], block: usize, frames: usize) {
             .gain(gain);
         ctl.play(play).unwrap();
     }
-    let mut out = vec![0.0f32; frames * 2];
+    // Whatever the caller's block held is overwritten (the engine clears it lazily).
+    let mut out = vec![f32::NAN; frames * 2];
     for chunk in out.chunks_mut(block * 2) {
         engine.output.process(chunk);
     }
@@ -1608,6 +1609,48 @@ fn check_in_submission_order(voices: &[Voice], block: usize, frames: usize) {
     }
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
     assert_eq!(bits(&out), bits(&want), "{voices:?} in blocks of {block}");
+}
+
+#[test]
+fn a_block_first_written_by_plain_voices_holds_what_adding_to_zeros_gives() {
+    // The block is not cleared before the walk: the first plain voice, or group of four,
+    // over the whole block writes it. Whatever the caller's block held, the bits are
+    // those of adding to zeros, -0.0 samples included (0.0 + -0.0 is +0.0).
+    let frame = [-0.0f32, 0.5, -0.0, -0.0, 0.25, -0.0, -0.0, -1.0];
+    for voices in [1, 2, 4, 5, 8] {
+        for block in [1, 2, 3, 4, 6] {
+            let (mut ctl, mut engine) = stream(16, 16, StreamConfig::output(2));
+            for _ in 0..voices {
+                let map = ChannelMap::contiguous(0, 2).unwrap();
+                ctl.play(Play::new(frame.to_vec(), map).at(At::Frame(0)))
+                    .unwrap();
+            }
+            let mut out = [f32::NAN; 6 * 2];
+            for chunk in out.chunks_mut(block * 2) {
+                engine.output.process(chunk);
+            }
+            let want: Vec<u32> = (0..6 * 2)
+                .map(|i| {
+                    let s = frame.get(i).copied().unwrap_or(0.0);
+                    (0..voices).fold(0.0f32, |sum, _| sum + s).to_bits()
+                })
+                .collect();
+            let got: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
+            assert_eq!(got, want, "{voices} voices in blocks of {block}");
+        }
+    }
+    // Nothing plays under a master gain below 0: the zeros it scales are -0.0, as
+    // before the block was cleared lazily; the trailing partial frame is +0.0.
+    let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(2));
+    for c in 0..2 {
+        ctl.set_gain(GainTarget::Master(c), -1.0, 0, At::Frame(0), Late::Skip)
+            .unwrap();
+    }
+    let mut out = [f32::NAN; 5];
+    engine.output.process(&mut out);
+    let bits: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
+    let (neg, pos) = ((-0.0f32).to_bits(), 0.0f32.to_bits());
+    assert_eq!(bits, [neg, neg, neg, neg, pos]);
 }
 
 #[test]

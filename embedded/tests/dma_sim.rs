@@ -388,13 +388,7 @@ where
             out.completions.push(as_sim(c));
         }
     }
-    out.scenario.steps = ops
-        .into_iter()
-        .map(|op| Step {
-            submit_at: 0,
-            ops: vec![op],
-        })
-        .collect();
+    out.scenario.steps = Step::each_alone(ops);
     drop(triggers);
     out
 }

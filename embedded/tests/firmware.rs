@@ -213,10 +213,7 @@ fn host_scenario() -> (Scenario, Vec<Option<usize>>) {
         };
         op_of.push(op.as_ref().map(|_| steps.len()));
         if let Some(op) = op {
-            steps.push(Step {
-                submit_at: 0,
-                ops: vec![op],
-            });
+            steps.push(Step::alone(op));
         }
     }
     let scenario = Scenario {

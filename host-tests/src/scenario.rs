@@ -144,6 +144,38 @@ pub struct Step {
     pub ops: Vec<Op>,
 }
 
+impl Step {
+    /// `op` alone (not in a group), submitted before the first block.
+    ///
+    /// ```
+    /// use rtmix_core::{At, Direction};
+    /// use rtmix_host_tests::scenario::{Op, Step};
+    /// let step = Step::alone(Op::Stats { direction: Direction::Output, at: At::Asap });
+    /// assert_eq!((step.submit_at, step.ops.len()), (0, 1));
+    /// ```
+    pub fn alone(op: Op) -> Self {
+        Self {
+            submit_at: 0,
+            ops: vec![op],
+        }
+    }
+
+    /// Each of `ops` in a step of its own ([`alone`](Self::alone)), in order: none of
+    /// them a group.
+    ///
+    /// ```
+    /// use rtmix_core::{At, Direction};
+    /// use rtmix_host_tests::scenario::{Op, Step};
+    /// let stats = |at| Op::Stats { direction: Direction::Output, at };
+    /// let steps = Step::each_alone([stats(At::Asap), stats(At::Frame(4))]);
+    /// assert_eq!(steps.len(), 2);
+    /// assert!(steps.iter().all(|s| s.submit_at == 0 && s.ops.len() == 1));
+    /// ```
+    pub fn each_alone(ops: impl IntoIterator<Item = Op>) -> Vec<Self> {
+        ops.into_iter().map(Self::alone).collect()
+    }
+}
+
 /// Frames lost to an xrun, injected before the first block that starts at or after `at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Xrun {

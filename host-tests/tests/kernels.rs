@@ -196,13 +196,7 @@ fn many_voices_scenario() -> impl Strategy<Value = Scenario> {
                     output_channels: channels,
                     input_channels: 0,
                     // One at a time (several ops in one step make a group).
-                    steps: ops
-                        .into_iter()
-                        .map(|op| Step {
-                            submit_at: 0,
-                            ops: vec![op],
-                        })
-                        .collect(),
+                    steps: Step::each_alone(ops),
                     xruns: vec![],
                     total_frames: 320,
                     clamp: false,

@@ -18,16 +18,6 @@ fn play(samples: Vec<f32>, channel: u16, at: u64) -> Op {
     }
 }
 
-/// Each op in its own step (one step with several ops would be a group), all at frame 0.
-fn at_start(ops: Vec<Op>) -> Vec<Step> {
-    ops.into_iter()
-        .map(|op| Step {
-            submit_at: 0,
-            ops: vec![op],
-        })
-        .collect()
-}
-
 fn completion_of(outcome: &Outcome, op_index: usize) -> &SimCompletion {
     let Submission::Accepted { id, .. } = outcome.submissions[op_index] else {
         panic!(
@@ -102,7 +92,7 @@ proptest! {
         let sc = Scenario {
             output_channels: 1,
             input_channels: 0,
-            steps: at_start(vec![
+            steps: Step::each_alone(vec![
                 play(vec![1.0; len], 0, start),
                 Op::Cancel { target: 0, at: At::Frame(cut), late: Late::Drop, ending: Ending::Cut },
             ]),
@@ -137,7 +127,7 @@ proptest! {
         let sc = Scenario {
             output_channels: 2,
             input_channels: 1,
-            steps: at_start(vec![
+            steps: Step::each_alone(vec![
                 play(vec![1.0], 1, f),
                 // A ramp across every xrun: sample i is the value i, so each output frame
                 // shows which buffer frame played there.
