@@ -24,6 +24,14 @@ pub struct StreamConfig {
     /// checked for non-finite samples and samples beyond [-1, 1], with the same results
     /// and counts, and [`Controller::meter`](crate::Controller::meter) returns `None`.
     pub meters: bool,
+    /// Protect the device from the output mix (the default): a NaN or infinite sample is
+    /// sent as 0, and samples beyond [-1, 1] are counted (and clamped, with
+    /// [`clamp_output`](Self::clamp_output)); see [`StreamStats`](crate::StreamStats).
+    /// Off, the mix is sent exactly as summed, nothing is counted, and a block costs one
+    /// pass over its samples less: for offline renders and test harnesses that check
+    /// their own output. Clamping needs it: a stream that clamps without it is refused
+    /// with [`Error::ClampUnprotected`](crate::Error::ClampUnprotected).
+    pub protect_output: bool,
 }
 
 impl StreamConfig {
@@ -49,6 +57,7 @@ impl StreamConfig {
             input_channels,
             clamp_output: false,
             meters: true,
+            protect_output: true,
         }
     }
 
@@ -79,6 +88,27 @@ impl StreamConfig {
     #[must_use]
     pub const fn unmetered(mut self) -> Self {
         self.meters = false;
+        self
+    }
+
+    /// The same, with the output mix sent exactly as summed: no NaN or infinity replaced,
+    /// nothing counted ([`protect_output`](Self::protect_output)).
+    ///
+    /// ```
+    /// use rtmix_core::{At, ChannelMap, GainTarget, Late, Play, StreamCapacity, StreamConfig};
+    /// let config = StreamConfig::output(1).unmetered().unprotected();
+    /// let (mut ctl, mut engine) =
+    ///     rtmix_core::open::<Vec<f32>, Vec<f32>>(config, StreamCapacity::default()).unwrap();
+    /// let map = ChannelMap::new(&[0]).unwrap();
+    /// ctl.play(Play::new(vec![f32::MAX, 2.0], map.clone()).at(At::Frame(0))).unwrap();
+    /// ctl.play(Play::new(vec![f32::MAX, 0.5], map).at(At::Frame(0))).unwrap();
+    /// let mut out = [0.0f32; 2];
+    /// engine.output.process(&mut out);
+    /// assert_eq!(out, [f32::INFINITY, 2.5]); // a protected stream sends [0.0, 2.5]
+    /// ```
+    #[must_use]
+    pub const fn unprotected(mut self) -> Self {
+        self.protect_output = false;
         self
     }
 }

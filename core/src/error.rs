@@ -92,6 +92,9 @@ pub enum Error {
     FrameOverflow,
     /// A stream configuration with no channels in either direction.
     NoChannels,
+    /// A stream configuration that clamps its output without protecting it
+    /// ([`StreamConfig::protect_output`](crate::StreamConfig::protect_output)).
+    ClampUnprotected,
     /// A stream configuration with more channels in a direction than its storage has
     /// room for (the `M` of [`Fixed`](crate::Fixed) storage).
     TooManyChannels {
@@ -173,6 +176,9 @@ impl fmt::Display for Error {
             Error::NonFiniteSample { index } => write!(f, "sample {index} is NaN or infinite"),
             Error::FrameOverflow => f.write_str("the action would end past frame u64::MAX"),
             Error::NoChannels => f.write_str("a stream needs at least one channel"),
+            Error::ClampUnprotected => {
+                f.write_str("clamping the output needs output protection, which is off")
+            }
             Error::NoSuchDirection => f.write_str("the stream has no channels in that direction"),
             Error::Capacity { slots } => {
                 write!(f, "all {slots} action slots are taken; take completions first")
@@ -240,7 +246,7 @@ mod tests {
     /// text (the same mutant of `Rejected`'s `Display`).
     #[test]
     fn every_error_has_its_own_text_with_its_numbers() {
-        let all: [(Error, &[&str]); 25] = [
+        let all: [(Error, &[&str]); 26] = [
             (
                 Error::ChannelOutOfRange {
                     channel: 7,
@@ -288,6 +294,7 @@ mod tests {
             (Error::NonFiniteSample { index: 6 }, &["sample 6"]),
             (Error::FrameOverflow, &["u64::MAX"]),
             (Error::NoChannels, &["at least one channel"]),
+            (Error::ClampUnprotected, &["clamping", "protection"]),
             (
                 Error::TooManyChannels {
                     channels: 9,

@@ -115,6 +115,7 @@ pub fn open<P: PlaySource + 'static, R: RecordTarget + 'static>(
                 mixdown: Mixdown::new(masters, config.clamp_output),
                 meters,
                 metered: config.meters,
+                protected: config.protect_output,
                 channels,
             };
             (Some(port), Some(half))

@@ -110,6 +110,8 @@ pub(crate) struct OutputHalf<P: 'static, H: Home> {
     pub(crate) meters: H::Shared<MeterBank<H::MeterSlots>>,
     /// Whether blocks are measured for the meters ([`StreamConfig::meters`](crate::StreamConfig::meters)).
     pub(crate) metered: bool,
+    /// Whether blocks are protected ([`StreamConfig::protect_output`](crate::StreamConfig::protect_output)).
+    pub(crate) protected: bool,
     pub(crate) channels: u16,
 }
 
@@ -184,16 +186,20 @@ impl<P: PlaySource, H: Home> OutputEngine<P, H> {
         pass.clear();
         // Silence (nothing mixed; master gains keep zeros zero) needs no protecting.
         let (non_finite, clipped) = if pass.mixed && !h.metered {
-            h.mixdown.protect(out)
+            if h.protected {
+                h.mixdown.protect(out)
+            } else {
+                (0, 0)
+            }
         } else if pass.mixed {
             // One pass over the block measures it for the meters, and its largest
             // magnitude says what protection has to do: nothing if every sample is
             // within [-1, 1]; only count those beyond if all are finite and nothing is
             // clamped (the block stays as it is); else protect, then measure again.
             let mut counts = (0, 0);
-            let mixdown = &h.mixdown;
+            let (mixdown, protected) = (&h.mixdown, h.protected);
             h.meters.measure_checked(out, channels, |loudest, block| {
-                if loudest <= 1.0 {
+                if !protected || loudest <= 1.0 {
                     false
                 } else if loudest < f32::INFINITY && !mixdown.clamps() {
                     counts.1 = crate::mixdown::beyond(block);

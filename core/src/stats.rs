@@ -38,11 +38,12 @@ pub struct StreamStats {
     /// Counted with the block, after any stats fetch that takes effect in it.
     pub partial_frames: u64,
     /// Output samples that came out of the mix as NaN or infinite (a huge sample times a
-    /// huge gain) and were sent as 0 instead. Always 0 for input.
+    /// huge gain) and were sent as 0 instead. Always 0 for input, and on a stream without
+    /// output protection ([`StreamConfig::protect_output`](crate::StreamConfig::protect_output)).
     pub non_finite: u64,
     /// Output samples beyond [-1, 1]: clamped if the stream clamps
     /// ([`StreamConfig::clamped`](crate::StreamConfig::clamped)), sent as they are
-    /// otherwise. Always 0 for input.
+    /// otherwise. Always 0 for input, and on a stream without output protection.
     pub clipped: u64,
 }
 

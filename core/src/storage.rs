@@ -238,6 +238,7 @@ impl<P: PlaySource, const A: usize, const C: usize, const D: usize, const M: usi
                 mixdown: Mixdown::new(&mut masters[..], config.clamp_output),
                 meters,
                 metered: config.meters,
+                protected: config.protect_output,
                 channels,
             },
         ))
@@ -371,6 +372,9 @@ pub(crate) fn check_config(config: StreamConfig, output: bool, input: bool) -> R
     let (out, inp) = (config.output_channels, config.input_channels);
     if out == 0 && inp == 0 {
         return Err(Error::NoChannels);
+    }
+    if config.clamp_output && !config.protect_output {
+        return Err(Error::ClampUnprotected);
     }
     for (channels, has) in [(out, output), (inp, input)] {
         if channels > 0 && !has {

@@ -1811,3 +1811,55 @@ fn an_unmetered_stream_protects_and_counts_as_a_metered_one_does() {
         }
     }
 }
+
+#[test]
+fn an_unprotected_stream_sends_the_mix_as_summed_and_counts_nothing() {
+    // Two voices whose sums are beyond [-1, 1] or infinite; the master gain of channel 1
+    // is 0 from frame 2, so its infinities become NaN there. Sent as summed, metered or
+    // not, in blocks of 1 to 8 frames; a protected stream sends 0 for each of those.
+    let tricky = [0.5f32, 1.5, -3.0, f32::MAX, -f32::MAX, -0.25, 1.0, f32::MAX];
+    let samples: Vec<f32> = (0..32).map(|i| tricky[i % tricky.len()]).collect();
+    let want: Vec<u32> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            let master = if i % 2 == 1 && i / 2 >= 2 { 0.0 } else { 1.0 };
+            ((0.0 + s + s) * master).to_bits()
+        })
+        .collect();
+    assert!(want.iter().any(|&b| f32::from_bits(b).is_nan()));
+    assert!(want.iter().any(|&b| f32::from_bits(b).is_infinite()));
+    for meters in [true, false] {
+        for block in [1, 2, 3, 8] {
+            let mut config = StreamConfig::output(2).unprotected();
+            config.meters = meters;
+            let (mut ctl, mut engine) = stream(8, 8, config);
+            let map = ChannelMap::contiguous(0, 2).unwrap();
+            ctl.play(Play::new(samples.clone(), map.clone()).at(At::Frame(0)))
+                .unwrap();
+            ctl.play(Play::new(samples.clone(), map).at(At::Frame(0)))
+                .unwrap();
+            ctl.set_gain(GainTarget::Master(1), 0.0, 0, At::Frame(2), Late::Skip)
+                .unwrap();
+            let mut out = [0.0f32; 32];
+            for chunk in out.chunks_mut(block * 2) {
+                engine.output.process(chunk);
+            }
+            let got: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
+            assert_eq!(got, want, "meters {meters}, blocks of {block}");
+            let id = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
+            engine.output.process(&mut [0.0; 2]);
+            let stats = *ctl.take(id).unwrap().stream_stats().unwrap();
+            assert_eq!((stats.non_finite, stats.clipped), (0, 0));
+            // The meters read what was sent: an over on each channel.
+            if meters {
+                let mut peak = |c| ctl.meter(Direction::Output, c).unwrap().peak;
+                assert_eq!((peak(0), peak(1)), (f32::INFINITY, f32::INFINITY));
+            }
+        }
+    }
+    // Clamping needs protection.
+    let clamped = StreamConfig::output(2).unprotected().clamped();
+    let refused = open::<Vec<f32>, Vec<f32>>(clamped, StreamCapacity::default()).err();
+    assert_eq!(refused, Some(Error::ClampUnprotected));
+}

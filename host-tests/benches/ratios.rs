@@ -8,8 +8,9 @@
 //! ramps, fades, gains, loops, spaced repetitions, ring streams; see
 //! `rtmix_host_tests::voices::Feature`) against the same kernel, idle blocks with 0 and
 //! 10 000 actions waiting, and last every goal of issue 17 from those figures (with the
-//! fixed cost on a stream without meters as an extra row). The criterion bench
-//! (`--bench engine`) gives the per-block distributions; this one gives the ratios.
+//! fixed cost on a stream without meters, and without meters or output protection, as
+//! extra rows). The criterion bench (`--bench engine`) gives the per-block
+//! distributions; this one gives the ratios.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -276,18 +277,28 @@ fn fixed_costs(goals: &mut Goals) {
         figure,
         "under 30 ns",
     ));
-    println!("\n### Fixed cost, 1 voice, on a stream without meters (`StreamConfig::unmetered`)\n");
-    header("block (frames)");
-    for block in [1, 64] {
-        let bufs = stereo_buffers(1, 8192);
-        let (e, k) = measure_bufs(&bufs, 8192, block, StreamConfig::output(2).unmetered());
-        row(block, e, k, block);
-        let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
-        goals.0.push((
-            format!("extra row: fixed cost, 1 voice, {block}-frame blocks, stream without meters: engine - kernel"),
-            figure,
-            "under 30 ns",
-        ));
+    let unmetered = StreamConfig::output(2).unmetered();
+    for (config, what, title) in [
+        (unmetered, "without meters", "`StreamConfig::unmetered`"),
+        (
+            unmetered.unprotected(),
+            "without meters or output protection",
+            "`unmetered().unprotected()`",
+        ),
+    ] {
+        println!("\n### Fixed cost, 1 voice, on a stream {what} ({title})\n");
+        header("block (frames)");
+        for block in [1, 64] {
+            let bufs = stereo_buffers(1, 8192);
+            let (e, k) = measure_bufs(&bufs, 8192, block, config);
+            row(block, e, k, block);
+            let figure = format!("{:.1} ns ({e:.1} - {k:.1})", e - k);
+            goals.0.push((
+                format!("extra row: fixed cost, 1 voice, {block}-frame blocks, stream {what}: engine - kernel"),
+                figure,
+                "under 30 ns",
+            ));
+        }
     }
 }
 
