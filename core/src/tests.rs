@@ -1863,3 +1863,44 @@ fn an_unprotected_stream_sends_the_mix_as_summed_and_counts_nothing() {
     let refused = open::<Vec<f32>, Vec<f32>>(clamped, StreamCapacity::default()).err();
     assert_eq!(refused, Some(Error::ClampUnprotected));
 }
+
+#[test]
+fn blocks_beyond_one_throughout_are_counted_protected_and_metered() {
+    // Every sample of every block beyond 1 (or infinite): the protection's first scan
+    // must find them however they are written, by one voice or a group of four that
+    // writes the whole block, metered or not.
+    for (voices, sample, metered) in [
+        (1, 4.0f32, false),
+        (2, f32::MAX, false),
+        (4, 0.375, true),
+        (4, 0.375, false),
+        (8, f32::MAX, true),
+    ] {
+        for block in [1, 4, 8] {
+            let mut config = StreamConfig::output(2);
+            config.meters = metered;
+            let (mut ctl, mut engine) = stream(16, 16, config);
+            for _ in 0..voices {
+                let map = ChannelMap::contiguous(0, 2).unwrap();
+                ctl.play(Play::new(vec![sample; 16], map).at(At::Frame(0)))
+                    .unwrap();
+            }
+            let mut out = [0.0f32; 16];
+            for chunk in out.chunks_mut(block * 2) {
+                engine.output.process(chunk);
+            }
+            let sum = (0..voices).fold(0.0f32, |s, _| s + sample);
+            let sent = if sum.is_finite() { sum } else { 0.0 };
+            assert_eq!(out, [sent; 16], "{voices} x {sample} in blocks of {block}");
+            let id = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
+            engine.output.process(&mut [0.0; 2]);
+            let stats = *ctl.take(id).unwrap().stream_stats().unwrap();
+            let counts = if sum.is_finite() { (0, 16) } else { (16, 0) };
+            assert_eq!((stats.non_finite, stats.clipped), counts);
+            if metered {
+                let peak = ctl.meter(Direction::Output, 0).unwrap().peak;
+                assert_eq!(peak, sent, "{voices} x {sample} in blocks of {block}");
+            }
+        }
+    }
+}
