@@ -125,11 +125,9 @@ pub fn start(
     // out of the terminal (the typed error says what went wrong).
     #[cfg(target_os = "linux")]
     let _quiet = alsa::Output::local_error_handler();
-    let config = StreamConfig::duplex(request.outputs, request.inputs);
-    let config = if request.meters {
-        config
-    } else {
-        config.unmetered()
+    let config = StreamConfig {
+        meters: request.meters,
+        ..StreamConfig::duplex(request.outputs, request.inputs)
     };
     let (ctl, engine) = capacity::open(config)
         .map_err(|e| Error::Engine(format!("cannot open the stream: {e}")))?;

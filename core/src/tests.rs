@@ -264,8 +264,12 @@ fn the_end_of_the_frame_clock_is_handled() {
 #[test]
 fn an_enormous_timeout_waits_instead_of_panicking() {
     let (mut ctl, mut engine) = stream(4, 4, StreamConfig::output(1));
+    let first = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
     let id = ctl.fetch_stats(Direction::Output, At::Asap).unwrap();
     engine.output.process(&mut [0.0; 4]);
+    // Both completed in that block; the first is taken without waiting, so an engine that
+    // completed nothing fails here instead of leaving the wait below to wait forever.
+    assert!(ctl.take(first).is_some());
     let done = ctl.wait_timeout(id, std::time::Duration::MAX).unwrap();
     assert!(done.is_some());
 }

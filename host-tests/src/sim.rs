@@ -534,6 +534,13 @@ fn process_block(
     output.clear();
     output.resize(n * out_ch, f32::NAN);
     engine.process(input, output);
+    // Every loop over blocks ends by the clock: one that stood still would never end.
+    if out_ch > 0 {
+        assert_eq!(engine.output.clock(), out_start + n as u64, "output clock");
+    }
+    if in_ch > 0 {
+        assert_eq!(engine.input.clock(), in_start + n as u64, "input clock");
+    }
     outcome.output.extend_from_slice(output);
     if out_ch > 0 {
         outcome.runs[0].push(Run {

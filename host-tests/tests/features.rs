@@ -86,7 +86,10 @@ impl Device {
         let n = self.sizes.next().unwrap_or(1);
         self.block.clear();
         self.block.resize(n * self.channels, f32::NAN);
+        let start = self.clock();
         self.engine.process(&mut self.block);
+        // The loops over blocks end by the clock: one that stood still would never end.
+        assert_eq!(self.clock(), start + n as u64, "the clock did not advance");
         self.out.extend_from_slice(&self.block);
     }
 

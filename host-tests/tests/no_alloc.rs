@@ -2,7 +2,6 @@
 //! `Box` owners, runs through real engine blocks under an allocator that counts any
 //! allocation or free made on the audio side.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -211,20 +210,19 @@ fn waking_a_waiting_controller_allocates_nothing() {
                 .unwrap()
         })
         .collect();
-    let finished = AtomicBool::new(false);
     std::thread::scope(|s| {
         // The control thread blocks in `wait`, so every completion goes through the
-        // engine's wake-up path (flag, try_lock, unpark).
-        s.spawn(|| {
+        // engine's wake-up path (flag, try_lock, unpark). Its end, by return or by a
+        // failed assertion, ends the blocks.
+        let waiter = s.spawn(|| {
             for id in ids {
                 let done = ctl.wait_timeout(id, Duration::from_secs(10)).unwrap();
                 assert!(done.is_some(), "{id:?} never woke the waiter");
             }
-            finished.store(true, Ordering::SeqCst);
         });
         let mut block = [0.0f32; 50];
         let mut violations = 0;
-        while !finished.load(Ordering::SeqCst) {
+        while !waiter.is_finished() {
             let ((), count) = forbid_alloc(|| engine.output.process(&mut block));
             violations += count;
             std::thread::yield_now();

@@ -109,6 +109,12 @@ fn render(
         before(clock);
         let mut block = vec![0.0f32; (n as u64).min(until - clock).min(cap) as usize];
         engine.output.process(&mut block);
+        // The loop ends by the clock: one that stood still would never end.
+        assert_eq!(
+            engine.output.clock(),
+            clock + block.len() as u64,
+            "clock stood"
+        );
         out.extend_from_slice(&block);
     }
     out
