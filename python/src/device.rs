@@ -98,6 +98,7 @@ struct Options {
     period: u32,
     periods: u32,
     meters: bool,
+    protect_output: bool,
 }
 
 fn channel_count(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
@@ -121,7 +122,7 @@ impl Options {
         periods: u32,
         backend: &str,
         host: Option<&str>,
-        meters: bool,
+        (meters, protect_output): (bool, bool),
     ) -> PyResult<Self> {
         let cpal = match backend {
             "alsa" => false,
@@ -169,6 +170,7 @@ impl Options {
             period,
             periods,
             meters,
+            protect_output,
         })
     }
 }
@@ -177,6 +179,7 @@ impl Options {
 fn open(options: &Options) -> PyResult<(DeviceStream, Arc<Control>)> {
     let config = StreamConfig {
         meters: options.meters,
+        protect_output: options.protect_output,
         ..StreamConfig::duplex(options.outputs, options.inputs)
     };
     let (ctl, engine) =
@@ -329,7 +332,7 @@ macro_rules! device_class {
         #[pymethods]
         impl $name {
             #[new]
-            #[pyo3(signature = (device=None, samplerate=48000, channels=None, period=256, periods=3, backend="alsa", host=None, meters=true))]
+            #[pyo3(signature = (device=None, samplerate=48000, channels=None, period=256, periods=3, backend="alsa", host=None, meters=true, protect_output=true))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 device: Option<String>,
@@ -340,9 +343,18 @@ macro_rules! device_class {
                 backend: &str,
                 host: Option<&str>,
                 meters: bool,
+                protect_output: bool,
             ) -> PyResult<(Self, Stream)> {
                 let options = Options::parse(
-                    $way, device, samplerate, channels, period, periods, backend, host, meters,
+                    $way,
+                    device,
+                    samplerate,
+                    channels,
+                    period,
+                    periods,
+                    backend,
+                    host,
+                    (meters, protect_output),
                 )?;
                 let (inner, control) = open(&options)?;
                 Ok((Self { inner }, Stream { control }))

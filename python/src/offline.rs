@@ -70,7 +70,8 @@ impl Drop for Offline {
 #[pymethods]
 impl Offline {
     #[new]
-    #[pyo3(signature = (samplerate, output_channels, input_channels=0, input=None, actions=256, meters=true))]
+    #[pyo3(signature = (samplerate, output_channels, input_channels=0, input=None, actions=256, meters=true, protect_output=true))]
+    #[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
     fn new(
         py: Python<'_>,
         samplerate: u32,
@@ -79,6 +80,7 @@ impl Offline {
         input: Option<&Bound<'_, PyAny>>,
         actions: usize,
         meters: bool,
+        protect_output: bool,
     ) -> PyResult<(Self, Stream)> {
         if samplerate == 0 {
             return Err(PyValueError::new_err("samplerate must be positive"));
@@ -103,6 +105,7 @@ impl Offline {
         };
         let config = StreamConfig {
             meters,
+            protect_output,
             ..StreamConfig::duplex(output_channels, input_channels)
         };
         let (ctl, engine) = rtmix_core::open(config, capacity)

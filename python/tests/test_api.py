@@ -163,6 +163,34 @@ def test_a_stream_without_meters_plays_and_counts_the_same_and_refuses_meters():
         plain.meters
 
 
+def test_an_unprotected_stream_sends_the_mix_as_summed_and_counts_nothing():
+    def run(protect_output):
+        m = rtmix.Offline(48000, 2, meters=False, protect_output=protect_output)
+        # Two sums overflow to infinity, two samples are beyond [-1, 1].
+        loud = np.array([[0.5, 2.0], [3e38, -0.25], [-3.0, 3e38]], dtype=np.float32)
+        big = np.array([[3e38, 0.75], [0.0, 3e38]], dtype=np.float32)
+        m.play_buffer(loud, [1, 2], start=1)
+        m.play_buffer(big, [1, 2], start=2)
+        out = np.concatenate([m.process(n) for n in (1, 3, 2, 5)])
+        s = m.fetch_and_reset_stats()
+        m.process(1)
+        return out, m.wait(s).stats
+
+    summed = np.zeros((11, 2), dtype=np.float32)
+    with np.errstate(over="ignore"):
+        summed[1:4] += np.array([[0.5, 2.0], [3e38, -0.25], [-3.0, 3e38]], dtype=np.float32)
+        summed[2:4] += np.array([[3e38, 0.75], [0.0, 3e38]], dtype=np.float32)
+    assert np.isinf(summed).sum() == 2
+    out, stats = run(False)
+    np.testing.assert_array_equal(out.view(np.uint32), summed.view(np.uint32))
+    assert (stats["non_finite"], stats["clipped"]) == (0, 0)
+    # Protected (the default): the infinities become 0 and both kinds are counted.
+    out, stats = run(True)
+    protected = np.where(np.isfinite(summed), summed, np.float32(0.0))
+    np.testing.assert_array_equal(out.view(np.uint32), protected.view(np.uint32))
+    assert (stats["non_finite"], stats["clipped"]) == (2, 2)
+
+
 def test_a_full_queue_raises_queuefull_and_loses_nothing():
     m = rtmix.Offline(48000, 1, actions=4)
     buf = np.full(5, 0.5, dtype=np.float32)
