@@ -122,7 +122,8 @@ impl Options {
         periods: u32,
         backend: &str,
         host: Option<&str>,
-        (meters, protect_output): (bool, bool),
+        meters: bool,
+        protect_output: bool,
     ) -> PyResult<Self> {
         let cpal = match backend {
             "alsa" => false,
@@ -354,7 +355,8 @@ macro_rules! device_class {
                     periods,
                     backend,
                     host,
-                    (meters, protect_output),
+                    meters,
+                    protect_output,
                 )?;
                 let (inner, control) = open(&options)?;
                 Ok((Self { inner }, Stream { control }))

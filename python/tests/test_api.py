@@ -140,21 +140,27 @@ def test_meters_read_peak_and_reset():
     assert m.meters["output"][1]["frames"] == 0
 
 
-def test_a_stream_without_meters_plays_and_counts_the_same_and_refuses_meters():
-    def run(meters):
-        m = rtmix.Offline(48000, 2, meters=meters)
-        # Two sums overflow to infinity (non-finite), two samples are beyond [-1, 1].
-        loud = np.array([[0.5, 2.0], [3e38, -0.25], [-3.0, 3e38]], dtype=np.float32)
-        big = np.array([[3e38, 0.75], [0.0, 3e38]], dtype=np.float32)
-        m.play_buffer(loud, [1, 2], start=1)
-        m.play_buffer(big, [1, 2], start=2)
-        out = np.concatenate([m.process(n) for n in (1, 3, 2, 5)])
-        s = m.fetch_and_reset_stats()
-        m.process(1)
-        return m, out, m.wait(s).stats
+# Two plays on a stereo stream whose sums overflow to infinity twice (non-finite), and
+# with two samples beyond [-1, 1]: LOUD from frame 1, BIG from frame 2.
+LOUD = np.array([[0.5, 2.0], [3e38, -0.25], [-3.0, 3e38]], dtype=np.float32)
+BIG = np.array([[3e38, 0.75], [0.0, 3e38]], dtype=np.float32)
 
-    metered, out, stats = run(True)
-    plain, out_plain, stats_plain = run(False)
+
+def render_loud_and_big(**options):
+    """Plays LOUD and BIG on an Offline stream opened with `options`, renders 11 frames in
+    blocks of 1, 3, 2 and 5, and returns the stream, the output and its stats."""
+    m = rtmix.Offline(48000, 2, **options)
+    m.play_buffer(LOUD, [1, 2], start=1)
+    m.play_buffer(BIG, [1, 2], start=2)
+    out = np.concatenate([m.process(n) for n in (1, 3, 2, 5)])
+    s = m.fetch_and_reset_stats()
+    m.process(1)
+    return m, out, m.wait(s).stats
+
+
+def test_a_stream_without_meters_plays_and_counts_the_same_and_refuses_meters():
+    metered, out, stats = render_loud_and_big(meters=True)
+    plain, out_plain, stats_plain = render_loud_and_big(meters=False)
     np.testing.assert_array_equal(out.view(np.uint32), out_plain.view(np.uint32))
     assert (stats["non_finite"], stats["clipped"]) == (2, 2)
     assert (stats_plain["non_finite"], stats_plain["clipped"]) == (2, 2)
@@ -164,28 +170,16 @@ def test_a_stream_without_meters_plays_and_counts_the_same_and_refuses_meters():
 
 
 def test_an_unprotected_stream_sends_the_mix_as_summed_and_counts_nothing():
-    def run(protect_output):
-        m = rtmix.Offline(48000, 2, meters=False, protect_output=protect_output)
-        # Two sums overflow to infinity, two samples are beyond [-1, 1].
-        loud = np.array([[0.5, 2.0], [3e38, -0.25], [-3.0, 3e38]], dtype=np.float32)
-        big = np.array([[3e38, 0.75], [0.0, 3e38]], dtype=np.float32)
-        m.play_buffer(loud, [1, 2], start=1)
-        m.play_buffer(big, [1, 2], start=2)
-        out = np.concatenate([m.process(n) for n in (1, 3, 2, 5)])
-        s = m.fetch_and_reset_stats()
-        m.process(1)
-        return out, m.wait(s).stats
-
     summed = np.zeros((11, 2), dtype=np.float32)
     with np.errstate(over="ignore"):
-        summed[1:4] += np.array([[0.5, 2.0], [3e38, -0.25], [-3.0, 3e38]], dtype=np.float32)
-        summed[2:4] += np.array([[3e38, 0.75], [0.0, 3e38]], dtype=np.float32)
+        summed[1:4] += LOUD
+        summed[2:4] += BIG
     assert np.isinf(summed).sum() == 2
-    out, stats = run(False)
+    _, out, stats = render_loud_and_big(meters=False, protect_output=False)
     np.testing.assert_array_equal(out.view(np.uint32), summed.view(np.uint32))
     assert (stats["non_finite"], stats["clipped"]) == (0, 0)
     # Protected (the default): the infinities become 0 and both kinds are counted.
-    out, stats = run(True)
+    _, out, stats = render_loud_and_big(meters=False)
     protected = np.where(np.isfinite(summed), summed, np.float32(0.0))
     np.testing.assert_array_equal(out.view(np.uint32), protected.view(np.uint32))
     assert (stats["non_finite"], stats["clipped"]) == (2, 2)
